@@ -1,0 +1,95 @@
+"""The machine fingerprint recorded with every run (what makes two runs comparable)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import platform
+import socket
+import subprocess
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+PACKAGES = ("queuebench", "numpy", "pandas", "pyarrow", "psutil", "pydantic", "typer", "rich")
+
+
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    if platform.system() == "Darwin":
+        try:
+            out = subprocess.run(
+                ["sysctl", "-n", "machdep.cpu.brand_string"], capture_output=True, text=True, timeout=5
+            )
+            return out.stdout.strip() or platform.processor()
+        except OSError:
+            pass
+    return platform.processor() or platform.machine()
+
+
+def _versions() -> dict[str, str]:
+    out = {}
+    for name in PACKAGES:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = "not installed"
+    return out
+
+
+def git_commit(root: Path) -> str | None:
+    try:
+        rev = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5)
+        if rev.returncode != 0:
+            return None
+        dirty = subprocess.run(
+            ["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True,
+            text=True,
+            timeout=5,
+        )
+        return rev.stdout.strip() + ("-dirty" if dirty.stdout.strip() else "")
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+
+
+def fingerprint(worker_probe: dict[str, Any], start_method: str, root: Path) -> dict[str, Any]:
+    """Everything that matters for comparing runs: OS, CPU, cores, Python, versions, load."""
+    try:
+        affinity = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on macOS/Windows
+        affinity = os.cpu_count() or 1
+    try:
+        load = [round(x, 2) for x in os.getloadavg()]
+    except (AttributeError, OSError):
+        load = []
+    return {
+        "host": socket.gethostname(),
+        "os": platform.system(),
+        "os_release": platform.release(),
+        "os_version": platform.version(),
+        "arch": platform.machine(),
+        "cpu_model": cpu_model(),
+        "logical_cores": os.cpu_count(),
+        "physical_cores": psutil.cpu_count(logical=False),
+        "usable_cores": affinity,
+        "effective_parallelism": worker_probe["effective_parallelism"],
+        "memory_gb": round(psutil.virtual_memory().total / 2**30, 1),
+        "load_average": load,
+        "python": {
+            k: worker_probe[k] for k in ("implementation", "version", "build", "compiler", "executable", "gil_enabled")
+        },
+        "harness_python": platform.python_version(),
+        "start_method": start_method,
+        "calibration": worker_probe["calibration"],
+        "packages": _versions(),
+        "git_commit": git_commit(root),
+        "recorded_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+    }

@@ -1,0 +1,163 @@
+"""Per-trial metrics from per-item records, as DESIGN.md defines them (numpy only).
+
+Latencies (all from ``perf_counter_ns`` stamps, reported in milliseconds):
+
+* ``wait``    = dequeued - produced: put, transit and time spent queued. (DESIGN.md
+  said dequeued - enqueued; but a reader can take an item before the writer's
+  ``put()`` returns, which made that difference negative on fast queues.)
+* ``put``     = enqueued - produced: how long a writer's put blocked (backpressure).
+* ``service`` = done - dequeued: the reader's work.
+* ``e2e``     = done - produced.
+
+Makespan runs from the moment the strategy releases its writers (its reader pool
+is already built) to the last item done; throughput = unique items / makespan.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from strategies import base, work
+
+W, S, PRODUCED, ENQUEUED, DEQUEUED, DONE, READER = range(7)
+PERCENTILES = (50, 90, 99)
+LATENCIES = ("wait", "put", "service", "e2e")
+
+
+def join_records(reads: np.ndarray, enqueued: np.ndarray, items_per_writer: int) -> np.ndarray:
+    """(n, 6) reads + flat enqueued stamps -> (n, 7) records in base.RECORD_FIELDS order."""
+    n = len(reads)
+    out = np.empty((n, 7), dtype=np.int64)
+    out[:, [W, S, PRODUCED, DEQUEUED, DONE, READER]] = reads
+    key = reads[:, 0] * items_per_writer + reads[:, 1]
+    valid = (reads[:, 1] >= 0) & (reads[:, 1] < items_per_writer) & (key >= 0) & (key < len(enqueued))
+    out[:, ENQUEUED] = base.UNKNOWN
+    out[valid, ENQUEUED] = enqueued[key[valid]]
+    return out
+
+
+@dataclass(frozen=True)
+class Delivery:
+    expected: int
+    consumed: int
+    unique: int
+    lost: int
+    duplicated: int
+    unexpected: int
+
+    @property
+    def exactly_once(self) -> bool:
+        return self.lost == 0 and self.duplicated == 0 and self.unexpected == 0
+
+
+def delivery(records: np.ndarray, writers: int, items_per_writer: int) -> Delivery:
+    expected = writers * items_per_writer
+    w, s = records[:, W], records[:, S]
+    valid = (w >= 0) & (w < writers) & (s >= 0) & (s < items_per_writer)
+    counts = np.bincount(w[valid] * items_per_writer + s[valid], minlength=expected)
+    return Delivery(
+        expected=expected,
+        consumed=len(records),
+        unique=int(np.count_nonzero(counts)),
+        lost=int(np.count_nonzero(counts == 0)),
+        duplicated=int((counts[counts > 1] - 1).sum()),
+        unexpected=int((~valid).sum()),
+    )
+
+
+def max_concurrency(starts: np.ndarray, ends: np.ndarray) -> int:
+    """Largest number of [start, end) intervals open at once (an end at t closes before a start at t)."""
+    if len(starts) == 0:
+        return 0
+    stamps = np.concatenate([ends, starts])
+    deltas = np.concatenate([np.full(len(ends), -1), np.full(len(starts), 1)])
+    order = np.lexsort((deltas, stamps))  # by time, then -1 before +1
+    return int(np.cumsum(deltas[order]).max())
+
+
+def percentiles(values_ns: np.ndarray) -> dict[str, float]:
+    """p50/p90/p99/max in milliseconds (NaN when there are no values)."""
+    if len(values_ns) == 0:
+        return {**{f"p{p}": math.nan for p in PERCENTILES}, "max": math.nan}
+    ms = values_ns.astype(np.float64) / 1e6
+    out = {f"p{p}": float(v) for p, v in zip(PERCENTILES, np.percentile(ms, PERCENTILES), strict=True)}
+    out["max"] = float(ms.max())
+    return out
+
+
+def latencies(records: np.ndarray) -> dict[str, np.ndarray]:
+    enq_known = records[records[:, ENQUEUED] != base.UNKNOWN]
+    return {
+        "wait": records[:, DEQUEUED] - records[:, PRODUCED],
+        "put": enq_known[:, ENQUEUED] - enq_known[:, PRODUCED],
+        "service": records[:, DONE] - records[:, DEQUEUED],
+        "e2e": records[:, DONE] - records[:, PRODUCED],
+    }
+
+
+def ideal_makespan(wl: base.Workload, parallelism: float) -> float:
+    """A lower bound (seconds) on any strategy's makespan for this workload on this machine.
+
+    The largest of: each writer's own work plus the reader work of its last item; the
+    first item's writer work plus all reader work spread over ``readers``; all cpu
+    work spread over the machine's measured parallelism; all reader cpu work spread
+    over min(readers, parallelism). Zero when the workload has no work at all.
+    """
+    n = wl.items_per_writer
+    wd = [work.durations(wl.writer_work, wl.seed, "writer", w, n) for w in range(wl.writers)]
+    rd = [work.durations(wl.reader_work, wl.seed, "reader", w, n) for w in range(wl.writers)]
+    reader_total = sum(map(sum, rd))
+    bounds = [max(sum(wd[w]) + rd[w][-1] for w in range(wl.writers))]
+    bounds.append(min(d[0] for d in wd) + reader_total / wl.readers)
+    cpu = 0.0
+    if wl.writer_work.kind == "cpu":
+        cpu += sum(map(sum, wd))
+    if wl.reader_work.kind == "cpu":
+        cpu += reader_total
+        bounds.append(reader_total / max(min(wl.readers, parallelism), 1e-9))
+    bounds.append(cpu / max(parallelism, 1e-9))
+    return max(bounds)
+
+
+def trial_metrics(
+    records: np.ndarray,
+    wl: base.Workload,
+    meta: dict[str, Any],
+    parallelism: float,
+) -> dict[str, Any]:
+    """Every per-trial figure, as a flat dict of plain numbers (the run.json trial summary)."""
+    d = delivery(records, wl.writers, wl.items_per_writer)
+    m: dict[str, Any] = {
+        "expected": d.expected,
+        "consumed": d.consumed,
+        "lost": d.lost,
+        "duplicated": d.duplicated,
+        "unexpected": d.unexpected,
+        "exactly_once": d.exactly_once,
+        "max_concurrency": max_concurrency(records[:, DEQUEUED], records[:, DONE]),
+        "pool_size": wl.readers,
+    }
+    start = meta.get("start") or 0
+    makespan = (records[:, DONE].max() - start) / 1e9 if len(records) and start else math.nan
+    m["makespan_s"] = float(makespan)
+    m["throughput"] = d.unique / makespan if makespan and makespan > 0 else math.nan
+    for name, values in latencies(records).items():
+        for k, v in percentiles(values).items():
+            m[f"{name}_{k}_ms"] = v
+    ideal = ideal_makespan(wl, parallelism)
+    m["ideal_makespan_s"] = ideal
+    m["efficiency"] = ideal / makespan if ideal > 0 and makespan > 0 else math.nan
+    wall = meta.get("wall_ns", 0) / 1e9
+    cpu = meta.get("cpu_user", math.nan) + meta.get("cpu_sys", math.nan)
+    m["cpu_user_s"] = meta.get("cpu_user", math.nan)
+    m["cpu_sys_s"] = meta.get("cpu_sys", math.nan)
+    m["trial_wall_s"] = wall
+    m["setup_s"] = (start - meta["setup_start"]) / 1e9 if start and meta.get("setup_start") else math.nan
+    m["cpu_parallelism"] = cpu / wall if wall > 0 else math.nan
+    m["peak_rss_mb"] = meta.get("rss_self", 0) / 2**20
+    m["peak_child_rss_mb"] = meta.get("rss_children", 0) / 2**20
+    return m

@@ -1,0 +1,191 @@
+"""Scenario files: TOML, validated with pydantic, errors as one clear line.
+
+A file holds one or more ``[[scenario]]`` tables, plus an optional ``[defaults]``
+table whose keys apply to every scenario in the file::
+
+    [defaults]
+    repeats = 3
+
+    [[scenario]]
+    name = "io-bound"
+    description = "The seed's shape: 10 writers, 3 readers, I/O on both sides"
+    writers = 10
+    readers = 3
+    items_per_writer = 10
+    writer_work = { kind = "io", ms = 2 }
+    reader_work = { kind = "io", ms = 10, dist = "exponential" }
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from strategies import base, work
+
+#: Refuse sizes that would exhaust memory rather than try them.
+MAX_ITEMS = 5_000_000
+MAX_PAYLOAD = 64 * 1024 * 1024
+MAX_BYTES_IN_FLIGHT = 2 * 1024**3
+
+
+class ScenarioError(ValueError):
+    """A scenario file that cannot be used; the message is one line for the user."""
+
+
+class Work(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    kind: Literal["none", "io", "cpu"] = "none"
+    ms: float = Field(0.0, ge=0, le=60_000, description="mean duration per item, milliseconds")
+    dist: Literal["fixed", "uniform", "exponential"] = "fixed"
+    jitter: float = Field(0.5, ge=0, le=1)
+    gil: Literal["hold", "release"] = "hold"
+
+    @model_validator(mode="after")
+    def _needs_ms(self) -> Work:
+        if self.kind != "none" and self.ms <= 0:
+            raise ValueError(f"kind {self.kind!r} needs ms > 0")
+        return self
+
+    def spec(self) -> work.WorkSpec:
+        return work.WorkSpec(**self.model_dump())
+
+
+class Scenario(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+    description: str = ""
+    writers: int = Field(ge=1, le=512)
+    readers: int = Field(ge=1, le=512)
+    items_per_writer: int = Field(ge=1)
+    payload_bytes: int = Field(0, ge=0, le=MAX_PAYLOAD)
+    queue_maxsize: int = Field(0, ge=0, description="0 means unbounded")
+    writer_work: Work = Field(default_factory=Work)
+    reader_work: Work = Field(default_factory=Work)
+    repeats: int = Field(3, ge=1, le=1000)
+    warmup: int = Field(1, ge=0, le=100)
+    timeout: float = Field(60.0, gt=0, le=24 * 3600, description="seconds per trial")
+    seed: int = 0
+    strategies: list[str] | None = None
+
+    @model_validator(mode="after")
+    def _sane(self) -> Scenario:
+        total = self.writers * self.items_per_writer
+        if total > MAX_ITEMS:
+            raise ValueError(f"writers x items_per_writer = {total:,} items; at most {MAX_ITEMS:,}")
+        if self.payload_bytes * min(total, max(self.queue_maxsize, 1_000)) > MAX_BYTES_IN_FLIGHT:
+            raise ValueError("payload_bytes x items could hold more than 2 GiB in flight")
+        for name in self.strategies or []:
+            if name not in base.REGISTRY:
+                raise ValueError(str(base.UnknownStrategy(name)))
+        return self
+
+    @property
+    def total_items(self) -> int:
+        return self.writers * self.items_per_writer
+
+    def workload(self, start_method: str | None, calibration: work.Calibration) -> base.Workload:
+        return base.Workload(
+            writers=self.writers,
+            readers=self.readers,
+            items_per_writer=self.items_per_writer,
+            payload_bytes=self.payload_bytes,
+            queue_maxsize=self.queue_maxsize,
+            writer_work=self.writer_work.spec(),
+            reader_work=self.reader_work.spec(),
+            start_method=start_method,
+            seed=self.seed,
+            calibration=calibration,
+        )
+
+
+@dataclass(frozen=True)
+class LoadedScenario:
+    scenario: Scenario
+    source: str
+
+
+def _describe(err: dict[str, Any]) -> str:
+    field = ".".join(str(p) for p in err["loc"]) or "(scenario)"
+    msg = err["msg"].removeprefix("Value error, ")
+    got = err.get("input")
+    shown = "" if err["type"] == "missing" or isinstance(got, dict) else f" (got {got!r:.60})"
+    return f"field '{field}': {msg}{shown}"
+
+
+def parse(text: str, source: str) -> list[Scenario]:
+    """Validate a scenario file's text; raise ScenarioError with one clear line."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(f"{source}: not valid TOML: {exc}") from None
+    unknown = set(data) - {"defaults", "scenario"}
+    if unknown:
+        raise ScenarioError(
+            f"{source}: unknown top-level key(s) {sorted(unknown)}; expected [defaults] and [[scenario]]"
+        )
+    defaults = data.get("defaults", {})
+    tables = data.get("scenario")
+    if not isinstance(defaults, dict):
+        raise ScenarioError(f"{source}: [defaults] must be a table")
+    if not isinstance(tables, list) or not tables:
+        raise ScenarioError(f"{source}: no [[scenario]] tables found")
+    out: list[Scenario] = []
+    for i, table in enumerate(tables):
+        label = f"scenario '{table.get('name')}'" if isinstance(table.get("name"), str) else f"scenario #{i + 1}"
+        try:
+            out.append(Scenario.model_validate({**defaults, **table}))
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            more = f" (+{exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+            raise ScenarioError(f"{source}: {label}: {_describe(dict(first))}{more}") from None
+    names = [s.name for s in out]
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise ScenarioError(f"{source}: scenario name(s) used twice: {', '.join(dupes)}")
+    return out
+
+
+def load(path: Path) -> list[LoadedScenario]:
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ScenarioError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ScenarioError(f"{path}: not UTF-8 text (byte {exc.start})") from None
+    return [LoadedScenario(s, str(path)) for s in parse(text, str(path))]
+
+
+def load_many(paths: list[Path]) -> list[LoadedScenario]:
+    loaded: list[LoadedScenario] = []
+    seen: dict[str, str] = {}
+    for path in paths:
+        for item in load(path):
+            name = item.scenario.name
+            if name in seen:
+                raise ScenarioError(f"{path}: scenario '{name}' is also defined in {seen[name]}")
+            seen[name] = str(path)
+            loaded.append(item)
+    return loaded
+
+
+def scenario_dir() -> Path:
+    """The shipped scenarios: next to the package in a checkout, else ./scenarios."""
+    here = Path(__file__).resolve().parent.parent / "scenarios"
+    return here if here.is_dir() else Path.cwd() / "scenarios"
+
+
+#: What `queuebench run` (and `make run`) runs when no file is given.
+DEFAULT_SUITE = ("overhead.toml", "io-bound.toml", "cpu-bound.toml", "build-and-push.toml")
+
+
+def default_suite() -> list[Path]:
+    return [scenario_dir() / name for name in DEFAULT_SUITE]

@@ -1,0 +1,151 @@
+"""The results directory: ``results/<UTC time>-<host>/``.
+
+* ``run.json``   — schema_version, status, fingerprint, options, scenario definitions,
+  one summary per trial. Rewritten atomically after every trial, so a killed run
+  leaves a readable file whose ``status`` says ``running`` or ``incomplete``.
+* ``samples/<trial>.parquet`` — the per-item records of each measured trial.
+* ``summary.csv`` — one row per scenario x strategy (medians over repeats).
+
+Every file is written to a temporary name and renamed into place.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+import os
+import re
+import socket
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from strategies import base
+
+SCHEMA_VERSION = 1
+RUN_FILE = "run.json"
+
+
+class RunDirError(ValueError):
+    """A results directory that cannot be read; the message is one line for the user."""
+
+
+def _clean(value: Any) -> Any:
+    """JSON has no NaN: store it as null."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _clean(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_clean(v) for v in value]
+    if isinstance(value, np.generic):
+        return _clean(value.item())
+    return value
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    with open(tmp, "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+def new_run_dir(out: Path) -> Path:
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    host = re.sub(r"[^A-Za-z0-9_.-]", "_", socket.gethostname())[:40] or "host"
+    base_name = f"{stamp}-{host}"
+    path, n = out / base_name, 1
+    while path.exists():
+        n += 1
+        path = out / f"{base_name}-{n}"
+    (path / "samples").mkdir(parents=True)
+    return path
+
+
+class RunWriter:
+    """Accumulates a run and keeps its directory consistent after every trial."""
+
+    def __init__(self, path: Path, fingerprint: dict[str, Any], options: dict[str, Any], scenarios: dict[str, Any]):
+        self.path = path
+        self.doc: dict[str, Any] = {
+            "schema_version": SCHEMA_VERSION,
+            "tool": "queuebench",
+            "status": "running",
+            "started_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            "finished_at": None,
+            "fingerprint": fingerprint,
+            "options": options,
+            "scenarios": scenarios,
+            "trials": [],
+        }
+        self.flush()
+
+    def add_trial(self, trial: dict[str, Any], records: np.ndarray | None) -> None:
+        if records is not None:
+            write_samples(self.path / "samples" / f"{trial['id']}.parquet", records)
+            trial["samples"] = f"samples/{trial['id']}.parquet"
+        self.doc["trials"].append(_clean(trial))
+        self.flush()
+
+    def finish(self, status: str) -> None:
+        self.doc["status"] = status
+        self.doc["finished_at"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+        self.flush()
+        from harness import summary
+
+        frame = summary.summarize(self.doc)
+        atomic_write(self.path / "summary.csv", frame.to_csv(index=False).encode())
+
+    def flush(self) -> None:
+        atomic_write(self.path / RUN_FILE, json.dumps(self.doc, indent=1).encode())
+
+
+def write_samples(path: Path, records: np.ndarray) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.table({name: records[:, i] for i, name in enumerate(base.RECORD_FIELDS)})
+    tmp = path.with_name(f".{path.name}.tmp")
+    pq.write_table(table, tmp, compression="zstd")
+    os.replace(tmp, path)
+
+
+def load_run(path: Path) -> dict[str, Any]:
+    """Read and check a run directory's run.json; raise RunDirError with a clear line."""
+    path = Path(path)
+    if not path.is_dir():
+        raise RunDirError(f"{path}: not a directory (expected a results directory holding {RUN_FILE})")
+    file = path / RUN_FILE
+    if not file.exists():
+        raise RunDirError(f"{path}: no {RUN_FILE} here; is this a queuebench results directory?")
+    try:
+        doc = json.loads(file.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise RunDirError(f"{file}: damaged or not JSON ({exc})") from None
+    if not isinstance(doc, dict) or doc.get("tool") != "queuebench":
+        raise RunDirError(f"{file}: not a queuebench run file")
+    version = doc.get("schema_version")
+    if version != SCHEMA_VERSION:
+        raise RunDirError(f"{file}: schema_version {version!r}; this queuebench reads {SCHEMA_VERSION}")
+    for key in ("fingerprint", "scenarios", "trials", "status"):
+        if key not in doc:
+            raise RunDirError(f"{file}: missing {key!r}; the file is damaged")
+    return doc
+
+
+def load_samples(run_dir: Path, trial: dict[str, Any]) -> np.ndarray:
+    """Per-item records of one trial as an (n, 7) int64 array."""
+    import pyarrow.parquet as pq
+
+    rel = trial.get("samples")
+    if not rel:
+        return np.empty((0, len(base.RECORD_FIELDS)), dtype=np.int64)
+    try:
+        table = pq.read_table(Path(run_dir) / rel)
+    except (OSError, ValueError) as exc:
+        raise RunDirError(f"{run_dir / rel}: cannot read samples ({exc})") from None
+    return np.column_stack([table.column(n).to_numpy() for n in base.RECORD_FIELDS]).astype(np.int64)

@@ -1,0 +1,1 @@
+"""Concurrency strategies for queuebench. Standard library only; see base.py."""

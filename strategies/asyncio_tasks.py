@@ -1,0 +1,49 @@
+"""asyncio: writer tasks, an asyncio.Queue, `readers` reader tasks.
+
+``io`` work awaits; ``cpu`` work runs inline and blocks the event loop. That is
+what asyncio does with CPU work, so it is measured, not worked around.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from strategies import work
+from strategies.base import ReaderSide, Trace, Workload, WriterSide, now
+
+
+async def _write(q: asyncio.Queue[object], ws: WriterSide) -> None:
+    for seq in range(ws.n):
+        await work.aperform(ws.spec, ws.cal, ws.writer_durations[seq])
+        await q.put(ws.item(seq))
+        ws.mark_enqueued(seq)
+
+
+async def _read(q: asyncio.Queue[object], rs: ReaderSide) -> None:
+    while (item := await q.get()) is not None:
+        await rs.aconsume(item)  # type: ignore[arg-type]
+
+
+async def _main(workload: Workload, trace: Trace) -> None:
+    q: asyncio.Queue[object] = asyncio.Queue(maxsize=workload.queue_maxsize)
+    readers = [ReaderSide(workload, i) for i in range(workload.readers)]
+    sides = [WriterSide(workload, w) for w in range(workload.writers)]
+    reader_tasks = [asyncio.create_task(_read(q, rs)) for rs in readers]
+    trace.start = now()
+    results = await asyncio.gather(*(_write(q, ws) for ws in sides), return_exceptions=True)
+    trace.errors.extend(f"writer: {r!r}" for r in results if isinstance(r, BaseException))
+    for _ in readers:
+        await q.put(None)
+    for r in await asyncio.gather(*reader_tasks, return_exceptions=True):
+        if isinstance(r, BaseException):
+            trace.errors.append(f"reader: {r!r}")
+    trace.end = now()
+    for rs in readers:
+        trace.add_reads(rs.reads)
+    trace.enqueued = {ws.writer: ws.enqueued for ws in sides}
+
+
+def run(workload: Workload) -> Trace:
+    trace = Trace(setup_start=now())
+    asyncio.run(_main(workload, trace))
+    return trace

@@ -1,0 +1,47 @@
+"""manager-pool: seed-pool's parts, with one change: `readers` long-lived pool tasks.
+
+Each task loops on ``q.get()`` until a sentinel instead of one task per item, so a
+Manager proxy is shipped once per reader rather than once per item.
+"""
+
+from __future__ import annotations
+
+from array import array
+from typing import Any
+
+from strategies.base import ReaderSide, Trace, Workload, collect_files, now
+from strategies.procs import context, ignore_sigint, join_all, reader_id, start_writers
+
+
+def reader(q: Any, workload: Workload) -> array[int]:
+    rs = ReaderSide(workload, reader_id())
+    while (item := q.get()) is not None:
+        rs.consume(item)
+    return rs.reads
+
+
+def run(workload: Workload) -> Trace:
+    ctx = context(workload)
+    trace = Trace(setup_start=now())
+    manager = ctx.Manager()
+    try:
+        q = manager.Queue(maxsize=workload.queue_maxsize)
+        pool = ctx.Pool(workload.readers, initializer=ignore_sigint)
+        trace.start = now()
+        writers = start_writers(ctx, q, workload)
+        results = [pool.apply_async(reader, (q, workload)) for _ in range(workload.readers)]
+        join_all(writers, trace)
+        for _ in results:
+            q.put(None)
+        for r in results:
+            try:
+                trace.add_reads(r.get())
+            except Exception as exc:
+                trace.errors.append(f"reader task: {exc!r}")
+        pool.close()
+        pool.join()
+        trace.end = now()
+    finally:
+        manager.shutdown()
+    collect_files(trace, workload.scratch)
+    return trace

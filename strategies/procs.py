@@ -1,0 +1,52 @@
+"""Pieces shared by the process-based strategies (module-level, so spawn can pickle them)."""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import signal
+from multiprocessing.context import BaseContext
+from multiprocessing.process import BaseProcess
+from typing import Any
+
+from strategies.base import Trace, Workload, WriterSide, dump_array, writer_file
+
+
+def context(workload: Workload) -> BaseContext:
+    return mp.get_context(workload.start_method)
+
+
+def ignore_sigint() -> None:
+    """Pool initializer of the classic recipe: Ctrl+C goes to the parent only."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def write_items(q: Any, workload: Workload, writer: int) -> None:
+    """Writer process body: make every item, put it, then drop the enqueued stamps to a file."""
+    ws = WriterSide(workload, writer)
+    for seq in range(ws.n):
+        q.put(ws.make(seq))
+        ws.mark_enqueued(seq)
+    dump_array(workload.scratch, writer_file(writer), ws.enqueued)
+
+
+def start_writers(ctx: BaseContext, q: Any, workload: Workload) -> list[BaseProcess]:
+    procs = [
+        ctx.Process(target=write_items, args=(q, workload, w), name=f"writer-{w}")  # type: ignore[attr-defined]
+        for w in range(workload.writers)
+    ]
+    for p in procs:
+        p.start()
+    return procs
+
+
+def join_all(procs: list[BaseProcess], trace: Trace) -> None:
+    """Join processes and report any that did not exit cleanly."""
+    for p in procs:
+        p.join()
+        if p.exitcode != 0:
+            trace.errors.append(f"{p.name} (pid {p.pid}) exited with code {p.exitcode}")
+
+
+def reader_id() -> int:
+    return os.getpid()

@@ -1,0 +1,45 @@
+"""seed-pool: the classic recipe, kept exactly as people write it. Do not "fix" it.
+
+Writer ``Process``es put onto a ``Manager().Queue()``; a ``Pool(readers,
+initializer=<ignore SIGINT>)`` gets one ``apply_async(reader)`` per item, and each
+reader task does a single ``q.get()``. Every task ships a Manager proxy to a pool
+worker, which reconnects to the manager: that per-item cost is what this measures.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from strategies import work
+from strategies.base import Trace, Workload, collect_files, consume_one, now
+from strategies.procs import context, ignore_sigint, join_all, reader_id, start_writers
+
+
+def reader(q: Any, spec: work.WorkSpec, cal: work.Calibration) -> tuple[int, ...]:
+    return consume_one(q.get(), spec, cal, reader_id())
+
+
+def run(workload: Workload) -> Trace:
+    ctx = context(workload)
+    trace = Trace(setup_start=now())
+    manager = ctx.Manager()
+    try:
+        q = manager.Queue(maxsize=workload.queue_maxsize)
+        pool = ctx.Pool(workload.readers, initializer=ignore_sigint)
+        trace.start = now()
+        writers = start_writers(ctx, q, workload)
+        args = (q, workload.reader_work, workload.calibration)
+        results = [pool.apply_async(reader, args) for _ in range(workload.total_items)]
+        for r in results:
+            try:
+                trace.add_reads(r.get())
+            except Exception as exc:
+                trace.errors.append(f"reader task: {exc!r}")
+        pool.close()
+        pool.join()
+        join_all(writers, trace)
+        trace.end = now()
+    finally:
+        manager.shutdown()
+    collect_files(trace, workload.scratch)
+    return trace

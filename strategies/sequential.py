@@ -1,0 +1,22 @@
+"""sequential: no concurrency at all; the floor every other strategy is measured against."""
+
+from __future__ import annotations
+
+from strategies.base import ReaderSide, Trace, Workload, WriterSide, now
+
+
+def run(workload: Workload) -> Trace:
+    trace = Trace(setup_start=now())
+    writers = [WriterSide(workload, w) for w in range(workload.writers)]
+    reader = ReaderSide(workload, 0)
+    trace.start = now()
+    # Round-robin over writers, as concurrent writers would interleave.
+    for seq in range(workload.items_per_writer):
+        for ws in writers:
+            item = ws.make(seq)
+            ws.mark_enqueued(seq)
+            reader.consume(item)
+    trace.end = now()
+    trace.add_reads(reader.reads)
+    trace.enqueued = {ws.writer: ws.enqueued for ws in writers}
+    return trace

@@ -1,0 +1,50 @@
+"""Test-only strategies that misbehave on purpose. Registered, but never run by default.
+
+They go through the same registry and worker as real strategies, so the harness's
+watchdog, exactly-once checks and leftover-process detection are tested for real.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import subprocess
+import sys
+import time
+
+from strategies import sequential, threads
+from strategies.base import Trace, Workload
+
+
+def hang(workload: Workload) -> Trace:
+    """Never returns: the watchdog must kill it at the trial timeout."""
+    while True:
+        time.sleep(3600)
+
+
+def crash(workload: Workload) -> Trace:
+    raise RuntimeError("test-crash: deliberate failure mid-trial")
+
+
+def lose(workload: Workload) -> Trace:
+    """sequential, but the first record is dropped: one item lost."""
+    trace = sequential.run(workload)
+    del trace.reads[:6]
+    return trace
+
+
+def overlimit(workload: Workload) -> Trace:
+    """threads with one reader more than the pool size allows."""
+    return threads.run(dataclasses.replace(workload, readers=workload.readers + 1))
+
+
+def orphan(workload: Workload) -> Trace:
+    """sequential, leaving a sleeping child process behind on purpose."""
+    subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])
+    return sequential.run(workload)
+
+
+def slow(workload: Workload) -> Trace:
+    """sequential with reader work scaled by the ``delay_factor`` option (default 1.0)."""
+    factor = workload.option("delay_factor", 1.0)
+    spec = workload.reader_work
+    return sequential.run(dataclasses.replace(workload, reader_work=dataclasses.replace(spec, ms=spec.ms * factor)))

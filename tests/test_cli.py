@@ -1,0 +1,115 @@
+"""The CLI through typer's runner (and a real subprocess where import cost matters)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from harness.cli import app
+from tests.conftest import SCENARIOS
+
+cli = CliRunner()
+
+
+def test_help_is_fast_to_import() -> None:
+    """`queuebench --help` imports no pandas, numpy, pyarrow or pydantic."""
+    code = (
+        "import sys\nfrom harness.cli import app\n"
+        "try:\n    app(['--help'])\nexcept SystemExit:\n    pass\n"
+        "heavy = [m for m in ('pandas', 'numpy', 'pyarrow', 'pydantic', 'matplotlib') if m in sys.modules]\n"
+        "print('HEAVY', heavy)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert "HEAVY []" in out.stdout
+    assert "run" in out.stdout and "list" in out.stdout
+
+
+def test_list_shows_strategies_and_scenarios() -> None:
+    result = cli.invoke(app, ["list"])
+    assert result.exit_code == 0, result.output
+    for name in ("seed-pool", "manager-pool", "mp-queue", "process-pool", "threads", "asyncio", "sequential"):
+        assert name in result.output
+    assert "test-hang" not in result.output
+    assert "smoke.toml" in result.output and "io-bound" in result.output
+
+
+def test_run_then_show(tmp_path: Path) -> None:
+    out = tmp_path / "res"
+    args = ["run", str(SCENARIOS / "smoke.toml"), "-s", "threads", "-s", "sequential", "--out", str(out)]
+    result = cli.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "★" in result.output and "threads" in result.output and "sequential" in result.output
+    (run_dir,) = out.iterdir()
+    assert f"results: {run_dir}" in result.output.replace("\n", "")
+    doc = json.loads((run_dir / "run.json").read_text())
+    assert doc["status"] == "complete" and doc["schema_version"] == 1
+    assert [t["strategy"] for t in doc["trials"]] == ["threads", "sequential"]
+    assert all(t["status"] == "ok" and t["metrics"]["exactly_once"] for t in doc["trials"])
+    assert len(list((run_dir / "samples").glob("*.parquet"))) == 2
+    assert (run_dir / "summary.csv").read_text().startswith("scenario,strategy,rank")
+    shown = cli.invoke(app, ["show", str(run_dir)])
+    assert shown.exit_code == 0, shown.output
+    assert "status complete" in shown.output and "threads" in shown.output
+
+
+def test_failed_trial_exits_1(tmp_path: Path) -> None:
+    result = cli.invoke(app, ["run", str(SCENARIOS / "smoke.toml"), "-s", "test-lose", "--out", str(tmp_path)])
+    assert result.exit_code == 1, result.output
+    assert "exactly-once broken: lost 1" in result.output
+
+
+def test_hanging_trial_is_killed_and_run_goes_on(tmp_path: Path) -> None:
+    args = [
+        "run",
+        str(SCENARIOS / "smoke.toml"),
+        "-s",
+        "test-hang",
+        "-s",
+        "sequential",
+        "--timeout",
+        "1",
+        "--out",
+        str(tmp_path),
+    ]
+    result = cli.invoke(app, args)
+    assert result.exit_code == 1, result.output
+    (run_dir,) = tmp_path.iterdir()
+    trials = json.loads((run_dir / "run.json").read_text())["trials"]
+    assert [(t["strategy"], t["status"]) for t in trials] == [("test-hang", "timeout"), ("sequential", "ok")]
+
+
+def test_bad_scenario_file_one_line_exit_2(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[[scenario]]\nname='x'\nwriters=0\nreaders=1\nitems_per_writer=1\n")
+    result = cli.invoke(app, ["run", str(bad), "--out", str(tmp_path)])
+    assert result.exit_code == 2
+    assert (
+        result.output.strip()
+        == f"error: {bad}: scenario 'x': field 'writers': Input should be greater than or equal to 1 (got 0)"
+    )
+
+
+def test_unknown_strategy_exit_2(tmp_path: Path) -> None:
+    result = cli.invoke(app, ["run", str(SCENARIOS / "smoke.toml"), "-s", "nope", "--out", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "unknown strategy 'nope'; valid names: seed-pool" in result.output
+
+
+def test_bad_python_exit_2(tmp_path: Path) -> None:
+    result = cli.invoke(
+        app, ["run", str(SCENARIOS / "smoke.toml"), "--python", "/no/such/python", "--out", str(tmp_path)]
+    )
+    assert result.exit_code == 2
+    assert "cannot run worker interpreter '/no/such/python'" in result.output
+
+
+def test_show_rejects_non_run_dirs(tmp_path: Path) -> None:
+    result = cli.invoke(app, ["show", str(tmp_path)])
+    assert result.exit_code == 2 and "no run.json here" in result.output
+    (tmp_path / "run.json").write_text("{ not json")
+    result = cli.invoke(app, ["show", str(tmp_path)])
+    assert result.exit_code == 2 and "damaged or not JSON" in result.output

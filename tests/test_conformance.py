@@ -1,0 +1,62 @@
+"""Every registered strategy, under every start method, passes the same checks on a small workload."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from harness import metrics
+from strategies import base
+from tests.conftest import START_METHODS, run, small_workload
+
+CASES = [
+    (name, method)
+    for name in base.default_names()
+    for method in (START_METHODS if base.get(name).uses_start_method else [None])
+]
+
+
+@pytest.mark.parametrize(("strategy", "start_method"), CASES, ids=[f"{s}-{m or 'n/a'}" for s, m in CASES])
+def test_strategy_conforms(strategy: str, start_method: str | None) -> None:
+    """Each item is consumed exactly once, the pool bound holds, and every stamp is ordered."""
+    wl = small_workload(start_method)
+    out = run(strategy, wl)
+    assert out.status == "ok", out.errors
+    assert out.errors == []
+    assert out.leftovers == []
+    rec = metrics.join_records(out.reads, out.enqueued, wl.items_per_writer)
+    d = metrics.delivery(rec, wl.writers, wl.items_per_writer)
+    assert (d.lost, d.duplicated, d.unexpected, d.unique) == (0, 0, 0, wl.total_items)
+    conc = metrics.max_concurrency(rec[:, metrics.DEQUEUED], rec[:, metrics.DONE])
+    assert 1 <= conc <= wl.readers
+    # Stamps: produced <= enqueued, produced <= dequeued <= done, all after the start.
+    assert (rec[:, metrics.ENQUEUED] != base.UNKNOWN).all()
+    assert (rec[:, metrics.PRODUCED] <= rec[:, metrics.ENQUEUED]).all()
+    assert (rec[:, metrics.PRODUCED] <= rec[:, metrics.DEQUEUED]).all()
+    assert (rec[:, metrics.DEQUEUED] <= rec[:, metrics.DONE]).all()
+    assert (rec[:, metrics.PRODUCED] >= out.meta["start"]).all()
+    # Reader work really happened: each service time is at least its drawn sleep.
+    assert (rec[:, metrics.DONE] - rec[:, metrics.DEQUEUED]).min() >= 0.5 * 1e6 * 0.5
+    distinct_readers = len(np.unique(rec[:, metrics.READER]))
+    assert 1 <= distinct_readers <= (wl.readers if strategy != "sequential" else 1)
+
+
+def test_cpu_work_is_fixed_amount_not_deadline() -> None:
+    """cpu work costs CPU time close to its nominal duration (it burns work, not wall time)."""
+    from strategies import work
+
+    cal = work.calibrate()
+    wl = small_workload(
+        None,
+        writers=1,
+        readers=1,
+        items_per_writer=10,
+        writer_work=work.WorkSpec(),
+        reader_work=work.WorkSpec("cpu", 5.0),
+        calibration=cal,
+    )
+    out = run("sequential", wl)
+    assert out.status == "ok"
+    cpu = out.meta["cpu_user"] + out.meta["cpu_sys"]
+    # 10 items x 5 ms = 50 ms of work; generous bounds (shared machine), but not a sleep.
+    assert 0.02 < cpu < 0.5

@@ -1,0 +1,73 @@
+"""The runner under misbehaving strategies: hangs, crashes, lost items, broken limits, orphans."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import psutil
+
+from harness import metrics, runner, suite
+from tests.conftest import run, small_workload
+
+
+def _group_alive(pgid: int) -> list[int]:
+    alive = []
+    for pid in psutil.pids():
+        try:
+            if os.getpgid(pid) == pgid:
+                alive.append(pid)
+        except OSError:
+            continue
+    return alive
+
+
+def test_hang_is_killed_at_timeout_with_its_tree() -> None:
+    out = run("test-hang", small_workload(), timeout=1.0)
+    assert out.status == "timeout"
+    assert "timed out after 1s" in out.errors[0]
+    assert out.meta == {}
+    assert _group_alive(out.pid) == []
+
+
+def test_crash_is_an_error_not_a_harness_failure() -> None:
+    out = run("test-crash", small_workload())
+    assert out.status == "error"
+    assert any("deliberate failure" in e for e in out.errors)
+
+
+def test_lost_item_fails_the_trial() -> None:
+    wl = small_workload()
+    out = run("test-lose", wl)
+    m = metrics.trial_metrics(metrics.join_records(out.reads, out.enqueued, wl.items_per_writer), wl, out.meta, 2.0)
+    status, errors = suite.classify(out, m)
+    assert (m["lost"], status) == (1, "failed")
+    assert "lost 1" in errors[0]
+
+
+def test_overlimit_fails_the_trial() -> None:
+    wl = small_workload(readers=1, reader_work=metrics.work.WorkSpec("io", 5.0))
+    out = run("test-overlimit", wl)
+    m = metrics.trial_metrics(metrics.join_records(out.reads, out.enqueued, wl.items_per_writer), wl, out.meta, 2.0)
+    status, errors = suite.classify(out, m)
+    assert m["max_concurrency"] == 2
+    assert status == "failed"
+    assert "exceeded the pool size 1" in errors[0]
+
+
+def test_orphan_is_found_reported_and_killed() -> None:
+    out = run("test-orphan", small_workload())
+    assert len(out.leftovers) == 1
+    assert "time.sleep(120)" in out.leftovers[0]
+    pid = int(out.leftovers[0].split(":")[0].removeprefix("pid "))
+    deadline = time.monotonic() + 5
+    while psutil.pid_exists(pid) and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE:
+        assert time.monotonic() < deadline, "orphan still alive"
+        time.sleep(0.05)
+
+
+def test_probe_reports_interpreter_and_calibration() -> None:
+    probe = runner.probe(runner.current_python())
+    assert probe["implementation"] and probe["calibration"]["hold_per_ms"] > 0
+    assert 0 < probe["effective_parallelism"] <= (os.cpu_count() or 1)
+    assert probe["default_start_method"] in probe["start_methods"]
