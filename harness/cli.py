@@ -111,6 +111,9 @@ def run(
         typer.Option("--timeout", min=0.1, help="Seconds per trial before it is killed (overrides the files)."),
     ] = None,
     out: Annotated[Path, typer.Option("--out", "-o", help="Directory for results.")] = Path("results"),
+    make_report: Annotated[
+        bool, typer.Option("--report", help="Write report.md, report.html and figures into the run directory.")
+    ] = False,
 ) -> None:
     """Run scenarios against strategies; every trial in a fresh process, under a watchdog."""
     from harness import render, runner, scenario, suite
@@ -151,6 +154,8 @@ def run(
     frame = summarize(doc)
     con.print(render.summary_table(frame))
     con.print(f"results: {run_dir}")
+    if make_report:
+        _write_report(run_dir, None, con)
     bad = [t for t in doc["trials"] if t["status"] != "ok"]
     if bad:
         con.print(f"[bold red]{len(bad)} trial(s) did not pass[/]; see `queuebench show {run_dir}`")
@@ -181,6 +186,106 @@ def _execute(
 
 
 @app.command()
+def sweep(
+    file: Annotated[Path, typer.Argument(help="A scenario TOML file (one scenario, or pick one with --scenario).")],
+    vary: Annotated[
+        list[str],
+        typer.Option(
+            "--vary",
+            help="PARAM=VALUES: a range 1..8 (1..16:2 steps, 1..64*2 doubles) or a list 1e2,1e4,1e6. "
+            "Repeatable: a grid, the first is the x axis.",
+            show_default=False,
+        ),
+    ],
+    scenario_name: Annotated[
+        str | None, typer.Option("--scenario", help="Which scenario of the file to sweep.")
+    ] = None,
+    strategy: Annotated[
+        list[str] | None,
+        typer.Option("--strategy", "-s", help="Strategy to run (repeatable). Default: the scenario's list, else all."),
+    ] = None,
+    repeat: Annotated[
+        int | None, typer.Option("--repeat", "-r", min=1, help="Measured repeats per point (overrides the file).")
+    ] = None,
+    warmup: Annotated[
+        int | None, typer.Option("--warmup", min=0, help="Warmup trials per point, discarded (overrides the file).")
+    ] = None,
+    start_method: Annotated[
+        StartMethod | None,
+        typer.Option("--start-method", help="multiprocessing start method. Default: the platform's."),
+    ] = None,
+    python: Annotated[
+        str | None, typer.Option("--python", help="Interpreter the worker runs under. Default: this one.")
+    ] = None,
+    timeout: Annotated[
+        float | None,
+        typer.Option("--timeout", min=0.1, help="Seconds per trial before it is killed (overrides the file)."),
+    ] = None,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Directory for results.")] = Path("results"),
+) -> None:
+    """Run a scenario at each value of a parameter; print and plot throughput and p99 against it,
+    with each strategy's best value and knee (smallest value reaching 95% of the best)."""
+    from harness import render, runner, scenario, suite
+    from harness import sweep as sw
+    from strategies import base
+
+    try:
+        varies = [sw.parse_vary(v) for v in vary]
+        chosen = sw.pick(scenario.load(file), scenario_name)
+        points = sw.expand(chosen, varies)
+        loaded = [p.loaded for p in points]
+        opts = suite.Options(
+            strategies=strategy or [],
+            repeat=repeat,
+            warmup=warmup,
+            start_method=start_method.value if start_method else None,
+            python=python or sys.executable,
+            timeout=timeout,
+            out=out,
+            extra={"sweep": sw.record(chosen, varies, points)},
+        )
+        planned = suite.plan(loaded, opts)
+    except (sw.SweepError, scenario.ScenarioError, base.UnknownStrategy) as exc:
+        fail(str(exc))
+    con = render.console()
+    if hasattr(signal, "SIGTERM"):
+        signal.signal(signal.SIGTERM, _raise_interrupt)
+    try:
+        with con.status("probing the worker interpreter: calibrating cpu work, measuring parallelism"):
+            probe = runner.probe(opts.python)
+        py = f"{probe['implementation']} {probe['version']}"
+        con.print(f"worker: {py} · {len(points)} points · {len(planned)} trials")
+        run_dir, doc = _execute(loaded, opts, probe, len(planned), con)
+    except (runner.WorkerError, scenario.ScenarioError) as exc:
+        fail(str(exc))
+    except KeyboardInterrupt:
+        con.print("[bold yellow]interrupted[/]: trial processes killed; partial results marked incomplete")
+        raise typer.Exit(130) from None
+    _print_sweep(doc, run_dir, con)
+    bad = [t for t in doc["trials"] if t["status"] != "ok"]
+    if bad:
+        con.print(f"[bold red]{len(bad)} trial(s) did not pass[/]; see `queuebench show {run_dir}`")
+        raise typer.Exit(1)
+
+
+def _print_sweep(doc: dict[str, Any], run_dir: Path, con: Console, figure: bool = True) -> None:
+    from harness import sweep as sw
+    from harness import sweep_plot
+
+    frame = sw.results(doc)
+    found = sw.findings(doc, frame)
+    for table in sw.tables(doc, frame, found):
+        con.print(table)
+    for finding in found:
+        for line in finding.lines():
+            con.print(line, markup=False)
+    if figure and not frame.empty:
+        con.print(f"figure: {sweep_plot.write(doc, frame, found, run_dir / 'sweep.png')}")
+    if figure:
+        con.print(f"results: {run_dir}")
+
+
+@app.command()
 def show(run_dir: Annotated[Path, typer.Argument(help="A results directory (results/<time>-<host>).")]) -> None:
     """Show a stored run: fingerprint, summary table, and any trial that did not pass."""
     from harness import render, store
@@ -192,11 +297,304 @@ def show(run_dir: Annotated[Path, typer.Argument(help="A results directory (resu
         fail(str(exc))
     con = render.console()
     con.print(f"run {run_dir} · status {doc['status']} · started {doc['started_at']}")
+    if doc["status"] != "complete":
+        why = "interrupted" if doc["status"] == "incomplete" else "the harness stopped mid-run (killed?)"
+        con.print(f"[yellow]partial results: {why}; {len(doc['trials'])} trial(s) stored[/]")
     con.print(render.fingerprint_line(doc["fingerprint"]))
     con.print(render.summary_table(summarize(doc)))
+    if doc.get("sweep"):
+        _print_sweep(doc, run_dir, con, figure=False)
     for t in doc["trials"]:
         if t["status"] != "ok":
             con.print(f"[red]{t['status']}[/] {t['id']}: {'; '.join(t['errors'])}")
+
+
+def _measure(loaded: list[LoadedScenario], opts: Options, total: int) -> tuple[Path, dict[str, Any]]:
+    """Probe the worker, run every planned trial with a progress bar; handles bad --python and Ctrl+C."""
+    from harness import render, runner, scenario
+
+    con = render.console()
+    if hasattr(signal, "SIGTERM"):
+        signal.signal(signal.SIGTERM, _raise_interrupt)
+    try:
+        with con.status("probing the worker interpreter: calibrating cpu work, measuring parallelism"):
+            probe = runner.probe(opts.python)
+        par = probe["effective_parallelism"]
+        con.print(f"worker: {probe['implementation']} {probe['version']} · effective parallelism {par}")
+        return _execute(loaded, opts, probe, total, con)
+    except (runner.WorkerError, scenario.ScenarioError) as exc:
+        fail(str(exc))
+    except KeyboardInterrupt:
+        con.print("[bold yellow]interrupted[/]: trial processes killed; partial results marked incomplete")
+        raise typer.Exit(130) from None
+
+
+@app.command()
+def stress(
+    files: Annotated[
+        list[Path] | None,
+        typer.Argument(
+            help="Scenario files with [scenario.faults]. Default: scenarios/faults.toml.", show_default=False
+        ),
+    ] = None,
+    strategy: Annotated[
+        list[str] | None,
+        typer.Option("--strategy", "-s", help="Strategy to run (repeatable). Default: the scenario's list, else all."),
+    ] = None,
+    repeat: Annotated[int | None, typer.Option("--repeat", "-r", min=1, help="Trials per cell.")] = None,
+    start_method: Annotated[
+        StartMethod | None,
+        typer.Option("--start-method", help="multiprocessing start method. Default: the platform's."),
+    ] = None,
+    python: Annotated[
+        str | None, typer.Option("--python", help="Interpreter the worker runs under. Default: this one.")
+    ] = None,
+    timeout: Annotated[
+        float | None,
+        typer.Option("--timeout", min=0.1, help="Seconds before a trial counts as hung and is killed."),
+    ] = None,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Directory for results.")] = Path("results"),
+) -> None:
+    """Run the fault matrix (strategies x faults) and print the survival matrix.
+
+    Each cell says how the strategy ended under that fault: recovered (items delivered of
+    expected, lost, raised), hung (killed by the watchdog after the timeout) or crashed.
+    Hangs and losses are findings, not errors: the exit code is 0 unless the input is bad."""
+    from harness import render, scenario, store, suite
+    from harness import stress as st
+    from strategies import base
+
+    try:
+        loaded = scenario.load_many(files or [scenario.scenario_dir() / "faults.toml"])
+        opts = suite.Options(
+            strategies=strategy or [],
+            repeat=repeat,
+            warmup=0,
+            start_method=start_method.value if start_method else None,
+            python=python or sys.executable,
+            timeout=timeout,
+            out=out,
+        )
+        planned = suite.plan(loaded, opts)
+    except (scenario.ScenarioError, base.UnknownStrategy) as exc:
+        fail(str(exc))
+    run_dir, doc = _measure(loaded, opts, len(planned))
+    con = render.console()
+    con.print(render.survival_table(doc))
+    md = run_dir / "survival.md"
+    store.atomic_write(md, st.markdown(doc).encode())
+    con.print(f"results: {run_dir}  (matrix: {md})")
+
+
+@app.command()
+def compare(
+    baseline: Annotated[str, typer.Argument(help="Baseline: a run directory or a saved baseline name.")],
+    current: Annotated[str, typer.Argument(help="Current: a run directory (or a folder: its newest run).")],
+    metric: Annotated[
+        str, typer.Option("--metric", "-m", help="throughput, makespan, p50, p90, p99, max, efficiency, rss, or a key.")
+    ] = "throughput",
+    max_regression: Annotated[
+        str, typer.Option("--max-regression", help="Smallest change that counts, as a factor: 10% = x1.10 worse.")
+    ] = "10%",
+    alpha: Annotated[float, typer.Option("--alpha", help="Significance level of the one-sided rank test.")] = 0.01,
+    fail_on_inconclusive: Annotated[
+        bool, typer.Option("--fail-on-inconclusive", help="Exit 1 when a pair is inconclusive or has too few repeats.")
+    ] = False,
+    strict: Annotated[
+        bool,
+        typer.Option("--strict", help="Refuse (exit 2) when scenarios or machines differ, or repeats are too few."),
+    ] = False,
+    markdown: Annotated[Path | None, typer.Option("--markdown", help="Also write the verdicts as Markdown.")] = None,
+    results: Annotated[Path, typer.Option("--results", help="Saved baselines are <results>/baselines/NAME.")] = Path(
+        "results"
+    ),
+) -> None:
+    """Regression gate: per strategy x scenario, the ratio, its confidence interval and a verdict.
+
+    Exit 0 no regression, 1 regression (slower, or trials that broke), 2 bad input."""
+    from harness import baseline as bl
+    from harness import compare as cmp
+    from harness import compare_render, render, store
+
+    try:
+        threshold = cmp.parse_threshold(max_regression)
+        cmp.check_alpha(alpha)
+        cmp.metric(metric)
+        base_dir, cur_dir = bl.resolve(baseline, results), bl.resolve(current, results)
+        report = cmp.compare(store.load_run(base_dir), store.load_run(cur_dir), metric, threshold, alpha)
+    except (cmp.CompareError, bl.BaselineError, store.RunDirError) as exc:
+        fail(str(exc))
+    con = render.console()
+    con.print(f"baseline {base_dir}\ncurrent  {cur_dir}")
+    for line in report.mismatches:
+        con.print(f"[bold yellow]WARNING: not like for like: {line}[/]")
+    con.print(compare_render.table(report, fail_on_inconclusive))
+    for line in report.notes + compare_render.advice(report):
+        con.print(f"note: {line}")
+    if markdown is not None:
+        text = compare_render.markdown(report, str(base_dir), str(cur_dir), fail_on_inconclusive)
+        try:
+            markdown.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            fail(f"{markdown}: cannot write: {exc.strerror or exc}")
+    if strict and report.mismatches:
+        fail(f"--strict: refusing to judge runs that are not like for like ({len(report.mismatches)} difference(s))")
+    if strict and report.too_few:
+        fail(f"--strict: {len(report.too_few)} pair(s) have too few repeats for a verdict at alpha={alpha:g}")
+    raise typer.Exit(report.exit_code(fail_on_inconclusive))
+
+
+baseline_app = typer.Typer(
+    help="Save and list baselines (results/baselines/NAME, meant to be committed).", no_args_is_help=True
+)
+app.add_typer(baseline_app, name="baseline")
+
+
+@baseline_app.command("save")
+def baseline_save(
+    run_dir: Annotated[Path, typer.Argument(help="A results directory to keep as a baseline.")],
+    name: Annotated[str, typer.Argument(help="Baseline name: letters, digits, . _ -")],
+    results: Annotated[Path, typer.Option("--results", help="Baselines go to <results>/baselines/NAME.")] = Path(
+        "results"
+    ),
+    with_samples: Annotated[
+        bool, typer.Option("--with-samples", help="Copy the per-item Parquet samples too (large; compare needs none).")
+    ] = False,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing baseline, or save an unfinished run.")] = (
+        False
+    ),
+) -> None:
+    """Copy a run (run.json, summary.csv) into results/baselines/NAME."""
+    from harness import baseline as bl
+    from harness import store
+
+    try:
+        dest = bl.save(run_dir, name, results, with_samples=with_samples, force=force)
+    except (bl.BaselineError, store.RunDirError) as exc:
+        fail(str(exc))
+    except OSError as exc:
+        fail(f"cannot save baseline {name!r}: {exc.strerror or exc}")
+    typer.echo(f"saved baseline {name!r}: {dest}")
+
+
+@baseline_app.command("list")
+def baseline_list(
+    results: Annotated[Path, typer.Option("--results", help="Baselines are read from <results>/baselines.")] = Path(
+        "results"
+    ),
+) -> None:
+    """List saved baselines: when, from which run, machine, and what they hold."""
+    from rich.table import Table
+
+    from harness import baseline as bl
+    from harness import render
+
+    saved = bl.list_saved(results)
+    con = render.console()
+    if not saved:
+        con.print(f"no baselines in {bl.baselines_dir(results)}; save one with `queuebench baseline save RUN_DIR NAME`")
+        return
+    table = Table(title=f"baselines in {bl.baselines_dir(results)}", title_justify="left", header_style="bold")
+    for col in ("name", "saved", "machine", "scenario / strategy (passing repeats)"):
+        table.add_column(col)
+    for item in saved:
+        if item.doc is None:
+            table.add_row(item.name, item.saved_at, f"[red]{item.problem}[/]", "")
+            continue
+        pairs = ", ".join(f"{s}/{t} ({n})" for (s, t), n in item.pairs.items())
+        table.add_row(item.name, item.saved_at, render.fingerprint_line(item.doc["fingerprint"]), pairs)
+    con.print(table)
+
+
+class ExportFormat(StrEnum):
+    pytest_benchmark = "pytest-benchmark"
+
+
+@app.command()
+def export(
+    run_dir: Annotated[Path, typer.Argument(help="A results directory (or a saved baseline's directory).")],
+    fmt: Annotated[ExportFormat, typer.Option("--format", "-f", help="Output format.")] = ExportFormat.pytest_benchmark,
+    output: Annotated[Path, typer.Option("--output", "-o", help="File to write.")] = Path("queuebench-benchmark.json"),
+) -> None:
+    """Write a run in another tool's format (pytest-benchmark JSON: `pytest-benchmark compare` reads it)."""
+    import json
+
+    from harness import export as exp
+    from harness import store
+
+    try:
+        doc = store.load_run(run_dir)
+    except store.RunDirError as exc:
+        fail(str(exc))
+    data = exp.to_pytest_benchmark(doc)
+    if not data["benchmarks"]:
+        fail(f"{run_dir}: no measured trial passed; nothing to export")
+    try:
+        output.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    except OSError as exc:
+        fail(f"{output}: cannot write: {exc.strerror or exc}")
+    typer.echo(f"wrote {len(data['benchmarks'])} benchmark(s) to {output}")
+
+
+def _write_report(run_dir: Path, out: Path | None, con: Console) -> None:
+    from harness import report as reporting
+    from harness import store
+
+    try:
+        written = reporting.write_report(run_dir, out)
+    except store.RunDirError as exc:
+        fail(str(exc))
+    except OSError as exc:
+        fail(f"cannot write the report: {exc}")
+    con.print(f"report: {written.html} · {written.markdown} · {len(written.figures)} figure(s)")
+
+
+@app.command()
+def report(
+    run_dir: Annotated[Path, typer.Argument(help="A results directory (results/<time>-<host>).")],
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Directory for the report. Default: the run directory.")
+    ] = None,
+) -> None:
+    """Write report.md (fits a CI job summary), a self-contained report.html and PNG figures for a run."""
+    from harness import render
+
+    _write_report(run_dir, out, render.console())
+
+
+@app.command()
+def plot(
+    run_dirs: Annotated[
+        list[Path] | None, typer.Argument(help="Results directories to put in one figure.", show_default=False)
+    ] = None,
+    by: Annotated[
+        str, typer.Option("--by", help="Group runs by: platform, python, start-method, host or run.")
+    ] = "run",
+    metric: Annotated[
+        str, typer.Option("--metric", help="Trial metric: throughput, e2e_p99_ms, efficiency, cpu_parallelism, ...")
+    ] = "throughput",
+    normalize: Annotated[
+        str | None,
+        typer.Option("--normalize", help="Show each strategy as a ratio to this strategy measured in the same run."),
+    ] = None,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="PNG file to write.")] = None,
+    split_mismatched: Annotated[
+        bool,
+        typer.Option("--split-mismatched", help="Show scenarios defined differently under one name apart."),
+    ] = False,
+) -> None:
+    """Several runs in one figure: a panel per scenario, one marker per group of runs."""
+    from harness import plot_runs, render, store
+
+    try:
+        path, groups = plot_runs.plot_runs(run_dirs or [], by, metric, normalize, out, split_mismatched)
+    except (store.RunDirError, plot_runs.PlotError) as exc:
+        fail(str(exc))
+    except OSError as exc:
+        fail(f"cannot write the figure: {exc}")
+    con = render.console()
+    con.print(f"grouped by {by}: " + ", ".join(f"{g} ({n} run{'s' if n > 1 else ''})" for g, n in groups.items()))
+    con.print(f"figure: {path}")
 
 
 def main() -> None:

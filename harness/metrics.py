@@ -28,16 +28,13 @@ PERCENTILES = (50, 90, 99)
 LATENCIES = ("wait", "put", "service", "e2e")
 
 
-def join_records(reads: np.ndarray, enqueued: np.ndarray, items_per_writer: int) -> np.ndarray:
-    """(n, 6) reads + flat enqueued stamps -> (n, 7) records in base.RECORD_FIELDS order."""
-    n = len(reads)
-    out = np.empty((n, 7), dtype=np.int64)
-    out[:, [W, S, PRODUCED, DEQUEUED, DONE, READER]] = reads
-    key = reads[:, 0] * items_per_writer + reads[:, 1]
-    valid = (reads[:, 1] >= 0) & (reads[:, 1] < items_per_writer) & (key >= 0) & (key < len(enqueued))
-    out[:, ENQUEUED] = base.UNKNOWN
-    out[valid, ENQUEUED] = enqueued[key[valid]]
-    return out
+def join_records(records: np.ndarray, enqueued: np.ndarray, items_per_writer: int) -> np.ndarray:
+    """Fill the (n, 7) records' ``enqueued`` column, in place, from the writers' flat stamps."""
+    key = records[:, W] * items_per_writer + records[:, S]
+    valid = (records[:, S] >= 0) & (records[:, S] < items_per_writer) & (key >= 0) & (key < len(enqueued))
+    records[:, ENQUEUED] = base.UNKNOWN
+    records[valid, ENQUEUED] = enqueued[key[valid]]
+    return records
 
 
 @dataclass(frozen=True)
@@ -73,10 +70,9 @@ def max_concurrency(starts: np.ndarray, ends: np.ndarray) -> int:
     """Largest number of [start, end) intervals open at once (an end at t closes before a start at t)."""
     if len(starts) == 0:
         return 0
-    stamps = np.concatenate([ends, starts])
-    deltas = np.concatenate([np.full(len(ends), -1), np.full(len(starts), 1)])
-    order = np.lexsort((deltas, stamps))  # by time, then -1 before +1
-    return int(np.cumsum(deltas[order]).max())
+    # Open at a start t: starts at or before t, less ends at or before t (an end at t closes first).
+    s, e = np.sort(starts), np.sort(ends)
+    return int((np.arange(1, len(s) + 1) - np.searchsorted(e, s, side="right")).max())
 
 
 def percentiles(values_ns: np.ndarray) -> dict[str, float]:
@@ -89,14 +85,25 @@ def percentiles(values_ns: np.ndarray) -> dict[str, float]:
     return out
 
 
+_SPANS = {
+    "wait": (PRODUCED, DEQUEUED),
+    "put": (PRODUCED, ENQUEUED),
+    "service": (DEQUEUED, DONE),
+    "e2e": (PRODUCED, DONE),
+}
+
+
+def latency(records: np.ndarray, name: str) -> np.ndarray:
+    """One latency (ns) per record; ``put`` only where the enqueued stamp is known."""
+    begin, end = _SPANS[name]
+    values: np.ndarray = records[:, end] - records[:, begin]
+    if name == "put":
+        values = values[records[:, ENQUEUED] != base.UNKNOWN]
+    return values
+
+
 def latencies(records: np.ndarray) -> dict[str, np.ndarray]:
-    enq_known = records[records[:, ENQUEUED] != base.UNKNOWN]
-    return {
-        "wait": records[:, DEQUEUED] - records[:, PRODUCED],
-        "put": enq_known[:, ENQUEUED] - enq_known[:, PRODUCED],
-        "service": records[:, DONE] - records[:, DEQUEUED],
-        "e2e": records[:, DONE] - records[:, PRODUCED],
-    }
+    return {name: latency(records, name) for name in LATENCIES}
 
 
 def ideal_makespan(wl: base.Workload, parallelism: float) -> float:
@@ -105,21 +112,32 @@ def ideal_makespan(wl: base.Workload, parallelism: float) -> float:
     The largest of: each writer's own work plus the reader work of its last item; the
     first item's writer work plus all reader work spread over ``readers``; all cpu
     work spread over the machine's measured parallelism; all reader cpu work spread
-    over min(readers, parallelism). Zero when the workload has no work at all.
+    over min(readers, parallelism); ``service`` work spread over min(pool, capacity).
+    Zero when the workload has no work at all.
     """
     n = wl.items_per_writer
-    wd = [work.durations(wl.writer_work, wl.seed, "writer", w, n) for w in range(wl.writers)]
-    rd = [work.durations(wl.reader_work, wl.seed, "reader", w, n) for w in range(wl.writers)]
-    reader_total = sum(map(sum, rd))
-    bounds = [max(sum(wd[w]) + rd[w][-1] for w in range(wl.writers))]
-    bounds.append(min(d[0] for d in wd) + reader_total / wl.readers)
+    writer_sums, writer_firsts, reader_total, writer_bound = [], [], 0.0, 0.0
+    for w in range(wl.writers):  # one writer at a time: 1M items need no 1M-item lists at once
+        wd = work.durations(wl.writer_work, wl.seed, "writer", w, n)
+        rd = work.durations(wl.reader_work, wl.seed, "reader", w, n)
+        writer_sums.append(sum(wd))
+        writer_firsts.append(wd[0])
+        reader_total += sum(rd)
+        writer_bound = max(writer_bound, writer_sums[-1] + rd[-1])
+    first = min(writer_firsts)
+    bounds = [writer_bound, first + reader_total / wl.readers]
     cpu = 0.0
     if wl.writer_work.kind == "cpu":
-        cpu += sum(map(sum, wd))
+        cpu += sum(writer_sums)
     if wl.reader_work.kind == "cpu":
         cpu += reader_total
         bounds.append(reader_total / max(min(wl.readers, parallelism), 1e-9))
     bounds.append(cpu / max(parallelism, 1e-9))
+    # A service serves at most `capacity` requests at full speed, whatever the pool size.
+    if wl.reader_work.kind == "service":
+        bounds.append(first + reader_total / min(wl.readers, max(wl.reader_work.capacity, 1)))
+    if wl.writer_work.kind == "service":
+        bounds.append(sum(writer_sums) / min(wl.writers, max(wl.writer_work.capacity, 1)))
     return max(bounds)
 
 
@@ -145,8 +163,8 @@ def trial_metrics(
     makespan = (records[:, DONE].max() - start) / 1e9 if len(records) and start else math.nan
     m["makespan_s"] = float(makespan)
     m["throughput"] = d.unique / makespan if makespan and makespan > 0 else math.nan
-    for name, values in latencies(records).items():
-        for k, v in percentiles(values).items():
+    for name in LATENCIES:  # one at a time: 1M-item runs keep a single temporary array
+        for k, v in percentiles(latency(records, name)).items():
             m[f"{name}_{k}_ms"] = v
     ideal = ideal_makespan(wl, parallelism)
     m["ideal_makespan_s"] = ideal
@@ -160,4 +178,10 @@ def trial_metrics(
     m["cpu_parallelism"] = cpu / wall if wall > 0 else math.nan
     m["peak_rss_mb"] = meta.get("rss_self", 0) / 2**20
     m["peak_child_rss_mb"] = meta.get("rss_children", 0) / 2**20
+    # The reader-side service's own view (strategies/service.py): busiest moment and timer lag.
+    svc = (meta.get("service") or {}).get("reader")
+    if svc:
+        m["service_requests"] = svc.get("requests", math.nan)
+        m["service_peak_active"] = svc.get("peak_active", math.nan)
+        m["service_lag_p99_ms"] = svc.get("lag_p99_ms", math.nan)
     return m

@@ -70,6 +70,29 @@ def summary_table(frame: pd.DataFrame, title: str = "queuebench summary") -> Tab
     return table
 
 
+def survival_table(doc: dict[str, Any]) -> Table:
+    """Strategies x fault scenarios: how each trial ended."""
+    from harness import stress
+
+    strategies, scenarios, cells = stress.matrix(doc)
+    table = Table(title="survival matrix", title_justify="left", header_style="bold", show_lines=True)
+    table.add_column("strategy")
+    for sc in scenarios:
+        table.add_column(sc)
+    colours = {"recovered": "green", "hung": "yellow", "crashed": "red"}
+    for s in strategies:
+        row = []
+        for sc in scenarios:
+            lines = []
+            for t in cells.get((s, sc), []):
+                how = (t.get("faults") or {}).get("outcome", "ok" if t["status"] == "ok" else "")
+                colour = colours.get(how, "green" if t["status"] == "ok" else "red")
+                lines.append(f"[{colour}]{stress.cell(t)}[/]")
+            row.append("\n".join(lines) or "—")
+        table.add_row(s, *row)
+    return table
+
+
 def fingerprint_line(fp: dict[str, Any]) -> str:
     py = fp["python"]
     gil = "" if py.get("gil_enabled", True) else " (free-threaded)"

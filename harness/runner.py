@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import psutil
 
-from strategies import base
+from strategies import base, faults, records
 
 #: The directory holding ``harness/`` and ``strategies/``, put on the worker's path.
 ROOT = Path(__file__).resolve().parent.parent
@@ -86,8 +86,15 @@ def kill_tree(pid: int) -> list[str]:
             p.kill()
         except psutil.Error:
             pass
-    psutil.wait_procs(victims, timeout=3)
+    _wait_dead(victims, timeout=3)
     return killed
+
+
+def _wait_dead(procs: list[psutil.Process], timeout: float) -> None:
+    """Wait until each process is gone or a zombie (an orphan's zombie waits on init, not us)."""
+    deadline = time.monotonic() + timeout
+    while any(_alive(p) for p in procs) and time.monotonic() < deadline:
+        time.sleep(0.02)
 
 
 def _alive(p: psutil.Process) -> bool:
@@ -114,8 +121,13 @@ def find_leftovers(pgid: int, grace: float = 2.0) -> list[str]:
     for p in stuck:
         with contextlib.suppress(psutil.Error):
             p.kill()
-    psutil.wait_procs(stuck, timeout=3)
+    _wait_dead(stuck, timeout=3)
     return described
+
+
+def alive_in_group(pgid: int) -> list[psutil.Process]:
+    """Live (non-zombie) processes of a trial's process group."""
+    return [p for p in _group_members(pgid) if _alive(p)]
 
 
 def _group_members(pgid: int) -> list[psutil.Process]:
@@ -146,19 +158,62 @@ class TrialOutput:
 
     status: str  # "ok", "error" (strategy raised or worker died) or "timeout"
     meta: dict[str, Any]
-    reads: np.ndarray  # (n, 6) int64, base.READ_FIELDS
+    reads: np.ndarray  # (n, 7) int64, base.RECORD_FIELDS; enqueued still unknown
     enqueued: np.ndarray  # (writers * items_per_writer,) int64
     wall_s: float
     pid: int = 0  # the worker's pid, which is also its process group id on POSIX
+    ended_ns: int = 0  # perf_counter_ns when the worker was seen to exit or was killed
+    #: Faults that fired (kind, writer, seq, at, pid), logged by the worker side before acting.
+    fault_events: list[dict[str, Any]] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     leftovers: list[str] = field(default_factory=list)
 
 
-def _read_array(path: Path, width: int) -> np.ndarray:
-    data = np.fromfile(path, dtype=np.int64) if path.exists() else np.empty(0, np.int64)
-    if width > 1:
-        data = data[: len(data) - len(data) % width].reshape(-1, width)
-    return data
+def _written_rows(path: Path, width: int, chunk_rows: int = 1 << 16) -> int:
+    """How many rows of a record log were written: rows come in order, and ``done`` is 0 only
+    in a row never written (so a reader killed mid-run still leaves a readable log)."""
+    rows = 0
+    while True:
+        chunk = np.fromfile(path, dtype=np.int64, count=chunk_rows * width, offset=rows * width * 8)
+        chunk = chunk[: len(chunk) - len(chunk) % width].reshape(-1, width)
+        unwritten = np.flatnonzero(chunk[:, records.DONE_COLUMN] == 0)
+        if len(unwritten):
+            return rows + int(unwritten[0])
+        if len(chunk) < chunk_rows:
+            return rows + len(chunk)
+        rows += len(chunk)
+
+
+def read_records(scratch: Path, writers: int, items_per_writer: int) -> tuple[np.ndarray, np.ndarray]:
+    """Records (n, 7) and enqueued stamps (writers * items_per_writer,) from a trial's record files.
+
+    The files outlive any reader, writer or whole trial that was killed, so this works
+    after a timeout too (see strategies.records).
+    """
+    width = base.RECORD_WIDTH
+    files = [(path, _written_rows(path, width)) for path in sorted(scratch.glob("r-*.bin"))]
+    rows = np.empty((sum(n for _, n in files), width), dtype=np.int64)
+    at = 0
+    for path, n in files:  # read straight into place: no temporary copies
+        if n:
+            with open(path, "rb") as fh:
+                fh.readinto(rows[at : at + n].data.cast("B"))
+            at += n
+    enqueued = np.zeros(writers * items_per_writer, dtype=np.int64)
+    for w in range(writers):
+        path = scratch / f"w-{w}.bin"
+        if path.exists():
+            stamps = np.fromfile(path, dtype=np.int64, count=items_per_writer)
+            enqueued[w * items_per_writer : w * items_per_writer + len(stamps)] = stamps
+    enqueued[enqueued == 0] = base.UNKNOWN
+    return rows, enqueued
+
+
+def _scratch_root() -> str | None:
+    """Record files live in memory where the OS offers it (Linux /dev/shm): no disk writeback
+    competes with the trial. Elsewhere, the default temporary directory."""
+    shm = "/dev/shm"
+    return shm if os.path.isdir(shm) and os.access(shm, os.W_OK) else None
 
 
 def run_trial(
@@ -168,11 +223,13 @@ def run_trial(
     timeout: float,
 ) -> TrialOutput:
     """Run one trial in a fresh worker process and collect its raw output."""
-    with tempfile.TemporaryDirectory(prefix="queuebench-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="queuebench-", dir=_scratch_root()) as tmp:
         spec = Path(tmp) / "spec.json"
         out = Path(tmp) / "out"
         out.mkdir()
-        spec.write_text(json.dumps({"strategy": strategy, "workload": workload.to_dict()}))
+        # The worker kills itself a little after the harness would, should the harness die.
+        deadline = timeout + 30
+        spec.write_text(json.dumps({"strategy": strategy, "workload": workload.to_dict(), "deadline_s": deadline}))
         stderr_path = Path(tmp) / "stderr.txt"
         t0 = time.perf_counter()
         with open(stderr_path, "wb") as err:
@@ -187,7 +244,9 @@ def run_trial(
             status, errors = "ok", []
             try:
                 proc.wait(timeout=timeout)
+                ended_ns = time.perf_counter_ns()
             except subprocess.TimeoutExpired:
+                ended_ns = time.perf_counter_ns()
                 status = "timeout"
                 errors.append(f"timed out after {timeout:g}s; killed the trial's process tree")
             finally:
@@ -196,6 +255,7 @@ def run_trial(
                     proc.wait()
         wall = time.perf_counter() - t0
         leftovers = find_leftovers(proc.pid) if status != "timeout" else []
+        reads, enqueued = read_records(out / "scratch", workload.writers, workload.items_per_writer)
         meta_path = out / "meta.json"
         meta: dict[str, Any] = json.loads(meta_path.read_text()) if meta_path.exists() else {}
         if status == "ok":
@@ -211,10 +271,12 @@ def run_trial(
         return TrialOutput(
             status=status,
             meta=meta,
-            reads=_read_array(out / "reads.bin", len(base.READ_FIELDS)),
-            enqueued=_read_array(out / "enqueued.bin", 1),
+            reads=reads,
+            enqueued=enqueued,
             wall_s=wall,
             pid=proc.pid,
+            ended_ns=ended_ns,
+            fault_events=faults.read_events(str(out / "scratch")) if (out / "scratch").is_dir() else [],
             errors=errors,
             leftovers=leftovers,
         )

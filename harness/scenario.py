@@ -26,6 +26,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from strategies import base, work
+from strategies.faults import FaultSpec
 
 #: Refuse sizes that would exhaust memory rather than try them.
 MAX_ITEMS = 5_000_000
@@ -40,20 +41,59 @@ class ScenarioError(ValueError):
 class Work(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    kind: Literal["none", "io", "cpu"] = "none"
+    kind: Literal["none", "io", "cpu", "service"] = "none"
     ms: float = Field(0.0, ge=0, le=60_000, description="mean duration per item, milliseconds")
     dist: Literal["fixed", "uniform", "exponential"] = "fixed"
     jitter: float = Field(0.5, ge=0, le=1)
     gil: Literal["hold", "release"] = "hold"
+    # kind = "service" only (strategies/service.py): requests served at full speed at once,
+    # what happens beyond that, and for "collapse" how fast total throughput falls.
+    capacity: int | None = Field(None, ge=1, le=4096, description="service: concurrent requests at full speed")
+    model: Literal["share", "collapse"] = "share"
+    penalty: float = Field(0.5, ge=0, le=100, description="collapse: slowdown per request beyond capacity")
 
     @model_validator(mode="after")
     def _needs_ms(self) -> Work:
         if self.kind != "none" and self.ms <= 0:
             raise ValueError(f"kind {self.kind!r} needs ms > 0")
+        if self.kind == "service" and self.capacity is None:
+            raise ValueError("kind 'service' needs capacity (concurrent requests served at full speed), e.g. 3")
         return self
 
     def spec(self) -> work.WorkSpec:
-        return work.WorkSpec(**self.model_dump())
+        return work.WorkSpec(**{**self.model_dump(), "capacity": self.capacity or 0})
+
+
+class Faults(BaseModel):
+    """``[scenario.faults]``: what goes wrong, the same way for every strategy.
+
+    Items are numbered ``writer * items_per_writer + seq`` (0-based).
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    reader_raise: list[int] = Field(default_factory=list, description="items on which the reader raises")
+    reader_raise_probability: float = Field(0.0, ge=0, le=1, description="or raise on each item with this chance")
+    reader_die: list[int] = Field(default_factory=list, description="items on which the reader dies abruptly")
+    reader_hang: list[int] = Field(default_factory=list, description="items on which the reader hangs")
+    hang_s: float = Field(3600.0, gt=0, le=86_400)
+    slow_spike: list[int] = Field(default_factory=list, description="items whose reader work takes spike_factor x")
+    spike_factor: float = Field(100.0, ge=1, le=10_000)
+    writer_die: list[tuple[int, int]] = Field(default_factory=list, description="[writer, seq] pairs")
+    seed: int = 0
+
+    def spec(self) -> FaultSpec:
+        return FaultSpec.from_dict(self.model_dump()) or FaultSpec()
+
+    def check(self, writers: int, items_per_writer: int) -> None:
+        total = writers * items_per_writer
+        for key in ("reader_raise", "reader_die", "reader_hang", "slow_spike"):
+            bad = [n for n in getattr(self, key) if not 0 <= n < total]
+            if bad:
+                raise ValueError(f"faults.{key}: item {bad[0]} does not exist (items are 0..{total - 1})")
+        for w, s in self.writer_die:
+            if not (0 <= w < writers and 0 <= s < items_per_writer):
+                raise ValueError(f"faults.writer_die: [{w}, {s}] is not a writer/item of this scenario")
 
 
 class Scenario(BaseModel):
@@ -73,6 +113,7 @@ class Scenario(BaseModel):
     timeout: float = Field(60.0, gt=0, le=24 * 3600, description="seconds per trial")
     seed: int = 0
     strategies: list[str] | None = None
+    faults: Faults | None = None
 
     @model_validator(mode="after")
     def _sane(self) -> Scenario:
@@ -81,6 +122,10 @@ class Scenario(BaseModel):
             raise ValueError(f"writers x items_per_writer = {total:,} items; at most {MAX_ITEMS:,}")
         if self.payload_bytes * min(total, max(self.queue_maxsize, 1_000)) > MAX_BYTES_IN_FLIGHT:
             raise ValueError("payload_bytes x items could hold more than 2 GiB in flight")
+        if self.faults is not None:
+            self.faults.check(self.writers, self.items_per_writer)
+            if self.faults.slow_spike and self.reader_work.kind == "none":
+                raise ValueError("faults.slow_spike needs reader_work with a duration to multiply")
         for name in self.strategies or []:
             if name not in base.REGISTRY:
                 raise ValueError(str(base.UnknownStrategy(name)))
@@ -102,6 +147,7 @@ class Scenario(BaseModel):
             start_method=start_method,
             seed=self.seed,
             calibration=calibration,
+            faults=self.faults.spec() if self.faults is not None else None,
         )
 
 

@@ -108,9 +108,12 @@ def write_samples(path: Path, records: np.ndarray) -> None:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    table = pa.table({name: records[:, i] for i, name in enumerate(base.RECORD_FIELDS)})
+    schema = pa.schema([(name, pa.int64()) for name in base.RECORD_FIELDS])
     tmp = path.with_name(f".{path.name}.tmp")
-    pq.write_table(table, tmp, compression="zstd")
+    with pq.ParquetWriter(tmp, schema, compression="zstd") as out:
+        for lo in range(0, max(len(records), 1), 262_144):  # in slices: no full copy of every column
+            chunk = records[lo : lo + 262_144]
+            out.write_table(pa.table([np.ascontiguousarray(chunk[:, i]) for i in range(chunk.shape[1])], schema=schema))
     os.replace(tmp, path)
 
 

@@ -6,13 +6,14 @@ blocks, so slow drift of a shared machine spreads over all of them alike.
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness import metrics, runner, store
+from harness import metrics, runner, store, stress
 from harness.fingerprint import fingerprint
 from harness.scenario import LoadedScenario, ScenarioError
 from strategies import base, work
@@ -29,6 +30,8 @@ class Options:
     out: Path = Path("results")
     #: Extra workload options for test-only strategies, e.g. (("delay_factor", 1.2),).
     strategy_options: tuple[tuple[str, float], ...] = ()
+    #: Extra top-level keys for run.json, e.g. {"sweep": {...}} (harness.sweep).
+    extra: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -122,6 +125,9 @@ def execute(
         },
         {ls.scenario.name: {"source": ls.source, "definition": ls.scenario.model_dump()} for ls in scenarios},
     )
+    if opts.extra:
+        writer.doc.update(opts.extra)
+        writer.flush()
     try:
         for index, planned in enumerate(trials):
             on_progress(planned, None)
@@ -161,12 +167,15 @@ def _one(
         return trial
     workload = sc.workload(method, cal)
     if opts.strategy_options:
-        workload = base.Workload(**{**workload.__dict__, "options": opts.strategy_options})
+        workload = dataclasses.replace(workload, options=opts.strategy_options)
     timeout = opts.timeout if opts.timeout is not None else sc.timeout
     out = runner.run_trial(opts.python, planned.strategy, workload, timeout)
     records = metrics.join_records(out.reads, out.enqueued, sc.items_per_writer)
+    out.reads, out.enqueued = out.reads[:0], out.enqueued[:0]  # joined: let the raw copies go
     m = metrics.trial_metrics(records, workload, out.meta, parallelism)
     status, errors = classify(out, m)
     trial.update(status=status, errors=errors, leftovers=out.leftovers, metrics=m)
+    if sc.faults is not None or out.fault_events:
+        trial["faults"] = stress.outcome(out, m)
     writer.add_trial(trial, None if planned.warmup else records)
     return trial

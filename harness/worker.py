@@ -6,8 +6,9 @@ interpreter (``--python``). The parent (harness.runner) starts it as
     python -m harness.worker probe               -> JSON on stdout
     python -m harness.worker trial SPEC OUT_DIR  -> files in OUT_DIR
 
-A trial writes ``reads.bin`` (int64 READ_FIELDS rows), ``enqueued.bin`` (int64,
-writers x items_per_writer) and ``meta.json`` (phase stamps, errors, CPU, RSS).
+A trial writes ``meta.json`` (phase stamps, errors, CPU, RSS); the per-item records
+are in the record files the readers and writers wrote to ``OUT_DIR/scratch``
+(strategies.records), which the harness reads even after killing the trial.
 """
 
 from __future__ import annotations
@@ -99,6 +100,25 @@ def probe() -> dict[str, Any]:
     }
 
 
+def _lifeline(parent: int, deadline_s: float) -> None:
+    """Never outlive the harness: if it dies (or the deadline passes), kill this trial's group.
+
+    The harness kills trials itself; this covers a harness that was SIGKILLed, whose
+    watchdog is gone with it.
+    """
+    import threading
+
+    def watch() -> None:
+        t_end = time.monotonic() + deadline_s if deadline_s > 0 else float("inf")
+        while os.getppid() == parent and time.monotonic() < t_end:
+            time.sleep(0.25)
+        if hasattr(os, "killpg"):
+            os.killpg(os.getpgid(0), 9)
+        os._exit(137)
+
+    threading.Thread(target=watch, name="queuebench-lifeline", daemon=True).start()
+
+
 def _write_json(path: str, data: dict[str, Any]) -> None:
     tmp = path + ".tmp"
     with open(tmp, "w", encoding="utf-8") as fh:
@@ -107,23 +127,28 @@ def _write_json(path: str, data: dict[str, Any]) -> None:
 
 
 def trial(spec_path: str, out_dir: str) -> int:
-    from strategies import base
+    from strategies import base, service
 
     with open(spec_path, encoding="utf-8") as fh:
         spec = json.load(fh)
     scratch = os.path.join(out_dir, "scratch")
     os.makedirs(scratch, exist_ok=True)
-    workload = base.Workload.from_dict({**spec["workload"], "scratch": scratch})
+    workload = base.Workload.from_dict({**spec["workload"], "scratch": scratch, "main_pid": os.getpid()})
+    _lifeline(os.getppid(), float(spec.get("deadline_s", 0)))
     strategy = base.get(spec["strategy"]).load()
     meta: dict[str, Any] = {"pid": os.getpid(), "errors": [], "crashed": False}
-    before, t0 = _usage(), time.perf_counter_ns()
+    served = service.serve(workload)  # a server process per side whose work is "service"
     try:
-        trace = strategy(workload)
-    except BaseException as exc:  # the strategy's failure is the measurement
-        trace = base.Trace()
-        meta["crashed"] = True
-        meta["errors"].append("".join(traceback.format_exception_only(type(exc), exc)).strip())
-    t1, after = time.perf_counter_ns(), _usage()
+        before, t0 = _usage(), time.perf_counter_ns()
+        try:
+            trace = strategy(served.workload)
+        except BaseException as exc:  # the strategy's failure is the measurement
+            trace = base.Trace()
+            meta["crashed"] = True
+            meta["errors"].append("".join(traceback.format_exception_only(type(exc), exc)).strip())
+        t1, after = time.perf_counter_ns(), _usage()
+    finally:  # stopped after the usage is read: the server's CPU is not the strategy's
+        meta["service"] = served.stop()
     meta["errors"].extend(trace.errors)
     meta.update(
         wall_ns=t1 - t0,
@@ -137,10 +162,6 @@ def trial(spec_path: str, out_dir: str) -> int:
         rss_children=after["rss_children"],
         children_left=[p.pid for p in mp.active_children()],
     )
-    with open(os.path.join(out_dir, "reads.bin"), "wb") as fh:
-        trace.reads.tofile(fh)
-    with open(os.path.join(out_dir, "enqueued.bin"), "wb") as fh:
-        trace.enqueued_matrix(workload.writers, workload.items_per_writer).tofile(fh)
     _write_json(os.path.join(out_dir, "meta.json"), meta)
     return 0
 

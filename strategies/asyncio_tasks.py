@@ -11,17 +11,30 @@ import asyncio
 from strategies import work
 from strategies.base import ReaderSide, Trace, Workload, WriterSide, now
 
+#: Work kinds that await in a coroutine; the others run inline (cpu blocks the loop).
+AWAITED = ("io", "service")
+
 
 async def _write(q: asyncio.Queue[object], ws: WriterSide) -> None:
+    awaits = ws.spec.kind in AWAITED
     for seq in range(ws.n):
-        await work.aperform(ws.spec, ws.cal, ws.writer_durations[seq])
-        await q.put(ws.item(seq))
+        if awaits:
+            ws.begin(seq)
+            await work.aperform(ws.spec, ws.cal, ws.writer_durations[seq])
+            item = ws.item(seq)
+        else:  # no await in the work: the plain path, like the other strategies
+            item = ws.make(seq)
+        await q.put(item)
         ws.mark_enqueued(seq)
 
 
 async def _read(q: asyncio.Queue[object], rs: ReaderSide) -> None:
+    awaits = rs.spec.kind in AWAITED or rs.faults is not None
     while (item := await q.get()) is not None:
-        await rs.aconsume(item)  # type: ignore[arg-type]
+        if awaits:
+            await rs.aconsume(item)  # type: ignore[arg-type]
+        else:
+            rs.consume(item)  # type: ignore[arg-type]
 
 
 async def _main(workload: Workload, trace: Trace) -> None:
@@ -38,9 +51,6 @@ async def _main(workload: Workload, trace: Trace) -> None:
         if isinstance(r, BaseException):
             trace.errors.append(f"reader: {r!r}")
     trace.end = now()
-    for rs in readers:
-        trace.add_reads(rs.reads)
-    trace.enqueued = {ws.writer: ws.enqueued for ws in sides}
 
 
 def run(workload: Workload) -> Trace:

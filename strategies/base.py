@@ -12,24 +12,21 @@ instrumented identically.
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import os
 import time
-from array import array
-from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
 
-from strategies import work
+from strategies import records, work
+from strategies.faults import FaultSpec, Injector
 
 now = time.perf_counter_ns
 
 #: Field order of one per-item record (all int64, perf_counter_ns stamps).
 RECORD_FIELDS = ("writer", "seq", "produced", "enqueued", "dequeued", "done", "reader")
 RECORD_WIDTH = len(RECORD_FIELDS)
-#: Field order of what a reader keeps per item (``enqueued`` is joined in later,
-#: because the writer only knows it after the put returned).
-READ_FIELDS = ("writer", "seq", "produced", "dequeued", "done", "reader")
 UNKNOWN = -1
 
 #: What travels through the queue under test: (writer, seq, produced_ns, reader_seconds, payload).
@@ -54,6 +51,9 @@ class Workload:
     scratch: str = ""
     #: Free-form options for test-only strategies (e.g. ``{"delay_factor": 1.2}``).
     options: tuple[tuple[str, float], ...] = ()
+    #: Faults to inject (None: none), and the trial's main process, set by the worker.
+    faults: FaultSpec | None = None
+    main_pid: int = 0
 
     @property
     def total_items(self) -> int:
@@ -72,33 +72,25 @@ class Workload:
         data["reader_work"] = work.WorkSpec(**data["reader_work"])
         data["calibration"] = work.Calibration(**data["calibration"])
         data["options"] = tuple(tuple(o) for o in data.get("options", ()))
+        data["faults"] = FaultSpec.from_dict(data.get("faults"))
         return cls(**data)
+
+    def injector(self) -> Injector | None:
+        if self.faults is None:
+            return None
+        return Injector(self.faults, self.scratch, self.main_pid, self.items_per_writer)
 
 
 @dataclass
 class Trace:
-    """What a strategy hands back: records plus trial-level facts."""
+    """What a strategy hands back: trial-level facts. Per-item records go to files
+    (strategies.records), so they survive any reader or writer being killed."""
 
-    #: Flat int64 records of READ_FIELDS, as kept by readers.
-    reads: array[int] = field(default_factory=lambda: array("q"))
-    #: writer id -> enqueued stamps indexed by seq (UNKNOWN where never put).
-    enqueued: dict[int, array[int]] = field(default_factory=dict)
     #: Stamps of the trial phases: setup starts, writers released, all joined.
     setup_start: int = 0
     start: int = 0
     end: int = 0
     errors: list[str] = field(default_factory=list)
-
-    def add_reads(self, flat: Iterable[int]) -> None:
-        self.reads.extend(flat)
-
-    def enqueued_matrix(self, writers: int, items_per_writer: int) -> array[int]:
-        """Enqueued stamps as one flat writers x items_per_writer array (UNKNOWN gaps)."""
-        out = array("q", [UNKNOWN]) * (writers * items_per_writer)
-        for w, stamps in self.enqueued.items():
-            if 0 <= w < writers and len(stamps) == items_per_writer:
-                out[w * items_per_writer : (w + 1) * items_per_writer] = stamps
-        return out
 
 
 class Strategy(Protocol):
@@ -109,6 +101,11 @@ class Strategy(Protocol):
 
 # --------------------------------------------------------------------------- #
 # Shared instrumentation: identical on every strategy.
+
+
+_pack_row = records.ROW.pack_into
+_pack_stamp = records.STAMP.pack_into
+_ROW_SIZE = records.ROW.size
 
 
 class WriterSide:
@@ -123,82 +120,90 @@ class WriterSide:
         seed = workload.seed
         self.writer_durations = work.durations(self.spec, seed, "writer", writer, n)
         self.reader_durations = work.durations(workload.reader_work, seed, "reader", writer, n)
-        self.enqueued = array("q", [UNKNOWN]) * n
+        self.faults = workload.injector()
+        self.busy = self.spec.kind != "none"
+        self._stamps = records.writer_log(workload.scratch, writer, n).mm
+
+    # The per-item methods are the instrumentation every strategy pays: keep them lean
+    # (measured by `make bench`: attribute lookups and calls are most of the cost).
+
+    def begin(self, seq: int) -> None:
+        """Before making item ``seq``: where an injected writer death strikes."""
+        if self.faults is not None:
+            self.faults.before_write(self.writer, seq)
 
     def make(self, seq: int) -> Item:
         """Do the writer's work for item ``seq`` and return the item, stamped."""
-        work.perform(self.spec, self.cal, self.writer_durations[seq])
-        return self.item(seq)
+        if self.faults is not None:
+            self.faults.before_write(self.writer, seq)
+        if self.busy:
+            work.perform(self.spec, self.cal, self.writer_durations[seq])
+        return (self.writer, seq, now(), self.reader_durations[seq], self.payload)
 
     def item(self, seq: int) -> Item:
         return (self.writer, seq, now(), self.reader_durations[seq], self.payload)
 
     def mark_enqueued(self, seq: int) -> None:
-        self.enqueued[seq] = now()
+        _pack_stamp(self._stamps, seq << 3, now())
 
 
 class ReaderSide:
-    """One reader's bookkeeping: does the reader work and keeps the records."""
+    """One reader's bookkeeping: does the reader work (faults included) and keeps the records."""
 
     def __init__(self, workload: Workload, reader_id: int) -> None:
         self.reader_id = reader_id
         self.spec = workload.reader_work
         self.cal = workload.calibration
-        self.reads = array("q")
+        self.reads = log = records.reader_log(workload.scratch, reader_id, 2 * workload.total_items + 16)
+        self.faults = workload.injector()
+        self.busy = self.spec.kind != "none"
+        self._mm, self._off, self._end = log.mm, 0, log.end
 
     def consume(self, item: Item) -> None:
         dequeued = now()
-        work.perform(self.spec, self.cal, item[3])
-        self.reads.extend((item[0], item[1], item[2], dequeued, now(), self.reader_id))
+        if self.faults is not None:
+            seconds, sleep = self.faults.before_read(item[0], item[1], item[3])
+            if sleep:
+                time.sleep(seconds)
+            else:
+                work.perform(self.spec, self.cal, seconds)
+        elif self.busy:
+            work.perform(self.spec, self.cal, item[3])
+        off = self._off
+        if off >= self._end:
+            raise OverflowError("record log full: more items read than exist")
+        _pack_row(self._mm, off, item[0], item[1], item[2], UNKNOWN, dequeued, now(), self.reader_id)
+        self._off = off + _ROW_SIZE
 
     async def aconsume(self, item: Item) -> None:
         dequeued = now()
-        await work.aperform(self.spec, self.cal, item[3])
-        self.reads.extend((item[0], item[1], item[2], dequeued, now(), self.reader_id))
+        seconds, sleep = item[3], False
+        if self.faults is not None:
+            seconds, sleep = self.faults.before_read(item[0], item[1], seconds)
+        if sleep:
+            await asyncio.sleep(seconds)
+        else:
+            await work.aperform(self.spec, self.cal, seconds)
+        off = self._off
+        if off >= self._end:
+            raise OverflowError("record log full: more items read than exist")
+        _pack_row(self._mm, off, item[0], item[1], item[2], UNKNOWN, dequeued, now(), self.reader_id)
+        self._off = off + _ROW_SIZE
 
 
-def consume_one(item: Item, spec: work.WorkSpec, cal: work.Calibration, reader_id: int) -> tuple[int, ...]:
-    """Stateless reader for one-task-per-item pools: returns one READ_FIELDS row."""
-    dequeued = now()
-    work.perform(spec, cal, item[3])
-    return (item[0], item[1], item[2], dequeued, now(), reader_id)
+_PROCESS_READER: dict[int, ReaderSide] = {}
 
 
-# --------------------------------------------------------------------------- #
-# Records from other processes travel back as files in the scratch dir.
-
-
-def dump_array(scratch: str, name: str, data: array[int]) -> None:
-    """Write ``data`` atomically as ``scratch/name`` (never through the queue under test)."""
-    path = os.path.join(scratch, name)
-    tmp = path + ".tmp"
-    with open(tmp, "wb") as fh:
-        data.tofile(fh)
-    os.replace(tmp, path)
-
-
-def load_arrays(scratch: str, prefix: str) -> dict[str, array[int]]:
-    """Read every ``prefix*`` record file written by :func:`dump_array`."""
-    out: dict[str, array[int]] = {}
-    for name in sorted(os.listdir(scratch)):
-        if name.startswith(prefix) and not name.endswith(".tmp"):
-            data = array("q")
-            with open(os.path.join(scratch, name), "rb") as fh:
-                data.frombytes(fh.read())
-            out[name] = data
-    return out
-
-
-def writer_file(writer: int) -> str:
-    return f"w-{writer}.bin"
-
-
-def collect_files(trace: Trace, scratch: str) -> None:
-    """Gather record files written by writer and reader processes into ``trace``."""
-    for name, data in load_arrays(scratch, "w-").items():
-        trace.enqueued[int(name[2:].split(".")[0])] = data
-    for data in load_arrays(scratch, "r-").values():
-        trace.add_reads(data)
+def process_reader(workload: Workload) -> ReaderSide:
+    """The reader of this process, for readers that run in processes of their own
+    (reader processes, pool workers): one per process, reused by every task it runs.
+    """
+    pid = os.getpid()
+    side = _PROCESS_READER.get(pid)
+    if side is None:
+        _PROCESS_READER.clear()  # forked from a parent that had one
+        side = _PROCESS_READER[pid] = ReaderSide(workload, pid)
+    return side
 
 
 # --------------------------------------------------------------------------- #

@@ -6,18 +6,16 @@ Manager proxy is shipped once per reader rather than once per item.
 
 from __future__ import annotations
 
-from array import array
 from typing import Any
 
-from strategies.base import ReaderSide, Trace, Workload, collect_files, now
-from strategies.procs import context, ignore_sigint, join_all, reader_id, start_writers
+from strategies.base import Trace, Workload, now, process_reader
+from strategies.procs import context, ignore_sigint, join_all, start_writers
 
 
-def reader(q: Any, workload: Workload) -> array[int]:
-    rs = ReaderSide(workload, reader_id())
+def reader(q: Any, workload: Workload) -> None:
+    rs = process_reader(workload)
     while (item := q.get()) is not None:
         rs.consume(item)
-    return rs.reads
 
 
 def run(workload: Workload) -> Trace:
@@ -35,7 +33,7 @@ def run(workload: Workload) -> Trace:
             q.put(None)
         for r in results:
             try:
-                trace.add_reads(r.get())
+                r.get()
             except Exception as exc:
                 trace.errors.append(f"reader task: {exc!r}")
         pool.close()
@@ -43,5 +41,4 @@ def run(workload: Workload) -> Trace:
         trace.end = now()
     finally:
         manager.shutdown()
-    collect_files(trace, workload.scratch)
     return trace

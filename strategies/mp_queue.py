@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from strategies.base import ReaderSide, Trace, Workload, collect_files, dump_array, now
-from strategies.procs import context, join_all, reader_id, start_writers
+from strategies.base import Trace, Workload, now, process_reader
+from strategies.procs import context, join_all, start_writers
 
 
 def read_items(q: Any, workload: Workload) -> None:
-    rs = ReaderSide(workload, reader_id())
+    rs = process_reader(workload)
     while (item := q.get()) is not None:
         rs.consume(item)
-    dump_array(workload.scratch, f"r-{rs.reader_id}.bin", rs.reads)
 
 
 def run(workload: Workload) -> Trace:
@@ -32,5 +31,4 @@ def run(workload: Workload) -> Trace:
         q.put(None)
     join_all(readers, trace)
     trace.end = now()
-    collect_files(trace, workload.scratch)
     return trace

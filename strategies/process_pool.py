@@ -9,32 +9,38 @@ from __future__ import annotations
 
 from concurrent.futures import Future, ProcessPoolExecutor
 
-from strategies import work
-from strategies.base import Item, Trace, Workload, collect_files, consume_one, now
-from strategies.procs import context, join_all, reader_id, start_writers
+from strategies.base import Item, Trace, Workload, now, process_reader
+from strategies.procs import context, join_all, start_writers
+
+_WORKLOAD: Workload | None = None
 
 
-def reader(item: Item, spec: work.WorkSpec, cal: work.Calibration) -> tuple[int, ...]:
-    return consume_one(item, spec, cal, reader_id())
+def init_reader(workload: Workload) -> None:
+    """Executor initializer: hand each worker process the workload once, not per item."""
+    global _WORKLOAD
+    _WORKLOAD = workload
+
+
+def reader(item: Item) -> None:
+    assert _WORKLOAD is not None
+    process_reader(_WORKLOAD).consume(item)
 
 
 def run(workload: Workload) -> Trace:
     ctx = context(workload)
     trace = Trace(setup_start=now())
     q = ctx.Queue(maxsize=workload.queue_maxsize)
-    spec, cal = workload.reader_work, workload.calibration
-    with ProcessPoolExecutor(max_workers=workload.readers, mp_context=ctx) as executor:
+    with ProcessPoolExecutor(
+        max_workers=workload.readers, mp_context=ctx, initializer=init_reader, initargs=(workload,)
+    ) as executor:
         trace.start = now()
         writers = start_writers(ctx, q, workload)
-        futures: list[Future[tuple[int, ...]]] = [
-            executor.submit(reader, q.get(), spec, cal) for _ in range(workload.total_items)
-        ]
+        futures: list[Future[None]] = [executor.submit(reader, q.get()) for _ in range(workload.total_items)]
         for fut in futures:
             try:
-                trace.add_reads(fut.result())
+                fut.result()
             except Exception as exc:
                 trace.errors.append(f"reader task: {exc!r}")
         join_all(writers, trace)
     trace.end = now()
-    collect_files(trace, workload.scratch)
     return trace

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import multiprocessing as mp
-import os
 import signal
 from multiprocessing.context import BaseContext
 from multiprocessing.process import BaseProcess
 from typing import Any
 
-from strategies.base import Trace, Workload, WriterSide, dump_array, writer_file
+from strategies.base import Trace, Workload, WriterSide
 
 
 def context(workload: Workload) -> BaseContext:
@@ -22,12 +21,11 @@ def ignore_sigint() -> None:
 
 
 def write_items(q: Any, workload: Workload, writer: int) -> None:
-    """Writer process body: make every item, put it, then drop the enqueued stamps to a file."""
+    """Writer process body: make every item and put it."""
     ws = WriterSide(workload, writer)
     for seq in range(ws.n):
         q.put(ws.make(seq))
         ws.mark_enqueued(seq)
-    dump_array(workload.scratch, writer_file(writer), ws.enqueued)
 
 
 def start_writers(ctx: BaseContext, q: Any, workload: Workload) -> list[BaseProcess]:
@@ -46,7 +44,3 @@ def join_all(procs: list[BaseProcess], trace: Trace) -> None:
         p.join()
         if p.exitcode != 0:
             trace.errors.append(f"{p.name} (pid {p.pid}) exited with code {p.exitcode}")
-
-
-def reader_id() -> int:
-    return os.getpid()

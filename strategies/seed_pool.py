@@ -10,13 +10,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from strategies import work
-from strategies.base import Trace, Workload, collect_files, consume_one, now
-from strategies.procs import context, ignore_sigint, join_all, reader_id, start_writers
+from strategies.base import Trace, Workload, now, process_reader
+from strategies.procs import context, ignore_sigint, join_all, start_writers
 
 
-def reader(q: Any, spec: work.WorkSpec, cal: work.Calibration) -> tuple[int, ...]:
-    return consume_one(q.get(), spec, cal, reader_id())
+def reader(q: Any, workload: Workload) -> None:
+    process_reader(workload).consume(q.get())
 
 
 def run(workload: Workload) -> Trace:
@@ -28,11 +27,11 @@ def run(workload: Workload) -> Trace:
         pool = ctx.Pool(workload.readers, initializer=ignore_sigint)
         trace.start = now()
         writers = start_writers(ctx, q, workload)
-        args = (q, workload.reader_work, workload.calibration)
+        args = (q, workload)
         results = [pool.apply_async(reader, args) for _ in range(workload.total_items)]
         for r in results:
             try:
-                trace.add_reads(r.get())
+                r.get()
             except Exception as exc:
                 trace.errors.append(f"reader task: {exc!r}")
         pool.close()
@@ -41,5 +40,4 @@ def run(workload: Workload) -> Trace:
         trace.end = now()
     finally:
         manager.shutdown()
-    collect_files(trace, workload.scratch)
     return trace

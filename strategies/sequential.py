@@ -17,6 +17,4 @@ def run(workload: Workload) -> Trace:
             ws.mark_enqueued(seq)
             reader.consume(item)
     trace.end = now()
-    trace.add_reads(reader.reads)
-    trace.enqueued = {ws.writer: ws.enqueued for ws in writers}
     return trace

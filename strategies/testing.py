@@ -12,7 +12,7 @@ import sys
 import time
 
 from strategies import sequential, threads
-from strategies.base import Trace, Workload
+from strategies.base import ReaderSide, Trace, Workload, WriterSide, now
 
 
 def hang(workload: Workload) -> Trace:
@@ -26,9 +26,18 @@ def crash(workload: Workload) -> Trace:
 
 
 def lose(workload: Workload) -> Trace:
-    """sequential, but the first record is dropped: one item lost."""
-    trace = sequential.run(workload)
-    del trace.reads[:6]
+    """sequential, but item 0 of writer 0 is never read: one item lost."""
+    trace = Trace(setup_start=now())
+    writers = [WriterSide(workload, w) for w in range(workload.writers)]
+    reader = ReaderSide(workload, 0)
+    trace.start = now()
+    for ws in writers:
+        for seq in range(ws.n):
+            item = ws.make(seq)
+            ws.mark_enqueued(seq)
+            if (ws.writer, seq) != (0, 0):
+                reader.consume(item)
+    trace.end = now()
     return trace
 
 

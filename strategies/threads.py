@@ -43,7 +43,4 @@ def run(workload: Workload) -> Trace:
             trace.errors.append(f"reader: {exc!r}")
     pool.shutdown()
     trace.end = now()
-    for rs in readers:
-        trace.add_reads(rs.reads)
-    trace.enqueued = {ws.writer: ws.enqueued for ws in sides}
     return trace

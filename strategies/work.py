@@ -8,6 +8,8 @@ Standard library only (runs inside measured processes).
   milliseconds on an idle core. It never spins until a deadline: under contention
   that would measure waiting, not work. ``gil="hold"`` is a pure-Python loop;
   ``gil="release"`` hashes a buffer, which frees the GIL, so threads can overlap it.
+* ``service`` — one request over local TCP to a contended server of ``capacity``
+  (see :mod:`strategies.service`); ``ms`` is its service time at full speed.
 
 Durations are fixed or drawn from a seeded generator keyed by (seed, role, writer),
 so every strategy sees exactly the same sequence of delays.
@@ -18,10 +20,13 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import random
+import sys
 import time
 from dataclasses import dataclass
 
-KINDS = ("none", "io", "cpu")
+from strategies import service
+
+KINDS = ("none", "io", "cpu", "service")
 DISTS = ("fixed", "uniform", "exponential")
 GILS = ("hold", "release")
 #: Buffer hashed by ``cpu``/``release`` work; hashlib drops the GIL above 2 KiB.
@@ -36,6 +41,13 @@ class WorkSpec:
     #: For ``uniform``: durations fall in ms * [1 - jitter, 1 + jitter].
     jitter: float = 0.5
     gil: str = "hold"
+    #: ``service`` only: concurrent requests served at full speed, what happens beyond
+    #: (``share`` or ``collapse``), how hard it collapses, and the server's port
+    #: (set by the worker once it started the server; 0 = none running).
+    capacity: int = 0
+    model: str = "share"
+    penalty: float = 0.5
+    port: int = 0
 
 
 @dataclass(frozen=True)
@@ -87,6 +99,8 @@ def perform(spec: WorkSpec, cal: Calibration, seconds: float) -> None:
         return
     if spec.kind == "io":
         time.sleep(seconds)
+    elif spec.kind == "service":
+        service.request(spec.port, seconds)
     elif spec.gil == "hold":
         burn_hold(cpu_units(spec, cal, seconds))
     else:
@@ -94,29 +108,38 @@ def perform(spec: WorkSpec, cal: Calibration, seconds: float) -> None:
 
 
 async def aperform(spec: WorkSpec, cal: Calibration, seconds: float) -> None:
-    """Do one item's work in a coroutine: io awaits, cpu runs inline (blocking the loop)."""
+    """Do one item's work in a coroutine: io and service await, cpu runs inline (blocking the loop)."""
     if spec.kind == "io" and seconds > 0.0:
         await asyncio.sleep(seconds)
+    elif spec.kind == "service" and seconds > 0.0:
+        await service.arequest(spec.port, seconds)
     else:
         perform(spec, cal, seconds)
 
 
 def _best_rate(fn: object, target_s: float = 0.05) -> float:
-    """Units per ms of ``fn(units)``, the best of three timings of about ``target_s``."""
+    """Units per ms of ``fn(units)``: the best of five timings of about ``target_s``.
+
+    Timed in this thread's CPU time, not wall time: on a busy machine the thread is
+    descheduled at times, which wall time would count as slower work (and then every
+    "4 ms" item would do less work than 4 ms on an idle core).
+    """
+    # Windows' thread clock ticks every ~16 ms: too coarse, so wall time there.
+    clock = time.perf_counter if sys.platform == "win32" else time.thread_time
     units = 64
     while True:
-        t0 = time.perf_counter()
+        t0 = clock()
         fn(units)  # type: ignore[operator]
-        dt = time.perf_counter() - t0
+        dt = clock() - t0
         if dt >= target_s / 4:
             break
         units *= 4
     best = dt
-    for _ in range(2):
-        t0 = time.perf_counter()
+    for _ in range(4):
+        t0 = clock()
         fn(units)  # type: ignore[operator]
-        best = min(best, time.perf_counter() - t0)
-    return units / (best * 1000.0)
+        best = min(best, clock() - t0)
+    return units / (max(best, 1e-9) * 1000.0)
 
 
 def calibrate() -> Calibration:

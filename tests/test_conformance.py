@@ -59,4 +59,4 @@ def test_cpu_work_is_fixed_amount_not_deadline() -> None:
     assert out.status == "ok"
     cpu = out.meta["cpu_user"] + out.meta["cpu_sys"]
     # 10 items x 5 ms = 50 ms of work; generous bounds (shared machine), but not a sleep.
-    assert 0.02 < cpu < 0.5
+    assert 0.02 < cpu < 0.5, cpu

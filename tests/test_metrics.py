@@ -65,7 +65,7 @@ def test_percentiles_in_ms() -> None:
 
 
 def test_join_records_and_latencies() -> None:
-    reads = np.array([[0, 1, 100, 400, 900, 7], [1, 0, 50, 60, 70, 8]], dtype=np.int64)
+    reads = np.array([[0, 1, 100, -1, 400, 900, 7], [1, 0, 50, -1, 60, 70, 8]], dtype=np.int64)
     enqueued = np.array([110, 120, 55, base.UNKNOWN], dtype=np.int64)  # writers=2, ipw=2
     r = metrics.join_records(reads, enqueued, items_per_writer=2)
     assert r.tolist() == [[0, 1, 100, 120, 400, 900, 7], [1, 0, 50, 55, 60, 70, 8]]

@@ -11,23 +11,12 @@ from harness import metrics, runner, suite
 from tests.conftest import run, small_workload
 
 
-def _group_alive(pgid: int) -> list[int]:
-    alive = []
-    for pid in psutil.pids():
-        try:
-            if os.getpgid(pid) == pgid:
-                alive.append(pid)
-        except OSError:
-            continue
-    return alive
-
-
 def test_hang_is_killed_at_timeout_with_its_tree() -> None:
     out = run("test-hang", small_workload(), timeout=1.0)
     assert out.status == "timeout"
     assert "timed out after 1s" in out.errors[0]
     assert out.meta == {}
-    assert _group_alive(out.pid) == []
+    assert runner.alive_in_group(out.pid) == []
 
 
 def test_crash_is_an_error_not_a_harness_failure() -> None:

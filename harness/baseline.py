@@ -1,0 +1,138 @@
+"""Saved baselines: ``results/baselines/<NAME>/``, meant to be committed with the project.
+
+A baseline is a copy of a run directory's ``run.json`` and ``summary.csv`` (what
+``compare`` and ``show`` read) plus ``baseline.json`` saying where it came from. The
+per-item samples are left out by default — they are the bulk of a run (Parquet, one file
+per trial) and nothing in a comparison needs them; ``--with-samples`` copies them too.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import re
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from harness import store
+
+BASELINES = "baselines"
+META_FILE = "baseline.json"
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,79}$")
+
+
+class BaselineError(ValueError):
+    """A baseline that cannot be saved or found; the message is one line for the user."""
+
+
+def baselines_dir(results: Path) -> Path:
+    return Path(results) / BASELINES
+
+
+def check_name(name: str) -> str:
+    if not _NAME.match(name):
+        raise BaselineError(f"baseline name {name!r}: use letters, digits, '.', '_' or '-' (at most 80)")
+    return name
+
+
+def saved_names(results: Path) -> list[str]:
+    folder = baselines_dir(results)
+    if not folder.is_dir():
+        return []
+    return sorted(p.name for p in folder.iterdir() if (p / store.RUN_FILE).is_file())
+
+
+def _latest_run_in(folder: Path) -> Path | None:
+    runs = sorted(p for p in folder.iterdir() if p.is_dir() and (p / store.RUN_FILE).is_file())
+    return runs[-1] if runs else None
+
+
+def resolve(arg: str, results: Path) -> Path:
+    """A compare argument as a run directory: a run dir itself, a folder whose newest
+    run is meant (e.g. ``results/ci`` written by ``run -o results/ci``), or the name
+    of a saved baseline. Raises BaselineError naming what was tried."""
+    path = Path(arg)
+    if path.is_dir():
+        if (path / store.RUN_FILE).is_file():
+            return path
+        latest = _latest_run_in(path)
+        if latest is not None:
+            return latest
+        return path  # load_run says why it is not a run directory
+    if _NAME.match(arg) and (baselines_dir(results) / arg / store.RUN_FILE).is_file():
+        return baselines_dir(results) / arg
+    names = saved_names(results)
+    known = f"saved baselines: {', '.join(names)}" if names else f"no baselines saved in {baselines_dir(results)}"
+    raise BaselineError(f"{arg!r} is neither a run directory nor a saved baseline ({known})")
+
+
+def save(run_dir: Path, name: str, results: Path, with_samples: bool = False, force: bool = False) -> Path:
+    """Copy a complete run into ``results/baselines/NAME``; returns that directory."""
+    check_name(name)
+    doc = store.load_run(run_dir)  # raises RunDirError with a clear line
+    if doc["status"] != "complete" and not force:
+        raise BaselineError(f"{run_dir}: run is {doc['status']!r}, not complete; use --force to save it anyway")
+    dest = baselines_dir(results) / name
+    if dest.exists() and not force:
+        raise BaselineError(f"baseline {name!r} already exists at {dest}; use --force to replace it")
+    if dest.resolve() == Path(run_dir).resolve():
+        raise BaselineError(f"{run_dir} is already the baseline {name!r}")
+    tmp = dest.with_name(f".{name}.tmp")
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    tmp.mkdir(parents=True)
+    shutil.copy2(Path(run_dir) / store.RUN_FILE, tmp / store.RUN_FILE)
+    if (Path(run_dir) / "summary.csv").is_file():
+        shutil.copy2(Path(run_dir) / "summary.csv", tmp / "summary.csv")
+    if with_samples and (Path(run_dir) / "samples").is_dir():
+        shutil.copytree(Path(run_dir) / "samples", tmp / "samples")
+    meta = {
+        "name": name,
+        "source": str(run_dir),
+        "saved_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "samples": with_samples,
+    }
+    (tmp / META_FILE).write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
+    if dest.exists():
+        shutil.rmtree(dest)
+    tmp.rename(dest)
+    return dest
+
+
+@dataclass(frozen=True)
+class Saved:
+    name: str
+    path: Path
+    saved_at: str
+    source: str
+    doc: dict[str, Any] | None  # None when run.json is unreadable
+    problem: str = ""
+
+    @property
+    def pairs(self) -> dict[tuple[str, str], int]:
+        """(scenario, strategy) -> measured trials that passed."""
+        out: dict[tuple[str, str], int] = {}
+        for t in (self.doc or {}).get("trials", []):
+            if not t.get("warmup"):
+                key = (t["scenario"], t["strategy"])
+                out[key] = out.get(key, 0) + (t.get("status") == "ok")
+        return out
+
+
+def list_saved(results: Path) -> list[Saved]:
+    out = []
+    for name in saved_names(results):
+        path = baselines_dir(results) / name
+        meta: dict[str, Any] = {}
+        with contextlib.suppress(OSError, ValueError):
+            meta = json.loads((path / META_FILE).read_text(encoding="utf-8"))
+        try:
+            doc: dict[str, Any] | None = store.load_run(path)
+            problem = ""
+        except store.RunDirError as exc:
+            doc, problem = None, str(exc)
+        out.append(Saved(name, path, str(meta.get("saved_at", "?")), str(meta.get("source", "?")), doc, problem))
+    return out

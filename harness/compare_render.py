@@ -1,0 +1,164 @@
+"""How a comparison reads: a rich table for the terminal, Markdown for a CI summary."""
+
+from __future__ import annotations
+
+import math
+
+from rich.table import Table
+
+from harness import render
+from harness.compare import Report, Row, Verdict
+
+_STYLE = {
+    Verdict.SLOWER: "bold red",
+    Verdict.BROKEN: "bold red",
+    Verdict.FASTER: "bold green",
+    Verdict.UNCHANGED: "green",
+    Verdict.INCONCLUSIVE: "yellow",
+    Verdict.TOO_FEW: "yellow",
+}
+_MARK = {
+    Verdict.SLOWER: "🔴",
+    Verdict.BROKEN: "🔴",
+    Verdict.FASTER: "🟢",
+    Verdict.UNCHANGED: "⚪",
+    Verdict.INCONCLUSIVE: "🟡",
+    Verdict.TOO_FEW: "🟡",
+}
+_ORDER = list(_STYLE)
+
+
+def _value(report: Report, v: float) -> str:
+    if not math.isfinite(v):
+        return "—"
+    if report.metric.key.endswith("_ms"):
+        return render.ms(v)
+    if report.metric.key == "efficiency":
+        return render.pct(v)
+    return render.si(v)
+
+
+def _ratio(v: float) -> str:
+    return "—" if not math.isfinite(v) else f"{v:.3f}"
+
+
+def _interval(row: Row) -> str:
+    if not math.isfinite(row.ci_low):
+        return "—"
+    return f"{row.ci_low:.3f}–{row.ci_high:.3f}"
+
+
+def _p(v: float) -> str:
+    return "—" if not math.isfinite(v) else f"{v:.2g}"
+
+
+def _sorted(report: Report) -> list[Row]:
+    return sorted(report.rows, key=lambda r: (_ORDER.index(r.verdict), r.scenario, r.strategy))
+
+
+def headline(report: Report, fail_on_inconclusive: bool = False) -> str:
+    counts = [f"{report.count(v)} {v.value}" for v in Verdict if report.count(v)]
+    state = "REGRESSION" if report.exit_code(fail_on_inconclusive) else "no regression"
+    return f"{state}: {', '.join(counts)}"
+
+
+def describe(report: Report) -> str:
+    m = report.metric
+    better = "higher" if m.higher_is_better else "lower"
+    level = (1 - 2 * report.alpha) * 100
+    return (
+        f"metric {m.key} ({better} is better) · threshold {report.max_regression * 100:g}% · "
+        f"alpha {report.alpha:g} · {level:g}% interval of current/baseline"
+    )
+
+
+def table(report: Report, fail_on_inconclusive: bool = False) -> Table:
+    level = (1 - 2 * report.alpha) * 100
+    t = Table(
+        title=f"queuebench compare — {headline(report, fail_on_inconclusive)}",
+        caption=describe(report),
+        title_justify="left",
+        caption_justify="left",
+        header_style="bold",
+    )
+    t.add_column("scenario")
+    t.add_column("strategy")
+    t.add_column("n", justify="right")
+    t.add_column(f"baseline {report.metric.label}", justify="right")
+    t.add_column("current", justify="right")
+    t.add_column("ratio", justify="right")
+    t.add_column(f"{level:g}% interval", justify="right")
+    t.add_column("p", justify="right")
+    t.add_column("verdict")
+    t.add_column("why", style="dim")
+    for row in _sorted(report):
+        style = _STYLE[row.verdict]
+        t.add_row(
+            row.scenario,
+            row.strategy,
+            f"{row.n_base}/{row.n_cur}",
+            _value(report, row.base_median),
+            _value(report, row.cur_median),
+            _ratio(row.ratio),
+            _interval(row),
+            _p(row.p_value),
+            f"[{style}]{row.verdict.value}[/]",
+            row.reason,
+        )
+    return t
+
+
+def advice(report: Report) -> list[str]:
+    """Plain sentences for what cannot be judged, printed after the table."""
+    lines = []
+    if report.too_few:
+        from harness.rankstats import min_repeats
+
+        need = min_repeats(report.alpha)
+        lines.append(
+            f"{len(report.too_few)} pair(s) had too few repeats for any verdict at alpha={report.alpha:g}: "
+            f"a rank test needs at least {need} passing repeats per side; run with -r 10 or more "
+            "for verdicts that also detect modest slowdowns."
+        )
+    if report.count(Verdict.INCONCLUSIVE):
+        lines.append("inconclusive: too noisy to tell at this threshold; use more repeats or a quieter machine.")
+    return lines
+
+
+def markdown(report: Report, baseline: str, current: str, fail_on_inconclusive: bool = False) -> str:
+    level = (1 - 2 * report.alpha) * 100
+    mark = "❌" if report.exit_code(fail_on_inconclusive) else "✅"
+    out = [
+        f"### {mark} queuebench compare — {headline(report, fail_on_inconclusive)}",
+        "",
+        f"Baseline `{baseline}` → current `{current}`; {describe(report)}.",
+        "",
+    ]
+    for line in report.mismatches:
+        out.append(f"> ⚠️ **Not like for like:** {line}")
+    if report.mismatches:
+        out.append("")
+    out += [
+        f"| scenario | strategy | n | baseline {report.metric.label} | current | ratio | {level:g}% interval "
+        "| p | verdict | why |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |",
+    ]
+    for row in _sorted(report):
+        cells = [
+            row.scenario,
+            row.strategy,
+            f"{row.n_base}/{row.n_cur}",
+            _value(report, row.base_median),
+            _value(report, row.cur_median),
+            _ratio(row.ratio),
+            _interval(row),
+            _p(row.p_value),
+            f"{_MARK[row.verdict]} **{row.verdict.value}**",
+            row.reason.replace("|", "\\|"),
+        ]
+        out.append("| " + " | ".join(cells) + " |")
+    extra = report.notes + advice(report)
+    if extra:
+        out.append("")
+        out += [f"- {line}" for line in extra]
+    return "\n".join(out) + "\n"

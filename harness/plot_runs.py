@@ -1,0 +1,258 @@
+"""Several runs in one figure: one panel per scenario, strategies down the side, one marker
+per group of runs (by platform, Python, start method, host or run).
+
+With ``normalize``, each trial's value is divided by the reference strategy's median in
+the *same run and scenario*, so machines of different speed compare fairly. Runs that
+define a scenario differently under one name are refused (or, on request, shown apart).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.ticker import FuncFormatter
+
+from harness import figures, store
+
+#: Fields of a scenario definition that do not change the workload itself.
+NOT_WORKLOAD = frozenset({"description", "repeats", "warmup", "timeout", "strategies"})
+MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*", "h", "<", ">")
+
+
+class PlotError(ValueError):
+    """Bad input for a multi-run plot; the message is one line for the user."""
+
+
+def _python(doc: dict[str, Any], path: Path) -> str:
+    py = doc["fingerprint"].get("python", {})
+    gil = "" if py.get("gil_enabled", True) else " free-threaded"
+    return f"{py.get('implementation', '?')} {py.get('version', '?')}{gil}"
+
+
+BY: dict[str, Callable[[dict[str, Any], Path], str]] = {
+    "platform": lambda doc, path: f"{doc['fingerprint'].get('os', '?')} {doc['fingerprint'].get('arch', '')}".strip(),
+    "python": _python,
+    "start-method": lambda doc, path: str(doc["fingerprint"].get("start_method", "?")),
+    "host": lambda doc, path: str(doc["fingerprint"].get("host", "?")),
+    "run": lambda doc, path: path.resolve().name,
+}
+
+
+def describe_metric(metric: str) -> tuple[str, bool | None]:
+    """An axis label with units, and whether higher is better (None: neither)."""
+    fixed: dict[str, tuple[str, bool | None]] = {
+        "throughput": ("throughput (items/s)", True),
+        "makespan_s": ("makespan (s)", False),
+        "efficiency": ("efficiency (ideal ÷ measured makespan)", True),
+        "cpu_parallelism": ("CPU parallelism (cores busy)", None),
+        "peak_rss_mb": ("peak RSS of the worker (MB)", False),
+        "setup_s": ("setup time (s)", False),
+    }
+    if metric in fixed:
+        return fixed[metric]
+    lat = re.fullmatch(r"(wait|put|service|e2e)_(p\d+|max)_ms", metric)
+    if lat:
+        return f"{lat[1]} latency {lat[2]} (ms)", False
+    return metric, None
+
+
+@dataclass(frozen=True)
+class Run:
+    path: Path
+    doc: dict[str, Any]
+    group: str
+
+
+def load_runs(paths: list[Path], by: str) -> list[Run]:
+    if by not in BY:
+        raise PlotError(f"unknown --by {by!r}; choose one of: {', '.join(BY)}")
+    if not paths:
+        raise PlotError("give at least one run directory (results/<time>-<host>)")
+    runs = []
+    for path in paths:
+        doc = store.load_run(path)
+        runs.append(Run(Path(path), doc, BY[by](doc, Path(path))))
+    return runs
+
+
+def _workload(definition: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in definition.items() if k not in NOT_WORKLOAD}
+
+
+def facets(runs: list[Run], split: bool) -> dict[tuple[int, str], str]:
+    """(run index, scenario) -> panel name; refuses one name with two workloads unless ``split``."""
+    variants: dict[str, list[dict[str, Any]]] = {}
+    out: dict[tuple[int, str], str] = {}
+    owners: dict[tuple[str, int], Path] = {}
+    for i, run in enumerate(runs):
+        for name, entry in run.doc["scenarios"].items():
+            work = _workload(entry["definition"])
+            seen = variants.setdefault(name, [])
+            if work not in seen:
+                seen.append(work)
+                owners[(name, len(seen) - 1)] = run.path
+            k = seen.index(work)
+            if k and not split:
+                fields = sorted(f for f in work.keys() | seen[0].keys() if work.get(f) != seen[0].get(f))
+                raise PlotError(
+                    f"scenario {name!r} is defined differently in {owners[(name, 0)]} and {run.path} "
+                    f"(differs in: {', '.join(fields)}); compare like with like, or pass --split-mismatched"
+                )
+            out[(i, name)] = name
+    for (i, name), _ in list(out.items()):
+        if len(variants[name]) > 1:
+            k = variants[name].index(_workload(runs[i].doc["scenarios"][name]["definition"]))
+            out[(i, name)] = f"{name} (definition {k + 1} of {len(variants[name])})"
+    return out
+
+
+def _number(raw: object) -> float:
+    """A finite metric value, else NaN (missing, null, boolean or infinite)."""
+    if isinstance(raw, int | float) and not isinstance(raw, bool) and math.isfinite(raw):
+        return float(raw)
+    return math.nan
+
+
+def collect(runs: list[Run], metric: str, normalize: str | None, split: bool = False) -> pd.DataFrame:
+    """One row per measured trial: facet, strategy, group, run, value (NaN unless the trial passed)."""
+    names = facets(runs, split)
+    rows = []
+    for i, run in enumerate(runs):
+        for t in run.doc["trials"]:
+            if t.get("warmup"):
+                continue
+            value = _number((t.get("metrics") or {}).get(metric)) if t["status"] == "ok" else math.nan
+            rows.append(
+                {
+                    "facet": names[(i, t["scenario"])],
+                    "scenario": t["scenario"],
+                    "strategy": t["strategy"],
+                    "group": run.group,
+                    "run": i,
+                    "value": value,
+                }
+            )
+    frame = pd.DataFrame(rows, columns=["facet", "scenario", "strategy", "group", "run", "value"])
+    if not frame["value"].notna().any():
+        known = sorted(
+            {
+                k
+                for r in runs
+                for t in r.doc["trials"]
+                for k, v in (t.get("metrics") or {}).items()
+                if isinstance(v, int | float) and not isinstance(v, bool)
+            }
+        )
+        if known and metric not in known:
+            raise PlotError(f"unknown metric {metric!r}; choose one of: {', '.join(known)}")
+        raise PlotError(f"no passing trial in these runs has a value for {metric!r}")
+    if normalize is None:
+        return frame
+    if normalize not in set(frame["strategy"]):
+        have = ", ".join(dict.fromkeys(frame["strategy"]))
+        raise PlotError(f"--normalize {normalize}: no such strategy in these runs; they hold: {have}")
+    parts = []
+    for (i, scenario), part in frame.groupby(["run", "scenario"], sort=False):
+        ref = part[part["strategy"] == normalize]["value"].dropna()
+        if ref.empty or not ref.median() > 0:
+            raise PlotError(
+                f"--normalize {normalize}: no passing trial of {normalize!r} in scenario {scenario!r} of "
+                f"{runs[i].path}; the reference must be measured in every run"
+            )
+        parts.append(part.assign(value=part["value"] / ref.median()))
+    return pd.concat(parts, ignore_index=True)
+
+
+def compare_figure(frame: pd.DataFrame, by: str, metric: str, normalize: str | None, runs: int) -> Figure:
+    label, higher = describe_metric(metric)
+    groups = list(dict.fromkeys(frame["group"]))
+    panels = list(dict.fromkeys(frame["facet"]))
+    height = frame.groupby("facet")["strategy"].nunique().max() * 0.42 + 1.3
+    with figures.style():
+        ncols = 1 if len(panels) == 1 else 2
+        nrows = math.ceil(len(panels) / ncols)
+        fig = Figure(figsize=(6.4 * ncols, height * nrows + 1.2), layout="constrained")
+        axes = [fig.add_subplot(nrows, ncols, i + 1) for i in range(len(panels))]
+        step = 0.72 / len(groups)
+        for ax, panel in zip(axes, panels, strict=True):
+            mine = frame[frame["facet"] == panel]
+            medians = mine.groupby("strategy")["value"].median()
+            order = list(medians.sort_values(ascending=higher is False).index)
+            for y, strategy in enumerate(order):
+                colour = figures.strategy_colour(strategy)
+                for j, group in enumerate(groups):
+                    ran = mine[(mine["strategy"] == strategy) & (mine["group"] == group)]["value"]
+                    values = ran.dropna()
+                    yy = y + (j - (len(groups) - 1) / 2) * step
+                    if values.empty:
+                        if not ran.empty:  # it ran, and no trial passed: say so rather than leave a gap
+                            ax.text(
+                                0.01,
+                                yy,
+                                f"{group}: no passing trial",
+                                transform=ax.get_yaxis_transform(),
+                                fontsize=7,
+                                color="#777777",
+                                va="center",
+                            )
+                        continue
+                    ax.plot([values.min(), values.max()], [yy, yy], color=colour, lw=1.6, alpha=0.5)
+                    ax.plot(
+                        [values.median()],
+                        [yy],
+                        marker=MARKERS[j % len(MARKERS)],
+                        ms=7,
+                        color=colour,
+                        mec="black",
+                        mew=0.6,
+                        ls="none",
+                    )
+            ax.set_yticks(range(len(order)), order)
+            ax.set_ylim(len(order) - 0.5, -0.5)
+            ax.grid(axis="y", visible=False)
+            if normalize:
+                ax.axvline(1.0, color="#333333", ls="--", lw=1)
+            figures.value_axis(
+                ax, list(mine["value"].dropna()), f"÷ {normalize} in the same run" if normalize else label
+            )
+            if normalize:
+                ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _pos: f"{x:g}×"))
+            ax.set_title(panel, loc="left")
+        handles = [
+            Line2D([], [], marker=MARKERS[j % len(MARKERS)], color="#777777", mec="black", ls="none", ms=7, label=g)
+            for j, g in enumerate(groups)
+        ]
+        fig.legend(handles=handles, loc="outside lower center", ncols=min(len(groups), 4), title=f"grouped by {by}")
+        better = {True: " — higher is better", False: " — lower is better", None: ""}[higher]
+        what = f"{label} relative to {normalize}" if normalize else label
+        fig.suptitle(f"{what}{better}\n{runs} run(s) by {by}; marker: median, line: spread over trials")
+    return fig
+
+
+def plot_runs(
+    paths: list[Path],
+    by: str,
+    metric: str = "throughput",
+    normalize: str | None = None,
+    out: Path | None = None,
+    split: bool = False,
+) -> tuple[Path, dict[str, int]]:
+    """Draw the comparison; returns the PNG path and how many runs fell into each group."""
+    runs = load_runs(paths, by)
+    frame = collect(runs, metric, normalize, split)
+    out = out or Path(f"queuebench-{metric}-by-{by}{f'-vs-{normalize}' if normalize else ''}.png")
+    if out.parent and not out.parent.exists():
+        out.parent.mkdir(parents=True)
+    figures.save(compare_figure(frame, by, metric, normalize, len(runs)), out)
+    counts: dict[str, int] = {}
+    for run in runs:
+        counts[run.group] = counts.get(run.group, 0) + 1
+    return out, counts

@@ -1,0 +1,158 @@
+"""pytest plugin: run a queuebench strategy on a scenario under pytest-benchmark.
+
+Registered as the ``queuebench`` pytest11 entry point, so installing queuebench (with the
+``pytest`` extra, which brings pytest-benchmark) makes the fixture available::
+
+    def test_pushes(queuebench_benchmark):
+        result = queuebench_benchmark("threads", "scenarios/io-bound.toml", repeats=10)
+        assert result.throughput > 0
+
+Then ``pytest --benchmark-autosave`` on main and ``pytest --benchmark-compare
+--benchmark-compare-fail=median:10%`` on a branch gate it the pytest-benchmark way.
+
+Each call runs the trials exactly as ``queuebench run`` does (warmups first, every trial in
+a fresh worker process under the watchdog) and writes a results directory (a temporary
+one unless ``out=`` is given). pytest-benchmark gets one round per measured trial, timed as
+that trial's **seconds per item** (makespan / items, measured inside the worker), not the
+wall time of starting processes; OPS therefore reads as items per second, as in
+``queuebench export``. A trial that breaks exactly-once or the reader limit fails the test.
+
+This module is imported by every pytest session where queuebench is installed: it must
+import nothing heavy at module level.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+if TYPE_CHECKING:
+    from harness.scenario import LoadedScenario, Scenario
+
+_probes: dict[str, dict[str, Any]] = {}
+
+
+@dataclass
+class Result:
+    """One fixture call: the run directory it wrote (usable with ``queuebench compare``
+    and ``export``), its document, and its measured trials (warmups excluded)."""
+
+    scenario: str
+    strategy: str
+    run_dir: Path
+    doc: dict[str, Any]
+    trials: list[dict[str, Any]] = field(default_factory=list)
+
+    def median(self, key: str) -> float:
+        return float(statistics.median(t["metrics"][key] for t in self.trials))
+
+    @property
+    def throughput(self) -> float:
+        return self.median("throughput")
+
+
+def _scenario(spec: str | Path | Mapping[str, Any] | Scenario, name: str | None) -> LoadedScenario:
+    from pydantic import ValidationError
+
+    from harness import scenario as scn
+
+    if isinstance(spec, scn.Scenario):
+        return scn.LoadedScenario(spec, "<fixture>")
+    if isinstance(spec, Mapping):
+        label = name or str(spec.get("name", "fixture"))
+        try:
+            return scn.LoadedScenario(scn.Scenario.model_validate({"name": label, **spec}), "<fixture>")
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            where = ".".join(str(p) for p in err["loc"])
+            raise scn.ScenarioError(f"scenario {label!r}: field {where!r}: {err['msg']}") from None
+    loaded = scn.load(Path(spec))
+    if name is None and len(loaded) == 1:
+        return loaded[0]
+    for item in loaded:
+        if item.scenario.name == name:
+            return item
+    names = ", ".join(item.scenario.name for item in loaded)
+    raise scn.ScenarioError(f"{spec}: pass name= one of its scenarios: {names}")
+
+
+def _probe(python: str) -> dict[str, Any]:
+    from harness import runner
+
+    if python not in _probes:
+        _probes[python] = runner.probe(python)
+    return _probes[python]
+
+
+def _runner(request: pytest.FixtureRequest, tmp: pytest.TempPathFactory) -> Callable[..., Result]:
+    def run(
+        strategy: str,
+        scenario: str | Path | Mapping[str, Any] | Scenario,
+        *,
+        name: str | None = None,
+        repeats: int = 5,
+        warmup: int = 1,
+        start_method: str | None = None,
+        python: str | None = None,
+        timeout: float | None = None,
+        options: Mapping[str, float] | None = None,
+        out: Path | None = None,
+    ) -> Result:
+        from harness import export, runner, suite
+
+        try:
+            benchmark = request.getfixturevalue("benchmark")
+        except pytest.FixtureLookupError:
+            pytest.fail("queuebench_benchmark needs pytest-benchmark: pip install 'queuebench[pytest]'", pytrace=False)
+        loaded = _scenario(scenario, name)
+        opts = suite.Options(
+            strategies=[strategy],
+            repeat=repeats,
+            warmup=warmup,
+            start_method=start_method,
+            python=python or runner.current_python(),
+            timeout=timeout,
+            out=out or tmp.mktemp("queuebench"),
+            strategy_options=tuple(sorted((options or {}).items())),
+        )
+        suite.plan([loaded], opts)  # unknown strategy: UnknownStrategy lists the valid names
+        probe = _probe(opts.python)
+        executed: list[tuple[Path, dict[str, Any]]] = []
+        benchmark.group = benchmark.group or loaded.scenario.name  # read when the round starts
+        # One pedantic round runs every trial (warmups first, each in a fresh worker), exactly
+        # as `queuebench run` does; the round times are then replaced by the trials' own.
+        benchmark.pedantic(lambda: executed.append(suite.execute([loaded], opts, probe)), rounds=1, iterations=1)
+        if not executed:  # --benchmark-disable: pedantic ran it without recording
+            executed.append(suite.execute([loaded], opts, probe))
+        run_dir, doc = executed[-1]
+        measured = [t for t in doc["trials"] if not t.get("warmup")]
+        result = Result(loaded.scenario.name, strategy, run_dir, doc, measured)
+        bad = [t for t in measured if t["status"] != "ok"]
+        if bad:
+            why = "; ".join(e for t in bad for e in t["errors"])[:500]
+            pytest.fail(
+                f"queuebench: {strategy} on {result.scenario}: {len(bad)} trial(s) did not pass: {why} "
+                f"(results in {run_dir})",
+                pytrace=False,
+            )
+        stats = getattr(getattr(benchmark, "stats", None), "stats", None)
+        if stats is not None and isinstance(getattr(stats, "data", None), list):
+            stats.data[:] = [1 / t["metrics"]["throughput"] for t in measured]
+        benchmark.extra_info.update(export.extra_info(measured), scenario=result.scenario, strategy=strategy)
+        return result
+
+    return run
+
+
+@pytest.fixture
+def queuebench_benchmark(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Callable[..., Result]:
+    """Call it with (strategy, scenario file | dict of scenario fields | Scenario, name=...,
+    repeats=5, warmup=1, start_method=None, python=None, timeout=None, options=None, out=None)."""
+    return _runner(request, tmp_path_factory)

@@ -1,0 +1,296 @@
+"""Sweeps: one scenario run at each value of a parameter, to find the right pool size.
+
+``--vary readers=1..8`` (a range; ``1..16:2`` steps by 2, ``1..64*2`` doubles) or
+``--vary payload_bytes=1e2,1e4,1e6`` (a list). Several ``--vary`` make a grid; the
+first is the x axis, the others split the lines. Each point is a normal scenario,
+named ``<scenario>.<param>-<value>`` (names stay file-safe), validated like any
+scenario file, and the whole sweep runs through :func:`harness.suite.execute` as
+one run whose ``run.json`` records ``sweep``: the parameter, its values and which
+scenario is which point.
+
+Per strategy, the **best** value has the highest median throughput among points
+whose every trial passed; the **knee** is the smallest value reaching ``KNEE`` of
+that best throughput: the pool size past which more readers buy (almost) nothing.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+from pydantic import ValidationError
+from rich.table import Table
+
+from harness.scenario import LoadedScenario, Scenario
+from harness.summary import summarize
+
+#: Scenario fields a sweep may vary (all integers).
+SWEEPABLE = ("readers", "writers", "items_per_writer", "payload_bytes", "queue_maxsize")
+#: The knee: the smallest value reaching this fraction of the best throughput.
+KNEE = 0.95
+MAX_POINTS = 200
+
+
+class SweepError(ValueError):
+    """A bad ``--vary`` spec or sweep; the message is one line for the user."""
+
+
+@dataclass(frozen=True)
+class Vary:
+    param: str
+    values: tuple[int, ...]
+
+
+def _number(token: str, spec: str) -> int:
+    try:
+        value = float(token)
+    except ValueError:
+        raise SweepError(f"--vary {spec}: {token!r} is not a number") from None
+    if not math.isfinite(value) or value != int(value):
+        raise SweepError(f"--vary {spec}: {token!r} is not a whole number")
+    return int(value)
+
+
+def parse_vary(spec: str) -> Vary:
+    """``param=a..b``, ``param=a..b:step``, ``param=a..b*factor`` or ``param=v1,v2,...``."""
+    param, sep, text = (s.strip() for s in spec.partition("="))
+    if not sep or not param or not text:
+        raise SweepError(f"--vary {spec!r}: expected PARAM=VALUES, e.g. readers=1..8 or payload_bytes=1e2,1e4")
+    if param not in SWEEPABLE:
+        raise SweepError(f"--vary {spec}: cannot vary {param!r}; choose one of {', '.join(SWEEPABLE)}")
+    if ".." in text:
+        lo_text, _, rest = text.partition("..")
+        step_text, factor_text = "1", ""
+        if ":" in rest:
+            rest, _, step_text = rest.partition(":")
+        elif "*" in rest:
+            rest, _, factor_text = rest.partition("*")
+        lo, hi = _number(lo_text, spec), _number(rest, spec)
+        if hi < lo:
+            raise SweepError(f"--vary {spec}: the range is empty ({lo} > {hi})")
+        if factor_text:
+            factor = _number(factor_text, spec)
+            if factor < 2 or lo < 1:
+                raise SweepError(f"--vary {spec}: a geometric range needs a start >= 1 and a factor >= 2")
+            values = [lo]
+            while values[-1] * factor <= hi:
+                values.append(values[-1] * factor)
+        else:
+            step = _number(step_text, spec)
+            if step < 1:
+                raise SweepError(f"--vary {spec}: the step must be >= 1")
+            if (hi - lo) // step + 1 > MAX_POINTS:
+                raise SweepError(f"--vary {spec}: more than {MAX_POINTS} values")
+            values = list(range(lo, hi + 1, step))
+    else:
+        values = [_number(t.strip(), spec) for t in text.split(",") if t.strip()]
+        if not values:
+            raise SweepError(f"--vary {spec}: no values")
+    if len(set(values)) != len(values):
+        raise SweepError(f"--vary {spec}: a value is repeated")
+    return Vary(param, tuple(values))
+
+
+@dataclass(frozen=True)
+class Point:
+    loaded: LoadedScenario
+    values: dict[str, int]
+
+
+def pick(loaded: list[LoadedScenario], name: str | None) -> LoadedScenario:
+    """The scenario to sweep: the file's only one, or the one named."""
+    names = [ls.scenario.name for ls in loaded]
+    if name is not None:
+        for ls in loaded:
+            if ls.scenario.name == name:
+                return ls
+        raise SweepError(f"no scenario {name!r} in {loaded[0].source}; it holds: {', '.join(names)}")
+    if len(loaded) > 1:
+        raise SweepError(
+            f"{loaded[0].source} holds {len(loaded)} scenarios ({', '.join(names)}); pick one with --scenario"
+        )
+    return loaded[0]
+
+
+def point_name(base: str, values: dict[str, int]) -> str:
+    return ".".join([base, *(f"{k}-{v}" for k, v in values.items())])
+
+
+def expand(base: LoadedScenario, varies: list[Vary]) -> list[Point]:
+    """One validated scenario per grid point, in grid order (the last parameter varies fastest)."""
+    if not varies:
+        raise SweepError("nothing to sweep: give at least one --vary PARAM=VALUES")
+    params = [v.param for v in varies]
+    if len(set(params)) != len(params):
+        raise SweepError(f"--vary {params[0]} given twice; give each parameter once")
+    grid = list(itertools.product(*(v.values for v in varies)))
+    if len(grid) > MAX_POINTS:
+        raise SweepError(f"the sweep has {len(grid)} points; at most {MAX_POINTS}")
+    data = base.scenario.model_dump()
+    points = []
+    for combo in grid:
+        values = dict(zip(params, combo, strict=True))
+        name = point_name(base.scenario.name, values)
+        try:
+            sc = Scenario.model_validate({**data, **values, "name": name})
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            where = ".".join(str(p) for p in err["loc"]) or "scenario"
+            at = ", ".join(f"{k} = {v}" for k, v in values.items())
+            msg = err["msg"].removeprefix("Value error, ")
+            raise SweepError(f"--vary: scenario '{base.scenario.name}' at {at}: field '{where}': {msg}") from None
+        points.append(Point(LoadedScenario(sc, base.source), values))
+    return points
+
+
+def record(base: LoadedScenario, varies: list[Vary], points: list[Point]) -> dict[str, Any]:
+    """The ``sweep`` entry of run.json."""
+    return {
+        "scenario": base.scenario.name,
+        "source": base.source,
+        "param": varies[0].param,
+        "values": list(varies[0].values),
+        "params": {v.param: list(v.values) for v in varies},
+        "points": {p.loaded.scenario.name: p.values for p in points},
+    }
+
+
+# --------------------------------------------------------------------------- #
+# Results.
+
+
+def results(doc: dict[str, Any]) -> pd.DataFrame:
+    """One row per point x strategy: the parameter values, then the run's summary columns."""
+    sweep = doc["sweep"]
+    summary = summarize(doc)
+    ideal = _ideal_throughput(doc)
+    rows = []
+    for row in summary.to_dict("records"):
+        values = sweep["points"].get(row["scenario"])
+        if values is None:
+            continue
+        rows.append({**values, **row, "ideal_throughput": ideal.get(row["scenario"], math.nan)})
+    frame = pd.DataFrame(rows)
+    if frame.empty:
+        return frame
+    return frame.sort_values([*group_params(doc), "strategy", sweep["param"]], kind="stable").reset_index(drop=True)
+
+
+def _ideal_throughput(doc: dict[str, Any]) -> dict[str, float]:
+    """Items / ideal makespan per point: the best any strategy could do (an upper bound)."""
+    out: dict[str, list[float]] = {}
+    for t in doc["trials"]:
+        m = t.get("metrics") or {}
+        ideal, expected = m.get("ideal_makespan_s"), m.get("expected")
+        if ideal and expected and not t.get("warmup"):
+            out.setdefault(t["scenario"], []).append(expected / ideal)
+    return {k: sorted(v)[len(v) // 2] for k, v in out.items()}
+
+
+def group_params(doc: dict[str, Any]) -> list[str]:
+    """The swept parameters other than the x axis: each combination is its own line."""
+    return [p for p in doc["sweep"]["params"] if p != doc["sweep"]["param"]]
+
+
+@dataclass(frozen=True)
+class Finding:
+    strategy: str
+    group: dict[str, int]
+    param: str
+    best: int
+    best_throughput: float
+    knee: int
+    knee_throughput: float
+
+    @property
+    def label(self) -> str:
+        extra = ", ".join(f"{k}={v}" for k, v in self.group.items())
+        return f"{self.strategy} [{extra}]" if extra else self.strategy
+
+    def lines(self) -> list[str]:
+        return [
+            f"{self.label}: best {self.param} = {self.best} ({self.best_throughput:.4g} items/s)",
+            f"{self.label}: knee {self.param} = {self.knee} "
+            f"({self.knee_throughput:.4g} items/s, >= {KNEE:.0%} of best)",
+        ]
+
+
+def findings(doc: dict[str, Any], frame: pd.DataFrame) -> list[Finding]:
+    """Best value and knee per strategy (and per combination of the other parameters)."""
+    param = doc["sweep"]["param"]
+    groups = group_params(doc)
+    out: list[Finding] = []
+    if frame.empty:
+        return out
+    for key, g in frame.groupby([*groups, "strategy"], sort=False):
+        keys = key if isinstance(key, tuple) else (key,)
+        ok = g[(g["status"] == "ok") & g["throughput"].notna()]
+        if ok.empty:
+            continue
+        best = ok.loc[ok["throughput"].idxmax()]
+        knee = ok[ok["throughput"] >= KNEE * best["throughput"]].sort_values(param).iloc[0]
+        out.append(
+            Finding(
+                strategy=str(keys[-1]),
+                group={p: int(v) for p, v in zip(groups, keys[:-1], strict=True)},
+                param=param,
+                best=int(best[param]),
+                best_throughput=float(best["throughput"]),
+                knee=int(knee[param]),
+                knee_throughput=float(knee["throughput"]),
+            )
+        )
+    return out
+
+
+# --------------------------------------------------------------------------- #
+# Terminal output.
+
+
+def tables(doc: dict[str, Any], frame: pd.DataFrame, found: list[Finding]) -> list[Table]:
+    """Two pivots, strategy x value: median items/s (best ★, knee ◆) and median p99 ms."""
+    from harness.render import ms, si
+
+    param, values = doc["sweep"]["param"], doc["sweep"]["values"]
+    groups = group_params(doc)
+    marks = {(f.label, f.best): "★" for f in found}
+    marks.update({(f.label, f.knee): "★◆" if f.knee == f.best else "◆" for f in found})
+    out = []
+    for title, column, fmt in (
+        (
+            f"items/s vs {param} (median) · ★ best · ◆ knee: smallest {param} >= {KNEE:.0%} of best",
+            "throughput",
+            si,
+        ),
+        (f"p99 end-to-end latency, ms, vs {param} (median)", "e2e_p99_ms", ms),
+    ):
+        table = Table(title=title, title_justify="left", header_style="bold")
+        table.add_column("strategy")
+        for v in values:
+            table.add_column(f"{param}={v}" if v == values[0] else str(v), justify="right")
+        for key, g in frame.groupby([*groups, "strategy"], sort=False):
+            keys = key if isinstance(key, tuple) else (key,)
+            label = Finding(str(keys[-1]), dict(zip(groups, keys[:-1], strict=True)), param, 0, 0, 0, 0).label
+            by_value = {int(r[param]): r for r in g.to_dict("records")}
+            cells = []
+            for v in values:
+                r = by_value.get(v)
+                if r is None:
+                    cells.append("")
+                    continue
+                text = fmt(r[column])
+                if r["status"] != "ok":
+                    text = f"[red]{text} ✗[/]"
+                elif column == "throughput":
+                    mark = marks.get((label, v), "")
+                    text = f"[bold]{text} {mark}[/]" if mark else text
+                cells.append(text)
+            table.add_row(label, *cells)
+        if column == "throughput" and frame["ideal_throughput"].notna().any():
+            ideal = frame.drop_duplicates(param).set_index(param)["ideal_throughput"]
+            table.add_row("[dim](ideal bound)[/]", *(f"[dim]{si(ideal.get(v, math.nan))}[/]" for v in values))
+        out.append(table)
+    return out

@@ -1,0 +1,135 @@
+"""The sweep figure: throughput and p99 latency against the swept parameter, per strategy.
+
+Top panel: median throughput per strategy (min–max over repeats as a band), the
+ideal bound (items / ideal makespan) dashed grey, each strategy's best value starred
+and its knee ringed; a vertical line marks the knee of the fastest strategy. Bottom
+panel: median p99 end-to-end latency (log scale). Points where a trial did not pass
+are drawn as red crosses, never joined into a line. Drawn on a bare ``Figure``
+(no pyplot, no GUI backend), in the report's style and strategy colours.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from matplotlib.figure import Figure
+from matplotlib.ticker import NullFormatter
+
+from harness.figures import FAIL_COLOUR, save, strategy_colour, style
+from harness.render import ms, si
+from harness.sweep import KNEE, Finding, group_params
+
+LINESTYLES = ("-", "--", ":", "-.")
+
+
+def figure(doc: dict[str, Any], frame: pd.DataFrame, found: list[Finding]) -> Figure:
+    sweep = doc["sweep"]
+    param, values = sweep["param"], sweep["values"]
+    groups = group_params(doc)
+    with style():
+        fig = Figure(figsize=(8.5, 7.0), layout="constrained")
+        top, bottom = fig.subplots(2, 1, sharex=True, height_ratios=(3, 2))
+        logx = min(values) > 0 and max(values) / min(values) >= 50
+        group_keys = list(dict.fromkeys(tuple(r) for r in frame[groups].itertuples(index=False))) if groups else [()]
+        by_label = {f.label: f for f in found}
+        for key, g in frame.groupby([*groups, "strategy"], sort=False):
+            keys = key if isinstance(key, tuple) else (key,)
+            strategy, gvals = str(keys[-1]), tuple(keys[:-1])
+            colour = strategy_colour(strategy)
+            ls = LINESTYLES[group_keys.index(gvals) % len(LINESTYLES)] if groups else "-"
+            label = Finding(strategy, dict(zip(groups, gvals, strict=True)), param, 0, 0, 0, 0).label
+            g = g.sort_values(param)
+            ok = g["status"] == "ok"
+            x = g[param].to_numpy(float)
+            thr = g["throughput"].where(ok).to_numpy(float)
+            p99 = g["e2e_p99_ms"].where(ok).to_numpy(float)
+            top.plot(x, thr, ls, color=colour, marker="o", ms=4, lw=1.6, label=label)
+            top.fill_between(
+                x,
+                g["throughput_min"].where(ok).to_numpy(float),
+                g["throughput_max"].where(ok).to_numpy(float),
+                color=colour,
+                alpha=0.12,
+                lw=0,
+            )
+            bottom.plot(x, p99, ls, color=colour, marker="o", ms=4, lw=1.6)
+            bad = g[~ok]
+            if len(bad):
+                top.plot(bad[param], bad["throughput"].fillna(0), "x", color=FAIL_COLOUR, ms=8, mew=2)
+            f = by_label.get(label)
+            if f is not None:
+                top.plot([f.best], [f.best_throughput], "*", color=colour, ms=15, mec="black", mew=0.6, zorder=5)
+                top.plot([f.knee], [f.knee_throughput], "o", mfc="none", mec=colour, ms=14, mew=2, zorder=5)
+        ideal = frame.drop_duplicates(param).sort_values(param)
+        if ideal["ideal_throughput"].notna().any():
+            top.plot(
+                ideal[param],
+                ideal["ideal_throughput"],
+                "--",
+                color="#9A9A9A",
+                lw=1.2,
+                label="ideal bound (items / ideal makespan)",
+                zorder=1,
+            )
+        if found:
+            lead = max(found, key=lambda f: f.best_throughput)
+            for ax in (top, bottom):
+                ax.axvline(lead.knee, color="#444444", lw=1, ls=":", zorder=0)
+            top.text(
+                lead.knee,
+                0.04,
+                f" knee {param} = {lead.knee} ({lead.label}) ",
+                transform=top.get_xaxis_transform(),
+                ha="center",
+                va="bottom",
+                fontsize=8,
+                bbox={"boxstyle": "round,pad=0.25", "fc": "white", "ec": "#444444", "lw": 0.6},
+                zorder=6,
+            )
+        capacity = _capacity(doc)
+        title = f"{sweep['scenario']}: throughput vs {param}"
+        if capacity is not None and param == "readers":
+            title += f" (service capacity {capacity})"
+        top.set_title(title)
+        top.set_ylabel("items/s (median; band = min–max)")
+        top.yaxis.set_major_formatter(lambda v, _pos: si(v))
+        top.set_ylim(bottom=0)
+        bottom.set_ylabel("p99 end-to-end latency, ms")
+        p99s = frame["e2e_p99_ms"].where(frame["status"] == "ok")
+        p99s = p99s[p99s > 0]
+        if len(p99s) and p99s.max() / p99s.min() >= 20:  # log only for a wide range (and only with data)
+            bottom.set_yscale("log")
+            bottom.yaxis.set_minor_formatter(NullFormatter())
+        else:
+            bottom.set_ylim(bottom=0)
+        bottom.yaxis.set_major_formatter(lambda v, _pos: ms(v))
+        bottom.set_xlabel(param)
+        for ax in (top, bottom):
+            if logx:
+                ax.set_xscale("log")
+                ax.minorticks_off()
+            ax.set_xticks(values)
+            ax.set_xticklabels([si(v) if logx else str(v) for v in values])
+        top.plot([], [], "*", color="#777777", mec="black", ms=12, ls="none", label="best")
+        top.plot([], [], "o", mfc="none", mec="#777777", mew=2, ms=12, ls="none", label=f"knee (>= {KNEE:.0%} of best)")
+        if (frame["status"] != "ok").any():
+            top.plot([], [], "x", color=FAIL_COLOUR, ms=8, mew=2, ls="none", label="a trial did not pass")
+        top.legend(fontsize=7.5, ncol=2, loc="best")
+    return fig
+
+
+def _capacity(doc: dict[str, Any]) -> int | None:
+    name = doc["sweep"]["scenario"]
+    for sc in doc["scenarios"].values():
+        work = sc.get("definition", {}).get("reader_work", {})
+        if work.get("kind") == "service" and sc.get("definition", {}).get("name", "").startswith(name):
+            cap = work.get("capacity")
+            return int(cap) if cap is not None and not math.isnan(cap) else None
+    return None
+
+
+def write(doc: dict[str, Any], frame: pd.DataFrame, found: list[Finding], path: Path) -> Path:
+    return save(figure(doc, frame, found), path)

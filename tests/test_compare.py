@@ -1,0 +1,379 @@
+"""The regression gate on synthetic run documents: statistics, verdicts, safety, CLI, baselines."""
+
+from __future__ import annotations
+
+import copy
+import json
+import math
+import random
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from scipy.stats import mannwhitneyu
+from typer.testing import CliRunner
+
+from harness import baseline, rankstats
+from harness.cli import app
+from harness.compare import CompareError, Verdict, compare, metric, parse_threshold
+
+cli = CliRunner()
+
+FINGERPRINT = {
+    "host": "ci",
+    "os": "Linux",
+    "os_release": "6.1",
+    "arch": "x86_64",
+    "cpu_model": "AMD EPYC",
+    "logical_cores": 2,
+    "physical_cores": 2,
+    "usable_cores": 2,
+    "effective_parallelism": 1.9,
+    "load_average": [0.1, 0.1, 0.1],
+    "python": {"implementation": "CPython", "version": "3.11.7", "build": "b", "compiler": "GCC", "gil_enabled": True},
+    "start_method": "fork",
+    "packages": {"queuebench": "0.1.0"},
+    "git_commit": "abc",
+}
+DEFINITION = {
+    "name": "io",
+    "description": "x",
+    "writers": 2,
+    "readers": 1,
+    "items_per_writer": 20,
+    "reader_work": {"kind": "io", "ms": 4.0},
+    "repeats": 10,
+}
+
+
+def spread(center: float, n: int = 10, width: float = 0.01) -> list[float]:
+    """n values evenly spread over center x (1 ± width/2): tight, deterministic noise."""
+    return [center * (1 + width * (i / (n - 1) - 0.5)) for i in range(n)]
+
+
+def make_doc(
+    values: dict[tuple[str, str], list[float]], key: str = "throughput", statuses: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """A run document with one measured trial per value (plus one warmup per pair)."""
+    trials = []
+    for (scenario, strategy), vals in values.items():
+        trials.append(
+            {"id": "w", "scenario": scenario, "strategy": strategy, "warmup": True, "status": "ok", "errors": []}
+            | {"metrics": {key: 1.0}}
+        )
+        for i, v in enumerate(vals):
+            status = (statuses or {}).get(f"{strategy}-{i}", "ok")
+            trials.append(
+                {
+                    "id": f"{scenario}-{strategy}-r{i}",
+                    "scenario": scenario,
+                    "strategy": strategy,
+                    "repeat": i,
+                    "warmup": False,
+                    "status": status,
+                    "errors": [] if status == "ok" else ["exactly-once broken: lost 1"],
+                    "metrics": {key: v},
+                }
+            )
+    names = {s for s, _ in values}
+    return {
+        "schema_version": 1,
+        "tool": "queuebench",
+        "status": "complete",
+        "started_at": "2026-01-01T00:00:00+00:00",
+        "finished_at": "2026-01-01T00:01:00+00:00",
+        "fingerprint": copy.deepcopy(FINGERPRINT),
+        "options": {"strategy_options": {}},
+        "scenarios": {n: {"source": "x.toml", "definition": copy.deepcopy({**DEFINITION, "name": n})} for n in names},
+        "trials": trials,
+    }
+
+
+def one(values_base: list[float], values_cur: list[float], key: str = "throughput", **kw: Any) -> Any:
+    report = compare(
+        make_doc({("io", "threads"): values_base}, key), make_doc({("io", "threads"): values_cur}, key), **kw
+    )
+    (row,) = report.rows
+    return row
+
+
+# --- rank statistics -----------------------------------------------------------------
+
+
+def test_null_counts_are_the_mann_whitney_distribution() -> None:
+    """Counts sum to C(n+m, n), are symmetric, and match the known 3 vs 3 table."""
+    assert rankstats.null_counts(3, 3) == (1, 1, 2, 3, 3, 3, 3, 2, 1, 1)
+    for n, m in [(1, 1), (4, 7), (10, 10), (12, 5)]:
+        counts = rankstats.null_counts(n, m)
+        assert sum(counts) == math.comb(n + m, n) and counts == counts[::-1]
+
+
+def test_critical_counts_and_minimum_repeats() -> None:
+    """3 vs 3 can never reach 0.01; 5 vs 5 needs all but one pair; 10 vs 10 needs 81 of 100."""
+    assert rankstats.critical_count(3, 3, 0.01) is None
+    assert rankstats.critical_count(3, 3, 0.05) == 9
+    assert rankstats.critical_count(5, 5, 0.01) == 24
+    assert rankstats.critical_count(10, 10, 0.01) == 81
+    assert [rankstats.min_repeats(a) for a in (0.05, 0.01, 0.001)] == [3, 5, 7]
+    assert not rankstats.possible(4, 4, 0.01) and rankstats.possible(5, 5, 0.01) and rankstats.possible(4, 6, 0.01)
+
+
+def test_interval_excludes_zero_exactly_when_the_test_rejects() -> None:
+    """Hodges–Lehmann bounds are the dual of scipy's exact one-sided Mann–Whitney test."""
+    rng = random.Random(4)
+    for _ in range(400):
+        n, m = rng.randint(5, 14), rng.randint(5, 14)
+        shift = rng.choice([0.0, 0.5, 1.0, 2.0])
+        x = [rng.gauss(0, 1) for _ in range(n)]
+        y = [rng.gauss(shift, 1) for _ in range(m)]
+        s = rankstats.hodges_lehmann(x, y, 0.01)
+        assert s is not None and s.low <= s.estimate <= s.high
+        greater = mannwhitneyu(y, x, alternative="greater", method="exact").pvalue
+        less = mannwhitneyu(y, x, alternative="less", method="exact").pvalue
+        assert (s.low > 0) == (greater <= 0.01)
+        assert (s.high < 0) == (less <= 0.01)
+
+
+# --- verdicts --------------------------------------------------------------------------
+
+
+def test_same_data_is_unchanged() -> None:
+    row = one(spread(100), spread(100))
+    assert row.verdict is Verdict.UNCHANGED and row.ratio == pytest.approx(1.0)
+    assert 0.99 < row.ci_low <= 1 <= row.ci_high < 1.01
+
+
+def test_twenty_percent_slower_throughput_is_slower() -> None:
+    """Throughput / 1.2 with 10 vs 10 repeats: the most extreme ranks, p = 1/C(20,10)."""
+    row = one(spread(100), spread(100 / 1.2))
+    assert row.verdict is Verdict.SLOWER
+    assert row.ratio == pytest.approx(1 / 1.2, rel=1e-3)
+    assert row.p_value == pytest.approx(1 / math.comb(20, 10))
+    assert row.ci_high < 1 / 1.1
+
+
+def test_direction_depends_on_the_metric() -> None:
+    """Higher throughput is faster; higher latency is slower; lower latency is faster."""
+    assert one(spread(100), spread(120)).verdict is Verdict.FASTER
+    assert one(spread(5), spread(6), key="e2e_p99_ms", metric_name="p99").verdict is Verdict.SLOWER
+    assert one(spread(6), spread(5), key="e2e_p99_ms", metric_name="p99").verdict is Verdict.FASTER
+
+
+def test_significant_but_below_the_threshold_is_unchanged() -> None:
+    """3% slower, measured precisely: real, but under the 10% that counts."""
+    row = one(spread(100), spread(100 / 1.03))
+    assert row.p_value < 1e-4 and row.verdict is Verdict.UNCHANGED
+
+
+def test_the_threshold_decides_not_the_test_alone() -> None:
+    """A precise 20% slowdown is within a 25% threshold."""
+    row = one(spread(100), spread(100 / 1.2), max_regression=0.25)
+    assert row.verdict is Verdict.UNCHANGED
+
+
+def test_noisy_pair_is_inconclusive() -> None:
+    """±30% noise around a 5% slowdown: the interval reaches far past ±10% both ways."""
+    base = spread(100, width=0.6)
+    cur = spread(95, width=0.6)
+    random.Random(1).shuffle(cur)
+    row = one(base, cur)
+    assert row.verdict is Verdict.INCONCLUSIVE
+    assert row.ci_low < 1 / 1.1 and row.ci_high > 1.1
+    assert "straddles ±10%" in row.reason
+
+
+def test_big_but_not_significant_move_is_inconclusive() -> None:
+    """Median 15% lower, but the samples overlap too much for p <= 0.01 with 5 vs 5."""
+    row = one([100, 101, 102, 103, 104], [80, 84, 88, 101.5, 103.5])
+    assert row.verdict is Verdict.INCONCLUSIVE
+    assert row.p_value > 0.01 and "not significant" in row.reason
+
+
+def test_too_few_repeats_is_said_plainly() -> None:
+    row = one(spread(100, 3), spread(50, 3))
+    assert row.verdict is Verdict.TOO_FEW
+    assert row.reason == "too few repeats (3 vs 3): need at least 5 per side for alpha=0.01"
+    assert math.isnan(row.ratio)
+    assert one(spread(100, 3), spread(50, 3), alpha=0.05).verdict is Verdict.SLOWER
+
+
+def test_broken_current_trials_are_a_regression() -> None:
+    base = make_doc({("io", "threads"): spread(100)})
+    cur = make_doc({("io", "threads"): spread(100)}, statuses={"threads-3": "failed"})
+    report = compare(base, cur)
+    (row,) = report.rows
+    assert row.verdict is Verdict.BROKEN and "1 current trial(s) did not pass: failed" in row.reason
+    assert report.exit_code() == 1
+
+
+def test_exit_codes() -> None:
+    pairs = {("io", "threads"): spread(100), ("io", "asyncio"): spread(100)}
+    same = compare(make_doc(pairs), make_doc(pairs))
+    assert same.exit_code() == 0 and same.count(Verdict.UNCHANGED) == 2
+    noisy = make_doc({("io", "threads"): spread(100), ("io", "asyncio"): spread(95, width=0.6)})
+    report = compare(make_doc({**pairs, ("io", "asyncio"): spread(100, width=0.6)}), noisy)
+    assert report.count(Verdict.INCONCLUSIVE) == 1
+    assert report.exit_code() == 0 and report.exit_code(fail_on_inconclusive=True) == 1
+
+
+def test_only_common_pairs_are_compared() -> None:
+    base = make_doc({("io", "threads"): spread(100), ("io", "asyncio"): spread(100)})
+    cur = make_doc({("io", "threads"): spread(100), ("io", "mp-queue"): spread(100)})
+    report = compare(base, cur)
+    assert [(r.scenario, r.strategy) for r in report.rows] == [("io", "threads")]
+    assert "only in the baseline run (not compared): io/asyncio" in report.notes
+    with pytest.raises(CompareError, match="no scenario x strategy is present in both runs"):
+        compare(make_doc({("io", "asyncio"): spread(100)}), make_doc({("io", "threads"): spread(100)}))
+
+
+# --- safety -----------------------------------------------------------------------------
+
+
+def test_scenario_and_machine_differences_are_mismatches() -> None:
+    base = make_doc({("io", "threads"): spread(100)})
+    cur = make_doc({("io", "threads"): spread(100)})
+    cur["scenarios"]["io"]["definition"]["reader_work"]["ms"] = 5.0
+    cur["scenarios"]["io"]["definition"]["description"] = "reworded"  # not a difference that matters
+    cur["scenarios"]["io"]["definition"]["repeats"] = 20  # nor this
+    cur["fingerprint"]["cpu_model"] = "Apple M2"
+    cur["fingerprint"]["python"]["version"] = "3.13.1"
+    cur["fingerprint"]["git_commit"] = "def"  # expected to differ: that is the point
+    cur["fingerprint"]["packages"] = {"queuebench": "0.2.0"}
+    report = compare(base, cur)
+    assert report.mismatches == [
+        "scenario 'io' is defined differently: reader_work.ms 4.0 → 5.0",
+        "different CPU model: 'AMD EPYC' → 'Apple M2'",
+        "different Python version: '3.11.7' → '3.13.1'",
+    ]
+
+
+def test_parse_threshold_and_metric() -> None:
+    assert parse_threshold("10%") == pytest.approx(0.1) and parse_threshold("0.05") == pytest.approx(0.05)
+    for bad, why in (("ten", "expected a percentage"), ("10", "ambiguous"), ("0%", "above 0%"), ("-5%", "above 0%")):
+        with pytest.raises(CompareError, match=why):
+            parse_threshold(bad)
+    assert metric("throughput").higher_is_better and not metric("p99").higher_is_better
+    assert metric("wait_p99_ms").key == "wait_p99_ms" and not metric("wait_p99_ms").higher_is_better
+    with pytest.raises(CompareError, match="unknown metric 'speed'"):
+        metric("speed")
+
+
+# --- command line and baselines ---------------------------------------------------------
+
+
+def write_run(path: Path, doc: dict[str, Any]) -> Path:
+    (path / "samples").mkdir(parents=True)
+    (path / "run.json").write_text(json.dumps(doc))
+    (path / "summary.csv").write_text("scenario,strategy\n")
+    (path / "samples" / "x.parquet").write_bytes(b"not really")
+    return path
+
+
+@pytest.fixture
+def runs(tmp_path: Path) -> dict[str, Path]:
+    pairs = {("io", "threads"): spread(100), ("io", "asyncio"): spread(200)}
+    slow = {("io", "threads"): spread(100 / 1.2), ("io", "asyncio"): spread(200)}
+    other_machine = make_doc(pairs)
+    other_machine["fingerprint"]["logical_cores"] = 8
+    return {
+        "base": write_run(tmp_path / "r" / "base", make_doc(pairs)),
+        "same": write_run(tmp_path / "r" / "same", make_doc(pairs)),
+        "slow": write_run(tmp_path / "r" / "slow", make_doc(slow)),
+        "other": write_run(tmp_path / "r" / "other", other_machine),
+        "few": write_run(tmp_path / "r" / "few", make_doc({("io", "threads"): spread(100, 3)})),
+        "mpq": write_run(tmp_path / "r" / "mpq", make_doc({("io", "mp-queue"): spread(100)})),
+    }
+
+
+def test_cli_same_passes_slow_fails_with_a_table(runs: dict[str, Path], tmp_path: Path) -> None:
+    same = cli.invoke(app, ["compare", str(runs["base"]), str(runs["same"])])
+    assert same.exit_code == 0, same.output
+    assert "no regression: 2 unchanged" in same.output
+    md = tmp_path / "summary.md"
+    slow = cli.invoke(app, ["compare", str(runs["base"]), str(runs["slow"]), "--markdown", str(md)])
+    assert slow.exit_code == 1, slow.output
+    assert "REGRESSION: 1 slower, 1 unchanged" in slow.output and "worse beyond 10%" in slow.output
+    text = md.read_text()
+    assert text.startswith("### ❌ queuebench compare — REGRESSION: 1 slower, 1 unchanged")
+    assert "| io | threads | 10/10 | 100 | 83.3 | 0.833 |" in text and "🔴 **slower**" in text
+
+
+def test_cli_mismatch_warns_and_strict_refuses(runs: dict[str, Path]) -> None:
+    loose = cli.invoke(app, ["compare", str(runs["base"]), str(runs["other"])])
+    assert loose.exit_code == 0, loose.output
+    assert "WARNING: not like for like: different logical cores: 2 → 8" in loose.output
+    strict = cli.invoke(app, ["compare", str(runs["base"]), str(runs["other"]), "--strict"])
+    assert strict.exit_code == 2
+    assert "error: --strict: refusing to judge runs that are not like for like (1 difference(s))" in strict.output
+
+
+def test_cli_too_few_repeats(runs: dict[str, Path]) -> None:
+    result = cli.invoke(app, ["compare", str(runs["few"]), str(runs["few"])])
+    assert result.exit_code == 0, result.output
+    assert "too few repeats" in result.output and "at least 5 passing repeats per side" in result.output
+    assert cli.invoke(app, ["compare", str(runs["few"]), str(runs["few"]), "--fail-on-inconclusive"]).exit_code == 1
+    strict = cli.invoke(app, ["compare", str(runs["few"]), str(runs["few"]), "--strict"])
+    assert strict.exit_code == 2 and "too few repeats for a verdict at alpha=0.01" in strict.output
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["nope", "{base}"], "error: 'nope' is neither a run directory nor a saved baseline"),
+        (["{tmp}", "{base}"], "no run.json here"),
+        (["{base}", "{same}", "--max-regression", "ten"], "error: --max-regression 'ten': expected a percentage"),
+        (["{base}", "{same}", "--alpha", "2"], "error: --alpha 2.0: must be between 0 and 0.5"),
+        (["{base}", "{same}", "--metric", "speed"], "error: unknown metric 'speed'"),
+        (["{base}", "{few}", "--metric", "p99"], "error: no scenario x strategy has e2e_p99_ms values"),
+        (["{base}", "{mpq}"], "error: no scenario x strategy is present in both runs (baseline has io/asyncio"),
+    ],
+)
+def test_cli_bad_input_is_one_line_exit_2(runs: dict[str, Path], tmp_path: Path, args: list[str], message: str) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    argv = [a.format(tmp=empty, **{k: str(v) for k, v in runs.items()}) for a in args]
+    result = cli.invoke(app, ["compare", *argv, "--results", str(tmp_path / "results")])
+    assert result.exit_code == 2, result.output
+    assert message in result.output and len(result.output.strip().splitlines()) == 1
+
+
+def test_baseline_save_list_and_compare_by_name(runs: dict[str, Path], tmp_path: Path) -> None:
+    results = tmp_path / "results"
+    saved = cli.invoke(app, ["baseline", "save", str(runs["base"]), "main", "--results", str(results)])
+    assert saved.exit_code == 0, saved.output
+    dest = results / "baselines" / "main"
+    assert sorted(p.name for p in dest.iterdir()) == ["baseline.json", "run.json", "summary.csv"]
+    assert json.loads((dest / "baseline.json").read_text())["source"] == str(runs["base"])
+    again = cli.invoke(app, ["baseline", "save", str(runs["slow"]), "main", "--results", str(results)])
+    assert again.exit_code == 2 and "already exists" in again.output
+    forced = ["baseline", "save", str(runs["base"]), "main", "--results", str(results), "--force", "--with-samples"]
+    assert cli.invoke(app, forced).exit_code == 0
+    assert (dest / "samples" / "x.parquet").is_file()
+    listed = cli.invoke(app, ["baseline", "list", "--results", str(results)])
+    assert listed.exit_code == 0 and "main" in listed.output and "io/threads (10)" in listed.output
+    result = cli.invoke(app, ["compare", "main", str(runs["slow"]), "--results", str(results)])
+    assert result.exit_code == 1 and f"baseline {dest}" in result.output
+    bad = cli.invoke(app, ["baseline", "save", str(runs["base"]), "../evil", "--results", str(results)])
+    assert bad.exit_code == 2 and "baseline name '../evil'" in bad.output
+
+
+def test_baseline_refuses_unfinished_runs_and_resolves_folders(runs: dict[str, Path], tmp_path: Path) -> None:
+    doc = json.loads((runs["base"] / "run.json").read_text())
+    unfinished = write_run(tmp_path / "u" / "20260101T000000Z-ci", {**doc, "status": "incomplete"})
+    with pytest.raises(baseline.BaselineError, match="not complete; use --force"):
+        baseline.save(unfinished, "x", tmp_path / "results")
+    newer = write_run(tmp_path / "u" / "20260102T000000Z-ci", doc)
+    assert baseline.resolve(str(tmp_path / "u"), tmp_path / "results") == newer
+
+
+def test_help_does_not_import_scipy() -> None:
+    code = (
+        "import sys\nfrom harness.cli import app\n"
+        "try:\n    app(['--help'])\nexcept SystemExit:\n    pass\n"
+        "print('HEAVY', [m for m in ('scipy', 'pandas', 'numpy') if m in sys.modules])\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert "HEAVY []" in out.stdout
+    assert "compare" in out.stdout and "baseline" in out.stdout and "export" in out.stdout

@@ -1,0 +1,130 @@
+"""pytest-benchmark interop: the exported JSON and the pytest fixture, on small real runs."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import subprocess
+import sys
+import textwrap
+from importlib import metadata
+from pathlib import Path
+
+import pytest
+from pytest_benchmark.stats import Stats
+from typer.testing import CliRunner
+
+from harness import export, runner, scenario, suite
+from harness.cli import app
+from tests.conftest import SCENARIOS
+
+cli = CliRunner()
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 4, 5, 6, 7, 10, 13])
+def test_stats_match_pytest_benchmark(n: int) -> None:
+    """Our stats block equals pytest-benchmark's own Stats, quartile methods included."""
+    rng = random.Random(n)
+    data = [rng.uniform(0.001, 0.01) for _ in range(n)]
+    ours = export.bench_stats(data)
+    theirs = Stats()
+    for d in data:
+        theirs.update(d)
+    assert {k: ours[k] for k in Stats.fields} == pytest.approx(theirs.as_dict())
+
+
+@pytest.fixture(scope="module")
+def smoke_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    loaded = scenario.load(SCENARIOS / "smoke.toml")
+    opts = suite.Options(strategies=["sequential", "threads"], repeat=3, warmup=0, out=tmp_path_factory.mktemp("r"))
+    run_dir, doc = suite.execute(loaded, opts, runner.probe(runner.current_python()))
+    assert all(t["status"] == "ok" for t in doc["trials"])
+    return run_dir
+
+
+def test_export_is_read_by_pytest_benchmark_compare(smoke_run: Path, tmp_path: Path) -> None:
+    out = tmp_path / "0001_smoke.json"
+    result = cli.invoke(app, ["export", str(smoke_run), "--format", "pytest-benchmark", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert f"wrote 2 benchmark(s) to {out}" in result.output
+    data = json.loads(out.read_text())
+    bench = {b["name"]: b for b in data["benchmarks"]}
+    assert set(bench) == {"smoke[sequential]", "smoke[threads]"}
+    seq = bench["smoke[sequential]"]
+    assert seq["group"] == "smoke" and seq["stats"]["rounds"] == 3 and len(seq["stats"]["data"]) == 3
+    assert seq["extra_info"]["throughput"] > 0 and seq["extra_info"]["e2e_p99_ms"] > 0
+    # seconds per item: OPS is items per second (mean of per-trial rates, not their median)
+    assert seq["stats"]["ops"] == pytest.approx(seq["extra_info"]["throughput"], rel=0.5)
+    csv, other = tmp_path / "table", tmp_path / "0002_again.json"
+    other.write_text(out.read_text())  # (the same file twice trips pytest-benchmark's cache)
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest_benchmark", "compare", str(out), str(other), "--group-by=group", f"--csv={csv}"],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=tmp_path,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "smoke[sequential]" in proc.stdout and "smoke[threads]" in proc.stdout
+    assert "Failed to load" not in proc.stdout + proc.stderr
+    assert "smoke[threads]" in csv.with_suffix(".csv").read_text()
+
+
+def test_export_bad_input_exit_2(tmp_path: Path) -> None:
+    result = cli.invoke(app, ["export", str(tmp_path), "-o", str(tmp_path / "x.json")])
+    assert result.exit_code == 2 and "no run.json here" in result.output
+    result = cli.invoke(app, ["export", str(tmp_path), "--format", "csv"])
+    assert result.exit_code == 2
+
+
+FIXTURE_TEST = """
+import os
+
+SCENARIO = {"writers": 1, "readers": 1, "items_per_writer": 10, "reader_work": {"kind": "io", "ms": 2}}
+
+
+def test_gate(queuebench_benchmark):
+    factor = float(os.environ.get("QB_FACTOR", "1.0"))
+    result = queuebench_benchmark("test-slow", SCENARIO, name="tiny", repeats=3, warmup=0,
+                                  options={"delay_factor": factor})
+    assert len(result.trials) == 3 and result.throughput > 0
+    assert (result.run_dir / "run.json").is_file()
+
+
+def test_broken_strategy_fails(queuebench_benchmark):
+    queuebench_benchmark("test-lose", SCENARIO, name="tiny", repeats=1, warmup=0)
+"""
+
+
+def _pytest(folder: Path, *args: str, factor: float = 1.0) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "QB_FACTOR": str(factor)}
+    cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--benchmark-storage", str(folder / "s")]
+    return subprocess.run([*cmd, *args], capture_output=True, text=True, check=False, cwd=folder, env=env)
+
+
+def test_fixture_under_pytest_benchmark_and_compare_fail(tmp_path: Path) -> None:
+    """The fixture records per-item times; --benchmark-compare-fail catches a 3x slowdown."""
+    assert "harness.pytest_plugin" in [e.value for e in metadata.entry_points(group="pytest11")]
+    (tmp_path / "test_q.py").write_text(textwrap.dedent(FIXTURE_TEST))
+    first = _pytest(tmp_path, "test_q.py::test_gate", "--benchmark-autosave", "--benchmark-json=first.json")
+    assert first.returncode == 0, first.stdout + first.stderr
+    (bench,) = json.loads((tmp_path / "first.json").read_text())["benchmarks"]
+    assert bench["stats"]["rounds"] == 3 and bench["group"] == "tiny"
+    assert bench["extra_info"]["strategy"] == "test-slow" and bench["extra_info"]["throughput"] > 0
+    # per-item time of a 2 ms read, not the wall time of starting a worker process
+    assert 0.0015 < bench["stats"]["median"] < 0.05
+    same = _pytest(tmp_path, "test_q.py::test_gate", "--benchmark-compare", "--benchmark-compare-fail=median:1000%")
+    assert same.returncode == 0, same.stdout + same.stderr
+    slow = _pytest(
+        tmp_path, "test_q.py::test_gate", "--benchmark-compare", "--benchmark-compare-fail=median:50%", factor=3.0
+    )
+    assert slow.returncode == 1, slow.stdout + slow.stderr
+    assert "Performance has regressed" in slow.stdout + slow.stderr
+
+
+def test_fixture_fails_a_broken_trial(tmp_path: Path) -> None:
+    (tmp_path / "test_q.py").write_text(textwrap.dedent(FIXTURE_TEST))
+    result = _pytest(tmp_path, "test_q.py::test_broken_strategy_fails")
+    assert result.returncode == 1
+    assert "queuebench: test-lose on tiny: 1 trial(s) did not pass: exactly-once broken: lost 1" in result.stdout
