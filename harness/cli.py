@@ -116,7 +116,7 @@ def run(
     ] = False,
 ) -> None:
     """Run scenarios against strategies; every trial in a fresh process, under a watchdog."""
-    from harness import render, runner, scenario, suite
+    from harness import render, scenario, suite
     from harness.summary import summarize
     from strategies import base
 
@@ -135,22 +135,8 @@ def run(
         planned = suite.plan(loaded, opts)
     except (scenario.ScenarioError, base.UnknownStrategy) as exc:
         fail(str(exc))
+    run_dir, doc = _measure(loaded, opts, len(planned))
     con = render.console()
-    if hasattr(signal, "SIGTERM"):
-        signal.signal(signal.SIGTERM, _raise_interrupt)
-    try:
-        with con.status("probing the worker interpreter: calibrating cpu work, measuring parallelism"):
-            probe = runner.probe(opts.python)
-        par = probe["effective_parallelism"]
-        con.print(f"worker: {probe['implementation']} {probe['version']} · effective parallelism {par}")
-        run_dir, doc = _execute(loaded, opts, probe, len(planned), con)
-    except runner.WorkerError as exc:
-        fail(str(exc))
-    except scenario.ScenarioError as exc:
-        fail(str(exc))
-    except KeyboardInterrupt:
-        con.print("[bold yellow]interrupted[/]: trial processes killed; partial results marked incomplete")
-        raise typer.Exit(130) from None
     frame = summarize(doc)
     con.print(render.summary_table(frame))
     con.print(f"results: {run_dir}")

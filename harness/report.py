@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from harness import figures, metrics, store
+from harness import figures, metrics, store, stress, stress_figure
 from harness.render import fingerprint_line, ms, pct, si
 from harness.summary import summarize
 
@@ -79,6 +79,8 @@ def draw_figures(doc: dict[str, Any], run_dir: Path, out: Path) -> dict[str, Pat
     for name in figures.scenarios_of(doc):
         for kind, draw in (("latency", figures.latency_figure), ("concurrency", figures.concurrency_figure)):
             paths[f"{kind}-{name}"] = figures.save(draw(doc, run_dir, name), out / f"{kind}-{name}.png")
+    if stress_figure.has_faults(doc):
+        paths["survival"] = figures.save(stress_figure.survival_figure(doc), out / "survival.png")
     return paths
 
 
@@ -305,6 +307,17 @@ def build(doc: dict[str, Any], run_dir: Path, pics: dict[str, Path]) -> list[Blo
     if summary.empty:
         return [*blocks, Para("No measured trials in this run: nothing to rank or draw."), *machine_section(doc)]
     busy = pool_busy(doc, run_dir)
+    if "survival" in pics:  # a fault run: how each strategy ended comes before any speed
+        strategies, scenarios, cells = stress.matrix(doc)
+        rows = [
+            [s, *("; ".join(stress.cell(t) for t in cells.get((s, sc), [])) or "—" for sc in scenarios)]
+            for s in strategies
+        ]
+        blocks += [
+            Heading(2, "Survival under faults"),
+            Table(["strategy", *scenarios], rows),
+            Image(pics["survival"], "survival matrix"),
+        ]
     blocks += recommendations(doc, summary, busy)
     blocks.append(Heading(2, "Figures"))
     for key, alt in (("throughput", "throughput per strategy"), ("efficiency", "efficiency and CPU parallelism")):

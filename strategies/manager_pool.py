@@ -6,16 +6,8 @@ Manager proxy is shipped once per reader rather than once per item.
 
 from __future__ import annotations
 
-from typing import Any
-
-from strategies.base import Trace, Workload, now, process_reader
-from strategies.procs import context, ignore_sigint, join_all, start_writers
-
-
-def reader(q: Any, workload: Workload) -> None:
-    rs = process_reader(workload)
-    while (item := q.get()) is not None:
-        rs.consume(item)
+from strategies.base import Trace, Workload, now
+from strategies.procs import context, ignore_sigint, join_all, read_until_sentinel, start_writers, wait_results
 
 
 def run(workload: Workload) -> Trace:
@@ -27,15 +19,11 @@ def run(workload: Workload) -> Trace:
         pool = ctx.Pool(workload.readers, initializer=ignore_sigint)
         trace.start = now()
         writers = start_writers(ctx, q, workload)
-        results = [pool.apply_async(reader, (q, workload)) for _ in range(workload.readers)]
+        results = [pool.apply_async(read_until_sentinel, (q, workload)) for _ in range(workload.readers)]
         join_all(writers, trace)
         for _ in results:
             q.put(None)
-        for r in results:
-            try:
-                r.get()
-            except Exception as exc:
-                trace.errors.append(f"reader task: {exc!r}")
+        wait_results(results, trace)
         pool.close()
         pool.join()
         trace.end = now()

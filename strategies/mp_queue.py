@@ -2,16 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from strategies.base import Trace, Workload, now, process_reader
-from strategies.procs import context, join_all, start_writers
-
-
-def read_items(q: Any, workload: Workload) -> None:
-    rs = process_reader(workload)
-    while (item := q.get()) is not None:
-        rs.consume(item)
+from strategies.base import Trace, Workload, now
+from strategies.procs import context, join_all, read_until_sentinel, start_writers
 
 
 def run(workload: Workload) -> Trace:
@@ -19,7 +11,7 @@ def run(workload: Workload) -> Trace:
     trace = Trace(setup_start=now())
     q = ctx.Queue(maxsize=workload.queue_maxsize)
     readers = [
-        ctx.Process(target=read_items, args=(q, workload), name=f"reader-{i}")  # type: ignore[attr-defined]
+        ctx.Process(target=read_until_sentinel, args=(q, workload), name=f"reader-{i}")  # type: ignore[attr-defined]
         for i in range(workload.readers)
     ]
     for p in readers:

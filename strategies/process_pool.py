@@ -10,7 +10,7 @@ from __future__ import annotations
 from concurrent.futures import Future, ProcessPoolExecutor
 
 from strategies.base import Item, Trace, Workload, now, process_reader
-from strategies.procs import context, join_all, start_writers
+from strategies.procs import context, join_all, start_writers, wait_results
 
 _WORKLOAD: Workload | None = None
 
@@ -36,11 +36,7 @@ def run(workload: Workload) -> Trace:
         trace.start = now()
         writers = start_writers(ctx, q, workload)
         futures: list[Future[None]] = [executor.submit(reader, q.get()) for _ in range(workload.total_items)]
-        for fut in futures:
-            try:
-                fut.result()
-            except Exception as exc:
-                trace.errors.append(f"reader task: {exc!r}")
+        wait_results(futures, trace)
         join_all(writers, trace)
     trace.end = now()
     return trace

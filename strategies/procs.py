@@ -8,7 +8,7 @@ from multiprocessing.context import BaseContext
 from multiprocessing.process import BaseProcess
 from typing import Any
 
-from strategies.base import Trace, Workload, WriterSide
+from strategies.base import Trace, Workload, WriterSide, process_reader
 
 
 def context(workload: Workload) -> BaseContext:
@@ -26,6 +26,22 @@ def write_items(q: Any, workload: Workload, writer: int) -> None:
     for seq in range(ws.n):
         q.put(ws.make(seq))
         ws.mark_enqueued(seq)
+
+
+def read_until_sentinel(q: Any, workload: Workload) -> None:
+    """Reader body of a process of its own (or a long-lived pool task): loop until ``None``."""
+    rs = process_reader(workload)
+    while (item := q.get()) is not None:
+        rs.consume(item)
+
+
+def wait_results(results: list[Any], trace: Trace) -> None:
+    """Wait for every pool task (AsyncResult or Future); a task's exception is reported, not raised."""
+    for r in results:
+        try:
+            r.get() if hasattr(r, "get") else r.result()
+        except Exception as exc:
+            trace.errors.append(f"reader task: {exc!r}")
 
 
 def start_writers(ctx: BaseContext, q: Any, workload: Workload) -> list[BaseProcess]:

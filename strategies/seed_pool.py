@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from strategies.base import Trace, Workload, now, process_reader
-from strategies.procs import context, ignore_sigint, join_all, start_writers
+from strategies.procs import context, ignore_sigint, join_all, start_writers, wait_results
 
 
 def reader(q: Any, workload: Workload) -> None:
@@ -29,11 +29,7 @@ def run(workload: Workload) -> Trace:
         writers = start_writers(ctx, q, workload)
         args = (q, workload)
         results = [pool.apply_async(reader, args) for _ in range(workload.total_items)]
-        for r in results:
-            try:
-                r.get()
-            except Exception as exc:
-                trace.errors.append(f"reader task: {exc!r}")
+        wait_results(results, trace)
         pool.close()
         pool.join()
         join_all(writers, trace)
