@@ -36,6 +36,20 @@ class StartMethod(StrEnum):
     spawn = "spawn"
 
 
+# Options shared by the commands that run trials (run, stress, sweep).
+StrategyOpt = Annotated[
+    list[str] | None,
+    typer.Option("--strategy", "-s", help="Strategy to run (repeatable). Default: the scenario's list, else all."),
+]
+StartMethodOpt = Annotated[
+    StartMethod | None, typer.Option("--start-method", help="multiprocessing start method. Default: the platform's.")
+]
+PythonOpt = Annotated[
+    str | None, typer.Option("--python", help="Interpreter the worker runs under. Default: this one.")
+]
+OutOpt = Annotated[Path, typer.Option("--out", "-o", help="Directory for results.")]
+
+
 def fail(message: str, code: int = 2) -> NoReturn:
     typer.echo(f"error: {message}", err=True)
     raise typer.Exit(code)
@@ -89,28 +103,20 @@ def run(
             help="Scenario TOML files. Default: the default suite (see `queuebench list`).", show_default=False
         ),
     ] = None,
-    strategy: Annotated[
-        list[str] | None,
-        typer.Option("--strategy", "-s", help="Strategy to run (repeatable). Default: the scenario's list, else all."),
-    ] = None,
+    strategy: StrategyOpt = None,
     repeat: Annotated[
         int | None, typer.Option("--repeat", "-r", min=1, help="Measured repeats per strategy (overrides the files).")
     ] = None,
     warmup: Annotated[
         int | None, typer.Option("--warmup", min=0, help="Warmup trials, discarded (overrides the files).")
     ] = None,
-    start_method: Annotated[
-        StartMethod | None,
-        typer.Option("--start-method", help="multiprocessing start method. Default: the platform's."),
-    ] = None,
-    python: Annotated[
-        str | None, typer.Option("--python", help="Interpreter the worker runs under. Default: this one.")
-    ] = None,
+    start_method: StartMethodOpt = None,
+    python: PythonOpt = None,
     timeout: Annotated[
         float | None,
         typer.Option("--timeout", min=0.1, help="Seconds per trial before it is killed (overrides the files)."),
     ] = None,
-    out: Annotated[Path, typer.Option("--out", "-o", help="Directory for results.")] = Path("results"),
+    out: OutOpt = Path("results"),
     make_report: Annotated[
         bool, typer.Option("--report", help="Write report.md, report.html and figures into the run directory.")
     ] = False,
@@ -186,32 +192,26 @@ def sweep(
     scenario_name: Annotated[
         str | None, typer.Option("--scenario", help="Which scenario of the file to sweep.")
     ] = None,
-    strategy: Annotated[
-        list[str] | None,
-        typer.Option("--strategy", "-s", help="Strategy to run (repeatable). Default: the scenario's list, else all."),
-    ] = None,
+    strategy: StrategyOpt = None,
     repeat: Annotated[
         int | None, typer.Option("--repeat", "-r", min=1, help="Measured repeats per point (overrides the file).")
     ] = None,
     warmup: Annotated[
         int | None, typer.Option("--warmup", min=0, help="Warmup trials per point, discarded (overrides the file).")
     ] = None,
-    start_method: Annotated[
-        StartMethod | None,
-        typer.Option("--start-method", help="multiprocessing start method. Default: the platform's."),
-    ] = None,
-    python: Annotated[
-        str | None, typer.Option("--python", help="Interpreter the worker runs under. Default: this one.")
-    ] = None,
+    start_method: StartMethodOpt = None,
+    python: PythonOpt = None,
     timeout: Annotated[
         float | None,
         typer.Option("--timeout", min=0.1, help="Seconds per trial before it is killed (overrides the file)."),
     ] = None,
-    out: Annotated[Path, typer.Option("--out", "-o", help="Directory for results.")] = Path("results"),
+    out: OutOpt = Path("results"),
 ) -> None:
-    """Run a scenario at each value of a parameter; print and plot throughput and p99 against it,
-    with each strategy's best value and knee (smallest value reaching 95% of the best)."""
-    from harness import render, runner, scenario, suite
+    """Run a scenario at each value of a parameter (e.g. readers=1..8): best value and knee per strategy.
+
+    Prints and plots (sweep.png) throughput and p99 against the parameter; the knee is the
+    smallest value reaching 95% of the best throughput."""
+    from harness import render, scenario, suite
     from harness import sweep as sw
     from strategies import base
 
@@ -234,19 +234,8 @@ def sweep(
     except (sw.SweepError, scenario.ScenarioError, base.UnknownStrategy) as exc:
         fail(str(exc))
     con = render.console()
-    if hasattr(signal, "SIGTERM"):
-        signal.signal(signal.SIGTERM, _raise_interrupt)
-    try:
-        with con.status("probing the worker interpreter: calibrating cpu work, measuring parallelism"):
-            probe = runner.probe(opts.python)
-        py = f"{probe['implementation']} {probe['version']}"
-        con.print(f"worker: {py} · {len(points)} points · {len(planned)} trials")
-        run_dir, doc = _execute(loaded, opts, probe, len(planned), con)
-    except (runner.WorkerError, scenario.ScenarioError) as exc:
-        fail(str(exc))
-    except KeyboardInterrupt:
-        con.print("[bold yellow]interrupted[/]: trial processes killed; partial results marked incomplete")
-        raise typer.Exit(130) from None
+    con.print(f"sweep of {chosen.scenario.name}: {len(points)} points, {len(planned)} trials")
+    run_dir, doc = _measure(loaded, opts, len(planned))
     _print_sweep(doc, run_dir, con)
     bad = [t for t in doc["trials"] if t["status"] != "ok"]
     if bad:
@@ -323,23 +312,15 @@ def stress(
             help="Scenario files with [scenario.faults]. Default: scenarios/faults.toml.", show_default=False
         ),
     ] = None,
-    strategy: Annotated[
-        list[str] | None,
-        typer.Option("--strategy", "-s", help="Strategy to run (repeatable). Default: the scenario's list, else all."),
-    ] = None,
+    strategy: StrategyOpt = None,
     repeat: Annotated[int | None, typer.Option("--repeat", "-r", min=1, help="Trials per cell.")] = None,
-    start_method: Annotated[
-        StartMethod | None,
-        typer.Option("--start-method", help="multiprocessing start method. Default: the platform's."),
-    ] = None,
-    python: Annotated[
-        str | None, typer.Option("--python", help="Interpreter the worker runs under. Default: this one.")
-    ] = None,
+    start_method: StartMethodOpt = None,
+    python: PythonOpt = None,
     timeout: Annotated[
         float | None,
         typer.Option("--timeout", min=0.1, help="Seconds before a trial counts as hung and is killed."),
     ] = None,
-    out: Annotated[Path, typer.Option("--out", "-o", help="Directory for results.")] = Path("results"),
+    out: OutOpt = Path("results"),
 ) -> None:
     """Run the fault matrix (strategies x faults) and print the survival matrix.
 

@@ -204,6 +204,9 @@ class Finding:
     best_throughput: float
     knee: int
     knee_throughput: float
+    #: Every passing value within KNEE of the best: the parameter makes no real difference
+    #: (sequential ignores `readers`), so "best" is noise and only the knee means anything.
+    flat: bool = False
 
     @property
     def label(self) -> str:
@@ -211,8 +214,9 @@ class Finding:
         return f"{self.strategy} [{extra}]" if extra else self.strategy
 
     def lines(self) -> list[str]:
+        flat = f"; flat: every {self.param} within {1 - KNEE:.0%}" if self.flat else ""
         return [
-            f"{self.label}: best {self.param} = {self.best} ({self.best_throughput:.4g} items/s)",
+            f"{self.label}: best {self.param} = {self.best} ({self.best_throughput:.4g} items/s{flat})",
             f"{self.label}: knee {self.param} = {self.knee} "
             f"({self.knee_throughput:.4g} items/s, >= {KNEE:.0%} of best)",
         ]
@@ -241,6 +245,7 @@ def findings(doc: dict[str, Any], frame: pd.DataFrame) -> list[Finding]:
                 best_throughput=float(best["throughput"]),
                 knee=int(knee[param]),
                 knee_throughput=float(knee["throughput"]),
+                flat=len(ok) > 1 and bool((ok["throughput"] >= KNEE * best["throughput"]).all()),
             )
         )
     return out
@@ -256,8 +261,8 @@ def tables(doc: dict[str, Any], frame: pd.DataFrame, found: list[Finding]) -> li
 
     param, values = doc["sweep"]["param"], doc["sweep"]["values"]
     groups = group_params(doc)
-    marks = {(f.label, f.best): "★" for f in found}
-    marks.update({(f.label, f.knee): "★◆" if f.knee == f.best else "◆" for f in found})
+    marks = {(f.label, f.best): "★" for f in found if not f.flat}
+    marks.update({(f.label, f.knee): "★◆" if f.knee == f.best and not f.flat else "◆" for f in found})
     out = []
     for title, column, fmt in (
         (

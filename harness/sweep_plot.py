@@ -30,7 +30,7 @@ def figure(doc: dict[str, Any], frame: pd.DataFrame, found: list[Finding]) -> Fi
     param, values = sweep["param"], sweep["values"]
     groups = group_params(doc)
     with style():
-        fig = Figure(figsize=(8.5, 7.0), layout="constrained")
+        fig = Figure(figsize=(10.5, 7.0), layout="constrained")
         top, bottom = fig.subplots(2, 1, sharex=True, height_ratios=(3, 2))
         logx = min(values) > 0 and max(values) / min(values) >= 50
         group_keys = list(dict.fromkeys(tuple(r) for r in frame[groups].itertuples(index=False))) if groups else [()]
@@ -60,8 +60,9 @@ def figure(doc: dict[str, Any], frame: pd.DataFrame, found: list[Finding]) -> Fi
             if len(bad):
                 top.plot(bad[param], bad["throughput"].fillna(0), "x", color=FAIL_COLOUR, ms=8, mew=2)
             f = by_label.get(label)
-            if f is not None:
+            if f is not None and not f.flat:  # a flat line's "best" is noise: ring its knee only
                 top.plot([f.best], [f.best_throughput], "*", color=colour, ms=15, mec="black", mew=0.6, zorder=5)
+            if f is not None:
                 top.plot([f.knee], [f.knee_throughput], "o", mfc="none", mec=colour, ms=14, mew=2, zorder=5)
         ideal = frame.drop_duplicates(param).sort_values(param)
         if ideal["ideal_throughput"].notna().any():
@@ -75,15 +76,16 @@ def figure(doc: dict[str, Any], frame: pd.DataFrame, found: list[Finding]) -> Fi
                 zorder=1,
             )
         if found:
-            lead = max(found, key=lambda f: f.best_throughput)
+            lead = max((f for f in found if not f.flat), key=lambda f: f.best_throughput, default=found[0])
             for ax in (top, bottom):
                 ax.axvline(lead.knee, color="#444444", lw=1, ls=":", zorder=0)
+            edge = {values[0]: "left", values[-1]: "right"}  # keep the label inside the axes
             top.text(
                 lead.knee,
                 0.04,
                 f" knee {param} = {lead.knee} ({lead.label}) ",
                 transform=top.get_xaxis_transform(),
-                ha="center",
+                ha=edge.get(lead.knee, "center") if len(values) > 1 else "center",
                 va="bottom",
                 fontsize=8,
                 bbox={"boxstyle": "round,pad=0.25", "fc": "white", "ec": "#444444", "lw": 0.6},
@@ -117,7 +119,7 @@ def figure(doc: dict[str, Any], frame: pd.DataFrame, found: list[Finding]) -> Fi
         top.plot([], [], "o", mfc="none", mec="#777777", mew=2, ms=12, ls="none", label=f"knee (>= {KNEE:.0%} of best)")
         if (frame["status"] != "ok").any():
             top.plot([], [], "x", color=FAIL_COLOUR, ms=8, mew=2, ls="none", label="a trial did not pass")
-        top.legend(fontsize=7.5, ncol=2, loc="best")
+        fig.legend(fontsize=7.5, loc="outside right upper")
     return fig
 
 

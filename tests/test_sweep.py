@@ -159,6 +159,15 @@ def test_best_and_knee() -> None:
     ]
     # A point whose trial failed is never the best, however fast it looked.
     assert (found["asyncio"].best, found["asyncio"].knee) == (3, 3)
+    assert not found["threads"].flat and not found["asyncio"].flat
+
+
+def test_flat_strategy_says_so() -> None:
+    """sequential ignores readers: its best is noise, so the line says flat; its knee is the smallest value."""
+    doc = _doc([("sequential", 1, 14.66, "ok"), ("sequential", 2, 14.6, "ok"), ("sequential", 3, 14.73, "ok")])
+    (f,) = sweep.findings(doc, sweep.results(doc))
+    assert f.flat and f.knee == 1
+    assert f.lines()[0] == "sequential: best readers = 3 (14.73 items/s; flat: every readers within 5%)"
 
 
 def test_no_findings_when_nothing_passed() -> None:
