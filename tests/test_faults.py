@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
 from harness import metrics, runner, stress
@@ -84,8 +86,11 @@ def test_slow_spike_multiplies_one_items_work() -> None:
 
 
 def test_probability_faults_are_seeded() -> None:
+    """Which items raise is drawn per item from the seed: one-task-per-item pools try every item."""
     spec = FaultSpec(reader_raise_probability=0.25, seed=3)
-    _, a = outcome("threads", spec)
-    _, b = outcome("asyncio", spec)
-    assert a["injected"] and sorted(a["injected"]) == sorted(b["injected"])
-    assert a["failed_with_error"] == len(a["injected"]) == b["failed_with_error"]
+    chosen = {n for n in range(TOTAL) if random.Random(f"3/raise/{n}").random() < 0.25}
+    expected = sorted(f"reader_raise {n // 8}/{n % 8}" for n in chosen)
+    for strategy in ("seed-pool", "process-pool"):
+        _, f = outcome(strategy, spec)
+        assert sorted(f["injected"]) == expected
+        assert f["failed_with_error"] == f["lost"] == len(chosen) > 0
