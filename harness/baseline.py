@@ -53,8 +53,9 @@ def _latest_run_in(folder: Path) -> Path | None:
 def resolve(arg: str, results: Path) -> Path:
     """A compare argument as a run directory: a run dir itself, a folder whose newest
     run is meant (e.g. ``results/ci`` written by ``run -o results/ci``), or the name
-    of a saved baseline. Raises BaselineError naming what was tried."""
-    path = Path(arg)
+    of a saved baseline (a path to a run's run.json names its directory). Raises
+    BaselineError naming what was tried."""
+    path = store.run_dir_of(Path(arg))
     if path.is_dir():
         if (path / store.RUN_FILE).is_file():
             return path
@@ -72,6 +73,7 @@ def resolve(arg: str, results: Path) -> Path:
 def save(run_dir: Path, name: str, results: Path, with_samples: bool = False, force: bool = False) -> Path:
     """Copy a complete run into ``results/baselines/NAME``; returns that directory."""
     check_name(name)
+    run_dir = store.run_dir_of(Path(run_dir))  # a path to its run.json names the run too
     doc = store.load_run(run_dir)  # raises RunDirError with a clear line
     if doc["status"] != "complete" and not force:
         raise BaselineError(f"{run_dir}: run is {doc['status']!r}, not complete; use --force to save it anyway")

@@ -27,7 +27,30 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    # Plain help: fast (no rich import for --help), and brackets in help texts stay literal.
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            typer.echo(f"queuebench {version('queuebench')}")
+        except PackageNotFoundError:
+            typer.echo("queuebench (not installed)")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    show_version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+) -> None:
+    """Benchmark and stress-test Python concurrency strategies on writer/reader pipelines."""
 
 
 class StartMethod(StrEnum):
@@ -48,6 +71,13 @@ PythonOpt = Annotated[
     str | None, typer.Option("--python", help="Interpreter the worker runs under. Default: this one.")
 ]
 OutOpt = Annotated[Path, typer.Option("--out", "-o", help="Directory for results.")]
+
+
+def esc(value: object) -> str:
+    """Text from outside (paths, error messages) shown literally, never read as rich markup."""
+    from rich.markup import escape
+
+    return escape(str(value))
 
 
 def fail(message: str, code: int = 2) -> NoReturn:
@@ -71,6 +101,8 @@ def list_cmd(
     from harness import render, scenario
     from strategies import base
 
+    if scenarios_dir is not None and not scenarios_dir.is_dir():
+        fail(f"--scenarios {scenarios_dir}: not a directory")
     con = render.console()
     table = Table(title="strategies", title_justify="left", header_style="bold")
     for col in ("name", "kind", "available", "what it does"):
@@ -145,12 +177,12 @@ def run(
     con = render.console()
     frame = summarize(doc)
     con.print(render.summary_table(frame))
-    con.print(f"results: {run_dir}")
+    con.print(f"results: {esc(run_dir)}")
     if make_report:
         _write_report(run_dir, None, con)
     bad = [t for t in doc["trials"] if t["status"] != "ok"]
     if bad:
-        con.print(f"[bold red]{len(bad)} trial(s) did not pass[/]; see `queuebench show {run_dir}`")
+        con.print(f"[bold red]{len(bad)} trial(s) did not pass[/]; see `queuebench show {esc(run_dir)}`")
         raise typer.Exit(1)
 
 
@@ -171,8 +203,8 @@ def _execute(
                 return
             progress.advance(task)
             if trial["status"] != "ok":
-                why = "; ".join(trial["errors"])[:200]
-                progress.console.print(f"[red]{trial['status']}[/] {planned.label}: {why}")
+                why = "; ".join(trial["errors"])[:400]
+                progress.console.print(f"[red]{trial['status']}[/] {esc(planned.label)}: {esc(why)}")
 
         return suite.execute(loaded, opts, probe, on_progress)
 
@@ -255,9 +287,9 @@ def _print_sweep(doc: dict[str, Any], run_dir: Path, con: Console, figure: bool 
         for line in finding.lines():
             con.print(line, markup=False)
     if figure and not frame.empty:
-        con.print(f"figure: {sweep_plot.write(doc, frame, found, run_dir / 'sweep.png')}")
+        con.print(f"figure: {esc(sweep_plot.write(doc, frame, found, run_dir / 'sweep.png'))}")
     if figure:
-        con.print(f"results: {run_dir}")
+        con.print(f"results: {esc(run_dir)}")
 
 
 @app.command()
@@ -271,22 +303,22 @@ def show(run_dir: Annotated[Path, typer.Argument(help="A results directory (resu
     except store.RunDirError as exc:
         fail(str(exc))
     con = render.console()
-    con.print(f"run {run_dir} · status {doc['status']} · started {doc['started_at']}")
+    con.print(f"run {esc(run_dir)} · status {esc(doc['status'])} · started {esc(doc['started_at'])}")
     if doc["status"] != "complete":
         why = "interrupted" if doc["status"] == "incomplete" else "the harness stopped mid-run (killed?)"
         con.print(f"[yellow]partial results: {why}; {len(doc['trials'])} trial(s) stored[/]")
-    con.print(render.fingerprint_line(doc["fingerprint"]))
+    con.print(render.fingerprint_line(doc["fingerprint"]), markup=False)
     con.print(render.summary_table(summarize(doc)))
     if doc.get("sweep"):
         _print_sweep(doc, run_dir, con, figure=False)
     for t in doc["trials"]:
         if t["status"] != "ok":
-            con.print(f"[red]{t['status']}[/] {t['id']}: {'; '.join(t['errors'])}")
+            con.print(f"[red]{esc(t['status'])}[/] {esc(t['id'])}: {esc('; '.join(t['errors']))}")
 
 
 def _measure(loaded: list[LoadedScenario], opts: Options, total: int) -> tuple[Path, dict[str, Any]]:
     """Probe the worker, run every planned trial with a progress bar; handles bad --python and Ctrl+C."""
-    from harness import render, runner, scenario
+    from harness import render, runner, scenario, store
 
     con = render.console()
     if hasattr(signal, "SIGTERM"):
@@ -294,10 +326,16 @@ def _measure(loaded: list[LoadedScenario], opts: Options, total: int) -> tuple[P
     try:
         with con.status("probing the worker interpreter: calibrating cpu work, measuring parallelism"):
             probe = runner.probe(opts.python)
-        par = probe["effective_parallelism"]
-        con.print(f"worker: {probe['implementation']} {probe['version']} · effective parallelism {par}")
+    except runner.WorkerError as exc:
+        fail(str(exc))
+    except KeyboardInterrupt:
+        con.print("[bold yellow]interrupted[/] before any trial ran; nothing was written")
+        raise typer.Exit(130) from None
+    par = probe["effective_parallelism"]
+    con.print(f"worker: {esc(probe['implementation'])} {esc(probe['version'])} · effective parallelism {par}")
+    try:
         return _execute(loaded, opts, probe, total, con)
-    except (runner.WorkerError, scenario.ScenarioError) as exc:
+    except (scenario.ScenarioError, store.RunDirError) as exc:
         fail(str(exc))
     except KeyboardInterrupt:
         con.print("[bold yellow]interrupted[/]: trial processes killed; partial results marked incomplete")
@@ -350,7 +388,7 @@ def stress(
     con.print(render.survival_table(doc))
     md = run_dir / "survival.md"
     store.atomic_write(md, st.markdown(doc).encode())
-    con.print(f"results: {run_dir}  (matrix: {md})")
+    con.print(f"results: {esc(run_dir)}  (matrix: {esc(md)})")
 
 
 @app.command()
@@ -387,17 +425,25 @@ def compare(
         threshold = cmp.parse_threshold(max_regression)
         cmp.check_alpha(alpha)
         cmp.metric(metric)
+        if markdown is not None:  # before comparing: a bad path must not cost the verdict's exit code
+            cmp.check_output_file(markdown, "--markdown")
         base_dir, cur_dir = bl.resolve(baseline, results), bl.resolve(current, results)
-        report = cmp.compare(store.load_run(base_dir), store.load_run(cur_dir), metric, threshold, alpha)
+        base_doc, cur_doc = store.load_run(base_dir), store.load_run(cur_dir)
+        report = cmp.compare(base_doc, cur_doc, metric, threshold, alpha)
     except (cmp.CompareError, bl.BaselineError, store.RunDirError) as exc:
         fail(str(exc))
+    same = cmp.same_run(base_dir, cur_dir, base_doc, cur_doc)
+    if same:
+        report.warnings.append(same)
     con = render.console()
-    con.print(f"baseline {base_dir}\ncurrent  {cur_dir}")
+    con.print(f"baseline {esc(base_dir)}\ncurrent  {esc(cur_dir)}")
+    for line in report.warnings:
+        con.print(f"[bold yellow]WARNING: {esc(line)}[/]")
     for line in report.mismatches:
-        con.print(f"[bold yellow]WARNING: not like for like: {line}[/]")
+        con.print(f"[bold yellow]WARNING: not like for like: {esc(line)}[/]")
     con.print(compare_render.table(report, fail_on_inconclusive))
     for line in report.notes + compare_render.advice(report):
-        con.print(f"note: {line}")
+        con.print(f"note: {esc(line)}")
     if markdown is not None:
         text = compare_render.markdown(report, str(base_dir), str(cur_dir), fail_on_inconclusive)
         try:
@@ -490,6 +536,7 @@ def export(
     from harness import store
 
     try:
+        run_dir = store.run_dir_of(run_dir)  # a path to its run.json names the run too
         doc = store.load_run(run_dir)
     except store.RunDirError as exc:
         fail(str(exc))
@@ -504,16 +551,24 @@ def export(
 
 
 def _write_report(run_dir: Path, out: Path | None, con: Console) -> None:
+    from rich.markup import escape
+
     from harness import report as reporting
     from harness import store
 
+    for above in [out, *out.parents] if out is not None else []:
+        if above.exists():
+            if not above.is_dir():
+                where = "" if above == out else f" ({above} is a file)"
+                fail(f"--out {out}: not a directory{where}; the report is written into a directory")
+            break
     try:
         written = reporting.write_report(run_dir, out)
     except store.RunDirError as exc:
         fail(str(exc))
     except OSError as exc:
         fail(f"cannot write the report: {exc}")
-    con.print(f"report: {written.html} · {written.markdown} · {len(written.figures)} figure(s)")
+    con.print(escape(f"report: {written.html} · {written.markdown} · {len(written.figures)} figure(s)"))
 
 
 @app.command()
@@ -544,13 +599,15 @@ def plot(
         str | None,
         typer.Option("--normalize", help="Show each strategy as a ratio to this strategy measured in the same run."),
     ] = None,
-    out: Annotated[Path | None, typer.Option("--out", "-o", help="PNG file to write.")] = None,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Figure file to write: .png, .svg or .pdf.")] = None,
     split_mismatched: Annotated[
         bool,
         typer.Option("--split-mismatched", help="Show scenarios defined differently under one name apart."),
     ] = False,
 ) -> None:
     """Several runs in one figure: a panel per scenario, one marker per group of runs."""
+    from rich.markup import escape
+
     from harness import plot_runs, render, store
 
     try:
@@ -560,12 +617,29 @@ def plot(
     except OSError as exc:
         fail(f"cannot write the figure: {exc}")
     con = render.console()
-    con.print(f"grouped by {by}: " + ", ".join(f"{g} ({n} run{'s' if n > 1 else ''})" for g, n in groups.items()))
-    con.print(f"figure: {path}")
+    listed = ", ".join(f"{g} ({n} run{'s' if n > 1 else ''})" for g, n in groups.items())
+    con.print(escape(f"grouped by {by}: {listed}"))
+    con.print(escape(f"figure: {path}"))
 
 
 def main() -> None:
-    app()
+    """Entry point: usage errors become one line on stderr with exit code 2, like every bad input."""
+    # click's UsageError, whether typer vendors click or depends on it.
+    usage_error: type[Exception] = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "UsageError")
+    try:
+        code = app(standalone_mode=False)
+    except usage_error as exc:
+        ctx = getattr(exc, "ctx", None)
+        hint = f" (see `{ctx.command_path} --help`)" if ctx is not None else ""
+        message = str(getattr(exc, "format_message", exc.__str__)()).replace("Value error, ", "")
+        typer.echo(f"error: {message}{hint}", err=True)
+        sys.exit(2)
+    except (typer.Abort, KeyboardInterrupt):  # Ctrl+C outside a run (while parsing or probing)
+        typer.echo("interrupted", err=True)
+        sys.exit(130)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 if __name__ == "__main__":

@@ -18,9 +18,12 @@ For every scenario x strategy measured in both runs, on one metric:
   - ``inconclusive`` — anything else: the interval straddles the threshold, or a big
     move that is not significant. More repeats would settle it.
   - ``too few repeats`` — a rank test cannot reach alpha with so few repeats (3 vs 3
-    can never give p < 0.05); said plainly rather than guessed around.
+    can never give p < 0.05); said plainly rather than guessed around. The ratio shown is
+    then the ratio of the medians, with no interval.
   - ``broken`` — the current run has trials that did not pass (lost items, limit
     exceeded, timeout, crash): a correctness regression, whatever the speed.
+  - ``broken in both`` — they did not pass in the baseline either, with the same
+    status(es): still broken, but not a regression. A new kind of failure is ``broken``.
 
 Safety: differing scenario definitions or machine fingerprints (OS, arch, CPU model,
 core counts, Python implementation/version/GIL, start method) are reported as
@@ -30,10 +33,12 @@ mismatches; the CLI warns loudly and, with ``--strict``, refuses.
 from __future__ import annotations
 
 import math
+import os
 import re
 import statistics
 from dataclasses import dataclass, field
 from enum import StrEnum
+from pathlib import Path
 from typing import Any
 
 from harness import rankstats
@@ -105,6 +110,7 @@ class Verdict(StrEnum):
     INCONCLUSIVE = "inconclusive"
     TOO_FEW = "too few repeats"
     BROKEN = "broken"
+    BROKEN_BOTH = "broken in both"
 
 
 @dataclass(frozen=True)
@@ -115,7 +121,9 @@ class Row:
     n_cur: int
     base_median: float
     cur_median: float
-    ratio: float  # current / baseline of the metric (Hodges–Lehmann); NaN without a verdict
+    #: current / baseline of the metric: Hodges–Lehmann when judged, else the ratio of the
+    #: medians where both exist (too few repeats, broken); NaN when neither applies
+    ratio: float
     ci_low: float
     ci_high: float
     p_value: float  # one-sided, in the direction of the estimate
@@ -131,6 +139,7 @@ class Report:
     rows: list[Row] = field(default_factory=list)
     mismatches: list[str] = field(default_factory=list)  # differences --strict refuses
     notes: list[str] = field(default_factory=list)  # worth knowing, not disqualifying
+    warnings: list[str] = field(default_factory=list)  # said loudly, e.g. the same run on both sides
 
     def count(self, *verdicts: Verdict) -> int:
         return sum(r.verdict in verdicts for r in self.rows)
@@ -162,7 +171,8 @@ def decide(
     if not rankstats.possible(n, k, alpha):
         need = rankstats.min_repeats(alpha)
         why = f"too few repeats ({n} vs {k}): need at least {need} per side for alpha={alpha:g}"
-        return nan, nan, nan, nan, Verdict.TOO_FEW, why
+        ratio = _median_ratio(statistics.median(base), statistics.median(cur))  # no interval, no verdict
+        return ratio, nan, nan, nan, Verdict.TOO_FEW, why
     # Work on log(value), oriented so that positive means worse.
     sign = -1.0 if m.higher_is_better else 1.0
     b = [sign * math.log(v) for v in base]
@@ -327,8 +337,16 @@ def _row(
     med_c = statistics.median(cv) if cv else math.nan
     nan = math.nan
     if cbad:
-        why = f"{len(cbad)} current trial(s) did not pass: {', '.join(sorted(set(cbad)))}"
-        return Row(*key, len(bv), len(cv), med_b, med_c, nan, nan, nan, nan, Verdict.BROKEN, why)
+        ratio = _median_ratio(med_b, med_c)
+        statuses = ", ".join(sorted(set(cbad)))
+        new = sorted(set(cbad) - set(bbad))
+        if bbad and not new:  # broken the same way before this change: not a regression
+            why = f"{len(cbad)} current trial(s) did not pass ({statuses}), as {len(bbad)} did in the baseline"
+            return Row(*key, len(bv), len(cv), med_b, med_c, ratio, nan, nan, nan, Verdict.BROKEN_BOTH, why)
+        why = f"{len(cbad)} current trial(s) did not pass: {statuses}"
+        if bbad:
+            why += f" (new: {', '.join(new)}; the baseline had {', '.join(sorted(set(bbad)))})"
+        return Row(*key, len(bv), len(cv), med_b, med_c, ratio, nan, nan, nan, Verdict.BROKEN, why)
     if any(v <= 0 for v in bv + cv):
         why = f"{m.key} has zero or negative values: ratios are meaningless"
         return Row(*key, len(bv), len(cv), med_b, med_c, nan, nan, nan, nan, Verdict.INCONCLUSIVE, why)
@@ -336,3 +354,38 @@ def _row(
     if bbad:
         why += f" (baseline: {len(bbad)} trial(s) did not pass and were left out)"
     return Row(*key, len(bv), len(cv), med_b, med_c, ratio, lo, hi, p, verdict, why)
+
+
+def _median_ratio(med_base: float, med_cur: float) -> float:
+    """current / baseline of two medians; NaN unless both are finite and positive."""
+    if math.isfinite(med_base) and math.isfinite(med_cur) and med_base > 0 and med_cur > 0:
+        return med_cur / med_base
+    return math.nan
+
+
+def same_run(base_dir: Path, cur_dir: Path, base: dict[str, Any], cur: dict[str, Any]) -> str | None:
+    """A warning when both sides are one run (the same directory, or a copy of it such as a
+    baseline saved from it): such a comparison shows no change whatever the code does."""
+    if Path(base_dir).resolve() == Path(cur_dir).resolve():
+        return f"both sides are the same run ({cur_dir}): a run compared with itself shows no change"
+    if base.get("started_at") == cur.get("started_at") and base["trials"] == cur["trials"]:
+        return (
+            f"both sides hold the same run (identical trials, started {cur.get('started_at')}; "
+            "e.g. a baseline saved from it): a run compared with itself shows no change"
+        )
+    return None
+
+
+def check_output_file(path: Path, option: str) -> None:
+    """Refuse, before any work, an output file that cannot be written: CompareError."""
+    path = Path(path)
+    parent = path.parent
+    if path.is_dir():
+        raise CompareError(f"{option} {path}: is a directory; give a file name")
+    if not parent.is_dir():
+        what = "does not exist" if not parent.exists() else "is not a directory"
+        raise CompareError(f"{option} {path}: {parent} {what}")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise CompareError(f"{option} {path}: directory {parent} is not writable")
+    if path.exists() and not os.access(path, os.W_OK):
+        raise CompareError(f"{option} {path}: file is not writable")

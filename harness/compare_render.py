@@ -12,6 +12,7 @@ from harness.compare import Report, Row, Verdict
 _STYLE = {
     Verdict.SLOWER: "bold red",
     Verdict.BROKEN: "bold red",
+    Verdict.BROKEN_BOTH: "magenta",
     Verdict.FASTER: "bold green",
     Verdict.UNCHANGED: "green",
     Verdict.INCONCLUSIVE: "yellow",
@@ -20,6 +21,7 @@ _STYLE = {
 _MARK = {
     Verdict.SLOWER: "🔴",
     Verdict.BROKEN: "🔴",
+    Verdict.BROKEN_BOTH: "🟠",
     Verdict.FASTER: "🟢",
     Verdict.UNCHANGED: "⚪",
     Verdict.INCONCLUSIVE: "🟡",
@@ -118,10 +120,27 @@ def advice(report: Report) -> list[str]:
         lines.append(
             f"{len(report.too_few)} pair(s) had too few repeats for any verdict at alpha={report.alpha:g}: "
             f"a rank test needs at least {need} passing repeats per side; run with -r 10 or more "
-            "for verdicts that also detect modest slowdowns."
+            "for verdicts that also detect modest slowdowns. Their ratio is of the medians, with no interval."
         )
+        t = report.max_regression
+        moved = [
+            r
+            for r in report.too_few
+            if math.isfinite(r.ratio) and (r.ratio < 1 / (1 + t) if report.metric.higher_is_better else r.ratio > 1 + t)
+        ]
+        if moved:
+            pairs = ", ".join(f"{r.scenario}/{r.strategy} ×{r.ratio:.3g}" for r in moved)
+            lines.append(
+                f"medians moved beyond the {t * 100:g}% threshold for the worse in {pairs}: "
+                "not judged with so few repeats, rerun with more to tell."
+            )
     if report.count(Verdict.INCONCLUSIVE):
         lines.append("inconclusive: too noisy to tell at this threshold; use more repeats or a quieter machine.")
+    if report.count(Verdict.BROKEN_BOTH):
+        lines.append(
+            f"{report.count(Verdict.BROKEN_BOTH)} pair(s) broken in both: their trials failed in the baseline "
+            "the same way, so this is not a regression, but they are still broken."
+        )
     return lines
 
 
@@ -134,9 +153,11 @@ def markdown(report: Report, baseline: str, current: str, fail_on_inconclusive: 
         f"Baseline `{baseline}` → current `{current}`; {describe(report)}.",
         "",
     ]
+    for line in report.warnings:
+        out.append(f"> ⚠️ **Warning:** {line}")
     for line in report.mismatches:
         out.append(f"> ⚠️ **Not like for like:** {line}")
-    if report.mismatches:
+    if report.mismatches or report.warnings:
         out.append("")
     out += [
         f"| scenario | strategy | n | baseline {report.metric.label} | current | ratio | {level:g}% interval "

@@ -100,7 +100,8 @@ def extra_info(trials: list[dict[str, Any]]) -> dict[str, Any]:
     """Medians over trials of the metrics people gate on, plus what ran."""
     info: dict[str, Any] = {k: _median([t["metrics"].get(k) for t in trials]) for k in EXTRA_METRICS}
     first = trials[0]["metrics"]
-    info.update(pool_size=first.get("pool_size"), max_concurrency=max(t["metrics"]["max_concurrency"] for t in trials))
+    seen = [c for t in trials if isinstance(c := t["metrics"].get("max_concurrency"), int | float)]
+    info.update(pool_size=first.get("pool_size"), max_concurrency=max(seen) if seen else None)
     return info
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -23,7 +23,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
-from matplotlib.ticker import FuncFormatter, LogFormatter, PercentFormatter
+from matplotlib.ticker import FixedLocator, FuncFormatter, LogFormatter, MaxNLocator, NullFormatter, PercentFormatter
 
 from harness import metrics, store
 from harness.render import si
@@ -116,6 +116,45 @@ class PlainLogFormatter(LogFormatter):
         return f"{x:g}" if super().__call__(x, pos) else ""
 
 
+def plain(text: str) -> str:
+    """Dynamic text (run names, paths) for a matplotlib label: a ``$`` never starts mathtext."""
+    return text.replace("$", r"\$")
+
+
+def log_ticks(lo: float, hi: float, at_least: int = 3) -> list[float]:
+    """Tick values for a log axis from ``lo`` to ``hi`` with at least ``at_least`` inside: decades,
+    else 1-2-5, else every digit, else evenly spaced round numbers (a span under ~2x)."""
+    if not (math.isfinite(lo) and math.isfinite(hi) and 0 < lo < hi):
+        return []
+    first, last = math.floor(math.log10(lo)), math.ceil(math.log10(hi))
+    for subs in ((1,), (1, 2, 5), (1, 2, 3, 4, 5, 6, 7, 8, 9)):
+        ticks = [v for k in range(first, last + 1) for m in subs if lo <= (v := float(f"{m}e{k}")) <= hi]
+        if len(ticks) >= at_least:
+            step = math.ceil(len(ticks) / 9) if subs == (1,) else 1  # at most about nine labels
+            return ticks[::step]
+    ticks = []
+    for bins in range(at_least, 4 * at_least):
+        linear = MaxNLocator(nbins=bins, steps=[1, 2, 2.5, 5, 10]).tick_values(lo, hi)
+        ticks = [float(v) for v in linear if lo <= v <= hi and v > 0]
+        if len(ticks) >= at_least:
+            break
+    return ticks
+
+
+def readable_log_axis(
+    ax: Axes, which: str = "x", at_least: int = 3, fmt: Callable[[float], str] = "{:g}".format
+) -> None:
+    """Freeze a log axis's limits and label at least ``at_least`` ticks as plain numbers."""
+    axis, (lo, hi) = (ax.xaxis, ax.get_xlim()) if which == "x" else (ax.yaxis, ax.get_ylim())
+    ticks = log_ticks(lo, hi, at_least)
+    if not ticks:
+        return
+    (ax.set_xlim if which == "x" else ax.set_ylim)(lo, hi)
+    axis.set_major_locator(FixedLocator(ticks))
+    axis.set_major_formatter(FuncFormatter(lambda v, _pos: fmt(v)))
+    axis.set_minor_formatter(NullFormatter())
+
+
 def value_axis(ax: Axes, values: Sequence[float], label: str) -> None:
     """Log scale when the values span more than 30x, else linear from zero."""
     positive = [v for v in values if math.isfinite(v) and v > 0]
@@ -186,6 +225,21 @@ def throughput_figure(doc: dict[str, Any]) -> Figure:
             ax.set_ylim(len(order) - 0.5, -0.5)  # best at the top
             ax.grid(axis="y", visible=False)
             value_axis(ax, list(mine["throughput"].dropna()), "items per second")
+            if mine["throughput"].dropna().empty:
+                statuses = set(mine["status"])
+                how = "every trial timed out" if statuses == {"timeout"} else "no throughput measured"
+                ax.set_xticks([])
+                ax.text(
+                    0.5,
+                    0.5,
+                    f"no passing trial ({how})",
+                    ha="center",
+                    va="center",
+                    transform=ax.transAxes,
+                    color=FAIL_COLOUR,
+                    fontsize=10,
+                    bbox={"boxstyle": "round,pad=0.4", "fc": "white", "ec": FAIL_COLOUR, "lw": 0.8},
+                )
             _titled(ax, scenario, workload_line(doc["scenarios"][scenario]["definition"]))
         handles = [
             Line2D([], [], color="#555555", marker="o", ls="none", ms=5, label="one repeat"),
@@ -216,6 +270,9 @@ LATENCY_PANELS = (
     ("e2e", "end to end (done − produced)"),
 )
 FLOOR_MS = 1e-3  # a log axis has no zero: latencies under 1 µs are drawn at 1 µs
+#: The ECDF's y ticks: shares of items in percent, the quantiles named where they are marked.
+ECDF_TICKS = {0.0: "0%", 0.25: "25%", 0.5: "50% (p50)", 0.75: "75%", 0.9: "90% (p90)", 0.99: "99% (p99)"}
+ECDF_MARKS = (0.5, 0.9, 0.99)
 
 
 def latency_figure(doc: dict[str, Any], run_dir: Path, scenario: str) -> Figure:
@@ -236,12 +293,11 @@ def latency_figure(doc: dict[str, Any], run_dir: Path, scenario: str) -> Figure:
             ax.set_xscale("log")
             ax.set_title(title, loc="left")
             ax.set_xlabel("milliseconds, log scale (< 1 µs drawn at 1 µs)")
-            ax.xaxis.set_major_formatter(PlainLogFormatter())
-            ax.xaxis.set_minor_formatter(PlainLogFormatter(minor_thresholds=(1, 0.5)))
-            for q in (0.5, 0.99):
+            readable_log_axis(ax)
+            for q in ECDF_MARKS:
                 ax.axhline(q, color="#999999", lw=0.7, ls=":")
-        axes[0].set_ylabel("fraction of items at or below")
-        axes[0].set_yticks([0, 0.25, 0.5, 0.75, 0.99], ["0", "0.25", "p50", "0.75", "p99"])
+        axes[0].set_ylabel("share of items at or below")
+        axes[0].set_yticks(list(ECDF_TICKS), list(ECDF_TICKS.values()))
         axes[0].set_ylim(0, 1.02)
         handles = [Line2D([], [], color=strategy_colour(n), lw=2, label=n) for n in order]
         fig.legend(handles=handles, loc="outside right center", title="strategy (best first)")

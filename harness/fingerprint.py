@@ -60,12 +60,17 @@ def git_commit(root: Path) -> str | None:
         return None
 
 
+def usable_cores() -> int:
+    """Cores this process may run on (its CPU affinity where the OS tells, else all)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on macOS/Windows
+        return os.cpu_count() or 1
+
+
 def fingerprint(worker_probe: dict[str, Any], start_method: str, root: Path) -> dict[str, Any]:
     """Everything that matters for comparing runs: OS, CPU, cores, Python, versions, load."""
-    try:
-        affinity = len(os.sched_getaffinity(0))
-    except AttributeError:  # not on macOS/Windows
-        affinity = os.cpu_count() or 1
+    affinity = usable_cores()
     try:
         load = [round(x, 2) for x in os.getloadavg()]
     except (AttributeError, OSError):

@@ -111,7 +111,7 @@ def ideal_makespan(wl: base.Workload, parallelism: float) -> float:
 
     The largest of: each writer's own work plus the reader work of its last item; the
     first item's writer work plus all reader work spread over ``readers``; all cpu
-    work spread over the machine's measured parallelism; all reader cpu work spread
+    work spread over the machine's usable cores (``parallelism``); all reader cpu work spread
     over min(readers, parallelism); ``service`` work spread over min(pool, capacity).
     Zero when the workload has no work at all.
     """
@@ -168,16 +168,21 @@ def trial_metrics(
             m[f"{name}_{k}_ms"] = v
     ideal = ideal_makespan(wl, parallelism)
     m["ideal_makespan_s"] = ideal
-    m["efficiency"] = ideal / makespan if ideal > 0 and makespan > 0 else math.nan
+    # Against the whole workload's ideal, only when the whole workload was delivered.
+    complete = d.lost == 0 and d.unexpected == 0
+    m["efficiency"] = ideal / makespan if complete and ideal > 0 and makespan > 0 else math.nan
     wall = meta.get("wall_ns", 0) / 1e9
     cpu = meta.get("cpu_user", math.nan) + meta.get("cpu_sys", math.nan)
-    m["cpu_user_s"] = meta.get("cpu_user", math.nan)
-    m["cpu_sys_s"] = meta.get("cpu_sys", math.nan)
+    if not meta.get("cpu_children_measured", True):
+        cpu = math.nan  # children the worker never reaped (forkserver, Windows): CPU unknown
+    known = meta.get("cpu_children_measured", True)
+    m["cpu_user_s"] = meta.get("cpu_user", math.nan) if known else math.nan
+    m["cpu_sys_s"] = meta.get("cpu_sys", math.nan) if known else math.nan
     m["trial_wall_s"] = wall
     m["setup_s"] = (start - meta["setup_start"]) / 1e9 if start and meta.get("setup_start") else math.nan
     m["cpu_parallelism"] = cpu / wall if wall > 0 else math.nan
     m["peak_rss_mb"] = meta.get("rss_self", 0) / 2**20
-    m["peak_child_rss_mb"] = meta.get("rss_children", 0) / 2**20
+    m["peak_child_rss_mb"] = meta.get("rss_children", 0) / 2**20 if known else math.nan
     # The reader-side service's own view (strategies/service.py): busiest moment and timer lag.
     svc = (meta.get("service") or {}).get("reader")
     if svc:

@@ -197,7 +197,7 @@ def compare_figure(frame: pd.DataFrame, by: str, metric: str, normalize: str | N
                             ax.text(
                                 0.01,
                                 yy,
-                                f"{group}: no passing trial",
+                                figures.plain(f"{group}: no passing trial"),
                                 transform=ax.get_yaxis_transform(),
                                 fontsize=7,
                                 color="#777777",
@@ -215,7 +215,7 @@ def compare_figure(frame: pd.DataFrame, by: str, metric: str, normalize: str | N
                         mew=0.6,
                         ls="none",
                     )
-            ax.set_yticks(range(len(order)), order)
+            ax.set_yticks(range(len(order)), [figures.plain(s) for s in order])
             ax.set_ylim(len(order) - 0.5, -0.5)
             ax.grid(axis="y", visible=False)
             if normalize:
@@ -225,9 +225,18 @@ def compare_figure(frame: pd.DataFrame, by: str, metric: str, normalize: str | N
             )
             if normalize:
                 ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _pos: f"{x:g}×"))
-            ax.set_title(panel, loc="left")
+            ax.set_title(figures.plain(panel), loc="left")
         handles = [
-            Line2D([], [], marker=MARKERS[j % len(MARKERS)], color="#777777", mec="black", ls="none", ms=7, label=g)
+            Line2D(
+                [],
+                [],
+                marker=MARKERS[j % len(MARKERS)],
+                color="#777777",
+                mec="black",
+                ls="none",
+                ms=7,
+                label=figures.plain(g),
+            )
             for j, g in enumerate(groups)
         ]
         fig.legend(handles=handles, loc="outside lower center", ncols=min(len(groups), 4), title=f"grouped by {by}")
@@ -235,6 +244,18 @@ def compare_figure(frame: pd.DataFrame, by: str, metric: str, normalize: str | N
         what = f"{label} relative to {normalize}" if normalize else label
         fig.suptitle(f"{what}{better}\n{runs} run(s) by {by}; marker: median, line: spread over trials")
     return fig
+
+
+FORMATS = (".png", ".svg", ".pdf")
+
+
+def check_out(out: Path) -> None:
+    """Refuse, before any work, a figure path matplotlib cannot write."""
+    if out.is_dir():
+        raise PlotError(f"--out {out}: is a directory; give a file name ending in {', '.join(FORMATS)}")
+    if out.suffix.lower() not in FORMATS:
+        what = f"format {out.suffix!r}" if out.suffix else "no file extension"
+        raise PlotError(f"--out {out}: {what} is not supported; use a file name ending in {', '.join(FORMATS)}")
 
 
 def plot_runs(
@@ -245,7 +266,9 @@ def plot_runs(
     out: Path | None = None,
     split: bool = False,
 ) -> tuple[Path, dict[str, int]]:
-    """Draw the comparison; returns the PNG path and how many runs fell into each group."""
+    """Draw the comparison; returns the figure's path and how many runs fell into each group."""
+    if out is not None:
+        check_out(out)
     runs = load_runs(paths, by)
     frame = collect(runs, metric, normalize, split)
     out = out or Path(f"queuebench-{metric}-by-{by}{f'-vs-{normalize}' if normalize else ''}.png")

@@ -104,24 +104,35 @@ def _runner(request: pytest.FixtureRequest, tmp: pytest.TempPathFactory) -> Call
         out: Path | None = None,
     ) -> Result:
         from harness import export, runner, suite
+        from harness.scenario import ScenarioError
+        from strategies.base import UnknownStrategy
 
+        # Validate everything before the benchmark fixture is created: a fixture that is
+        # created but never used makes pytest-benchmark warn at teardown (an ERROR under
+        # -W error) on top of the failure. Bad arguments give one clean failure instead.
+        try:
+            if repeats < 1 or warmup < 0:
+                raise ScenarioError(f"repeats must be at least 1 and warmup at least 0 (got {repeats}, {warmup})")
+            loaded = _scenario(scenario, name)
+            opts = suite.Options(
+                strategies=[strategy],
+                repeat=repeats,
+                warmup=warmup,
+                start_method=start_method,
+                python=python or runner.current_python(),
+                timeout=timeout,
+                out=out or tmp.mktemp("queuebench"),
+                strategy_options=tuple(sorted((options or {}).items())),
+            )
+            suite.plan([loaded], opts)  # unknown strategy: UnknownStrategy lists the valid names
+            probe = _probe(opts.python)
+            suite.start_method_for(opts, probe)
+        except (ScenarioError, UnknownStrategy, runner.WorkerError) as exc:
+            pytest.fail(f"queuebench_benchmark: {exc}", pytrace=False)
         try:
             benchmark = request.getfixturevalue("benchmark")
         except pytest.FixtureLookupError:
             pytest.fail("queuebench_benchmark needs pytest-benchmark: pip install 'queuebench[pytest]'", pytrace=False)
-        loaded = _scenario(scenario, name)
-        opts = suite.Options(
-            strategies=[strategy],
-            repeat=repeats,
-            warmup=warmup,
-            start_method=start_method,
-            python=python or runner.current_python(),
-            timeout=timeout,
-            out=out or tmp.mktemp("queuebench"),
-            strategy_options=tuple(sorted((options or {}).items())),
-        )
-        suite.plan([loaded], opts)  # unknown strategy: UnknownStrategy lists the valid names
-        probe = _probe(opts.python)
         executed: list[tuple[Path, dict[str, Any]]] = []
         benchmark.group = benchmark.group or loaded.scenario.name  # read when the round starts
         # One pedantic round runs every trial (warmups first, each in a fresh worker), exactly

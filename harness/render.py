@@ -41,6 +41,7 @@ def summary_table(frame: pd.DataFrame, title: str = "queuebench summary") -> Tab
     table.add_column("p99 ms", justify="right")
     table.add_column("eff.", justify="right")
     table.add_column("cpu∥", justify="right")
+    table.add_column("setup ms", justify="right")
     table.add_column("conc", justify="right")
     table.add_column("status")
     previous = None
@@ -63,6 +64,7 @@ def summary_table(frame: pd.DataFrame, title: str = "queuebench summary") -> Tab
             ms(row.e2e_p99_ms),
             pct(row.efficiency),
             "—" if not math.isfinite(row.cpu_parallelism) else f"{row.cpu_parallelism:.2f}",
+            ms(row.setup_s * 1000),
             conc,
             status,
         )

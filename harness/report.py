@@ -10,7 +10,9 @@ and the machine fingerprint.
 from __future__ import annotations
 
 import base64
+import contextlib
 import html
+import json
 import math
 import re
 from dataclasses import dataclass, field
@@ -20,7 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from harness import figures, metrics, store, stress, stress_figure
+from harness import figures, metrics, store, stress, stress_figure, sweep, sweep_plot
 from harness.render import fingerprint_line, ms, pct, si
 from harness.summary import summarize
 
@@ -68,8 +70,35 @@ class Written:
     figures: list[Path]
 
 
+def md_escape(text: str) -> str:
+    """Dynamic text (trial errors, paths) as literal Markdown: no emphasis, code, links or HTML."""
+    return re.sub(r"([\\`*_\[\]<>#~])", r"\\\1", text)
+
+
+def missing_samples(doc: dict[str, Any], run_dir: Path) -> list[str]:
+    """Measured trials whose samples file run.json names is not in the directory (e.g. a baseline
+    saved without ``--with-samples``)."""
+    return [
+        t["id"]
+        for t in doc["trials"]
+        if not t.get("warmup") and t.get("samples") and not (Path(run_dir) / t["samples"]).is_file()
+    ]
+
+
+def without_samples(doc: dict[str, Any], ids: list[str]) -> dict[str, Any]:
+    """A copy of the run whose trials ``ids`` have no samples: every per-item figure skips them."""
+    gone = set(ids)
+    trials = [{k: v for k, v in t.items() if k != "samples"} if t["id"] in gone else t for t in doc["trials"]]
+    return {**doc, "trials": trials}
+
+
+def _has_samples(doc: dict[str, Any], scenario: str) -> bool:
+    return any(t["scenario"] == scenario and not t.get("warmup") and t.get("samples") for t in doc["trials"])
+
+
 def draw_figures(doc: dict[str, Any], run_dir: Path, out: Path) -> dict[str, Path]:
-    """Every figure of the run as a PNG in ``out``; keys name them (e.g. ``latency-io-bound``)."""
+    """Every figure of the run as a PNG in ``out``; keys name them (e.g. ``latency-io-bound``).
+    Per-item figures (latency, concurrency) only for scenarios whose samples are present."""
     if not figures.scenarios_of(doc):
         return {}
     paths = {
@@ -77,10 +106,16 @@ def draw_figures(doc: dict[str, Any], run_dir: Path, out: Path) -> dict[str, Pat
         "efficiency": figures.save(figures.efficiency_figure(doc), out / "efficiency.png"),
     }
     for name in figures.scenarios_of(doc):
+        if not _has_samples(doc, name):
+            continue
         for kind, draw in (("latency", figures.latency_figure), ("concurrency", figures.concurrency_figure)):
             paths[f"{kind}-{name}"] = figures.save(draw(doc, run_dir, name), out / f"{kind}-{name}.png")
     if stress_figure.has_faults(doc):
         paths["survival"] = figures.save(stress_figure.survival_figure(doc), out / "survival.png")
+    if doc.get("sweep"):
+        frame = sweep.results(doc)
+        if not frame.empty:
+            paths["sweep"] = sweep_plot.write(doc, frame, sweep.findings(doc, frame), out / "sweep.png")
     return paths
 
 
@@ -92,6 +127,7 @@ def _exceeded(trial: dict[str, Any]) -> bool:
 def verdicts(doc: dict[str, Any]) -> list[Block]:
     """What went wrong, first: trials that did not pass (exceeded limits named), an unfinished run."""
     trials = doc["trials"]
+    measured = [t for t in trials if not t.get("warmup")]
     bad = [t for t in trials if t["status"] != "ok"]
     blocks: list[Block] = []
     if bad:
@@ -112,7 +148,7 @@ def verdicts(doc: dict[str, Any]) -> list[Block]:
                 else ""
             )
             why = "; ".join(t.get("errors") or []) or "no detail recorded"
-            why = why if len(why) <= MAX_WHY else why[: MAX_WHY - 1] + "…"
+            why = md_escape(why if len(why) <= MAX_WHY else why[: MAX_WHY - 1] + "…")
             warm = " (warmup)" if t.get("warmup") else ""
             items.append(f"`{t['id']}`{warm} — {flag}**{t['status']}**: {why}")
         blocks.append(Bullets(items))
@@ -120,7 +156,15 @@ def verdicts(doc: dict[str, Any]) -> list[Block]:
         blocks.append(
             Para(f"⚠️ **The run is {doc['status']}**: it stopped early; only finished trials are shown.", "warn")
         )
-    if trials and not bad:
+    if trials and not measured:
+        blocks.append(
+            Para(
+                f"⏳ **No measured trials yet**: only {len(trials)} warmup trial(s) ran, and warmups are not "
+                "measured; nothing can be ranked or said to have passed.",
+                "warn",
+            )
+        )
+    elif measured and not bad:
         blocks.append(
             Para(
                 f"✅ **All {len(trials)} trials passed**: every item was consumed exactly once "
@@ -297,15 +341,106 @@ def machine_section(doc: dict[str, Any]) -> list[Block]:
     return [Heading(2, "Machine"), Table(["property", "value"], [[f"**{k}**", str(v)] for k, v in rows])]
 
 
-def build(doc: dict[str, Any], run_dir: Path, pics: dict[str, Path]) -> list[Block]:
+def samples_note(doc: dict[str, Any], run_dir: Path, missing: list[str]) -> list[Block]:
+    """Say plainly that per-item samples are not there, and what the report leaves out for it."""
+    if not missing:
+        return []
+    have = sum(1 for t in doc["trials"] if not t.get("warmup") and t.get("samples"))
+    measured = have + len(missing)
+    meta: Any = None
+    with contextlib.suppress(OSError, ValueError):
+        meta = json.loads((Path(run_dir) / "baseline.json").read_text(encoding="utf-8"))
+    why = " (a baseline saved without `--with-samples`)" if isinstance(meta, dict) and not meta.get("samples") else ""
+    where = md_escape(str(Path(run_dir) / "samples"))
+    if not have:
+        return [
+            Para(
+                f"⚠️ **The per-item samples are not here**: none of the {len(missing)} measured trials has its "
+                f"samples file in {where}{why}. The latency, concurrency and pool-busy figures and columns are "
+                "left out; throughput, efficiency and the ranking come from run.json.",
+                "warn",
+            )
+        ]
+    return [
+        Para(
+            f"⚠️ **Samples missing for {len(missing)} of {measured} measured trials** (not in {where}{why}): "
+            "the latency, concurrency and pool-busy figures and columns use only the trials that have them.",
+            "warn",
+        )
+    ]
+
+
+def sweep_section(doc: dict[str, Any], pics: dict[str, Path]) -> list[Block]:
+    """A sweep run: median throughput and p99 per strategy against the swept parameter, best and knee."""
+    record = doc.get("sweep")
+    if not record:
+        return []
+    frame = sweep.results(doc)
+    if frame.empty:
+        return []
+    found = sweep.findings(doc, frame)
+    param, values = record["param"], list(record["values"])
+    groups = sweep.group_params(doc)
+    marks = {(f.label, f.best): "★" for f in found if not f.flat}
+    marks.update({(f.label, f.knee): "★◆" if f.knee == f.best and not f.flat else "◆" for f in found})
+    tables: dict[str, list[list[str]]] = {"throughput": [], "e2e_p99_ms": []}
+    for key, g in frame.groupby([*groups, "strategy"], sort=False):
+        keys = key if isinstance(key, tuple) else (key,)
+        label = sweep.Finding(str(keys[-1]), dict(zip(groups, keys[:-1], strict=True)), param, 0, 0, 0, 0).label
+        by_value = {int(r[param]): r for r in g.to_dict("records")}
+        for column, fmt in (("throughput", si), ("e2e_p99_ms", ms)):
+            cells = []
+            for v in values:
+                r = by_value.get(int(v))
+                if r is None:
+                    cells.append("")
+                elif r["status"] != "ok":
+                    cells.append(f"{fmt(r[column])} ✗")
+                else:
+                    mark = marks.get((label, int(v)), "") if column == "throughput" else ""
+                    cells.append(f"**{fmt(r[column])} {mark}**" if mark else fmt(r[column]))
+            tables[column].append([md_escape(label), *cells])
+    if frame["ideal_throughput"].notna().any():
+        ideal = frame.drop_duplicates(param).set_index(param)["ideal_throughput"]
+        tables["throughput"].append(["*ideal bound*", *(si(ideal.get(v, math.nan)) for v in values)])
+    header = ["strategy", *(f"{param}={v}" if i == 0 else str(v) for i, v in enumerate(values))]
+    right = frozenset(range(1, len(header)))
+    blocks: list[Block] = [
+        Heading(2, f"Sweep of `{record['scenario']}` over {param}"),
+        Para(
+            f"Median items/s per strategy at each {param} (★ best, ◆ knee: the smallest {param} reaching "
+            f"{sweep.KNEE:.0%} of the best; ✗ a trial did not pass)."
+        ),
+        Table(header, tables["throughput"], right),
+        Para(f"Median p99 end-to-end latency, ms, at each {param}."),
+        Table(header, tables["e2e_p99_ms"], right),
+    ]
+    lines = [md_escape(line) for f in found for line in f.lines()]
+    if lines:
+        blocks.append(Bullets(lines))
+    if "sweep" in pics:
+        blocks.append(Image(pics["sweep"], f"throughput and p99 against {param}"))
+    return blocks
+
+
+def build(doc: dict[str, Any], run_dir: Path, pics: dict[str, Path], missing: list[str] | None = None) -> list[Block]:
+    """The report's blocks; ``missing``: measured trials whose samples are not in the run directory."""
     summary = summarize(doc)
     blocks: list[Block] = [
-        Heading(1, f"queuebench report · {Path(run_dir).resolve().name}"),
+        Heading(1, f"queuebench report · {md_escape(Path(run_dir).resolve().name)}"),
         Para(f"`{fingerprint_line(doc['fingerprint'])}` · started {doc.get('started_at')} · status {doc['status']}"),
         *verdicts(doc),
     ]
     if summary.empty:
-        return [*blocks, Para("No measured trials in this run: nothing to rank or draw."), *machine_section(doc)]
+        warmups = sum(1 for t in doc["trials"] if t.get("warmup"))
+        so_far = f" (only {warmups} warmup trial(s) ran)" if warmups else ""
+        return [
+            *blocks,
+            Para(f"No measured trials in this run{so_far}: nothing to rank or draw."),
+            *machine_section(doc),
+        ]
+    blocks += samples_note(doc, run_dir, missing or [])
+    blocks += sweep_section(doc, pics)
     busy = pool_busy(doc, run_dir)
     if "survival" in pics:  # a fault run: how each strategy ended comes before any speed
         strategies, scenarios, cells = stress.matrix(doc)
@@ -353,10 +488,20 @@ def to_markdown(blocks: list[Block], base: Path) -> str:
 
 
 def _inline(text: str) -> str:
+    """Markdown's inline subset as HTML: `code`, **bold**, *emphasis*; a backslash-escaped
+    character (see :func:`md_escape`) stays literal."""
+    literal: list[str] = []
+
+    def hold(m: re.Match[str]) -> str:
+        literal.append(html.escape(m[1], quote=False))
+        return f"\x00{len(literal) - 1}\x00"
+
+    text = re.sub(r"\\([\\`*_\[\]<>#~|])", hold, text.replace("\x00", ""))
     text = html.escape(text, quote=False)
     text = re.sub(r"`([^`]+)`", r"<code>\1</code>", text)
     text = re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", text)
-    return re.sub(r"(?<![\w*])\*([^*]+)\*(?![\w*])", r"<em>\1</em>", text)
+    text = re.sub(r"(?<![\w*])\*([^*]+)\*(?![\w*])", r"<em>\1</em>", text)
+    return re.sub(r"\x00(\d+)\x00", lambda m: literal[int(m[1])], text)
 
 
 CSS = """
@@ -411,8 +556,10 @@ def write_report(run_dir: Path, out: Path | None = None) -> Written:
     doc = store.load_run(run_dir)
     out = Path(out) if out is not None else run_dir
     out.mkdir(parents=True, exist_ok=True)
+    missing = missing_samples(doc, run_dir)
+    doc = without_samples(doc, missing)
     pics = draw_figures(doc, run_dir, out)
-    blocks = build(doc, run_dir, pics)
+    blocks = build(doc, run_dir, pics, missing)
     md, page = out / "report.md", out / "report.html"
     store.atomic_write(md, to_markdown(blocks, out).encode())
     store.atomic_write(page, to_html(blocks, f"queuebench report · {run_dir.resolve().name}").encode())

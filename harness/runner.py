@@ -30,6 +30,11 @@ ROOT = Path(__file__).resolve().parent.parent
 POSIX = os.name == "posix"
 
 
+#: The oldest Python the worker side (harness/worker.py, strategies/) runs under.
+MIN_WORKER_VERSION = (3, 10)
+MIN_WORKER = ".".join(map(str, MIN_WORKER_VERSION))
+
+
 class WorkerError(RuntimeError):
     """The worker interpreter could not be used at all (bad --python, broken install)."""
 
@@ -62,8 +67,18 @@ def probe(python: str, timeout: float = 60.0) -> dict[str, Any]:
         raise WorkerError(f"cannot run worker interpreter {python!r}: {exc}") from None
     if done.returncode != 0:
         tail = (done.stderr.strip().splitlines() or ["no output"])[-1]
-        raise WorkerError(f"worker interpreter {python!r} failed its probe: {tail}")
-    result: dict[str, Any] = json.loads(done.stdout)
+        raise WorkerError(
+            f"worker interpreter {python!r} failed its probe (queuebench's worker needs Python >= {MIN_WORKER}): {tail}"
+        )
+    try:
+        result: dict[str, Any] = json.loads(done.stdout)
+        version = tuple(int(p) for p in str(result["version"]).split(".")[:2])
+    except (ValueError, KeyError, TypeError):
+        raise WorkerError(f"{python!r} did not answer the worker probe; is it a Python interpreter?") from None
+    if version < MIN_WORKER_VERSION:
+        raise WorkerError(
+            f"worker interpreter {python!r} is Python {result['version']}; queuebench needs >= {MIN_WORKER}"
+        )
     return result
 
 

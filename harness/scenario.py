@@ -112,7 +112,7 @@ class Scenario(BaseModel):
     warmup: int = Field(1, ge=0, le=100)
     timeout: float = Field(60.0, gt=0, le=24 * 3600, description="seconds per trial")
     seed: int = 0
-    strategies: list[str] | None = None
+    strategies: list[str] | None = Field(None, min_length=1)
     faults: Faults | None = None
 
     @model_validator(mode="after")

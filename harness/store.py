@@ -55,6 +55,8 @@ def atomic_write(path: Path, data: bytes) -> None:
 
 
 def new_run_dir(out: Path) -> Path:
+    if out.exists() and not out.is_dir():
+        raise RunDirError(f"--out {out}: exists and is not a directory")
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
     host = re.sub(r"[^A-Za-z0-9_.-]", "_", socket.gethostname())[:40] or "host"
     base_name = f"{stamp}-{host}"
@@ -62,7 +64,10 @@ def new_run_dir(out: Path) -> Path:
     while path.exists():
         n += 1
         path = out / f"{base_name}-{n}"
-    (path / "samples").mkdir(parents=True)
+    try:
+        (path / "samples").mkdir(parents=True)
+    except OSError as exc:
+        raise RunDirError(f"--out {out}: cannot create a run directory there ({exc.strerror or exc})") from None
     return path
 
 
@@ -117,13 +122,22 @@ def write_samples(path: Path, records: np.ndarray) -> None:
     os.replace(tmp, path)
 
 
+def run_dir_of(path: Path) -> Path:
+    """A path naming a run: the directory itself, or its run.json file (-> its directory)."""
+    path = Path(path)
+    return path.parent if path.name == RUN_FILE and path.is_file() else path
+
+
 def load_run(path: Path) -> dict[str, Any]:
     """Read and check a run directory's run.json; raise RunDirError with a clear line."""
-    path = Path(path)
+    path = run_dir_of(Path(path))
     if not path.is_dir():
         raise RunDirError(f"{path}: not a directory (expected a results directory holding {RUN_FILE})")
     file = path / RUN_FILE
     if not file.exists():
+        runs = sorted(p.parent.name for p in path.glob(f"*/{RUN_FILE}"))
+        if runs:
+            raise RunDirError(f"{path}: a folder of {len(runs)} runs, not a run; the newest is {path / runs[-1]}")
         raise RunDirError(f"{path}: no {RUN_FILE} here; is this a queuebench results directory?")
     try:
         doc = json.loads(file.read_text(encoding="utf-8"))
@@ -137,7 +151,41 @@ def load_run(path: Path) -> dict[str, Any]:
     for key in ("fingerprint", "scenarios", "trials", "status"):
         if key not in doc:
             raise RunDirError(f"{file}: missing {key!r}; the file is damaged")
+    problem = _structure_problem(doc)
+    if problem:
+        raise RunDirError(f"{file}: damaged: {problem}")
     return doc
+
+
+_FINGERPRINT_KEYS = ("os", "os_release", "arch", "cpu_model", "logical_cores", "effective_parallelism", "start_method")
+
+
+def _structure_problem(doc: dict[str, Any]) -> str | None:
+    """What is wrong with a run document's shape, if anything (hand edits, foreign files)."""
+    fp = doc["fingerprint"]
+    if not isinstance(fp, dict) or not isinstance(fp.get("python"), dict):
+        return "fingerprint (or its python part) is not a table"
+    missing = [k for k in _FINGERPRINT_KEYS if k not in fp] + [
+        f"python.{k}" for k in ("implementation", "version") if k not in fp["python"]
+    ]
+    if missing:
+        return f"fingerprint lacks {', '.join(missing)}"
+    if not isinstance(doc["scenarios"], dict) or not isinstance(doc["trials"], list):
+        return "scenarios must be a table and trials a list"
+    for i, t in enumerate(doc["trials"]):
+        if not isinstance(t, dict):
+            return f"trial #{i + 1} is not a table"
+        for key in ("id", "scenario", "strategy", "status"):
+            if not isinstance(t.get(key), str):
+                return f"trial #{i + 1} has no text {key!r}"
+        if not isinstance(t.get("errors", []), list):
+            return f"trial {t['id']}: errors must be a list"
+        m = t.get("metrics")
+        if m is not None and (
+            not isinstance(m, dict) or any(not isinstance(v, int | float | bool | None) for v in m.values())
+        ):
+            return f"trial {t['id']}: metrics must be a table of numbers"
+    return None
 
 
 def load_samples(run_dir: Path, trial: dict[str, Any]) -> np.ndarray:

@@ -16,9 +16,8 @@ from typing import Any
 
 import pandas as pd
 from matplotlib.figure import Figure
-from matplotlib.ticker import NullFormatter
 
-from harness.figures import FAIL_COLOUR, save, strategy_colour, style
+from harness.figures import FAIL_COLOUR, readable_log_axis, save, strategy_colour, style
 from harness.render import ms, si
 from harness.sweep import KNEE, Finding, group_params
 
@@ -102,9 +101,9 @@ def figure(doc: dict[str, Any], frame: pd.DataFrame, found: list[Finding]) -> Fi
         bottom.set_ylabel("p99 end-to-end latency, ms")
         p99s = frame["e2e_p99_ms"].where(frame["status"] == "ok")
         p99s = p99s[p99s > 0]
-        if len(p99s) and p99s.max() / p99s.min() >= 20:  # log only for a wide range (and only with data)
+        log_p99 = bool(len(p99s)) and p99s.max() / p99s.min() >= 20  # log only for a wide range (and with data)
+        if log_p99:
             bottom.set_yscale("log")
-            bottom.yaxis.set_minor_formatter(NullFormatter())
         else:
             bottom.set_ylim(bottom=0)
         bottom.yaxis.set_major_formatter(lambda v, _pos: ms(v))
@@ -119,6 +118,8 @@ def figure(doc: dict[str, Any], frame: pd.DataFrame, found: list[Finding]) -> Fi
         top.plot([], [], "o", mfc="none", mec="#777777", mew=2, ms=12, ls="none", label=f"knee (>= {KNEE:.0%} of best)")
         if (frame["status"] != "ok").any():
             top.plot([], [], "x", color=FAIL_COLOUR, ms=8, mew=2, ls="none", label="a trial did not pass")
+        if log_p99:  # after the x ticks: limits are final, at least three labelled ticks
+            readable_log_axis(bottom, "y", fmt=ms)
         fig.legend(fontsize=7.5, loc="outside right upper")
     return fig
 

@@ -100,7 +100,7 @@ def probe() -> dict[str, Any]:
     }
 
 
-def _lifeline(parent: int, deadline_s: float) -> None:
+def _lifeline(parent: int, deadline_s: float, scratch_root: str) -> None:
     """Never outlive the harness: if it dies (or the deadline passes), kill this trial's group.
 
     The harness kills trials itself; this covers a harness that was SIGKILLed, whose
@@ -112,6 +112,10 @@ def _lifeline(parent: int, deadline_s: float) -> None:
         t_end = time.monotonic() + deadline_s if deadline_s > 0 else float("inf")
         while os.getppid() == parent and time.monotonic() < t_end:
             time.sleep(0.25)
+        if os.getppid() != parent:  # the harness is gone: nobody else will remove its temp dir
+            import shutil
+
+            shutil.rmtree(scratch_root, ignore_errors=True)
         if hasattr(os, "killpg"):
             os.killpg(os.getpgid(0), 9)
         os._exit(137)
@@ -134,7 +138,7 @@ def trial(spec_path: str, out_dir: str) -> int:
     scratch = os.path.join(out_dir, "scratch")
     os.makedirs(scratch, exist_ok=True)
     workload = base.Workload.from_dict({**spec["workload"], "scratch": scratch, "main_pid": os.getpid()})
-    _lifeline(os.getppid(), float(spec.get("deadline_s", 0)))
+    _lifeline(os.getppid(), float(spec.get("deadline_s", 0)), os.path.dirname(os.path.abspath(out_dir)))
     strategy = base.get(spec["strategy"]).load()
     meta: dict[str, Any] = {"pid": os.getpid(), "errors": [], "crashed": False}
     served = service.serve(workload)  # a server process per side whose work is "service"
@@ -157,7 +161,10 @@ def trial(spec_path: str, out_dir: str) -> int:
         end=trace.end,
         cpu_user=after["user"] - before["user"],
         cpu_sys=after["sys"] - before["sys"],
-        cpu_children_measured=resource is not None,
+        # forkserver's processes are children of the fork server, not of this worker, so
+        # RUSAGE_CHILDREN never sees them: their CPU time would be silently missing.
+        cpu_children_measured=resource is not None
+        and not (workload.start_method == "forkserver" and base.get(spec["strategy"]).uses_start_method),
         rss_self=after["rss_self"],
         rss_children=after["rss_children"],
         children_left=[p.pid for p in mp.active_children()],

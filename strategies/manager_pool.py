@@ -7,7 +7,7 @@ Manager proxy is shipped once per reader rather than once per item.
 from __future__ import annotations
 
 from strategies.base import Trace, Workload, now
-from strategies.procs import context, ignore_sigint, join_all, read_until_sentinel, start_writers, wait_results
+from strategies.procs import Gate, context, ignore_sigint, join_all, read_until_sentinel, start_writers, wait_results
 
 
 def run(workload: Workload) -> Trace:
@@ -17,9 +17,12 @@ def run(workload: Workload) -> Trace:
     try:
         q = manager.Queue(maxsize=workload.queue_maxsize)
         pool = ctx.Pool(workload.readers, initializer=ignore_sigint)
-        trace.start = now()
-        writers = start_writers(ctx, q, workload)
-        results = [pool.apply_async(read_until_sentinel, (q, workload)) for _ in range(workload.readers)]
+        gate, ready = Gate(ctx), manager.Semaphore(0)
+        results = [pool.apply_async(read_until_sentinel, (q, workload, ready)) for _ in range(workload.readers)]
+        writers = start_writers(ctx, q, workload, gate)
+        for _ in results:  # every reader task running in its own pool worker
+            ready.acquire()
+        gate.open(workload.writers, trace)
         join_all(writers, trace)
         for _ in results:
             q.put(None)

@@ -8,17 +8,24 @@ a queue proxy) is what each task ships.
 from __future__ import annotations
 
 from concurrent.futures import Future, ProcessPoolExecutor
+from typing import Any
 
 from strategies.base import Item, Trace, Workload, now, process_reader
-from strategies.procs import context, join_all, start_writers, wait_results
+from strategies.procs import Gate, context, join_all, start_writers, wait_results
 
 _WORKLOAD: Workload | None = None
 
 
-def init_reader(workload: Workload) -> None:
-    """Executor initializer: hand each worker process the workload once, not per item."""
+def init_reader(workload: Workload, barrier: Any) -> None:
+    """Executor initializer: hand each worker the workload once (not per item), then wait
+    until every worker is up, so worker start-up stays out of the makespan."""
     global _WORKLOAD
     _WORKLOAD = workload
+    barrier.wait()
+
+
+def _noop() -> None:
+    pass
 
 
 def reader(item: Item) -> None:
@@ -30,11 +37,15 @@ def run(workload: Workload) -> Trace:
     ctx = context(workload)
     trace = Trace(setup_start=now())
     q = ctx.Queue(maxsize=workload.queue_maxsize)
+    gate, barrier = Gate(ctx), ctx.Barrier(workload.readers + 1)
     with ProcessPoolExecutor(
-        max_workers=workload.readers, mp_context=ctx, initializer=init_reader, initargs=(workload,)
+        max_workers=workload.readers, mp_context=ctx, initializer=init_reader, initargs=(workload, barrier)
     ) as executor:
-        trace.start = now()
-        writers = start_writers(ctx, q, workload)
+        warm = [executor.submit(_noop) for _ in range(workload.readers)]  # the executor starts workers lazily
+        writers = start_writers(ctx, q, workload, gate)
+        barrier.wait()
+        wait_results(warm, trace)
+        gate.open(workload.writers, trace)
         futures: list[Future[None]] = [executor.submit(reader, q.get()) for _ in range(workload.total_items)]
         wait_results(futures, trace)
         join_all(writers, trace)

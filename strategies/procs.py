@@ -8,7 +8,7 @@ from multiprocessing.context import BaseContext
 from multiprocessing.process import BaseProcess
 from typing import Any
 
-from strategies.base import Trace, Workload, WriterSide, process_reader
+from strategies.base import Trace, Workload, WriterSide, now, process_reader
 
 
 def context(workload: Workload) -> BaseContext:
@@ -20,17 +20,41 @@ def ignore_sigint() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-def write_items(q: Any, workload: Workload, writer: int) -> None:
-    """Writer process body: make every item and put it."""
+class Gate:
+    """The start line: the clock starts only once every writer and reader process is up.
+
+    Process start-up (a fork, or a whole interpreter under spawn) is set-up, reported
+    as ``setup_s``; it would otherwise swamp the makespan of every process strategy,
+    and differently per start method. Processes signal ``ready``, writers then wait
+    for ``go``. Shared with the processes at their creation (inheritance, spawn-safe).
+    """
+
+    def __init__(self, ctx: BaseContext) -> None:
+        self.ready = ctx.Semaphore(0)
+        self.go = ctx.Event()
+
+    def open(self, processes: int, trace: Trace) -> None:
+        """Wait for ``processes`` ready signals, stamp the start, release the writers."""
+        for _ in range(processes):
+            self.ready.acquire()
+        trace.start = now()
+        self.go.set()
+
+
+def write_items(q: Any, workload: Workload, writer: int, gate: Gate) -> None:
+    """Writer process body: once released, make every item and put it."""
     ws = WriterSide(workload, writer)
+    gate.ready.release()
+    gate.go.wait()
     for seq in range(ws.n):
         q.put(ws.make(seq))
         ws.mark_enqueued(seq)
 
 
-def read_until_sentinel(q: Any, workload: Workload) -> None:
+def read_until_sentinel(q: Any, workload: Workload, ready: Any) -> None:
     """Reader body of a process of its own (or a long-lived pool task): loop until ``None``."""
     rs = process_reader(workload)
+    ready.release()
     while (item := q.get()) is not None:
         rs.consume(item)
 
@@ -44,9 +68,15 @@ def wait_results(results: list[Any], trace: Trace) -> None:
             trace.errors.append(f"reader task: {exc!r}")
 
 
-def start_writers(ctx: BaseContext, q: Any, workload: Workload) -> list[BaseProcess]:
+def arrive(barrier: Any) -> None:
+    """A warm-up pool task: returns once every pool worker (and the parent) is up."""
+    barrier.wait()
+
+
+def start_writers(ctx: BaseContext, q: Any, workload: Workload, gate: Gate) -> list[BaseProcess]:
+    """Start the writer processes; they signal ``gate.ready`` and wait for ``gate.go``."""
     procs = [
-        ctx.Process(target=write_items, args=(q, workload, w), name=f"writer-{w}")  # type: ignore[attr-defined]
+        ctx.Process(target=write_items, args=(q, workload, w, gate), name=f"writer-{w}")  # type: ignore[attr-defined]
         for w in range(workload.writers)
     ]
     for p in procs:

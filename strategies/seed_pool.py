@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from strategies.base import Trace, Workload, now, process_reader
-from strategies.procs import context, ignore_sigint, join_all, start_writers, wait_results
+from strategies.procs import Gate, arrive, context, ignore_sigint, join_all, start_writers, wait_results
 
 
 def reader(q: Any, workload: Workload) -> None:
@@ -25,8 +25,13 @@ def run(workload: Workload) -> Trace:
     try:
         q = manager.Queue(maxsize=workload.queue_maxsize)
         pool = ctx.Pool(workload.readers, initializer=ignore_sigint)
-        trace.start = now()
-        writers = start_writers(ctx, q, workload)
+        # Set-up only, not part of the recipe: wait until every pool worker is up.
+        gate, barrier = Gate(ctx), manager.Barrier(workload.readers + 1)
+        warm = [pool.apply_async(arrive, (barrier,)) for _ in range(workload.readers)]
+        writers = start_writers(ctx, q, workload, gate)
+        barrier.wait()
+        wait_results(warm, trace)
+        gate.open(workload.writers, trace)
         args = (q, workload)
         results = [pool.apply_async(reader, args) for _ in range(workload.total_items)]
         wait_results(results, trace)

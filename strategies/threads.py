@@ -14,7 +14,7 @@ def _write(q: queue.Queue[object], ws: WriterSide, errors: list[str]) -> None:
         for seq in range(ws.n):
             q.put(ws.make(seq))
             ws.mark_enqueued(seq)
-    except Exception as exc:  # a writer thread's death is reported, not hidden
+    except BaseException as exc:  # a writer thread's death (even an injected one) is reported
         errors.append(f"writer {ws.writer}: {exc!r}")
 
 

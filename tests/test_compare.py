@@ -195,7 +195,8 @@ def test_too_few_repeats_is_said_plainly() -> None:
     row = one(spread(100, 3), spread(50, 3))
     assert row.verdict is Verdict.TOO_FEW
     assert row.reason == "too few repeats (3 vs 3): need at least 5 per side for alpha=0.01"
-    assert math.isnan(row.ratio)
+    assert row.ratio == pytest.approx(0.5)  # the ratio of the medians, always shown
+    assert math.isnan(row.ci_low) and math.isnan(row.p_value)  # but no interval, no test
     assert one(spread(100, 3), spread(50, 3), alpha=0.05).verdict is Verdict.SLOWER
 
 
@@ -206,6 +207,24 @@ def test_broken_current_trials_are_a_regression() -> None:
     (row,) = report.rows
     assert row.verdict is Verdict.BROKEN and "1 current trial(s) did not pass: failed" in row.reason
     assert report.exit_code() == 1
+
+
+def test_broken_the_same_way_in_both_is_not_a_regression() -> None:
+    """Trials failing in the baseline with the same status: "broken in both", exit 0; a new
+    failure (a status the baseline did not have, or a baseline that passed) still fails."""
+    base = make_doc({("io", "threads"): spread(100)}, statuses={"threads-3": "failed"})
+    same = make_doc({("io", "threads"): spread(100)}, statuses={"threads-5": "failed"})
+    report = compare(base, same)
+    (row,) = report.rows
+    assert row.verdict is Verdict.BROKEN_BOTH and report.exit_code() == 0
+    assert row.reason == "1 current trial(s) did not pass (failed), as 1 did in the baseline"
+    assert row.ratio == pytest.approx(1.0, rel=0.01)  # of the medians of the passing trials
+    assert report.exit_code(fail_on_inconclusive=True) == 0
+    new = make_doc({("io", "threads"): spread(100)}, statuses={"threads-5": "failed", "threads-6": "timeout"})
+    report = compare(base, new)
+    (row,) = report.rows
+    assert row.verdict is Verdict.BROKEN and report.exit_code() == 1
+    assert "(new: timeout; the baseline had failed)" in row.reason
 
 
 def test_exit_codes() -> None:
@@ -284,6 +303,8 @@ def runs(tmp_path: Path) -> dict[str, Path]:
         "other": write_run(tmp_path / "r" / "other", other_machine),
         "few": write_run(tmp_path / "r" / "few", make_doc({("io", "threads"): spread(100, 3)})),
         "mpq": write_run(tmp_path / "r" / "mpq", make_doc({("io", "mp-queue"): spread(100)})),
+        "mpq1": write_run(tmp_path / "r" / "mpq1", make_doc({("io", "mp-queue"): [934.0]})),
+        "mpq1slow": write_run(tmp_path / "r" / "mpq1slow", make_doc({("io", "mp-queue"): [53.6]})),
     }
 
 
@@ -328,6 +349,9 @@ def test_cli_too_few_repeats(runs: dict[str, Path]) -> None:
         (["{base}", "{same}", "--metric", "speed"], "error: unknown metric 'speed'"),
         (["{base}", "{few}", "--metric", "p99"], "error: no scenario x strategy has e2e_p99_ms values"),
         (["{base}", "{mpq}"], "error: no scenario x strategy is present in both runs (baseline has io/asyncio"),
+        (["{base}", "{slow}", "--markdown", "{tmp}/no/such/dir/x.md"], "error: --markdown {tmp}/no/such/dir/x.md: "),
+        (["{base}", "{slow}", "--markdown", "{tmp}"], "error: --markdown {tmp}: is a directory; give a file name"),
+        (["{base}", "{slow}", "--markdown", "{base}/run.json/x.md"], "run.json is not a directory"),
     ],
 )
 def test_cli_bad_input_is_one_line_exit_2(runs: dict[str, Path], tmp_path: Path, args: list[str], message: str) -> None:
@@ -336,7 +360,7 @@ def test_cli_bad_input_is_one_line_exit_2(runs: dict[str, Path], tmp_path: Path,
     argv = [a.format(tmp=empty, **{k: str(v) for k, v in runs.items()}) for a in args]
     result = cli.invoke(app, ["compare", *argv, "--results", str(tmp_path / "results")])
     assert result.exit_code == 2, result.output
-    assert message in result.output and len(result.output.strip().splitlines()) == 1
+    assert message.format(tmp=empty) in result.output and len(result.output.strip().splitlines()) == 1
 
 
 def test_baseline_save_list_and_compare_by_name(runs: dict[str, Path], tmp_path: Path) -> None:
@@ -377,3 +401,74 @@ def test_help_does_not_import_scipy() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert "HEAVY []" in out.stdout
     assert "compare" in out.stdout and "baseline" in out.stdout and "export" in out.stdout
+
+
+def test_cli_markdown_checked_before_comparing(runs: dict[str, Path], tmp_path: Path) -> None:
+    """A bad --markdown destination is refused up front (exit 2, one line, no table), never
+    after printing a verdict whose exit code it would replace."""
+    bad = cli.invoke(app, ["compare", str(runs["base"]), str(runs["slow"]), "--markdown", "/nonexistent/dir/x.md"])
+    assert bad.exit_code == 2
+    assert bad.output.strip() == "error: --markdown /nonexistent/dir/x.md: /nonexistent/dir does not exist"
+    good = cli.invoke(app, ["compare", str(runs["base"]), str(runs["slow"]), "--markdown", str(tmp_path / "ok.md")])
+    assert good.exit_code == 1 and (tmp_path / "ok.md").is_file()
+
+
+def test_cli_too_few_repeats_still_shows_the_ratio(runs: dict[str, Path], tmp_path: Path) -> None:
+    """1 vs 1 repeat, 934 -> 53.6 items/s: no verdict, but the ratio of medians is shown and
+    the move beyond the threshold is pointed out."""
+    md = tmp_path / "few.md"
+    args = ["compare", str(runs["mpq1"]), str(runs["mpq1slow"]), "--markdown", str(md)]
+    result = cli.invoke(app, args, terminal_width=200)
+    assert result.exit_code == 0, result.output
+    assert "0.057" in result.output and "too few repeats" in result.output
+    assert "medians moved beyond the 10% threshold for the worse in io/mp-queue ×0.0574" in result.output
+    assert "| io | mp-queue | 1/1 | 934 | 53.6 | 0.057 | — | — | 🟡 **too few repeats** |" in md.read_text()
+
+
+def test_cli_same_run_on_both_sides_warns(runs: dict[str, Path], tmp_path: Path) -> None:
+    result = cli.invoke(app, ["compare", str(runs["slow"]), str(runs["slow"])], terminal_width=200)
+    assert result.exit_code == 0, result.output
+    assert f"WARNING: both sides are the same run ({runs['slow']})" in result.output
+    results = tmp_path / "results"
+    assert cli.invoke(app, ["baseline", "save", str(runs["slow"]), "s", "--results", str(results)]).exit_code == 0
+    md = tmp_path / "same.md"
+    copy_ = cli.invoke(
+        app, ["compare", "s", str(runs["slow"]), "--results", str(results), "--markdown", str(md)], terminal_width=200
+    )
+    assert copy_.exit_code == 0 and "WARNING: both sides hold the same run (identical trials" in copy_.output
+    assert "> ⚠️ **Warning:** both sides hold the same run" in md.read_text()
+    other = cli.invoke(app, ["compare", str(runs["base"]), str(runs["slow"])], terminal_width=200)
+    assert "same run" not in other.output
+
+
+def test_cli_broken_in_both_does_not_fail(tmp_path: Path) -> None:
+    """`compare rstress rstress`: every pair equally broken on both sides is not a regression."""
+    doc = make_doc({("io", "threads"): spread(100), ("io", "asyncio"): spread(100)}, statuses={"threads-1": "failed"})
+    broken = write_run(tmp_path / "rstress", doc)
+    result = cli.invoke(app, ["compare", str(broken), str(broken)], terminal_width=200)
+    assert result.exit_code == 0, result.output
+    assert "no regression: 1 unchanged, 1 broken in both" in result.output
+    assert "1 pair(s) broken in both" in result.output
+    fixed = write_run(tmp_path / "fixed", make_doc({("io", "threads"): spread(100), ("io", "asyncio"): spread(100)}))
+    worse = cli.invoke(app, ["compare", str(fixed), str(broken)], terminal_width=200)
+    assert worse.exit_code == 1 and "REGRESSION: 1 unchanged, 1 broken" in worse.output
+
+
+def test_a_path_to_run_json_names_its_run(runs: dict[str, Path], tmp_path: Path) -> None:
+    """compare, baseline save and export accept .../run.json as the run directory."""
+    base_json, slow_json = runs["base"] / "run.json", runs["slow"] / "run.json"
+    result = cli.invoke(app, ["compare", str(base_json), str(slow_json)], terminal_width=200)
+    assert result.exit_code == 1, result.output
+    assert f"baseline {runs['base']}" in result.output and "REGRESSION: 1 slower" in result.output
+    assert baseline.resolve(str(base_json), tmp_path / "results") == runs["base"]
+    results = tmp_path / "results"
+    saved = cli.invoke(app, ["baseline", "save", str(base_json), "main", "--results", str(results)])
+    assert saved.exit_code == 0, saved.output
+    meta = json.loads((results / "baselines" / "main" / "baseline.json").read_text())
+    assert meta["source"] == str(runs["base"])
+    out = tmp_path / "b.json"
+    exported = cli.invoke(app, ["export", str(base_json), "-o", str(out)])
+    assert exported.exit_code == 0, exported.output
+    assert {b["name"] for b in json.loads(out.read_text())["benchmarks"]} == {"io[threads]", "io[asyncio]"}
+    missing = cli.invoke(app, ["export", str(runs["base"] / "nope.json"), "-o", str(out)])
+    assert missing.exit_code == 2 and missing.output.startswith("error: ")

@@ -94,6 +94,14 @@ def test_gate(queuebench_benchmark):
 
 def test_broken_strategy_fails(queuebench_benchmark):
     queuebench_benchmark("test-lose", SCENARIO, name="tiny", repeats=1, warmup=0)
+
+
+def test_unknown_strategy(queuebench_benchmark):
+    queuebench_benchmark("no-such-strategy", SCENARIO, name="tiny", repeats=1, warmup=0)
+
+
+def test_bad_scenario(queuebench_benchmark):
+    queuebench_benchmark("threads", {"writers": 0}, name="tiny", repeats=1, warmup=0)
 """
 
 
@@ -128,3 +136,18 @@ def test_fixture_fails_a_broken_trial(tmp_path: Path) -> None:
     result = _pytest(tmp_path, "test_q.py::test_broken_strategy_fails")
     assert result.returncode == 1
     assert "queuebench: test-lose on tiny: 1 trial(s) did not pass: exactly-once broken: lost 1" in result.stdout
+
+
+def test_fixture_bad_arguments_fail_once_cleanly(tmp_path: Path) -> None:
+    """An unknown strategy or a bad scenario is one FAILED with a clear line: no traceback, and no
+    teardown ERROR from pytest-benchmark's "fixture was not used" warning under -W error."""
+    (tmp_path / "test_q.py").write_text(textwrap.dedent(FIXTURE_TEST))
+    tests = ["test_q.py::test_unknown_strategy", "test_q.py::test_bad_scenario"]
+    result = _pytest(tmp_path, *tests, "-W", "error", "-rA")
+    out = result.stdout + result.stderr
+    assert result.returncode == 1, out
+    last = result.stdout.strip().splitlines()[-1]
+    assert "2 failed" in last and "error" not in last, out
+    assert "not used at all" not in out and "Traceback" not in out
+    assert "queuebench_benchmark: unknown strategy 'no-such-strategy'; valid names:" in out
+    assert "queuebench_benchmark: scenario 'tiny': field 'writers'" in out

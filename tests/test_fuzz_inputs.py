@@ -149,6 +149,29 @@ def test_corrupted_or_foreign_run_json(tmp_path_factory: Any, raw: bytes) -> Non
         assert "\n" not in str(exc)
 
 
+def test_hand_damaged_trials_are_refused_not_crashed_on(tmp_path: Path) -> None:
+    """A readable run.json whose trials were edited into nonsense: one clear error for show."""
+    good = {
+        "tool": "queuebench", "schema_version": 1, "status": "complete", "scenarios": {},
+        "fingerprint": {"os": "Linux", "os_release": "6", "arch": "x86_64", "cpu_model": "cpu", "logical_cores": 2,
+                        "effective_parallelism": 2.0, "start_method": "fork",
+                        "python": {"implementation": "CPython", "version": "3.11.7"}},
+        "trials": [{"id": "t1", "scenario": "s", "strategy": "threads", "status": "ok", "errors": [],
+                    "metrics": {"throughput": 1.0}}],
+    }  # fmt: skip
+    cases = [
+        ({"metrics": {"throughput": "fast"}}, "metrics must be a table of numbers"),
+        ({"status": None}, "has no text 'status'"),
+        ({"errors": "boom"}, "errors must be a list"),
+    ]
+    for change, expected in cases:
+        doc = json.loads(json.dumps(good))
+        doc["trials"][0].update(change)
+        (tmp_path / "run.json").write_text(json.dumps(doc))
+        result = CliRunner().invoke(app, ["show", str(tmp_path / "run.json")])
+        assert result.exit_code == 2 and expected in result.output, result.output
+
+
 def test_damaged_run_files_are_named(tmp_path: Path) -> None:
     cases = {
         b'{"tool": "queuebench", "schema_version": 1, "trials": []': "damaged or not JSON",
@@ -156,6 +179,8 @@ def test_damaged_run_files_are_named(tmp_path: Path) -> None:
         b'{"tool": "queuebench", "schema_version": 99}': "schema_version 99",
         b'{"tool": "queuebench", "schema_version": 1, "trials": []}': "missing 'fingerprint'",
         b"[1, 2, 3]": "not a queuebench run file",
+        b'{"tool": "queuebench", "schema_version": 1, "trials": [], "scenarios": {}, "status": "complete",'
+        b' "fingerprint": {}}': "fingerprint (or its python part) is not a table",
     }
     for raw, expected in cases.items():
         (tmp_path / "run.json").write_bytes(raw)

@@ -213,7 +213,9 @@ def test_efficiency_figure_marks_the_ideal_and_the_machine(failing: tuple[int, s
     assert [ln.get_xdata()[0] for ln in eff.get_lines()] == [1.0]
     machine = doc["fingerprint"]["effective_parallelism"]
     assert machine in [ln.get_xdata()[0] for ln in cpu.get_lines()]
-    assert len(eff.patches) == len(cpu.patches) == 4  # one median bar per strategy
+    with_eff = {t["strategy"] for t in doc["trials"] if (t.get("metrics") or {}).get("efficiency") is not None}
+    assert len(eff.patches) == len(with_eff) and len(cpu.patches) == 4  # one median bar per strategy with a value
+    assert "test-lose" not in with_eff  # an item lost: no efficiency against the whole workload's ideal
     texts = [t.get_text() for t in fig.legends[0].get_texts()]
     assert texts[0] == "ideal makespan (100%)" and texts[1].startswith("parallelism measured at the start")
 
@@ -325,3 +327,149 @@ def test_pool_busy_is_the_share_of_reader_time_used(failing: tuple[int, str, Pat
     assert set(busy) == {("smoke", s) for s in ("threads", "sequential", "test-lose", "test-overlimit")}
     assert 0 < busy[("smoke", "sequential")] <= 1 / POOL
     assert 0 < busy[("smoke", "threads")] <= 1
+
+
+def _copy(run_dir: Path, dest: Path, **changes: Any) -> Path:
+    """A copy of a run with run.json's top-level fields changed."""
+    shutil.copytree(run_dir, dest)
+    doc = json.loads((dest / "run.json").read_text())
+    doc.update(changes)
+    (dest / "run.json").write_text(json.dumps(doc))
+    return dest
+
+
+def test_report_of_a_baseline_saved_without_samples(passing: Path, tmp_path: Path) -> None:
+    """A baseline keeps run.json only: the report is still written, says so, and leaves out per-item figures."""
+    from harness import baseline
+
+    saved = baseline.save(passing, "nosamples", tmp_path / "results")
+    assert not (saved / "samples").exists()
+    result = cli.invoke(app, ["report", str(saved)])
+    assert result.exit_code == 0, result.output
+    assert "2 figure(s)" in result.output.replace("\n", "")
+    md = (saved / "report.md").read_text(encoding="utf-8")
+    assert "> ⚠️ **The per-item samples are not here**: none of the 4 measured trials" in md
+    assert "a baseline saved without `--with-samples`" in md and "pool-busy" in md
+    assert {p.name for p in saved.glob("*.png")} == {"throughput.png", "efficiency.png"}
+    assert "latency-" not in md and "concurrency-" not in md
+    assert "| smoke | ★ **" in md  # still ranked, from run.json
+    table = md.split("## Scenario `smoke`")[1].split("## Machine")[0]
+    rows = [line.split(" | ") for line in table.splitlines() if line.startswith("| ")][2:]
+    assert len(rows) == 2 and all(r[7] == "—" for r in rows)  # pool busy needs the samples
+
+
+def test_report_with_some_samples_missing_draws_from_the_rest(passing: Path, tmp_path: Path) -> None:
+    run = _copy(passing, tmp_path / "partial")
+    doc = store.load_run(run)
+    (run / doc["trials"][0]["samples"]).unlink()
+    written = report.write_report(run)
+    md = written.markdown.read_text(encoding="utf-8")
+    assert "**Samples missing for 1 of 4 measured trials**" in md
+    assert "](latency-smoke.png)" in md and "](concurrency-smoke.png)" in md
+
+
+def test_report_of_a_run_stopped_during_warmup(passing: Path, tmp_path: Path) -> None:
+    """Only warmup trials ran: the report says nothing is measured yet, never that all passed."""
+    doc = store.load_run(passing)
+    warm = [{**t, "warmup": True} for t in doc["trials"]]
+    run = _copy(passing, tmp_path / "warm", status="incomplete", trials=warm)
+    result = cli.invoke(app, ["report", str(run)])
+    assert result.exit_code == 0, result.output
+    md = (run / "report.md").read_text(encoding="utf-8")
+    assert "**No measured trials yet**: only 4 warmup trial(s) ran" in md
+    assert "**The run is incomplete**" in md and "No measured trials in this run (only 4 warmup" in md
+    assert "trials passed" not in md and "![" not in md
+
+
+def test_report_of_a_sweep_includes_the_sweep_figure_and_table(tmp_path: Path) -> None:
+    args = ["sweep", SMOKE, "--vary", "readers=1,2", "-s", "threads", "-s", "sequential", "-r", "1"]
+    result = cli.invoke(app, [*args, "--warmup", "0", "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    (run,) = tmp_path.iterdir()
+    written = report.write_report(run, tmp_path / "rep")
+    md = written.markdown.read_text(encoding="utf-8")
+    assert tmp_path / "rep" / "sweep.png" in written.figures
+    assert "## Sweep of `smoke` over readers" in md and "](sweep.png)" in md
+    assert "| strategy | readers=1 | 2 |" in md
+    assert "- threads: knee readers = " in md
+    assert md.index("## Sweep") < md.index("## Which strategy to use")
+
+
+def test_throughput_panel_without_a_passing_trial_says_so(passing: Path) -> None:
+    doc = store.load_run(passing)
+    gone = {"throughput": None, "makespan_s": None, "efficiency": None}
+    doc["trials"] = [{**t, "status": "timeout", "metrics": {**t["metrics"], **gone}} for t in doc["trials"]]
+    (ax,) = figures.throughput_figure(doc).axes
+    assert "no passing trial (every trial timed out)" in [t.get_text() for t in ax.texts]
+    assert list(ax.get_xticks()) == []
+
+
+def test_latency_axes_are_consistent_and_readable(passing: Path) -> None:
+    fig = figures.latency_figure(store.load_run(passing), passing, "smoke")
+    labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    assert labels == ["0%", "25%", "50% (p50)", "75%", "90% (p90)", "99% (p99)"]
+    for ax in fig.axes:
+        lo, hi = ax.get_xlim()
+        shown = [t for t in ax.get_xticklabels() if t.get_text() and lo <= t.get_position()[0] <= hi]
+        assert len(shown) >= 3, ax.get_title(loc="left")
+
+
+@pytest.mark.parametrize(
+    ("lo", "hi", "expected"),
+    [
+        (0.003, 20, [0.01, 0.1, 1.0, 10.0]),
+        (0.9, 18, [1.0, 2.0, 5.0, 10.0]),
+        (1.05, 1.85, [1.25, 1.5, 1.75]),
+        (1.05, 1.5, [1.1, 1.2, 1.3, 1.4, 1.5]),
+        (0.9, 2.5, [0.9, 1.0, 2.0]),
+    ],
+)
+def test_log_ticks_label_at_least_three(lo: float, hi: float, expected: list[float]) -> None:
+    assert figures.log_ticks(lo, hi) == pytest.approx(expected)
+
+
+def test_plot_refuses_an_unknown_figure_format_up_front(passing: Path, tmp_path: Path) -> None:
+    for name, message in (
+        ("x.txt", "format '.txt' is not supported; use a file name ending in .png, .svg, .pdf"),
+        ("noext", "no file extension is not supported"),
+    ):
+        result = cli.invoke(app, ["plot", str(passing), "--out", str(tmp_path / name)])
+        assert result.exit_code == 2 and result.output.count("\n") == 1, result.output
+        assert result.output.startswith(f"error: --out {tmp_path / name}: {message}")
+    result = cli.invoke(app, ["plot", str(passing), "--out", str(tmp_path)])
+    assert result.exit_code == 2 and "is a directory" in result.output
+    result = cli.invoke(app, ["plot", str(passing), "--out", str(tmp_path / "f.svg")])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "f.svg").read_text().lstrip().startswith("<?xml")
+
+
+def test_report_out_must_be_a_directory(passing: Path, tmp_path: Path) -> None:
+    file = tmp_path / "a-file"
+    file.write_text("x")
+    for out, tail in ((file, "not a directory;"), (file / "sub", f"not a directory ({file} is a file);")):
+        result = cli.invoke(app, ["report", str(passing), "--out", str(out)])
+        assert result.exit_code == 2 and result.output.count("\n") == 1, result.output
+        assert result.output.startswith(f"error: --out {out}: {tail}")
+
+
+def test_paths_and_errors_are_never_markup(passing: Path, tmp_path: Path) -> None:
+    """Rich markup in a path, Markdown/HTML in a trial's errors: printed and written literally."""
+    doc = store.load_run(passing)
+    errors = ["[red]boom[/] in `<module>` **x** _y_"]
+    trials = [{**doc["trials"][0], "status": "failed", "errors": errors}, *doc["trials"][1:]]
+    run = _copy(passing, tmp_path / "run[bold red]x", trials=trials)
+    out = tmp_path / "out[bold]"
+    result = cli.invoke(app, ["report", str(run), "--out", str(out)], terminal_width=400)
+    assert result.exit_code == 0, result.output
+    assert f"report: {out / 'report.html'}" in result.output
+    md = (out / "report.md").read_text(encoding="utf-8")
+    assert r"\[red\]boom\[/\] in \`\<module\>\` \*\*x\*\* \_y\_" in md
+    assert "# queuebench report · run\\[bold red\\]x\n" in md
+    page = _Page()
+    page.feed((out / "report.html").read_text(encoding="utf-8"))
+    assert errors[0] in "".join(page.text) and "run[bold red]x" in " ".join(page.text)
+    result = cli.invoke(app, ["plot", str(run), "--out", str(out / "p[red].png")], terminal_width=400)
+    assert result.exit_code == 0, result.output
+    assert (
+        "grouped by run: run[bold red]x (1 run)" in result.output and f"figure: {out / 'p[red].png'}" in result.output
+    )
