@@ -164,14 +164,14 @@ def scale() -> list[list[str]]:
                 f"exactly-once {bool(r['exactly_once'])}",
             ]
         )
-        target = 3.0 * n / 1_000_000
+        big = n >= 1_000_000  # the target is for 1M items; smaller runs are reported
         rows.append(
             [
                 "scale",
                 f"{strategy} analysis+write",
                 f"{r['analysis_s']:.2f} s",
-                f"≤ {target:.1f} s",
-                _ok(r["analysis_s"] <= target),
+                "≤ 3 s" if big else "",
+                _ok(r["analysis_s"] <= 3.0) if big else "",
                 f"read, join, metrics, Parquet, JSON for {n:,} records ({r['throughput']:,.0f} items/s trial)",
             ]
         )
