@@ -71,6 +71,17 @@ PythonOpt = Annotated[
     str | None, typer.Option("--python", help="Interpreter the worker runs under. Default: this one.")
 ]
 OutOpt = Annotated[Path, typer.Option("--out", "-o", help="Directory for results.")]
+RepeatOpt = Annotated[
+    int | None,
+    typer.Option("--repeat", "-r", min=1, help="Measured repeats per strategy (overrides the scenario file)."),
+]
+WarmupOpt = Annotated[
+    int | None, typer.Option("--warmup", min=0, help="Warmup trials, discarded (overrides the scenario file).")
+]
+TimeoutOpt = Annotated[
+    float | None,
+    typer.Option("--timeout", min=0.1, help="Seconds per trial before it is killed (overrides the scenario file)."),
+]
 
 
 def esc(value: object) -> str:
@@ -136,18 +147,11 @@ def run(
         ),
     ] = None,
     strategy: StrategyOpt = None,
-    repeat: Annotated[
-        int | None, typer.Option("--repeat", "-r", min=1, help="Measured repeats per strategy (overrides the files).")
-    ] = None,
-    warmup: Annotated[
-        int | None, typer.Option("--warmup", min=0, help="Warmup trials, discarded (overrides the files).")
-    ] = None,
+    repeat: RepeatOpt = None,
+    warmup: WarmupOpt = None,
     start_method: StartMethodOpt = None,
     python: PythonOpt = None,
-    timeout: Annotated[
-        float | None,
-        typer.Option("--timeout", min=0.1, help="Seconds per trial before it is killed (overrides the files)."),
-    ] = None,
+    timeout: TimeoutOpt = None,
     out: OutOpt = Path("results"),
     make_report: Annotated[
         bool, typer.Option("--report", help="Write report.md, report.html and figures into the run directory.")
@@ -161,15 +165,7 @@ def run(
     try:
         paths = files or scenario.default_suite()
         loaded = scenario.load_many(paths)
-        opts = suite.Options(
-            strategies=strategy or [],
-            repeat=repeat,
-            warmup=warmup,
-            start_method=start_method.value if start_method else None,
-            python=python or sys.executable,
-            timeout=timeout,
-            out=out,
-        )
+        opts = _options(strategy, repeat, warmup, start_method, python, timeout, out)
         planned = suite.plan(loaded, opts)
     except (scenario.ScenarioError, base.UnknownStrategy) as exc:
         fail(str(exc))
@@ -225,18 +221,11 @@ def sweep(
         str | None, typer.Option("--scenario", help="Which scenario of the file to sweep.")
     ] = None,
     strategy: StrategyOpt = None,
-    repeat: Annotated[
-        int | None, typer.Option("--repeat", "-r", min=1, help="Measured repeats per point (overrides the file).")
-    ] = None,
-    warmup: Annotated[
-        int | None, typer.Option("--warmup", min=0, help="Warmup trials per point, discarded (overrides the file).")
-    ] = None,
+    repeat: RepeatOpt = None,
+    warmup: WarmupOpt = None,
     start_method: StartMethodOpt = None,
     python: PythonOpt = None,
-    timeout: Annotated[
-        float | None,
-        typer.Option("--timeout", min=0.1, help="Seconds per trial before it is killed (overrides the file)."),
-    ] = None,
+    timeout: TimeoutOpt = None,
     out: OutOpt = Path("results"),
 ) -> None:
     """Run a scenario at each value of a parameter (e.g. readers=1..8): best value and knee per strategy.
@@ -252,16 +241,8 @@ def sweep(
         chosen = sw.pick(scenario.load(file), scenario_name)
         points = sw.expand(chosen, varies)
         loaded = [p.loaded for p in points]
-        opts = suite.Options(
-            strategies=strategy or [],
-            repeat=repeat,
-            warmup=warmup,
-            start_method=start_method.value if start_method else None,
-            python=python or sys.executable,
-            timeout=timeout,
-            out=out,
-            extra={"sweep": sw.record(chosen, varies, points)},
-        )
+        opts = _options(strategy, repeat, warmup, start_method, python, timeout, out)
+        opts.extra = {"sweep": sw.record(chosen, varies, points)}
         planned = suite.plan(loaded, opts)
     except (sw.SweepError, scenario.ScenarioError, base.UnknownStrategy) as exc:
         fail(str(exc))
@@ -314,6 +295,29 @@ def show(run_dir: Annotated[Path, typer.Argument(help="A results directory (resu
     for t in doc["trials"]:
         if t["status"] != "ok":
             con.print(f"[red]{esc(t['status'])}[/] {esc(t['id'])}: {esc('; '.join(t['errors']))}")
+
+
+def _options(
+    strategy: list[str] | None,
+    repeat: int | None,
+    warmup: int | None,
+    start_method: StartMethod | None,
+    python: str | None,
+    timeout: float | None,
+    out: Path,
+) -> Options:
+    """The run options shared by run, sweep and stress."""
+    from harness import suite
+
+    return suite.Options(
+        strategies=strategy or [],
+        repeat=repeat,
+        warmup=warmup,
+        start_method=start_method.value if start_method else None,
+        python=python or sys.executable,
+        timeout=timeout,
+        out=out,
+    )
 
 
 def _measure(loaded: list[LoadedScenario], opts: Options, total: int) -> tuple[Path, dict[str, Any]]:
@@ -371,15 +375,7 @@ def stress(
 
     try:
         loaded = scenario.load_many(files or [scenario.scenario_dir() / "faults.toml"])
-        opts = suite.Options(
-            strategies=strategy or [],
-            repeat=repeat,
-            warmup=0,
-            start_method=start_method.value if start_method else None,
-            python=python or sys.executable,
-            timeout=timeout,
-            out=out,
-        )
+        opts = _options(strategy, repeat, 0, start_method, python, timeout, out)
         planned = suite.plan(loaded, opts)
     except (scenario.ScenarioError, base.UnknownStrategy) as exc:
         fail(str(exc))

@@ -90,7 +90,7 @@ class Faults(BaseModel):
         for key in ("reader_raise", "reader_die", "reader_hang", "slow_spike"):
             bad = [n for n in getattr(self, key) if not 0 <= n < total]
             if bad:
-                raise ValueError(f"faults.{key}: item {bad[0]} does not exist (items are 0..{total - 1})")
+                raise ValueError(f"faults.{key}: item {bad[0]} does not exist (items are 0 to {total - 1})")
         for w, s in self.writer_die:
             if not (0 <= w < writers and 0 <= s < items_per_writer):
                 raise ValueError(f"faults.writer_die: [{w}, {s}] is not a writer/item of this scenario")
@@ -119,16 +119,16 @@ class Scenario(BaseModel):
     def _sane(self) -> Scenario:
         total = self.writers * self.items_per_writer
         if total > MAX_ITEMS:
-            raise ValueError(f"writers x items_per_writer = {total:,} items; at most {MAX_ITEMS:,}")
+            raise ValueError(f"items_per_writer: writers x items_per_writer = {total:,} items; at most {MAX_ITEMS:,}")
         if self.payload_bytes * min(total, max(self.queue_maxsize, 1_000)) > MAX_BYTES_IN_FLIGHT:
-            raise ValueError("payload_bytes x items could hold more than 2 GiB in flight")
+            raise ValueError("payload_bytes: payload_bytes x items could hold more than 2 GiB in flight")
         if self.faults is not None:
             self.faults.check(self.writers, self.items_per_writer)
             if self.faults.slow_spike and self.reader_work.kind == "none":
-                raise ValueError("faults.slow_spike needs reader_work with a duration to multiply")
+                raise ValueError("faults.slow_spike: needs reader_work with a duration to multiply")
         for name in self.strategies or []:
             if name not in base.REGISTRY:
-                raise ValueError(str(base.UnknownStrategy(name)))
+                raise ValueError(f"strategies: {base.UnknownStrategy(name)}")
         return self
 
     @property
@@ -158,10 +158,16 @@ class LoadedScenario:
 
 
 def _describe(err: dict[str, Any]) -> str:
-    field = ".".join(str(p) for p in err["loc"]) or "(scenario)"
     msg = err["msg"].removeprefix("Value error, ")
+    field = ".".join(str(p) for p in err["loc"])
     got = err.get("input")
-    shown = "" if err["type"] == "missing" or isinstance(got, dict) else f" (got {got!r:.60})"
+    shown = "" if err["type"] == "missing" or isinstance(got, (dict, list)) else f" (got {got!r:.60})"
+    if not field:  # a check across fields: its message starts with the field it is about
+        head, sep, rest = msg.partition(": ")
+        if sep and head.replace(".", "").replace("_", "").replace(" x ", "").isalnum():
+            field, msg = head, rest
+        else:
+            field = "(scenario)"
     return f"field '{field}': {msg}{shown}"
 
 
