@@ -446,8 +446,8 @@ def efficiency_figure(doc: dict[str, Any]) -> Figure:
         ]
         load = " ".join(str(x) for x in fp.get("load_average") or []) or "unknown"
         note = (
-            f"A passing trial above 100%: the ideal came from the CPU calibration and the {machine:g} effective cores "
-            f"measured at the start (load average {load}). Compare strategies with each other, not with 100%."
+            "A passing trial above 100%: cpu work is calibrated once per run (a few % of noise).\n"
+            f"Load average at the start: {load}. Compare strategies with each other, not with 100%."
         )
         legend = fig.legend(handles=handles, loc="outside lower center", ncols=3, title=note if above else None)
         legend.get_title().set_color(FAIL_COLOUR)

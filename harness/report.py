@@ -186,10 +186,9 @@ def _measurement_caveats(doc: dict[str, Any]) -> list[Block]:
     return [
         Para(
             f"⚠️ **Efficiency above 100% in {len(above)} passing trial(s)** (up to {max(above):.0%}): the ideal "
-            "makespan is a lower bound computed from the CPU calibration and the "
-            f"{fp.get('effective_parallelism')} effective cores (of {fp.get('usable_cores')}) measured when the run "
-            f"started, under load average {load}; the machine had more to give later. Compare strategies with "
-            "each other there, not with 100%.",
+            f"makespan spreads cpu work over all {fp.get('usable_cores')} usable cores, using the cpu-work "
+            "calibration made once at the start of the run; a few percent over 100% is that calibration's noise "
+            f"(load average at the start: {load}). Compare strategies with each other there, not with 100%.",
             "warn",
         )
     ]
