@@ -74,6 +74,20 @@ def describe(report: Report) -> str:
     )
 
 
+def _numbers(report: Report, row: Row) -> list[str]:
+    """The cells both the terminal table and the Markdown share: who, how many, what changed."""
+    return [
+        row.scenario,
+        row.strategy,
+        f"{row.n_base}/{row.n_cur}",
+        _value(report, row.base_median),
+        _value(report, row.cur_median),
+        _ratio(row.ratio),
+        _interval(row),
+        _p(row.p_value),
+    ]
+
+
 def table(report: Report, fail_on_inconclusive: bool = False) -> Table:
     level = (1 - 2 * report.alpha) * 100
     t = Table(
@@ -95,18 +109,7 @@ def table(report: Report, fail_on_inconclusive: bool = False) -> Table:
     t.add_column("why", style="dim")
     for row in _sorted(report):
         style = _STYLE[row.verdict]
-        t.add_row(
-            row.scenario,
-            row.strategy,
-            f"{row.n_base}/{row.n_cur}",
-            _value(report, row.base_median),
-            _value(report, row.cur_median),
-            _ratio(row.ratio),
-            _interval(row),
-            _p(row.p_value),
-            f"[{style}]{row.verdict.value}[/]",
-            row.reason,
-        )
+        t.add_row(*_numbers(report, row), f"[{style}]{row.verdict.value}[/]", row.reason)
     return t
 
 
@@ -166,14 +169,7 @@ def markdown(report: Report, baseline: str, current: str, fail_on_inconclusive: 
     ]
     for row in _sorted(report):
         cells = [
-            row.scenario,
-            row.strategy,
-            f"{row.n_base}/{row.n_cur}",
-            _value(report, row.base_median),
-            _value(report, row.cur_median),
-            _ratio(row.ratio),
-            _interval(row),
-            _p(row.p_value),
+            *_numbers(report, row),
             f"{_MARK[row.verdict]} **{row.verdict.value}**",
             row.reason.replace("|", "\\|"),
         ]
