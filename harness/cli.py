@@ -110,7 +110,7 @@ def list_cmd(
     from rich.table import Table
 
     from harness import render, scenario
-    from strategies import base
+    from strategies import registry
 
     if scenarios_dir is not None and not scenarios_dir.is_dir():
         fail(f"--scenarios {scenarios_dir}: not a directory")
@@ -118,11 +118,11 @@ def list_cmd(
     table = Table(title="strategies", title_justify="left", header_style="bold")
     for col in ("name", "kind", "available", "what it does"):
         table.add_column(col)
-    for entry in base.REGISTRY.values():
+    for entry in registry.REGISTRY.values():
         if entry.test_only:
             continue
         ok, why = entry.available()
-        table.add_row(entry.name, entry.family, "yes" if ok else f"[red]no: {why}[/]", entry.summary)
+        table.add_row(entry.name, entry.family.value, "yes" if ok else f"[red]no: {why}[/]", entry.summary)
     con.print(table)
     folder = scenarios_dir or scenario.scenario_dir()
     table = Table(title=f"scenarios in {folder}", title_justify="left", header_style="bold")
@@ -160,14 +160,14 @@ def run(
     """Run scenarios against strategies; every trial in a fresh process, under a watchdog."""
     from harness import render, scenario, suite
     from harness.summary import summarize
-    from strategies import base
+    from strategies import registry
 
     try:
         paths = files or scenario.default_suite()
         loaded = scenario.load_many(paths)
         opts = _options(strategy, repeat, warmup, start_method, python, timeout, out)
         planned = suite.plan(loaded, opts)
-    except (scenario.ScenarioError, base.UnknownStrategy) as exc:
+    except (scenario.ScenarioError, registry.UnknownStrategy) as exc:
         fail(str(exc))
     run_dir, doc = _measure(loaded, opts, len(planned))
     con = render.console()
@@ -234,7 +234,7 @@ def sweep(
     smallest value reaching 95% of the best throughput."""
     from harness import render, scenario, suite
     from harness import sweep as sw
-    from strategies import base
+    from strategies import registry
 
     try:
         varies = [sw.parse_vary(v) for v in vary]
@@ -244,7 +244,7 @@ def sweep(
         opts = _options(strategy, repeat, warmup, start_method, python, timeout, out)
         opts.extra = {"sweep": sw.record(chosen, varies, points)}
         planned = suite.plan(loaded, opts)
-    except (sw.SweepError, scenario.ScenarioError, base.UnknownStrategy) as exc:
+    except (sw.SweepError, scenario.ScenarioError, registry.UnknownStrategy) as exc:
         fail(str(exc))
     con = render.console()
     con.print(f"sweep of {chosen.scenario.name}: {len(points)} points, {len(planned)} trials")
@@ -322,15 +322,15 @@ def _options(
 
 def _measure(loaded: list[LoadedScenario], opts: Options, total: int) -> tuple[Path, dict[str, Any]]:
     """Probe the worker, run every planned trial with a progress bar; handles bad --python and Ctrl+C."""
-    from harness import render, runner, scenario, store
+    from harness import launchers, render, scenario, store
 
     con = render.console()
     if hasattr(signal, "SIGTERM"):
         signal.signal(signal.SIGTERM, _raise_interrupt)
     try:
         with con.status("probing the worker interpreter: calibrating cpu work, measuring parallelism"):
-            probe = runner.probe(opts.python)
-    except runner.WorkerError as exc:
+            probe = launchers.make("local", python=opts.python, recalibrate=opts.recalibrate).probe()
+    except launchers.WorkerError as exc:
         fail(str(exc))
     except KeyboardInterrupt:
         con.print("[bold yellow]interrupted[/] before any trial ran; nothing was written")
@@ -371,13 +371,13 @@ def stress(
     Hangs and losses are findings, not errors: the exit code is 0 unless the input is bad."""
     from harness import render, scenario, store, suite
     from harness import stress as st
-    from strategies import base
+    from strategies import registry
 
     try:
         loaded = scenario.load_many(files or [scenario.scenario_dir() / "faults.toml"])
         opts = _options(strategy, repeat, 0, start_method, python, timeout, out)
         planned = suite.plan(loaded, opts)
-    except (scenario.ScenarioError, base.UnknownStrategy) as exc:
+    except (scenario.ScenarioError, registry.UnknownStrategy) as exc:
         fail(str(exc))
     run_dir, doc = _measure(loaded, opts, len(planned))
     con = render.console()

@@ -68,9 +68,7 @@ def usable_cores() -> int:
         return os.cpu_count() or 1
 
 
-def fingerprint(worker_probe: dict[str, Any], start_method: str, root: Path) -> dict[str, Any]:
-    """Everything that matters for comparing runs: OS, CPU, cores, Python, versions, load."""
-    affinity = usable_cores()
+def _local_machine() -> dict[str, Any]:
     try:
         load = [round(x, 2) for x in os.getloadavg()]
     except (AttributeError, OSError):
@@ -83,18 +81,41 @@ def fingerprint(worker_probe: dict[str, Any], start_method: str, root: Path) -> 
         "arch": platform.machine(),
         "cpu_model": cpu_model(),
         "logical_cores": os.cpu_count(),
-        "physical_cores": psutil.cpu_count(logical=False),
-        "usable_cores": affinity,
-        "effective_parallelism": worker_probe["effective_parallelism"],
-        "memory_gb": round(psutil.virtual_memory().total / 2**30, 1),
+        "usable_cores": usable_cores(),
         "load_average": load,
+    }
+
+
+def fingerprint(worker_probe: dict[str, Any], start_method: str, root: Path | None) -> dict[str, Any]:
+    """Everything that matters for comparing runs: OS, CPU, cores, Python, versions, load.
+
+    The machine facts are the worker's probe's (where the trials run); the harness's own
+    only fill in what a probe does not say (an older worker).
+    """
+    machine = {**_local_machine(), **(worker_probe.get("machine") or {})}
+    local = machine["host"] == socket.gethostname()
+    return {
+        **machine,
+        "physical_cores": psutil.cpu_count(logical=False) if local else None,
+        "effective_parallelism": worker_probe["effective_parallelism"],
+        "memory_gb": round(psutil.virtual_memory().total / 2**30, 1) if local else None,
         "python": {
-            k: worker_probe[k] for k in ("implementation", "version", "build", "compiler", "executable", "gil_enabled")
+            k: worker_probe.get(k)
+            for k in (
+                "implementation",
+                "version",
+                "build",
+                "compiler",
+                "executable",
+                "gil_enabled",
+                "free_threaded_build",
+            )
         },
         "harness_python": platform.python_version(),
         "start_method": start_method,
         "calibration": worker_probe["calibration"],
+        "calibration_source": worker_probe.get("calibration_source"),
         "packages": _versions(),
-        "git_commit": git_commit(root),
+        "git_commit": git_commit(root) if root is not None else None,
         "recorded_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     }

@@ -21,20 +21,32 @@ from typing import Any
 
 import numpy as np
 
-from strategies import base, work
+from strategies import base, kinds, records
 
-W, S, PRODUCED, ENQUEUED, DEQUEUED, DONE, READER = range(7)
+# Column indices of a record row: the layout lives in strategies.records.
+W, S, PRODUCED, ENQUEUED, DEQUEUED, DONE, READER, WORK_CPU = (
+    records.WRITER,
+    records.SEQ,
+    records.PRODUCED,
+    records.ENQUEUED,
+    records.DEQUEUED,
+    records.DONE,
+    records.READER,
+    records.WORK_CPU,
+)
+UNKNOWN = records.UNKNOWN
 PERCENTILES = (50, 90, 99)
 LATENCIES = ("wait", "put", "service", "e2e")
 
 
-def join_records(records: np.ndarray, enqueued: np.ndarray, items_per_writer: int) -> np.ndarray:
-    """Fill the (n, 7) records' ``enqueued`` column, in place, from the writers' flat stamps."""
-    key = records[:, W] * items_per_writer + records[:, S]
-    valid = (records[:, S] >= 0) & (records[:, S] < items_per_writer) & (key >= 0) & (key < len(enqueued))
-    records[:, ENQUEUED] = base.UNKNOWN
-    records[valid, ENQUEUED] = enqueued[key[valid]]
-    return records
+def join_records(rows: np.ndarray, writes: np.ndarray, items_per_writer: int) -> np.ndarray:
+    """Fill the reader rows' ``enqueued`` column, in place, from the writers' rows
+    (``writes``: one row per item, indexed writer * items_per_writer + seq)."""
+    key = rows[:, W] * items_per_writer + rows[:, S]
+    valid = (rows[:, S] >= 0) & (rows[:, S] < items_per_writer) & (key >= 0) & (key < len(writes))
+    rows[:, ENQUEUED] = UNKNOWN
+    rows[valid, ENQUEUED] = writes[key[valid], records.W_ENQUEUED]
+    return rows
 
 
 @dataclass(frozen=True)
@@ -98,7 +110,7 @@ def latency(records: np.ndarray, name: str) -> np.ndarray:
     begin, end = _SPANS[name]
     values: np.ndarray = records[:, end] - records[:, begin]
     if name == "put":
-        values = values[records[:, ENQUEUED] != base.UNKNOWN]
+        values = values[records[:, ENQUEUED] != UNKNOWN]
     return values
 
 
@@ -106,49 +118,90 @@ def latencies(records: np.ndarray) -> dict[str, np.ndarray]:
     return {name: latency(records, name) for name in LATENCIES}
 
 
-def ideal_makespan(wl: base.Workload, parallelism: float) -> float:
+def _work_seconds(wl: base.Workload, role: str) -> np.ndarray:
+    """(writers, items_per_writer) nominal seconds of one side's work per item."""
+    spec = getattr(wl, f"{role}_work")
+    n = wl.items_per_writer
+    out = np.zeros((wl.writers, n))
+    if spec.kind != "none" and spec.ms > 0:
+        for w in range(wl.writers):
+            out[w] = kinds.durations(spec, wl.seed, role, w, n)
+    return out
+
+
+def ideal_makespan(
+    wl: base.Workload,
+    parallelism: float,
+    rows: np.ndarray | None = None,
+    writes: np.ndarray | None = None,
+) -> float:
     """A lower bound (seconds) on any strategy's makespan for this workload on this machine.
 
     The largest of: each writer's own work plus the reader work of its last item; the
-    first item's writer work plus all reader work spread over ``readers``; all cpu
-    work spread over the machine's usable cores (``parallelism``); all reader cpu work spread
-    over min(readers, parallelism); ``service`` work spread over min(pool, capacity).
-    Zero when the workload has no work at all.
+    first item's writer work plus all reader work spread over ``readers``; all CPU-bound
+    work spread over the machine's usable cores (``parallelism``); all reader CPU-bound
+    work spread over min(readers, parallelism); a side whose kind serves at most
+    ``capacity`` items at once at full speed, spread over min(pool, capacity).
+
+    CPU-bound work counts what each item really cost in CPU where it was measured
+    (``rows``/``writes``: the ``work_cpu`` fields), not its nominal ``ms``: calibration
+    is a model, and a lower bound built on a model can be beaten. Zero without work.
     """
-    n = wl.items_per_writer
-    writer_sums, writer_firsts, reader_total, writer_bound = [], [], 0.0, 0.0
-    for w in range(wl.writers):  # one writer at a time: 1M items need no 1M-item lists at once
-        wd = work.durations(wl.writer_work, wl.seed, "writer", w, n)
-        rd = work.durations(wl.reader_work, wl.seed, "reader", w, n)
-        writer_sums.append(sum(wd))
-        writer_firsts.append(wd[0])
-        reader_total += sum(rd)
-        writer_bound = max(writer_bound, writer_sums[-1] + rd[-1])
-    first = min(writer_firsts)
-    bounds = [writer_bound, first + reader_total / wl.readers]
-    cpu = 0.0
-    if wl.writer_work.kind == "cpu":
-        cpu += sum(writer_sums)
-    if wl.reader_work.kind == "cpu":
-        cpu += reader_total
+    wd, rd = _work_seconds(wl, "writer"), _work_seconds(wl, "reader")
+    wkind, rkind = kinds.get(wl.writer_work.kind), kinds.get(wl.reader_work.kind)
+    if rkind.cpu_bound and rows is not None and len(rows):
+        known = (rows[:, WORK_CPU] >= 0) & (rows[:, W] >= 0) & (rows[:, W] < wl.writers)
+        known &= (rows[:, S] >= 0) & (rows[:, S] < wl.items_per_writer)
+        rd[rows[known, W], rows[known, S]] = rows[known, WORK_CPU] / 1e9
+    if wkind.cpu_bound and writes is not None and len(writes) == wd.size:
+        cpu = writes[:, records.W_WORK_CPU].reshape(wd.shape)
+        wd = np.where(cpu >= 0, cpu / 1e9, wd)
+    if not wd.any() and not rd.any():
+        return 0.0
+    writer_sums = wd.sum(axis=1)
+    reader_total = float(rd.sum())
+    first = float(wd[:, 0].min())
+    bounds = [float((writer_sums + rd[:, -1]).max()), first + reader_total / wl.readers]
+    cpu_total = 0.0
+    if wkind.cpu_bound:
+        cpu_total += float(writer_sums.sum())
+    if rkind.cpu_bound:
+        cpu_total += reader_total
         bounds.append(reader_total / max(min(wl.readers, parallelism), 1e-9))
-    bounds.append(cpu / max(parallelism, 1e-9))
-    # A service serves at most `capacity` requests at full speed, whatever the pool size.
-    if wl.reader_work.kind == "service":
-        bounds.append(first + reader_total / min(wl.readers, max(wl.reader_work.capacity, 1)))
-    if wl.writer_work.kind == "service":
-        bounds.append(sum(writer_sums) / min(wl.writers, max(wl.writer_work.capacity, 1)))
+    bounds.append(cpu_total / max(parallelism, 1e-9))
+    # A kind that serves at most `capacity` items at full speed, whatever the pool size.
+    if (cap := rkind.capacity(wl.reader_work)) is not None:
+        bounds.append(first + reader_total / min(wl.readers, cap))
+    if (cap := wkind.capacity(wl.writer_work)) is not None:
+        bounds.append(float(writer_sums.sum()) / min(wl.writers, cap))
     return max(bounds)
 
 
+def work_cpu_ms(rows: np.ndarray, writes: np.ndarray) -> tuple[float, float]:
+    """Mean measured CPU per item of the reader's and the writer's work (ms; NaN: not measured)."""
+    r = rows[:, WORK_CPU] if len(rows) else rows[:0, 0]
+    w = writes[:, records.W_WORK_CPU] if len(writes) else writes[:0, 0]
+    r, w = r[r >= 0], w[w >= 0]
+    return (float(r.mean()) / 1e6 if len(r) else math.nan, float(w.mean()) / 1e6 if len(w) else math.nan)
+
+
 def trial_metrics(
-    records: np.ndarray,
+    rows: np.ndarray,
     wl: base.Workload,
     meta: dict[str, Any],
     parallelism: float,
+    writes: np.ndarray | None = None,
+    memory: dict[str, float] | None = None,
 ) -> dict[str, Any]:
-    """Every per-trial figure, as a flat dict of plain numbers (the run.json trial summary)."""
-    d = delivery(records, wl.writers, wl.items_per_writer)
+    """Every per-trial figure, as a flat dict of plain numbers (the run.json trial summary).
+
+    Time windows, from the worker's stamps (perf_counter_ns):
+    ``total`` = the strategy's first step to its return (what a user waits for);
+    ``setup`` = first step to the start line (pools, processes, servers being built);
+    ``makespan`` = start line to the last item done; ``teardown`` = last item done to return.
+    """
+    writes = writes if writes is not None else np.empty((0, records.WRITER_WIDTH), dtype=np.int64)
+    d = delivery(rows, wl.writers, wl.items_per_writer)
     m: dict[str, Any] = {
         "expected": d.expected,
         "consumed": d.consumed,
@@ -156,37 +209,45 @@ def trial_metrics(
         "duplicated": d.duplicated,
         "unexpected": d.unexpected,
         "exactly_once": d.exactly_once,
-        "max_concurrency": max_concurrency(records[:, DEQUEUED], records[:, DONE]),
+        "max_concurrency": max_concurrency(rows[:, DEQUEUED], rows[:, DONE]),
         "pool_size": wl.readers,
     }
     start = meta.get("start") or 0
-    makespan = (records[:, DONE].max() - start) / 1e9 if len(records) and start else math.nan
+    last_done = int(rows[:, DONE].max()) if len(rows) else 0
+    makespan = (last_done - start) / 1e9 if len(rows) and start else math.nan
     m["makespan_s"] = float(makespan)
     m["throughput"] = d.unique / makespan if makespan and makespan > 0 else math.nan
+    # Items produced before the start line: the makespan would not contain their work.
+    m["produced_before_start"] = int(np.count_nonzero(rows[:, PRODUCED] < start)) if start else 0
+    t0, t1 = meta.get("strategy_start") or 0, meta.get("strategy_end") or 0
+    total = (t1 - t0) / 1e9 if t0 and t1 else math.nan
+    m["total_s"] = total
+    m["throughput_total"] = d.unique / total if total and total > 0 else math.nan
+    m["setup_s"] = (start - t0) / 1e9 if start and t0 else math.nan
+    m["teardown_s"] = (t1 - last_done) / 1e9 if t1 and last_done else math.nan
     for name in LATENCIES:  # one at a time: 1M-item runs keep a single temporary array
-        for k, v in percentiles(latency(records, name)).items():
+        for k, v in percentiles(latency(rows, name)).items():
             m[f"{name}_{k}_ms"] = v
-    ideal = ideal_makespan(wl, parallelism)
+    ideal = ideal_makespan(wl, parallelism, rows, writes)
     m["ideal_makespan_s"] = ideal
     # Against the whole workload's ideal, only when the whole workload was delivered.
     complete = d.lost == 0 and d.unexpected == 0
     m["efficiency"] = ideal / makespan if complete and ideal > 0 and makespan > 0 else math.nan
+    m["reader_work_cpu_ms"], m["writer_work_cpu_ms"] = work_cpu_ms(rows, writes)
     wall = meta.get("wall_ns", 0) / 1e9
-    cpu = meta.get("cpu_user", math.nan) + meta.get("cpu_sys", math.nan)
-    if not meta.get("cpu_children_measured", True):
-        cpu = math.nan  # children the worker never reaped (forkserver, Windows): CPU unknown
-    known = meta.get("cpu_children_measured", True)
+    known = meta.get("cpu_children_measured", True)  # False: children never reaped (forkserver, Windows)
     m["cpu_user_s"] = meta.get("cpu_user", math.nan) if known else math.nan
     m["cpu_sys_s"] = meta.get("cpu_sys", math.nan) if known else math.nan
     m["trial_wall_s"] = wall
-    m["setup_s"] = (start - meta["setup_start"]) / 1e9 if start and meta.get("setup_start") else math.nan
-    m["cpu_parallelism"] = cpu / wall if wall > 0 else math.nan
-    m["peak_rss_mb"] = meta.get("rss_self", 0) / 2**20
-    m["peak_child_rss_mb"] = meta.get("rss_children", 0) / 2**20 if known else math.nan
-    # The reader-side service's own view (strategies/service.py): busiest moment and timer lag.
-    svc = (meta.get("service") or {}).get("reader")
-    if svc:
-        m["service_requests"] = svc.get("requests", math.nan)
-        m["service_peak_active"] = svc.get("peak_active", math.nan)
-        m["service_lag_p99_ms"] = svc.get("lag_p99_ms", math.nan)
+    # Over the same window as throughput_total (the whole strategy call).
+    m["cpu_parallelism"] = (m["cpu_user_s"] + m["cpu_sys_s"]) / wall if wall > 0 else math.nan
+    mem = memory or {}
+    m["peak_rss_mb"] = float(meta.get("peak_rss_self", math.nan)) / 2**20
+    m["tree_peak_mb"] = mem["tree_peak_bytes"] / 2**20 if mem.get("samples") else math.nan
+    m["largest_process_peak_mb"] = mem["largest_process_peak_bytes"] / 2**20 if mem.get("samples") else math.nan
+    # What each side's work kind saw of the trial (e.g. the service's busiest moment).
+    for role, stats in (meta.get("kinds") or {}).items():
+        side = getattr(wl, f"{role}_work", None)
+        if side is not None and isinstance(stats, dict):
+            m.update(kinds.get(side.kind).trial_metrics(role, stats))
     return m

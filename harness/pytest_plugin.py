@@ -82,10 +82,10 @@ def _scenario(spec: str | Path | Mapping[str, Any] | Scenario, name: str | None)
 
 
 def _probe(python: str) -> dict[str, Any]:
-    from harness import runner
+    from harness import launchers
 
     if python not in _probes:
-        _probes[python] = runner.probe(python)
+        _probes[python] = launchers.make("local", python=python).probe()
     return _probes[python]
 
 
@@ -103,9 +103,12 @@ def _runner(request: pytest.FixtureRequest, tmp: pytest.TempPathFactory) -> Call
         options: Mapping[str, float] | None = None,
         out: Path | None = None,
     ) -> Result:
-        from harness import export, runner, suite
+        import sys
+
+        from harness import export, suite
+        from harness.launchers import WorkerError
         from harness.scenario import ScenarioError
-        from strategies.base import UnknownStrategy
+        from strategies.registry import UnknownStrategy
 
         # Validate everything before the benchmark fixture is created: a fixture that is
         # created but never used makes pytest-benchmark warn at teardown (an ERROR under
@@ -119,7 +122,7 @@ def _runner(request: pytest.FixtureRequest, tmp: pytest.TempPathFactory) -> Call
                 repeat=repeats,
                 warmup=warmup,
                 start_method=start_method,
-                python=python or runner.current_python(),
+                python=python or sys.executable,
                 timeout=timeout,
                 out=out or tmp.mktemp("queuebench"),
                 strategy_options=tuple(sorted((options or {}).items())),
@@ -127,7 +130,7 @@ def _runner(request: pytest.FixtureRequest, tmp: pytest.TempPathFactory) -> Call
             suite.plan([loaded], opts)  # unknown strategy: UnknownStrategy lists the valid names
             probe = _probe(opts.python)
             suite.start_method_for(opts, probe)
-        except (ScenarioError, UnknownStrategy, runner.WorkerError) as exc:
+        except (ScenarioError, UnknownStrategy, WorkerError) as exc:
             pytest.fail(f"queuebench_benchmark: {exc}", pytrace=False)
         try:
             benchmark = request.getfixturevalue("benchmark")

@@ -18,6 +18,7 @@ table whose keys apply to every scenario in the file::
 
 from __future__ import annotations
 
+import difflib
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,8 +26,11 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from strategies import base, work
+from strategies import base, kinds, registry
 from strategies.faults import FaultSpec
+
+#: Kind fields set by the harness, never by a scenario file (e.g. the service's port).
+INTERNAL_PARAMS = frozenset({"port"})
 
 #: Refuse sizes that would exhaust memory rather than try them.
 MAX_ITEMS = 5_000_000
@@ -39,29 +43,55 @@ class ScenarioError(ValueError):
 
 
 class Work(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    """``writer_work`` / ``reader_work``: a work kind (strategies.kinds), its mean duration,
+    how durations are drawn, and the kind's own fields (e.g. cpu's ``gil``, service's
+    ``capacity``), which the kind itself checks."""
 
-    kind: Literal["none", "io", "cpu", "service"] = "none"
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    kind: str = "none"
     ms: float = Field(0.0, ge=0, le=60_000, description="mean duration per item, milliseconds")
     dist: Literal["fixed", "uniform", "exponential"] = "fixed"
     jitter: float = Field(0.5, ge=0, le=1)
-    gil: Literal["hold", "release"] = "hold"
-    # kind = "service" only (strategies/service.py): requests served at full speed at once,
-    # what happens beyond that, and for "collapse" how fast total throughput falls.
-    capacity: int | None = Field(None, ge=1, le=4096, description="service: concurrent requests at full speed")
-    model: Literal["share", "collapse"] = "share"
-    penalty: float = Field(0.5, ge=0, le=100, description="collapse: slowdown per request beyond capacity")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _defaults(cls, data: Any) -> Any:
+        """Fill in the kind's own defaults, so a run's stored definition names every field."""
+        if (
+            isinstance(data, dict)
+            and isinstance(data.get("kind", "none"), str)
+            and data.get("kind", "none") in kinds.KINDS
+        ):
+            params = kinds.get(data.get("kind", "none")).params
+            data = {**{k: v for k, v in params.items() if k not in INTERNAL_PARAMS}, **data}
+        return data
 
     @model_validator(mode="after")
-    def _needs_ms(self) -> Work:
-        if self.kind != "none" and self.ms <= 0:
-            raise ValueError(f"kind {self.kind!r} needs ms > 0")
-        if self.kind == "service" and self.capacity is None:
-            raise ValueError("kind 'service' needs capacity (concurrent requests served at full speed), e.g. 3")
+    def _kind_fields(self) -> Work:
+        if self.kind not in kinds.KINDS:
+            raise ValueError(f"kind: unknown work kind {self.kind!r}; valid kinds: {', '.join(kinds.KINDS)}")
+        kind = kinds.get(self.kind)
+        extra = dict(self.model_extra or {})
+        for name in extra:
+            if name not in kind.params or name in INTERNAL_PARAMS:
+                allowed = [k for k in kind.params if k not in INTERNAL_PARAMS]
+                hint = difflib.get_close_matches(name, [*allowed, *Work.model_fields], n=1)
+                did = f"; did you mean {hint[0]!r}?" if hint else ""
+                takes = (
+                    f"kind {self.kind!r} takes {', '.join(allowed)} besides" if allowed else f"kind {self.kind!r} takes"
+                )
+                raise ValueError(f"{name}: unknown field{did} ({takes} kind, ms, dist, jitter)")
+        if kind.timed and self.ms <= 0:
+            raise ValueError(f"ms: kind {self.kind!r} needs ms > 0")
+        if not kind.timed and self.ms > 0:
+            raise ValueError(f"ms: kind {self.kind!r} does no timed work; leave ms out")
+        kind.check(self.spec())
         return self
 
-    def spec(self) -> work.WorkSpec:
-        return work.WorkSpec(**{**self.model_dump(), "capacity": self.capacity or 0})
+    def spec(self) -> base.WorkSpec:
+        params = tuple(sorted((self.model_extra or {}).items()))
+        return base.WorkSpec(kind=self.kind, ms=self.ms, dist=self.dist, jitter=self.jitter, params=params)
 
 
 class Faults(BaseModel):
@@ -124,18 +154,18 @@ class Scenario(BaseModel):
             raise ValueError("payload_bytes: payload_bytes x items could hold more than 2 GiB in flight")
         if self.faults is not None:
             self.faults.check(self.writers, self.items_per_writer)
-            if self.faults.slow_spike and self.reader_work.kind == "none":
+            if self.faults.slow_spike and not kinds.get(self.reader_work.kind).timed:
                 raise ValueError("faults.slow_spike: needs reader_work with a duration to multiply")
         for name in self.strategies or []:
-            if name not in base.REGISTRY:
-                raise ValueError(f"strategies: {base.UnknownStrategy(name)}")
+            if name not in registry.REGISTRY:
+                raise ValueError(f"strategies: {registry.UnknownStrategy(name)}")
         return self
 
     @property
     def total_items(self) -> int:
         return self.writers * self.items_per_writer
 
-    def workload(self, start_method: str | None, calibration: work.Calibration) -> base.Workload:
+    def workload(self, start_method: str | None, calibration: base.Calibration) -> base.Workload:
         return base.Workload(
             writers=self.writers,
             readers=self.readers,

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from strategies import base
+from strategies import records
 
 SCHEMA_VERSION = 1
 RUN_FILE = "run.json"
@@ -89,9 +89,9 @@ class RunWriter:
         }
         self.flush()
 
-    def add_trial(self, trial: dict[str, Any], records: np.ndarray | None) -> None:
-        if records is not None:
-            write_samples(self.path / "samples" / f"{trial['id']}.parquet", records)
+    def add_trial(self, trial: dict[str, Any], rows: np.ndarray | None) -> None:
+        if rows is not None:
+            write_samples(self.path / "samples" / f"{trial['id']}.parquet", rows)
             trial["samples"] = f"samples/{trial['id']}.parquet"
         self.doc["trials"].append(_clean(trial))
         self.flush()
@@ -109,15 +109,15 @@ class RunWriter:
         atomic_write(self.path / RUN_FILE, json.dumps(self.doc, indent=1).encode())
 
 
-def write_samples(path: Path, records: np.ndarray) -> None:
+def write_samples(path: Path, rows: np.ndarray) -> None:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    schema = pa.schema([(name, pa.int64()) for name in base.RECORD_FIELDS])
+    schema = pa.schema([(name, pa.int64()) for name in records.FIELDS])
     tmp = path.with_name(f".{path.name}.tmp")
     with pq.ParquetWriter(tmp, schema, compression="zstd") as out:
-        for lo in range(0, max(len(records), 1), 262_144):  # in slices: no full copy of every column
-            chunk = records[lo : lo + 262_144]
+        for lo in range(0, max(len(rows), 1), 262_144):  # in slices: no full copy of every column
+            chunk = rows[lo : lo + 262_144]
             out.write_table(pa.table([np.ascontiguousarray(chunk[:, i]) for i in range(chunk.shape[1])], schema=schema))
     os.replace(tmp, path)
 
@@ -189,14 +189,17 @@ def _structure_problem(doc: dict[str, Any]) -> str | None:
 
 
 def load_samples(run_dir: Path, trial: dict[str, Any]) -> np.ndarray:
-    """Per-item records of one trial as an (n, 7) int64 array."""
+    """Per-item records of one trial as an (n, records.WIDTH) int64 array (a column that an
+    older run did not record, e.g. ``work_cpu``, reads as records.UNKNOWN)."""
     import pyarrow.parquet as pq
 
     rel = trial.get("samples")
     if not rel:
-        return np.empty((0, len(base.RECORD_FIELDS)), dtype=np.int64)
+        return np.empty((0, records.WIDTH), dtype=np.int64)
     try:
         table = pq.read_table(Path(run_dir) / rel)
     except (OSError, ValueError) as exc:
         raise RunDirError(f"{run_dir / rel}: cannot read samples ({exc})") from None
-    return np.column_stack([table.column(n).to_numpy() for n in base.RECORD_FIELDS]).astype(np.int64)
+    unknown = np.full(table.num_rows, records.UNKNOWN, dtype=np.int64)
+    columns = [table.column(n).to_numpy() if n in table.column_names else unknown for n in records.FIELDS]
+    return np.column_stack(columns).astype(np.int64)

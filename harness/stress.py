@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from harness import runner
+from harness.launchers import TrialOutput
 
 OUTCOMES = ("recovered", "hung", "crashed")
 
 
-def outcome(out: runner.TrialOutput, m: dict[str, Any]) -> dict[str, Any]:
+def outcome(out: TrialOutput, m: dict[str, Any]) -> dict[str, Any]:
     """The fault summary of one trial (stored in run.json under ``faults``)."""
     events = out.fault_events
     if out.status == "timeout":

@@ -1,5 +1,9 @@
 """A run: scenarios x strategies x (warmup + repeats) trials, measured and stored.
 
+The one front door for the CLI, sweeps, stress and the pytest plugin:
+:func:`prepare` asks the launcher's probe about where trials will run, checks the
+options against it and plans the trials; :meth:`Prepared.run` runs and stores them.
+
 Strategies are interleaved within each round (A B C, A B C, ...) rather than run in
 blocks, so slow drift of a shared machine spreads over all of them alike.
 """
@@ -7,16 +11,18 @@ blocks, so slow drift of a shared machine spreads over all of them alike.
 from __future__ import annotations
 
 import dataclasses
+import math
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness import metrics, runner, store, stress
-from harness.fingerprint import fingerprint, usable_cores
+from harness import metrics, store, stress
+from harness.fingerprint import fingerprint
+from harness.launchers import Launcher, TrialOutput, TrialSpec, make
 from harness.scenario import LoadedScenario, ScenarioError
-from strategies import base, work
+from strategies import base, registry
 
 
 @dataclass
@@ -32,6 +38,8 @@ class Options:
     strategy_options: tuple[tuple[str, float], ...] = ()
     #: Extra top-level keys for run.json, e.g. {"sweep": {...}} (harness.sweep).
     extra: dict[str, Any] = field(default_factory=dict)
+    #: Measure the cpu work's calibration afresh instead of reusing this machine's.
+    recalibrate: bool = False
 
 
 @dataclass(frozen=True)
@@ -48,9 +56,9 @@ class Planned:
 
 
 def strategies_for(loaded: LoadedScenario, opts: Options) -> list[str]:
-    names = opts.strategies or loaded.scenario.strategies or base.default_names()
+    names = opts.strategies or loaded.scenario.strategies or registry.default_names()
     for name in names:
-        base.get(name)  # raises UnknownStrategy with the valid names
+        registry.get(name)  # raises UnknownStrategy with the valid names
     return list(dict.fromkeys(names))
 
 
@@ -66,10 +74,21 @@ def plan(scenarios: list[LoadedScenario], opts: Options) -> list[Planned]:
     return out
 
 
-def classify(out: runner.TrialOutput, m: dict[str, Any]) -> tuple[str, list[str]]:
-    """Final trial status: timeout/error from the runner, else failed if a check broke."""
+def classify(out: TrialOutput, m: dict[str, Any]) -> tuple[str, list[str]]:
+    """Final trial status: timeout/error from the launcher, else failed if a check broke.
+
+    A trial passes only if every item was consumed exactly once, within the pool size,
+    after the start line (which it must stamp), with no process left behind and no
+    error reported by the strategy or any of its processes.
+    """
     status, errors = out.status, list(out.errors)
     problems = []
+    if not out.meta.get("start"):
+        problems.append("the strategy never stamped its start line (Trace.start): no makespan can be measured")
+    elif m["produced_before_start"]:
+        problems.append(
+            f"{m['produced_before_start']} item(s) produced before the start line: the makespan would hide their work"
+        )
     if not m["exactly_once"]:
         problems.append(
             f"exactly-once broken: lost {m['lost']}, duplicated {m['duplicated']}, unexpected {m['unexpected']}"
@@ -78,8 +97,10 @@ def classify(out: runner.TrialOutput, m: dict[str, Any]) -> tuple[str, list[str]
         problems.append(f"reader concurrency {m['max_concurrency']} exceeded the pool size {m['pool_size']}")
     if out.leftovers:
         problems.append(f"left {len(out.leftovers)} process(es) alive (killed): {'; '.join(out.leftovers)}")
-    if status == "ok" and problems:
+    if status == "ok" and (problems or errors):
         status = "failed"
+    if status != "ok":  # a failed trial's figures are not the strategy's: no efficiency to show
+        m["efficiency"] = math.nan
     return status, errors + problems
 
 
@@ -95,64 +116,94 @@ def start_method_for(opts: Options, probe: dict[str, Any]) -> str:
 Progress = Callable[[Planned, dict[str, Any] | None], None]
 
 
+@dataclass
+class Prepared:
+    """A run ready to go: its trials, the launcher and what its probe said."""
+
+    scenarios: list[LoadedScenario]
+    opts: Options
+    launcher: Launcher
+    probe: dict[str, Any]
+    trials: list[Planned]
+    method: str
+
+    def run(self, on_progress: Progress = lambda planned, trial: None) -> tuple[Path, dict[str, Any]]:
+        """Run every planned trial; returns the run directory and its final document.
+
+        On KeyboardInterrupt the current trial's process tree is killed (by the launcher),
+        the run is marked ``incomplete`` and the interrupt propagates.
+        """
+        probe, opts = self.probe, self.opts
+        cal = base.Calibration(**probe["calibration"])
+        # The ideal is a lower bound, so it assumes every usable core of the machine the trials
+        # run on; the parallelism measured now (probe) is context: a busy machine shows as
+        # lower efficiency.
+        parallelism = float((probe.get("machine") or {}).get("usable_cores") or 1)
+        run_dir = store.new_run_dir(opts.out)
+        writer = store.RunWriter(
+            run_dir,
+            fingerprint(probe, self.method, getattr(self.launcher, "root", None)),
+            {
+                "strategies": opts.strategies,
+                "repeat": opts.repeat,
+                "warmup": opts.warmup,
+                "start_method": self.method,
+                "python": opts.python,
+                "timeout": opts.timeout,
+                "strategy_options": dict(opts.strategy_options),
+                "launcher": self.launcher.name,
+            },
+            {ls.scenario.name: {"source": ls.source, "definition": ls.scenario.model_dump()} for ls in self.scenarios},
+        )
+        if opts.extra:
+            writer.doc.update(opts.extra)
+            writer.flush()
+        try:
+            for index, planned in enumerate(self.trials):
+                on_progress(planned, None)
+                trial = _one(index, planned, self, cal, parallelism, writer)
+                on_progress(planned, trial)
+        except BaseException:
+            writer.finish("incomplete")
+            raise
+        writer.finish("complete")
+        return run_dir, writer.doc
+
+
+def prepare(scenarios: list[LoadedScenario], opts: Options, launcher: Launcher | None = None) -> Prepared:
+    """Plan the run and probe where it will run; raises ScenarioError, UnknownStrategy or
+    WorkerError (each one line for the user) before any trial starts."""
+    trials = plan(scenarios, opts)
+    launcher = launcher or make("local", python=opts.python, recalibrate=opts.recalibrate)
+    probe = launcher.probe()
+    return Prepared(scenarios, opts, launcher, probe, trials, start_method_for(opts, probe))
+
+
 def execute(
     scenarios: list[LoadedScenario],
     opts: Options,
-    probe: dict[str, Any],
+    probe: dict[str, Any] | None = None,
     on_progress: Progress = lambda planned, trial: None,
+    launcher: Launcher | None = None,
 ) -> tuple[Path, dict[str, Any]]:
-    """Run every planned trial; returns the run directory and its final document.
-
-    On KeyboardInterrupt the current trial's process tree is killed (by the runner),
-    the run is marked ``incomplete`` and the interrupt propagates.
-    """
-    trials = plan(scenarios, opts)
-    method = start_method_for(opts, probe)
-    cal = work.Calibration(**probe["calibration"])
-    # The ideal is a lower bound, so it assumes every usable core; the parallelism measured
-    # now (probe) is context in the fingerprint: a busy machine shows as lower efficiency.
-    parallelism = float(usable_cores())
-    run_dir = store.new_run_dir(opts.out)
-    writer = store.RunWriter(
-        run_dir,
-        fingerprint(probe, method, runner.ROOT),
-        {
-            "strategies": opts.strategies,
-            "repeat": opts.repeat,
-            "warmup": opts.warmup,
-            "start_method": method,
-            "python": opts.python,
-            "timeout": opts.timeout,
-            "strategy_options": dict(opts.strategy_options),
-        },
-        {ls.scenario.name: {"source": ls.source, "definition": ls.scenario.model_dump()} for ls in scenarios},
-    )
-    if opts.extra:
-        writer.doc.update(opts.extra)
-        writer.flush()
-    try:
-        for index, planned in enumerate(trials):
-            on_progress(planned, None)
-            trial = _one(index, planned, opts, method, cal, parallelism, writer)
-            on_progress(planned, trial)
-    except BaseException:
-        writer.finish("incomplete")
-        raise
-    writer.finish("complete")
-    return run_dir, writer.doc
+    """prepare() then run(), reusing ``probe`` when the caller already has the launcher's."""
+    if probe is None:
+        return prepare(scenarios, opts, launcher).run(on_progress)
+    launcher = launcher or make("local", python=opts.python, recalibrate=opts.recalibrate)
+    prepared = Prepared(scenarios, opts, launcher, probe, plan(scenarios, opts), start_method_for(opts, probe))
+    return prepared.run(on_progress)
 
 
 def _one(
     index: int,
     planned: Planned,
-    opts: Options,
-    method: str,
-    cal: work.Calibration,
+    prepared: Prepared,
+    cal: base.Calibration,
     parallelism: float,
     writer: store.RunWriter,
 ) -> dict[str, Any]:
-    sc = planned.loaded.scenario
-    entry = base.get(planned.strategy)
+    sc, opts, method = planned.loaded.scenario, prepared.opts, prepared.method
+    entry = registry.get(planned.strategy)
     trial: dict[str, Any] = {
         "id": f"{index:04d}-{sc.name}-{planned.strategy}"
         + ("-warmup" if planned.warmup else f"-r{planned.repeat + 1}"),
@@ -162,7 +213,8 @@ def _one(
         "warmup": planned.warmup,
         "start_method": method if entry.uses_start_method else None,
     }
-    ok, why = entry.available()
+    # Availability as the worker's interpreter answered it (its probe), not the harness's.
+    ok, why = (prepared.probe.get("strategies") or {}).get(planned.strategy, entry.available())
     if not ok:
         trial.update(status="unavailable", errors=[why], leftovers=[], metrics=None)
         writer.add_trial(trial, None)
@@ -171,13 +223,14 @@ def _one(
     if opts.strategy_options:
         workload = dataclasses.replace(workload, options=opts.strategy_options)
     timeout = opts.timeout if opts.timeout is not None else sc.timeout
-    out = runner.run_trial(opts.python, planned.strategy, workload, timeout)
-    records = metrics.join_records(out.reads, out.enqueued, sc.items_per_writer)
-    out.reads, out.enqueued = out.reads[:0], out.enqueued[:0]  # joined: let the raw copies go
-    m = metrics.trial_metrics(records, workload, out.meta, parallelism)
+    out = prepared.launcher.run(TrialSpec(planned.strategy, workload, timeout))
+    rows = metrics.join_records(out.reads, out.writes, sc.items_per_writer)
+    out.reads = out.reads[:0]  # joined: let the raw copy go
+    m = metrics.trial_metrics(rows, workload, out.meta, parallelism, out.writes, out.memory)
+    out.writes = out.writes[:0]
     status, errors = classify(out, m)
-    trial.update(status=status, errors=errors, leftovers=out.leftovers, metrics=m)
+    trial.update(status=status, errors=errors, leftovers=out.leftovers, metrics=m, where=out.where)
     if sc.faults is not None or out.fault_events:
         trial["faults"] = stress.outcome(out, m)
-    writer.add_trial(trial, None if planned.warmup else records)
+    writer.add_trial(trial, None if planned.warmup else rows)
     return trial

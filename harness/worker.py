@@ -1,23 +1,27 @@
 """The measured side: runs one strategy on one workload in a fresh process.
 
 Standard library only, so it starts fast under ``spawn`` and runs under any
-interpreter (``--python``). The parent (harness.runner) starts it as
+interpreter (``--python``). The local launcher (harness.launchers.local) starts it as
 
-    python -m harness.worker probe               -> JSON on stdout
-    python -m harness.worker trial SPEC OUT_DIR  -> files in OUT_DIR
+    python -m harness.worker probe [--recalibrate]  -> JSON on stdout
+    python -m harness.worker trial SPEC OUT_DIR     -> files in OUT_DIR
 
-A trial writes ``meta.json`` (phase stamps, errors, CPU, RSS); the per-item records
+A trial writes ``meta.json`` (phase stamps, errors, CPU, its own peak memory); the per-item records
 are in the record files the readers and writers wrote to ``OUT_DIR/scratch``
 (strategies.records), which the harness reads even after killing the trial.
+The launcher (harness.launchers) decides where this runs; the in-process launcher calls
+:func:`execute` directly.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import multiprocessing as mp
 import os
 import platform
 import sys
+import sysconfig
 import time
 import traceback
 from typing import Any
@@ -31,16 +35,12 @@ except ImportError:  # pragma: no cover - Windows
 def _usage() -> dict[str, float]:
     if resource is None:  # pragma: no cover - Windows
         t = os.times()
-        return {"user": t.user, "sys": t.system, "rss_self": 0, "rss_children": 0}
+        return {"user": t.user, "sys": t.system}
     me = resource.getrusage(resource.RUSAGE_SELF)
     ch = resource.getrusage(resource.RUSAGE_CHILDREN)
-    # ru_maxrss is KiB on Linux, bytes on macOS.
-    scale = 1 if sys.platform == "darwin" else 1024
     return {
         "user": me.ru_utime + ch.ru_utime,
         "sys": me.ru_stime + ch.ru_stime,
-        "rss_self": me.ru_maxrss * scale,
-        "rss_children": ch.ru_maxrss * scale,
     }
 
 
@@ -80,12 +80,96 @@ def _timed_spin(units: int) -> float:
     return time.perf_counter() - t0
 
 
-def probe() -> dict[str, Any]:
-    """Facts about this interpreter and machine, plus the cpu-work calibration."""
-    from strategies import work
+def _cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as fh:
+            for line in fh:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def usable_cores() -> int:
+    """Cores this process may run on (its CPU affinity where the OS tells, else all)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on macOS/Windows
+        return os.cpu_count() or 1
+
+
+def machine() -> dict[str, Any]:
+    """Facts about the machine the trials run on (the worker's, not the harness's)."""
+    try:
+        load = [round(x, 2) for x in os.getloadavg()]
+    except (AttributeError, OSError):
+        load = []
+    return {
+        "host": platform.node(),
+        "os": platform.system(),
+        "os_release": platform.release(),
+        "os_version": platform.version(),
+        "arch": platform.machine(),
+        "cpu_model": _cpu_model(),
+        "logical_cores": os.cpu_count(),
+        "usable_cores": usable_cores(),
+        "load_average": load,
+    }
+
+
+def _cache_file() -> str:
+    root = os.environ.get("QUEUEBENCH_CACHE") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"), "queuebench"
+    )
+    return os.path.join(root, "calibration.json")
+
+
+def calibration(recalibrate: bool = False) -> dict[str, Any]:
+    """The cpu work's units per ms for this interpreter on this machine: measured once, then
+    reused from a cache, so every run on one machine does the same work per item.
+
+    Keyed by interpreter, version, GIL and CPU; ``--recalibrate`` measures afresh.
+    """
+    from strategies.kinds import cpu
 
     gil = getattr(sys, "_is_gil_enabled", lambda: True)()
-    cal = work.calibrate()
+    key = "|".join((sys.executable, platform.python_version(), f"gil={gil}", platform.machine(), _cpu_model()))
+    path = _cache_file()
+    cache: dict[str, Any] = {}
+    try:
+        with open(path, encoding="utf-8") as fh:
+            cache = json.load(fh)
+        entry = cache[key] if isinstance(cache, dict) and not recalibrate else None
+        if isinstance(entry, dict) and {"hold_per_ms", "release_per_ms", "measured_at"} <= entry.keys():
+            return dict(entry, source="cached")
+    except (OSError, ValueError, KeyError):
+        cache = {} if not isinstance(cache, dict) else cache
+    cal = cpu.calibrate()
+    entry = {
+        "hold_per_ms": cal.hold_per_ms,
+        "release_per_ms": cal.release_per_ms,
+        "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
+    try:  # best effort: a read-only home still runs, it just calibrates every time
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        cache[key] = entry
+        tmp = f"{path}.{os.getpid()}.tmp"
+        with open(tmp, "w", encoding="utf-8") as fh:
+            json.dump(cache, fh)
+        os.replace(tmp, path)
+    except OSError:
+        pass
+    return dict(entry, source="measured")
+
+
+def probe(recalibrate: bool = False) -> dict[str, Any]:
+    """Facts about this interpreter and machine, the cpu-work calibration, and which
+    strategies this interpreter can run (asked here, never assumed by the harness)."""
+    from strategies import registry
+
+    gil = getattr(sys, "_is_gil_enabled", lambda: True)()
+    cal = calibration(recalibrate)
     return {
         "implementation": platform.python_implementation(),
         "version": platform.python_version(),
@@ -93,10 +177,14 @@ def probe() -> dict[str, Any]:
         "compiler": platform.python_compiler(),
         "executable": sys.executable,
         "gil_enabled": bool(gil),
+        "free_threaded_build": bool(sysconfig.get_config_var("Py_GIL_DISABLED")),
         "default_start_method": mp.get_start_method(),
         "start_methods": mp.get_all_start_methods(),
-        "calibration": {"hold_per_ms": cal.hold_per_ms, "release_per_ms": cal.release_per_ms},
+        "calibration": {"hold_per_ms": cal["hold_per_ms"], "release_per_ms": cal["release_per_ms"]},
+        "calibration_source": f"{cal['source']} {cal['measured_at']}",
         "effective_parallelism": parallelism(),
+        "machine": machine(),
+        "strategies": registry.availability(),
     }
 
 
@@ -130,32 +218,58 @@ def _write_json(path: str, data: dict[str, Any]) -> None:
     os.replace(tmp, path)
 
 
-def trial(spec_path: str, out_dir: str) -> int:
-    from strategies import base, service
+def _peak_rss_self() -> float:
+    """This process's own peak resident memory (bytes), or NaN where it cannot be known.
 
-    with open(spec_path, encoding="utf-8") as fh:
-        spec = json.load(fh)
+    Linux's VmHWM belongs to this process's address space, which exec made new: unlike
+    ``ru_maxrss``, it does not carry the high-water mark of the harness that started us.
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii", errors="replace") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return float(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return float("nan")
+
+
+def execute(spec: dict[str, Any], out_dir: str, lifeline: bool = True) -> dict[str, Any]:
+    """Run one trial described by ``spec``; write and return its ``meta.json``."""
+    from strategies import kinds, registry
+    from strategies.base import Trace, Workload
+
     scratch = os.path.join(out_dir, "scratch")
     os.makedirs(scratch, exist_ok=True)
-    workload = base.Workload.from_dict({**spec["workload"], "scratch": scratch, "main_pid": os.getpid()})
-    _lifeline(os.getppid(), float(spec.get("deadline_s", 0)), os.path.dirname(os.path.abspath(out_dir)))
-    strategy = base.get(spec["strategy"]).load()
+    workload = Workload.from_dict({**spec["workload"], "scratch": scratch, "main_pid": os.getpid()})
+    if lifeline:
+        _lifeline(os.getppid(), float(spec.get("deadline_s", 0)), os.path.dirname(os.path.abspath(out_dir)))
+    entry = registry.get(spec["strategy"])
+    strategy = entry.load()
     meta: dict[str, Any] = {"pid": os.getpid(), "errors": [], "crashed": False}
-    served = service.serve(workload)  # a server process per side whose work is "service"
+    # What each side's work kind needs around the trial (e.g. the service's server).
+    running: dict[str, kinds.Running] = {}
+    changes: dict[str, Any] = {}
     try:
+        for role in ("writer", "reader"):
+            side = getattr(workload, f"{role}_work")
+            running[role] = kinds.get(side.kind).start(side, role)
+            changes[f"{role}_work"] = running[role].spec
         before, t0 = _usage(), time.perf_counter_ns()
         try:
-            trace = strategy(served.workload)
+            trace = strategy(dataclasses.replace(workload, **changes))
         except BaseException as exc:  # the strategy's failure is the measurement
-            trace = base.Trace()
+            trace = Trace()
             meta["crashed"] = True
             meta["errors"].append("".join(traceback.format_exception_only(type(exc), exc)).strip())
         t1, after = time.perf_counter_ns(), _usage()
-    finally:  # stopped after the usage is read: the server's CPU is not the strategy's
-        meta["service"] = served.stop()
+    finally:  # stopped after the usage is read: a server's CPU is not the strategy's
+        meta["kinds"] = {role: r.stop() for role, r in running.items()}
     meta["errors"].extend(trace.errors)
     meta.update(
         wall_ns=t1 - t0,
+        strategy_start=t0,
+        strategy_end=t1,
         setup_start=trace.setup_start,
         start=trace.start,
         end=trace.end,
@@ -164,22 +278,28 @@ def trial(spec_path: str, out_dir: str) -> int:
         # forkserver's processes are children of the fork server, not of this worker, so
         # RUSAGE_CHILDREN never sees them: their CPU time would be silently missing.
         cpu_children_measured=resource is not None
-        and not (workload.start_method == "forkserver" and base.get(spec["strategy"]).uses_start_method),
-        rss_self=after["rss_self"],
-        rss_children=after["rss_children"],
+        and not (workload.start_method == "forkserver" and entry.uses_start_method),
+        peak_rss_self=_peak_rss_self(),
         children_left=[p.pid for p in mp.active_children()],
     )
     _write_json(os.path.join(out_dir, "meta.json"), meta)
+    return meta
+
+
+def trial(spec_path: str, out_dir: str) -> int:
+    with open(spec_path, encoding="utf-8") as fh:
+        spec = json.load(fh)
+    execute(spec, out_dir)
     return 0
 
 
 def main(argv: list[str]) -> int:
-    if argv[:1] == ["probe"]:
-        json.dump(probe(), sys.stdout)
+    if argv[:1] == ["probe"] and argv[1:] in ([], ["--recalibrate"]):
+        json.dump(probe(recalibrate=argv[1:] == ["--recalibrate"]), sys.stdout)
         return 0
     if argv[:1] == ["trial"] and len(argv) == 3:
         return trial(argv[1], argv[2])
-    print("usage: python -m harness.worker probe | trial SPEC OUT_DIR", file=sys.stderr)
+    print("usage: python -m harness.worker probe [--recalibrate] | trial SPEC OUT_DIR", file=sys.stderr)
     return 2
 
 

@@ -8,19 +8,17 @@ from __future__ import annotations
 
 import asyncio
 
-from strategies import work
-from strategies.base import ReaderSide, Trace, Workload, WriterSide, now
-
-#: Work kinds that await in a coroutine; the others run inline (cpu blocks the loop).
-AWAITED = ("io", "service")
+from strategies.base import Trace, Workload, now
+from strategies.instrument import ReaderSide, WriterSide
 
 
 async def _write(q: asyncio.Queue[object], ws: WriterSide) -> None:
-    awaits = ws.spec.kind in AWAITED
+    awaits = ws.kind.awaits and ws.busy  # work that awaits (io, service); cpu runs inline
+    aperform = ws.kind.aprepare(ws.spec, ws.cal)
     for seq in range(ws.n):
         if awaits:
             ws.begin(seq)
-            await work.aperform(ws.spec, ws.cal, ws.writer_durations[seq])
+            await aperform(ws.writer_durations[seq])
             item = ws.item(seq)
         else:  # no await in the work: the plain path, like the other strategies
             item = ws.make(seq)
@@ -29,7 +27,7 @@ async def _write(q: asyncio.Queue[object], ws: WriterSide) -> None:
 
 
 async def _read(q: asyncio.Queue[object], rs: ReaderSide) -> None:
-    awaits = rs.spec.kind in AWAITED or rs.faults is not None
+    awaits = rs.kind.awaits or rs.faults is not None
     while (item := await q.get()) is not None:
         if awaits:
             await rs.aconsume(item)  # type: ignore[arg-type]
@@ -39,7 +37,7 @@ async def _read(q: asyncio.Queue[object], rs: ReaderSide) -> None:
 
 async def _main(workload: Workload, trace: Trace) -> None:
     q: asyncio.Queue[object] = asyncio.Queue(maxsize=workload.queue_maxsize)
-    readers = [ReaderSide(workload, i) for i in range(workload.readers)]
+    readers = [ReaderSide(workload) for _ in range(workload.readers)]
     sides = [WriterSide(workload, w) for w in range(workload.writers)]
     reader_tasks = [asyncio.create_task(_read(q, rs)) for rs in readers]
     trace.start = now()

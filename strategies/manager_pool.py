@@ -7,7 +7,15 @@ Manager proxy is shipped once per reader rather than once per item.
 from __future__ import annotations
 
 from strategies.base import Trace, Workload, now
-from strategies.procs import Gate, context, ignore_sigint, join_all, read_until_sentinel, start_writers, wait_results
+from strategies.procs import (
+    Gate,
+    context,
+    init_pool_reader,
+    join_all,
+    read_until_sentinel,
+    start_writers,
+    wait_results,
+)
 
 
 def run(workload: Workload) -> Trace:
@@ -16,7 +24,7 @@ def run(workload: Workload) -> Trace:
     manager = ctx.Manager()
     try:
         q = manager.Queue(maxsize=workload.queue_maxsize)
-        pool = ctx.Pool(workload.readers, initializer=ignore_sigint)
+        pool = ctx.Pool(workload.readers, initializer=init_pool_reader, initargs=(workload,))
         gate, ready = Gate(ctx), manager.Semaphore(0)
         results = [pool.apply_async(read_until_sentinel, (q, workload, ready)) for _ in range(workload.readers)]
         writers = start_writers(ctx, q, workload, gate)

@@ -10,7 +10,8 @@ from __future__ import annotations
 from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any
 
-from strategies.base import Item, Trace, Workload, now, process_reader
+from strategies.base import Item, Trace, Workload, now
+from strategies.instrument import process_reader
 from strategies.procs import Gate, context, join_all, start_writers, wait_results
 
 _WORKLOAD: Workload | None = None

@@ -8,7 +8,8 @@ from multiprocessing.context import BaseContext
 from multiprocessing.process import BaseProcess
 from typing import Any
 
-from strategies.base import Trace, Workload, WriterSide, now, process_reader
+from strategies.base import Trace, Workload, now
+from strategies.instrument import WriterSide, process_reader
 
 
 def context(workload: Workload) -> BaseContext:
@@ -18,6 +19,22 @@ def context(workload: Workload) -> BaseContext:
 def ignore_sigint() -> None:
     """Pool initializer of the classic recipe: Ctrl+C goes to the parent only."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+_POOL_WORKLOAD: Workload | None = None
+
+
+def init_pool_reader(workload: Workload) -> None:
+    """Pool initializer: the recipe's ``ignore_sigint``, plus the workload handed to each pool
+    worker once (the instrumentation needs it), so tasks ship only what the recipe ships."""
+    global _POOL_WORKLOAD
+    _POOL_WORKLOAD = workload
+    ignore_sigint()
+
+
+def pool_workload() -> Workload:
+    assert _POOL_WORKLOAD is not None, "pool worker started without init_pool_reader"
+    return _POOL_WORKLOAD
 
 
 class Gate:

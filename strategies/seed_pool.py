@@ -10,12 +10,23 @@ from __future__ import annotations
 
 from typing import Any
 
-from strategies.base import Trace, Workload, now, process_reader
-from strategies.procs import Gate, arrive, context, ignore_sigint, join_all, start_writers, wait_results
+from strategies.base import Trace, Workload, now
+from strategies.instrument import process_reader
+from strategies.procs import (
+    Gate,
+    arrive,
+    context,
+    init_pool_reader,
+    join_all,
+    pool_workload,
+    start_writers,
+    wait_results,
+)
 
 
-def reader(q: Any, workload: Workload) -> None:
-    process_reader(workload).consume(q.get())
+def reader(q: Any) -> None:
+    """One task per item: take one item off the Manager queue and consume it."""
+    process_reader(pool_workload()).consume(q.get())
 
 
 def run(workload: Workload) -> Trace:
@@ -24,7 +35,7 @@ def run(workload: Workload) -> Trace:
     manager = ctx.Manager()
     try:
         q = manager.Queue(maxsize=workload.queue_maxsize)
-        pool = ctx.Pool(workload.readers, initializer=ignore_sigint)
+        pool = ctx.Pool(workload.readers, initializer=init_pool_reader, initargs=(workload,))
         # Set-up only, not part of the recipe: wait until every pool worker is up.
         gate, barrier = Gate(ctx), manager.Barrier(workload.readers + 1)
         warm = [pool.apply_async(arrive, (barrier,)) for _ in range(workload.readers)]
@@ -32,7 +43,7 @@ def run(workload: Workload) -> Trace:
         barrier.wait()
         wait_results(warm, trace)
         gate.open(workload.writers, trace)
-        args = (q, workload)
+        args = (q,)  # what the recipe ships per task: the queue proxy
         results = [pool.apply_async(reader, args) for _ in range(workload.total_items)]
         wait_results(results, trace)
         pool.close()

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from strategies.base import ReaderSide, Trace, Workload, WriterSide, now
+from strategies.base import Trace, Workload, now
+from strategies.instrument import ReaderSide, WriterSide
 
 
 def run(workload: Workload) -> Trace:
     trace = Trace(setup_start=now())
     writers = [WriterSide(workload, w) for w in range(workload.writers)]
-    reader = ReaderSide(workload, 0)
+    reader = ReaderSide(workload)
     trace.start = now()
     # Round-robin over writers, as concurrent writers would interleave.
     for seq in range(workload.items_per_writer):

@@ -11,8 +11,9 @@ import subprocess
 import sys
 import time
 
-from strategies import sequential, threads
-from strategies.base import ReaderSide, Trace, Workload, WriterSide, now
+from strategies import procs, sequential, threads
+from strategies.base import Trace, Workload, now
+from strategies.instrument import ReaderSide, WriterSide
 
 
 def hang(workload: Workload) -> Trace:
@@ -29,7 +30,7 @@ def lose(workload: Workload) -> Trace:
     """sequential, but item 0 of writer 0 is never read: one item lost."""
     trace = Trace(setup_start=now())
     writers = [WriterSide(workload, w) for w in range(workload.writers)]
-    reader = ReaderSide(workload, 0)
+    reader = ReaderSide(workload)
     trace.start = now()
     for ws in writers:
         for seq in range(ws.n):
@@ -57,3 +58,31 @@ def slow(workload: Workload) -> Trace:
     factor = workload.option("delay_factor", 1.0)
     spec = workload.reader_work
     return sequential.run(dataclasses.replace(workload, reader_work=dataclasses.replace(spec, ms=spec.ms * factor)))
+
+
+def early(workload: Workload) -> Trace:
+    """sequential, but every item is made and consumed before the start line is stamped."""
+    trace = sequential.run(workload)
+    trace.start = trace.end
+    return trace
+
+
+def nostart(workload: Workload) -> Trace:
+    """sequential that never stamps the start line."""
+    trace = sequential.run(workload)
+    trace.start = 0
+    return trace
+
+
+def _exit_one() -> None:
+    sys.exit(1)
+
+
+def writer_exit(workload: Workload) -> Trace:
+    """sequential, plus a writer process that exits with code 1 (reported by join_all)."""
+    ctx = procs.context(workload)
+    p = ctx.Process(target=_exit_one, name="writer-x")  # type: ignore[attr-defined]
+    p.start()
+    trace = sequential.run(workload)
+    procs.join_all([p], trace)
+    return trace

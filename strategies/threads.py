@@ -6,7 +6,8 @@ import queue
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
-from strategies.base import ReaderSide, Trace, Workload, WriterSide, now
+from strategies.base import Trace, Workload, now
+from strategies.instrument import ReaderSide, WriterSide
 
 
 def _write(q: queue.Queue[object], ws: WriterSide, errors: list[str]) -> None:
@@ -26,7 +27,7 @@ def _read(q: queue.Queue[object], rs: ReaderSide) -> None:
 def run(workload: Workload) -> Trace:
     trace = Trace(setup_start=now())
     q: queue.Queue[object] = queue.Queue(maxsize=workload.queue_maxsize)
-    readers = [ReaderSide(workload, i) for i in range(workload.readers)]
+    readers = [ReaderSide(workload) for _ in range(workload.readers)]
     sides = [WriterSide(workload, w) for w in range(workload.writers)]
     pool = ThreadPoolExecutor(max_workers=workload.readers, thread_name_prefix="reader")
     futures = [pool.submit(_read, q, rs) for rs in readers]

@@ -1,18 +1,23 @@
-"""Shared fixtures: small workloads and a direct path to the runner."""
+"""Shared fixtures: small workloads and a direct path to a launcher."""
 
 from __future__ import annotations
 
 import multiprocessing as mp
+import os
+import tempfile
 from pathlib import Path
 
 import pytest
 
-from harness import runner
-from strategies import base, work
+from harness import launchers
+from harness.launchers import TrialOutput, TrialSpec
+from strategies import base
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ROOT / "scenarios"
 START_METHODS = [m for m in ("fork", "forkserver", "spawn") if m in mp.get_all_start_methods()]
+# The cpu-work calibration cache: the tests' own, never the user's.
+os.environ.setdefault("QUEUEBENCH_CACHE", tempfile.mkdtemp(prefix="queuebench-test-cache-"))
 
 
 def small_workload(start_method: str | None = None, **overrides: object) -> base.Workload:
@@ -21,8 +26,8 @@ def small_workload(start_method: str | None = None, **overrides: object) -> base
         "readers": 2,
         "items_per_writer": 8,
         "payload_bytes": 32,
-        "writer_work": work.WorkSpec("io", 0.2),
-        "reader_work": work.WorkSpec("io", 1.0, "uniform"),
+        "writer_work": base.WorkSpec("io", 0.2),
+        "reader_work": base.WorkSpec("io", 1.0, "uniform"),
         "start_method": start_method,
         "seed": 7,
     }
@@ -30,8 +35,9 @@ def small_workload(start_method: str | None = None, **overrides: object) -> base
     return base.Workload(**fields)  # type: ignore[arg-type]
 
 
-def run(strategy: str, workload: base.Workload, timeout: float = 60.0) -> runner.TrialOutput:
-    return runner.run_trial(runner.current_python(), strategy, workload, timeout)
+def run(strategy: str, workload: base.Workload, timeout: float = 60.0) -> TrialOutput:
+    """One trial through the local launcher (a fresh worker process under the watchdog)."""
+    return launchers.make("local").run(TrialSpec(strategy, workload, timeout))
 
 
 @pytest.fixture

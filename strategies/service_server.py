@@ -1,82 +1,46 @@
-"""The ``service`` work kind: a request to a contended local TCP server.
+"""The contended server behind the ``service`` work kind (standard library only).
 
-Standard library only (runs inside measured processes).
-
-Each item's work is one request over a real TCP connection to ``127.0.0.1``. The
-server models a shared resource (a registry, a database) with a ``capacity``: up to
-``capacity`` requests at once are each served at full speed, so a request that
-needs ``s`` seconds of service takes ``s``. Beyond it, with ``n`` requests active,
-every request progresses at ``rate(n)`` (processor sharing, simulated exactly):
+It models a shared resource (a registry, a database) with a ``capacity``: up to
+``capacity`` requests at once are each served at full speed, so a request that needs
+``s`` seconds of service takes ``s``. Beyond it, with ``n`` requests active, every
+request progresses at ``rate(n)`` (processor sharing, simulated exactly):
 
 * ``share``    — fair sharing of a fixed bandwidth: ``rate = C/n``; total throughput
   stays at its peak, latency grows with ``n``.
 * ``collapse`` — congestion collapse: ``rate = (C/n) / (1 + penalty * (n - C))``;
   total throughput *falls* as ``n`` grows past ``C`` (the registry stall).
 
-The server runs in **its own process** (``python -m strategies.service serve``),
-started by the trial's worker before the strategy and stopped after it, so it never
+It runs in **its own process** (``python -m strategies.service_server serve CAPACITY
+MODEL PENALTY``), started by the ``service`` kind (:mod:`strategies.kinds.service`)
+in the trial's main process before the strategy and stopped after it, so it never
 competes for a ``threads`` strategy's GIL and its CPU is not charged to the strategy.
-It binds ``127.0.0.1`` port 0 and reports the port on its stdout; the port reaches
-strategies inside the work spec (``WorkSpec.port``), which pickles with the workload.
-It stops on a ``stop`` line, or when its stdin closes (the worker died), and is in the
-trial's process group, so the watchdog kills it with the rest of the tree.
+It binds ``127.0.0.1`` port 0 and prints the port on its stdout; it stops on a ``stop``
+line, or when its stdin closes (the worker died), printing its stats as JSON. It is in
+the trial's process group, so the watchdog kills it with the rest of the tree.
 
-Clients open **one connection per request** (connect, send, wait, close): stateless,
-so it works identically in every strategy (even seed-pool's one-task-per-item pool
-workers), and no connection outlives its request. Sync strategies use a blocking
-socket; ``asyncio`` uses asyncio streams. The item's payload is not uploaded: the
-service time is the request's drawn duration, the same for every strategy.
-
-Wire format: request ``b"QBS1"`` + float64 seconds of service; response int64
-nanoseconds the server held the request (both big-endian).
+``python -m strategies.service_server bench [SECONDS]`` measures how many requests per
+second the server itself turns around.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import json
 import os
-import socket
 import struct
-import subprocess
 import sys
 import threading
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from strategies.base import Workload
+from strategies.kinds.service import HOST, MAGIC, MODELS, REQUEST, RESPONSE, ServiceProcess, arequest, rate
 
-HOST = "127.0.0.1"
-MODELS = ("share", "collapse")
-REQUEST = struct.Struct("!4sd")
-RESPONSE = struct.Struct("!q")
-MAGIC = b"QBS1"
 #: Remaining work below this (seconds) counts as done: timers may fire a hair early.
 EPSILON = 1e-6
 #: Lags kept for percentiles; beyond this, only the maximum is tracked.
 MAX_LAGS = 200_000
-
-
-class ServiceError(RuntimeError):
-    """The service could not be started or a request failed."""
-
-
-def rate(n: int, capacity: int, model: str, penalty: float) -> float:
-    """Progress rate of each of ``n`` active requests (1.0 = full speed)."""
-    if n <= capacity:
-        return 1.0
-    share = capacity / n
-    if model == "share":
-        return share
-    return share / (1.0 + penalty * (n - capacity))
-
-
-# --------------------------------------------------------------------------- #
-# The resource model: exact processor sharing in real time, on injected clock/timer.
 
 
 class Job:
@@ -260,120 +224,6 @@ def serve_main(capacity: int, model: str, penalty: float) -> int:
 
 
 # --------------------------------------------------------------------------- #
-# Parent side: start and stop a server process.
-
-
-def _env() -> dict[str, str]:
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH", "")) if p)
-    return env
-
-
-class ServiceProcess:
-    """One server process; ``stop()`` returns its stats and guarantees it is gone."""
-
-    def __init__(self, capacity: int, model: str, penalty: float) -> None:
-        cmd = [sys.executable, "-m", "strategies.service", "serve", str(capacity), model, repr(float(penalty))]
-        self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=_env())
-        assert self.proc.stdout is not None
-        line = self.proc.stdout.readline()
-        if not line:
-            self.proc.wait()
-            raise ServiceError(f"service server failed to start (exit code {self.proc.returncode})")
-        info = json.loads(line)
-        self.port: int = info["port"]
-        self.pid: int = info["pid"]
-        self._stats: dict[str, Any] | None = None
-
-    def stop(self, timeout: float = 10.0) -> dict[str, Any]:
-        if self._stats is not None:
-            return self._stats
-        try:
-            out, _ = self.proc.communicate(b"stop\n", timeout=timeout)
-            lines = out.decode(errors="replace").strip().splitlines()
-            self._stats = json.loads(lines[-1]) if lines else {"errors": 1}
-        except (subprocess.TimeoutExpired, OSError, ValueError):
-            self.proc.kill()
-            self.proc.communicate()
-            self._stats = {"errors": 1, "killed": True}
-        self._stats["exit_code"] = self.proc.returncode
-        return self._stats
-
-
-SIDES = ("writer", "reader")
-
-
-@dataclasses.dataclass
-class Served:
-    """A workload whose ``service`` sides each have a running server (one per side)."""
-
-    workload: Workload
-    servers: dict[str, ServiceProcess]
-
-    def stop(self) -> dict[str, Any]:
-        """Stop every server (idempotent); their stats by side, e.g. ``{"reader": {...}}``."""
-        return {side: s.stop() for side, s in self.servers.items()}
-
-
-def serve(workload: Workload) -> Served:
-    """Start a server for each side whose work is ``service``; no-op for other kinds."""
-    servers: dict[str, ServiceProcess] = {}
-    changes: dict[str, Any] = {}
-    try:
-        for side in SIDES:
-            spec = getattr(workload, f"{side}_work")
-            if spec.kind == "service":
-                servers[side] = s = ServiceProcess(spec.capacity, spec.model, spec.penalty)
-                changes[f"{side}_work"] = dataclasses.replace(spec, port=s.port)
-    except BaseException:
-        for s in servers.values():
-            s.stop()
-        raise
-    return Served(dataclasses.replace(workload, **changes), servers)
-
-
-# --------------------------------------------------------------------------- #
-# Clients.
-
-
-def request(port: int, seconds: float) -> int:
-    """One request on a blocking socket; returns the server's time in service (ns)."""
-    if port <= 0:
-        raise ServiceError("service work needs a running server (no port): run it through the worker")
-    with socket.create_connection((HOST, port)) as sock:
-        sock.sendall(REQUEST.pack(MAGIC, seconds))
-        data = b""
-        while len(data) < RESPONSE.size:
-            chunk = sock.recv(RESPONSE.size - len(data))
-            if not chunk:
-                raise ServiceError("service closed the connection before answering")
-            data += chunk
-    held: int = RESPONSE.unpack(data)[0]
-    return held
-
-
-async def arequest(port: int, seconds: float) -> int:
-    """One request with asyncio streams; returns the server's time in service (ns)."""
-    if port <= 0:
-        raise ServiceError("service work needs a running server (no port): run it through the worker")
-    reader, writer = await asyncio.open_connection(HOST, port)
-    try:
-        writer.write(REQUEST.pack(MAGIC, seconds))
-        await writer.drain()
-        try:
-            data = await reader.readexactly(RESPONSE.size)
-        except asyncio.IncompleteReadError:
-            raise ServiceError("service closed the connection before answering") from None
-    finally:
-        writer.close()
-        with contextlib.suppress(OSError):
-            await writer.wait_closed()
-    held: int = RESPONSE.unpack(data)[0]
-    return held
-
-
-# --------------------------------------------------------------------------- #
 # Self-measurement: how many requests per second can the server itself turn around?
 
 
@@ -437,7 +287,7 @@ def main(argv: list[str]) -> int:
     if argv[:1] == ["bench"]:
         print(json.dumps(bench(float(argv[1]) if len(argv) > 1 else 2.0)))
         return 0
-    print("usage: python -m strategies.service serve CAPACITY MODEL PENALTY | bench [SECONDS]", file=sys.stderr)
+    print("usage: python -m strategies.service_server serve CAPACITY MODEL PENALTY | bench [SECONDS]", file=sys.stderr)
     return 2
 
 

@@ -1,0 +1,27 @@
+"""Launchers: the seam between the harness and wherever a trial runs (see :mod:`.base`)."""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from harness.launchers.base import Launcher, TrialOutput, TrialSpec, WorkerError
+
+__all__ = ["LAUNCHERS", "Launcher", "TrialOutput", "TrialSpec", "WorkerError", "make"]
+
+#: name -> "module:class"; each class takes keyword options (e.g. ``python``).
+LAUNCHERS: dict[str, str] = {
+    "local": "harness.launchers.local:LocalLauncher",
+    "inprocess": "harness.launchers.inprocess:InProcessLauncher",
+}
+
+
+def make(name: str = "local", **options: Any) -> Launcher:
+    """The launcher called ``name``, built with ``options``."""
+    try:
+        target = LAUNCHERS[name]
+    except KeyError:
+        raise ValueError(f"unknown launcher {name!r}; valid launchers: {', '.join(LAUNCHERS)}") from None
+    module, _, attr = target.partition(":")
+    launcher: Launcher = getattr(importlib.import_module(module), attr)(**options)
+    return launcher

@@ -1,0 +1,75 @@
+"""The in-process launcher: runs a trial inside the harness's own process.
+
+For fast tests of well-behaved strategies only: there is no fresh interpreter, no
+process group and no watchdog (a hanging strategy hangs the caller), and the harness's
+own state (imports, memory) is the trial's. Child processes a strategy leaves behind
+are still found, reported and killed. The local launcher is what measurements use.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import socket
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+from harness import worker
+from harness.launchers.base import TrialOutput, TrialSpec
+from harness.launchers.collect import read_records, scratch_root
+from strategies import faults
+
+
+class InProcessLauncher:
+    name = "inprocess"
+
+    def __init__(self, python: str | None = None, recalibrate: bool = False) -> None:
+        if python not in (None, sys.executable):
+            raise ValueError("the in-process launcher runs in the harness's own interpreter; --python needs 'local'")
+        self.recalibrate = recalibrate
+
+    def probe(self) -> dict[str, Any]:
+        return worker.probe(self.recalibrate)
+
+    def run(self, spec: TrialSpec) -> TrialOutput:
+        before = {p.pid for p in psutil.Process().children(recursive=True)}
+        with tempfile.TemporaryDirectory(prefix="queuebench-", dir=scratch_root()) as tmp:
+            out = Path(tmp) / "out"
+            out.mkdir()
+            doc = json.loads(json.dumps({"strategy": spec.strategy, "workload": spec.workload.to_dict()}))
+            t0 = time.perf_counter()
+            status, errors = "ok", []
+            meta = worker.execute(doc, str(out), lifeline=False)
+            ended_ns = time.perf_counter_ns()
+            if meta.get("crashed"):
+                status = "error"
+            errors.extend(meta.get("errors", []))
+            if meta.get("children_left"):
+                errors.append(f"strategy returned with live children: {meta['children_left']}")
+            leftovers = []
+            for p in psutil.Process().children(recursive=True):
+                if p.pid not in before:
+                    with contextlib.suppress(psutil.Error):
+                        leftovers.append(f"pid {p.pid}: {' '.join(p.cmdline())[:120]}")
+                        p.kill()
+            scratch = out / "scratch"
+            reads, writes = read_records(scratch, spec.workload.writers, spec.workload.items_per_writer)
+            return TrialOutput(
+                status=status,
+                meta=meta,
+                reads=reads,
+                writes=writes,
+                wall_s=time.perf_counter() - t0,
+                pid=os.getpid(),
+                ended_ns=ended_ns,
+                fault_events=faults.read_events(str(scratch)),
+                errors=errors,
+                leftovers=leftovers,
+                where=socket.gethostname(),
+            )

@@ -1,0 +1,147 @@
+"""The local launcher: each trial is a fresh ``python -m harness.worker`` on this machine.
+
+The worker runs in its own process group (a session on POSIX) under a watchdog: a trial
+that outlives its timeout is killed with its whole process tree and reported as
+``timeout``; processes still alive after a trial ended (orphans of the strategy) are
+found, reported and killed. Its memory is sampled from outside (:mod:`.memory`).
+
+``python`` picks the worker's interpreter (``--python``), ``root`` the source tree put
+on its ``PYTHONPATH`` (the tree holding ``harness/`` and ``strategies/``): another
+checkout can be measured by the same harness.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from harness.launchers.base import TrialOutput, TrialSpec, WorkerError
+from harness.launchers.collect import read_records, scratch_root
+from harness.launchers.memory import TreeSampler
+from harness.launchers.proctree import POSIX, find_leftovers, kill_tree
+from strategies import faults
+
+#: The directory holding ``harness/`` and ``strategies/`` of this checkout.
+ROOT = Path(__file__).resolve().parent.parent.parent
+#: The oldest Python the worker side (harness/worker.py, strategies/) runs under.
+MIN_WORKER_VERSION = (3, 10)
+MIN_WORKER = ".".join(map(str, MIN_WORKER_VERSION))
+
+
+def worker_env(root: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(root), env.get("PYTHONPATH", "")) if p)
+    env.pop("PYTHONSTARTUP", None)
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    return env
+
+
+def _popen_kwargs() -> dict[str, Any]:
+    if POSIX:
+        return {"start_new_session": True}
+    return {"creationflags": subprocess.CREATE_NEW_PROCESS_GROUP}  # type: ignore[attr-defined]
+
+
+class LocalLauncher:
+    name = "local"
+
+    def __init__(self, python: str | None = None, root: Path | None = None, recalibrate: bool = False) -> None:
+        self.python = python or sys.executable
+        self.root = Path(root) if root is not None else ROOT
+        self.recalibrate = recalibrate
+
+    def probe(self, timeout: float = 60.0) -> dict[str, Any]:
+        """Ask the worker interpreter about itself and its machine; calibrate cpu work."""
+        cmd = [self.python, "-m", "harness.worker", "probe"] + (["--recalibrate"] if self.recalibrate else [])
+        try:
+            done = subprocess.run(cmd, env=worker_env(self.root), capture_output=True, text=True, timeout=timeout)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            raise WorkerError(f"cannot run worker interpreter {self.python!r}: {exc}") from None
+        if done.returncode != 0:
+            tail = (done.stderr.strip().splitlines() or ["no output"])[-1]
+            raise WorkerError(
+                f"worker interpreter {self.python!r} failed its probe "
+                f"(queuebench's worker needs Python >= {MIN_WORKER}): {tail}"
+            )
+        try:
+            result: dict[str, Any] = json.loads(done.stdout)
+            version = tuple(int(p) for p in str(result["version"]).split(".")[:2])
+        except (ValueError, KeyError, TypeError):
+            raise WorkerError(f"{self.python!r} did not answer the worker probe; is it a Python interpreter?") from None
+        if version < MIN_WORKER_VERSION:
+            raise WorkerError(
+                f"worker interpreter {self.python!r} is Python {result['version']}; queuebench needs >= {MIN_WORKER}"
+            )
+        return result
+
+    def run(self, spec: TrialSpec) -> TrialOutput:
+        """Run one trial in a fresh worker process and collect its raw output."""
+        workload = spec.workload
+        with tempfile.TemporaryDirectory(prefix="queuebench-", dir=scratch_root()) as tmp:
+            spec_path, out = Path(tmp) / "spec.json", Path(tmp) / "out"
+            out.mkdir()
+            # The worker kills itself a little after the harness would, should the harness die.
+            doc = {"strategy": spec.strategy, "workload": workload.to_dict(), "deadline_s": spec.timeout + 30}
+            spec_path.write_text(json.dumps(doc))
+            stderr_path = Path(tmp) / "stderr.txt"
+            t0 = time.perf_counter()
+            with open(stderr_path, "wb") as err:
+                proc = subprocess.Popen(
+                    [self.python, "-m", "harness.worker", "trial", str(spec_path), str(out)],
+                    env=worker_env(self.root),
+                    stdin=subprocess.DEVNULL,
+                    stdout=err,
+                    stderr=err,
+                    **_popen_kwargs(),
+                )
+                sampler = TreeSampler(proc.pid)
+                status, errors = "ok", []
+                try:
+                    proc.wait(timeout=spec.timeout)
+                    ended_ns = time.perf_counter_ns()
+                except subprocess.TimeoutExpired:
+                    ended_ns = time.perf_counter_ns()
+                    status = "timeout"
+                    errors.append(f"timed out after {spec.timeout:g}s; killed the trial's process tree")
+                finally:
+                    memory = sampler.stop()
+                    if proc.poll() is None:  # timeout, Ctrl+C or any error while waiting
+                        kill_tree(proc.pid)
+                        proc.wait()
+            wall = time.perf_counter() - t0
+            leftovers = find_leftovers(proc.pid) if status != "timeout" else []
+            scratch = out / "scratch"
+            reads, writes = read_records(scratch, workload.writers, workload.items_per_writer)
+            meta_path = out / "meta.json"
+            meta: dict[str, Any] = json.loads(meta_path.read_text()) if meta_path.exists() else {}
+            if status == "ok":
+                if not meta:
+                    tail = stderr_path.read_text(errors="replace").strip().splitlines()[-3:]
+                    errors.append(f"worker exited with code {proc.returncode}: {' | '.join(tail) or 'no output'}")
+                    status = "error"
+                elif meta.get("crashed"):
+                    status = "error"
+            errors.extend(meta.get("errors", []))
+            if meta.get("children_left"):
+                errors.append(f"strategy returned with live children: {meta['children_left']}")
+            return TrialOutput(
+                status=status,
+                meta=meta,
+                reads=reads,
+                writes=writes,
+                wall_s=wall,
+                pid=proc.pid,
+                ended_ns=ended_ns,
+                fault_events=faults.read_events(str(scratch)) if scratch.is_dir() else [],
+                errors=errors,
+                leftovers=leftovers,
+                memory=memory,
+                where=socket.gethostname(),
+            )

@@ -1,0 +1,156 @@
+"""Per-item instrumentation, identical on every strategy (standard library only).
+
+:class:`WriterSide` makes a writer's items (its work, faults, stamps) and
+:class:`ReaderSide` consumes them (the reader's work, faults, one record per item).
+A strategy only moves items between them. The per-item methods are the cost every
+strategy pays for being measured: keep them lean (``make bench`` measures them against
+hand-written loops; attribute lookups and calls are most of the cost).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+from strategies import kinds, records
+from strategies.base import Item, Workload, now
+from strategies.faults import Injector
+
+_pack_row = records.ROW.pack_into
+_pack_int = records.STAMP.pack_into
+_ROW_SIZE = records.ROW.size
+_WRITER_ROW_SIZE = records.WRITER_ROW.size
+_CPU_OFFSET = 8 * records.W_WORK_CPU
+_UNKNOWN = records.UNKNOWN
+_cpu_now = time.thread_time_ns
+
+
+def injector(workload: Workload) -> Injector | None:
+    """What this process needs to apply the workload's faults (None: no faults)."""
+    if workload.faults is None:
+        return None
+    return Injector(workload.faults, workload.scratch, workload.main_pid, workload.items_per_writer)
+
+
+class WriterSide:
+    """One writer's items: does the writer work, stamps, records enqueued stamps."""
+
+    def __init__(self, workload: Workload, writer: int) -> None:
+        self.writer = writer
+        self.n = n = workload.items_per_writer
+        self.payload = b"\0" * workload.payload_bytes
+        self.spec = spec = workload.writer_work
+        self.kind = kind = kinds.get(spec.kind)
+        self.cal = workload.calibration
+        self.writer_durations = kinds.durations(spec, workload.seed, "writer", writer, n)
+        self.reader_durations = kinds.durations(workload.reader_work, workload.seed, "reader", writer, n)
+        self.faults = injector(workload)
+        self.busy = kind.timed and spec.ms > 0
+        self.measure_cpu = kind.cpu_bound
+        self.perform = kind.prepare(spec, self.cal)
+        self._log = records.WriterLog(workload.scratch, writer, n).mm
+
+    def begin(self, seq: int) -> None:
+        """Before making item ``seq``: where an injected writer death strikes."""
+        if self.faults is not None:
+            self.faults.before_write(self.writer, seq)
+
+    def make(self, seq: int) -> Item:
+        """Do the writer's work for item ``seq`` and return the item, stamped."""
+        if self.faults is not None:
+            self.faults.before_write(self.writer, seq)
+        if self.busy:
+            if self.measure_cpu:
+                c0 = _cpu_now()
+                self.perform(self.writer_durations[seq])
+                _pack_int(self._log, seq * _WRITER_ROW_SIZE + _CPU_OFFSET, _cpu_now() - c0)
+            else:
+                self.perform(self.writer_durations[seq])
+        return (self.writer, seq, now(), self.reader_durations[seq], self.payload)
+
+    def item(self, seq: int) -> Item:
+        """Item ``seq`` stamped as produced now (its work was done by the caller)."""
+        return (self.writer, seq, now(), self.reader_durations[seq], self.payload)
+
+    def mark_enqueued(self, seq: int) -> None:
+        _pack_int(self._log, seq * _WRITER_ROW_SIZE, now())
+
+
+class ReaderSide:
+    """One reader: does the reader work (faults included) and records each item."""
+
+    def __init__(self, workload: Workload) -> None:
+        self.spec = spec = workload.reader_work
+        self.kind = kind = kinds.get(spec.kind)
+        self.cal = workload.calibration
+        log = records.RecordLog(workload.scratch, 2 * workload.total_items + 16)
+        self.reader_id = log.reader
+        self.faults = injector(workload)
+        self.busy = kind.timed and spec.ms > 0
+        self.measure_cpu = kind.cpu_bound
+        self.perform = kind.prepare(spec, self.cal)
+        self._aperform: kinds.APerform | None = None
+        self._mm, self._off, self._end = log.mm, 0, log.end
+
+    def _record(self, item: Item, dequeued: int, cpu: int) -> None:
+        off = self._off
+        if off >= self._end:
+            raise OverflowError("record log full: more items read than exist")
+        _pack_row(self._mm, off, item[0], item[1], item[2], _UNKNOWN, dequeued, now(), self.reader_id, cpu)
+        self._off = off + _ROW_SIZE
+
+    def consume(self, item: Item) -> None:
+        dequeued = now()
+        seconds, sleep = item[3], False
+        if self.faults is not None:
+            seconds, sleep = self.faults.before_read(item[0], item[1], seconds)
+        cpu = _UNKNOWN
+        if sleep:
+            time.sleep(seconds)
+        elif self.measure_cpu:
+            c0 = _cpu_now()
+            self.perform(seconds)
+            cpu = _cpu_now() - c0
+        elif self.busy:
+            self.perform(seconds)
+        off = self._off
+        if off >= self._end:
+            raise OverflowError("record log full: more items read than exist")
+        _pack_row(self._mm, off, item[0], item[1], item[2], _UNKNOWN, dequeued, now(), self.reader_id, cpu)
+        self._off = off + _ROW_SIZE
+
+    async def aconsume(self, item: Item) -> None:
+        """consume() for a coroutine: the work is awaited where its kind awaits."""
+        import asyncio
+
+        dequeued = now()
+        seconds, sleep = item[3], False
+        if self.faults is not None:
+            seconds, sleep = self.faults.before_read(item[0], item[1], seconds)
+        cpu = _UNKNOWN
+        if sleep:
+            await asyncio.sleep(seconds)
+        elif self.measure_cpu:
+            c0 = _cpu_now()
+            self.perform(seconds)  # CPU work never awaits: it runs inline, blocking the loop
+            cpu = _cpu_now() - c0
+        elif self.busy:
+            if self._aperform is None:
+                self._aperform = self.kind.aprepare(self.spec, self.cal)
+            await self._aperform(seconds)
+        self._record(item, dequeued, cpu)
+
+
+_PROCESS_READER: dict[int, ReaderSide] = {}
+
+
+def process_reader(workload: Workload) -> ReaderSide:
+    """The reader of this process, for readers that run in processes of their own
+    (reader processes, pool workers): one per process, reused by every task it runs.
+    """
+    pid = os.getpid()
+    side = _PROCESS_READER.get(pid)
+    if side is None:
+        _PROCESS_READER.clear()  # forked from a parent that had one
+        side = _PROCESS_READER[pid] = ReaderSide(workload)
+    return side

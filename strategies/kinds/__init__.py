@@ -1,0 +1,132 @@
+"""Work kinds: what a writer or reader does per item (standard library only).
+
+A kind is one module under ``strategies/kinds/`` holding ``KIND``, an instance of a
+:class:`Kind` subclass, and one line in :data:`KINDS`. Everything kind-specific lives
+in that module: the per-item work (sync and async), whether it awaits, the extra
+scenario fields it takes and their checks, what it starts and stops around a trial
+(e.g. the ``service`` kind's server), whether its time is CPU on a core and how many
+items it serves at once at full speed (the ideal bound's terms), and the figures it
+adds to a trial's metrics. The worker, the strategies, the scenario schema and the
+metrics ask the kind; none of them names one.
+
+Kinds are imported lazily, on first use: a reader process of an ``io`` workload never
+imports the ``service`` kind's sockets.
+
+Durations are fixed or drawn from a seeded generator keyed by (seed, role, writer), so
+every strategy sees exactly the same sequence of delays.
+"""
+
+from __future__ import annotations
+
+import importlib
+import random
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from strategies.base import Calibration, WorkSpec
+
+#: name -> module holding ``KIND``. Adding a kind: its module plus one line here.
+KINDS: dict[str, str] = {
+    "none": "strategies.kinds.none",
+    "io": "strategies.kinds.sleep",
+    "cpu": "strategies.kinds.cpu",
+    "service": "strategies.kinds.service",
+}
+DISTS = ("fixed", "uniform", "exponential")
+
+#: One item's work, prepared once per side: takes the item's duration in seconds.
+Perform = Callable[[float], object]
+APerform = Callable[[float], Awaitable[object]]
+
+
+@dataclass
+class Running:
+    """What a kind started around a trial: the spec the strategy gets, and how to stop it."""
+
+    spec: WorkSpec
+    stop: Callable[[], dict[str, Any]] = field(default=lambda: {})
+
+
+class Kind:
+    """Base of every work kind; a kind overrides what differs from these defaults."""
+
+    #: The name scenario files use (``kind = "..."``).
+    name: str = ""
+    #: One line for ``queuebench list`` and the docs.
+    summary: str = ""
+    #: Async strategies ``await`` its work; otherwise the work runs inline (blocking the loop).
+    awaits: bool = False
+    #: Its time is CPU on a core: the ideal bound spreads it over the usable cores, and
+    #: each item's CPU time is measured (``work_cpu``) and used instead of the nominal time.
+    cpu_bound: bool = False
+    #: Whether the work has a duration at all (``none`` has not: ``ms`` must stay 0).
+    timed: bool = True
+    #: Extra scenario fields this kind takes, with their defaults.
+    params: ClassVar[Mapping[str, Any]] = {}
+
+    def check(self, spec: WorkSpec) -> None:
+        """Raise ValueError("field: why") when ``spec`` cannot be run by this kind."""
+
+    def capacity(self, spec: WorkSpec) -> int | None:
+        """Items this kind serves at full speed at once, whatever the pool size (None: no limit)."""
+        return None
+
+    def prepare(self, spec: WorkSpec, cal: Calibration) -> Perform:
+        """The per-item work, with the spec's parameters resolved once."""
+        raise NotImplementedError(f"work kind {self.name!r} has no per-item work")
+
+    def aprepare(self, spec: WorkSpec, cal: Calibration) -> APerform:
+        """The per-item work for a coroutine; by default the sync work, run inline."""
+        sync = self.prepare(spec, cal)
+
+        async def perform(seconds: float) -> object:
+            return sync(seconds)
+
+        return perform
+
+    def start(self, spec: WorkSpec, role: str) -> Running:
+        """Start what the work needs around a trial (in the trial's main process)."""
+        return Running(spec)
+
+    def trial_metrics(self, role: str, stats: Mapping[str, Any]) -> dict[str, float]:
+        """Figures from what :meth:`start` returned at stop, for the trial's metrics."""
+        return {}
+
+
+class UnknownKind(KeyError):
+    def __str__(self) -> str:
+        return f"unknown work kind {self.args[0]!r}; valid kinds: {', '.join(KINDS)}"
+
+
+_LOADED: dict[str, Kind] = {}
+
+
+def get(name: str) -> Kind:
+    """The kind called ``name``, imported on first use."""
+    kind = _LOADED.get(name)
+    if kind is None:
+        try:
+            module = KINDS[name]
+        except KeyError:
+            raise UnknownKind(name) from None
+        kind = _LOADED[name] = importlib.import_module(module).KIND
+    return kind
+
+
+def names() -> list[str]:
+    return list(KINDS)
+
+
+def durations(spec: WorkSpec, seed: int, role: str, writer: int, n: int) -> list[float]:
+    """Per-item durations in seconds for one writer's ``n`` items."""
+    if spec.ms <= 0 or not get(spec.kind).timed:
+        return [0.0] * n
+    mean = spec.ms / 1000.0
+    if spec.dist == "fixed":
+        return [mean] * n
+    rng = random.Random(f"{seed}/{role}/{writer}")
+    if spec.dist == "uniform":
+        lo, hi = mean * (1 - spec.jitter), mean * (1 + spec.jitter)
+        return [rng.uniform(lo, hi) for _ in range(n)]
+    return [rng.expovariate(1.0 / mean) for _ in range(n)]

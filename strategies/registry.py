@@ -1,0 +1,138 @@
+"""The strategy registry: name -> module:callable, imported lazily (standard library only).
+
+Adding a strategy is its module plus one :class:`Entry` line in :data:`REGISTRY`.
+Whether a strategy can run is asked of the interpreter that will run it (the worker's
+probe calls :func:`availability`), never assumed from the harness's interpreter.
+"""
+
+from __future__ import annotations
+
+import enum
+import importlib
+import sys
+from dataclasses import dataclass
+
+from strategies.base import Strategy
+
+
+class Family(enum.Enum):
+    """How a strategy runs its readers; it decides which run options apply to it."""
+
+    PROCESS = "process"  # readers in processes: the start method applies
+    THREAD = "thread"
+    ASYNC = "async"
+    SERIAL = "serial"
+
+
+@dataclass(frozen=True)
+class Entry:
+    name: str
+    target: str  # "module:callable"
+    summary: str
+    family: Family
+    #: Modules the strategy imports beyond the standard library (checked in the worker's interpreter).
+    requires: tuple[str, ...] = ()
+    #: The oldest Python it runs under.
+    min_python: tuple[int, int] = (3, 10)
+    test_only: bool = False
+
+    @property
+    def uses_start_method(self) -> bool:
+        return self.family is Family.PROCESS
+
+    def available(self) -> tuple[bool, str]:
+        """Whether this strategy can run in *this* interpreter, and if not, why."""
+        if sys.version_info[:2] < self.min_python:
+            return False, f"needs Python >= {'.'.join(map(str, self.min_python))}"
+        for mod in self.requires:
+            try:
+                importlib.import_module(mod)
+            except ImportError as exc:
+                return False, f"needs {mod} ({exc})"
+        return True, ""
+
+    def load(self) -> Strategy:
+        module, _, attr = self.target.partition(":")
+        fn: Strategy = getattr(importlib.import_module(module), attr)
+        return fn
+
+
+_P, _T, _A, _S = Family.PROCESS, Family.THREAD, Family.ASYNC, Family.SERIAL
+
+REGISTRY: dict[str, Entry] = {
+    e.name: e
+    for e in (
+        Entry(
+            "seed-pool",
+            "strategies.seed_pool:run",
+            "The classic recipe: Process writers, Manager().Queue(), Pool.apply_async per item",
+            _P,
+        ),
+        Entry(
+            "manager-pool",
+            "strategies.manager_pool:run",
+            "Same parts as seed-pool, but `readers` long-lived pool tasks loop until a sentinel",
+            _P,
+        ),
+        Entry(
+            "mp-queue", "strategies.mp_queue:run", "Writer and reader Processes sharing one multiprocessing.Queue", _P
+        ),
+        Entry(
+            "process-pool",
+            "strategies.process_pool:run",
+            "Writers feed an mp.Queue; a dispatcher submits each item to ProcessPoolExecutor",
+            _P,
+        ),
+        Entry("threads", "strategies.threads:run", "Writer threads, queue.Queue, `readers` looping reader threads", _T),
+        Entry(
+            "asyncio",
+            "strategies.asyncio_tasks:run",
+            "Writer tasks, asyncio.Queue, `readers` reader tasks (cpu work blocks the loop)",
+            _A,
+        ),
+        Entry(
+            "sequential",
+            "strategies.sequential:run",
+            "No concurrency: each item made then consumed in turn; the floor to beat",
+            _S,
+        ),
+        # Test-only strategies: same registry, hidden from the default selection.
+        Entry("test-hang", "strategies.testing:hang", "Never finishes (watchdog test)", _T, test_only=True),
+        Entry("test-crash", "strategies.testing:crash", "Raises mid-trial", _S, test_only=True),
+        Entry("test-lose", "strategies.testing:lose", "Drops one item (exactly-once test)", _S, test_only=True),
+        Entry("test-overlimit", "strategies.testing:overlimit", "Runs one reader too many", _T, test_only=True),
+        Entry("test-orphan", "strategies.testing:orphan", "Leaves a child process behind", _P, test_only=True),
+        Entry("test-slow", "strategies.testing:slow", "sequential with reader work x delay_factor", _S, test_only=True),
+        Entry(
+            "test-early",
+            "strategies.testing:early",
+            "Produces every item before stamping the start line",
+            _S,
+            test_only=True,
+        ),
+        Entry("test-nostart", "strategies.testing:nostart", "Never stamps the start line", _S, test_only=True),
+        Entry("test-writer-exit", "strategies.testing:writer_exit", "A writer process exits 1", _P, test_only=True),
+    )
+}
+
+
+class UnknownStrategy(KeyError):
+    def __str__(self) -> str:
+        valid = ", ".join(n for n, e in REGISTRY.items() if not e.test_only)
+        return f"unknown strategy {self.args[0]!r}; valid names: {valid}"
+
+
+def get(name: str) -> Entry:
+    try:
+        return REGISTRY[name]
+    except KeyError:
+        raise UnknownStrategy(name) from None
+
+
+def default_names() -> list[str]:
+    return [n for n, e in REGISTRY.items() if not e.test_only]
+
+
+def availability() -> dict[str, list[object]]:
+    """Every registered strategy's availability in this interpreter: name -> [ok, why]."""
+    return {name: list(entry.available()) for name, entry in REGISTRY.items()}
