@@ -192,12 +192,12 @@ def _describe(err: dict[str, Any]) -> str:
     field = ".".join(str(p) for p in err["loc"])
     got = err.get("input")
     shown = "" if err["type"] == "missing" or isinstance(got, (dict, list)) else f" (got {got!r:.60})"
+    head, sep, rest = msg.partition(": ")
+    names_a_field = bool(sep) and head.replace(".", "").replace("_", "").replace(" x ", "").isalnum()
     if not field:  # a check across fields: its message starts with the field it is about
-        head, sep, rest = msg.partition(": ")
-        if sep and head.replace(".", "").replace("_", "").replace(" x ", "").isalnum():
-            field, msg = head, rest
-        else:
-            field = "(scenario)"
+        field, msg = (head, rest) if names_a_field else ("(scenario)", msg)
+    elif names_a_field and err["type"] == "value_error":  # a table's check names its own field
+        field, msg, shown = f"{field}.{head}", rest, ""
     return f"field '{field}': {msg}{shown}"
 
 

@@ -55,12 +55,12 @@ class TreeSampler:
             self.largest_peak = max(self.largest_peak, largest)
 
     def _loop(self) -> None:
-        interval = MIN_INTERVAL_S
+        wait = 0.005  # dense at first: a short trial still gets a few samples
         while not self._stop.is_set():
             t0 = time.perf_counter()
             self._sample()
-            interval = max(MIN_INTERVAL_S, 30 * (time.perf_counter() - t0))
-            self._stop.wait(interval)
+            wait = max(min(2 * wait, MIN_INTERVAL_S), 30 * (time.perf_counter() - t0))
+            self._stop.wait(wait)
 
     def stop(self) -> dict[str, float]:
         self._stop.set()
