@@ -3,6 +3,8 @@ and a throwaway strategy, each one module plus one registry line, run end to end
 
 from __future__ import annotations
 
+import importlib
+import re
 import sys
 import textwrap
 from pathlib import Path
@@ -127,3 +129,40 @@ def test_a_new_launcher_is_a_module_and_a_registry_line(monkeypatch: pytest.Monk
     assert launchers.make("mine").name == "inprocess"
     with pytest.raises(ValueError, match="unknown launcher 'nope'; valid launchers: local, inprocess, mine"):
         launchers.make("nope")
+
+
+def _dotted_names(text: str) -> set[str]:
+    """Every `harness.x.y` / `strategies.x.y` name in backticks (module paths and attributes)."""
+    return set(re.findall(r"`((?:harness|strategies)(?:\.[A-Za-z_][A-Za-z0-9_]*)+)", text))
+
+
+def _resolve(name: str) -> object:
+    parts = name.split(".")
+    for cut in range(len(parts), 0, -1):
+        try:
+            obj: object = importlib.import_module(".".join(parts[:cut]))
+        except ImportError:
+            continue
+        for attr in parts[cut:]:
+            obj = getattr(obj, attr)
+        return obj
+    raise ImportError(name)
+
+
+def test_every_name_in_the_extending_doc_exists() -> None:
+    text = (Path(__file__).resolve().parent.parent / "docs" / "extending.md").read_text(encoding="utf-8")
+    names = _dotted_names(text) - {
+        n
+        for n in _dotted_names(text)
+        if n.startswith(
+            ("strategies.my_", "strategies.kinds.disk", "harness.exports.csv_medians", "harness.launchers.nice")
+        )
+    }
+    assert len(names) > 20
+    missing = []
+    for name in sorted(names):
+        try:
+            _resolve(name)
+        except (ImportError, AttributeError):
+            missing.append(name)
+    assert not missing, f"docs/extending.md names what does not exist: {missing}"
