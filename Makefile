@@ -8,16 +8,35 @@ ARGS   ?=
 
 .PHONY: run test lint typecheck pytest clean bench bench-gate
 
+# A .venv made by another Python than $(PYTHON) (say, after `make run PYTHON=python3.10`
+# failed) is rebuilt rather than reused; a Python too old for the harness is refused.
+WANT_VERSION := $(shell $(PYTHON) -c 'import sys; print("%d.%d.%d" % sys.version_info[:3])' 2>/dev/null)
+HAVE_VERSION := $(shell test -x $(BIN)/python && $(BIN)/python -c 'import sys; print("%d.%d.%d" % sys.version_info[:3])' 2>/dev/null)
+ifeq ($(WANT_VERSION),)
+$(error PYTHON=$(PYTHON) cannot be run; point PYTHON at a Python >= 3.11)
+endif
+ifneq ($(shell $(PYTHON) -c 'import sys; print(int(sys.version_info >= (3, 11)))'),1)
+$(error PYTHON=$(PYTHON) is Python $(WANT_VERSION); the harness needs >= 3.11 (trials can still run under 3.10 with --python))
+endif
+ifneq ($(HAVE_VERSION),)
+ifneq ($(HAVE_VERSION),$(WANT_VERSION))
+$(info .venv was made with Python $(HAVE_VERSION), not $(PYTHON) ($(WANT_VERSION)): rebuilding it)
+$(shell rm -rf $(VENV))
+endif
+endif
+# The build backend's notices (editable-install caveats) are not for users: progress only.
+QUIET_BUILD := PYTHONWARNINGS=ignore::UserWarning
+
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e . --config-settings editable_mode=compat
+	$(QUIET_BUILD) $(BIN)/python -m pip install --quiet -e .
 	touch $@
 
 $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[dev]' --config-settings editable_mode=compat
+	$(QUIET_BUILD) $(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $@ $(VENV)/.installed
 
 ## run: the default suite (all strategies), summary table, results under results/
