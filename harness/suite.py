@@ -215,6 +215,9 @@ def _one(
     }
     # Availability as the worker's interpreter answered it (its probe), not the harness's.
     ok, why = (prepared.probe.get("strategies") or {}).get(planned.strategy, entry.available())
+    for side in (sc.writer_work, sc.reader_work):  # and the work kinds, as the worker answered
+        if ok:
+            ok, why = (prepared.probe.get("kinds") or {}).get(side.kind, (True, ""))
     if not ok:
         trial.update(status="unavailable", errors=[why], leftovers=[], metrics=None)
         writer.add_trial(trial, None)

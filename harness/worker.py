@@ -166,7 +166,7 @@ def calibration(recalibrate: bool = False) -> dict[str, Any]:
 def probe(recalibrate: bool = False) -> dict[str, Any]:
     """Facts about this interpreter and machine, the cpu-work calibration, and which
     strategies this interpreter can run (asked here, never assumed by the harness)."""
-    from strategies import registry
+    from strategies import kinds, registry
 
     gil = getattr(sys, "_is_gil_enabled", lambda: True)()
     cal = calibration(recalibrate)
@@ -185,6 +185,7 @@ def probe(recalibrate: bool = False) -> dict[str, Any]:
         "effective_parallelism": parallelism(),
         "machine": machine(),
         "strategies": registry.availability(),
+        "kinds": kinds.availability(),
     }
 
 

@@ -64,6 +64,18 @@ class Kind:
     timed: bool = True
     #: Extra scenario fields this kind takes, with their defaults.
     params: ClassVar[Mapping[str, Any]] = {}
+    #: Packages beyond the standard library it needs (imported lazily, inside its functions;
+    #: checked in the worker's interpreter by :meth:`available`).
+    requires: tuple[str, ...] = ()
+
+    def available(self) -> tuple[bool, str]:
+        """Whether this kind can run in *this* interpreter and on this machine, and if not, why."""
+        for mod in self.requires:
+            try:
+                importlib.import_module(mod)
+            except ImportError as exc:
+                return False, f"work kind {self.name!r} needs {mod} ({exc})"
+        return True, ""
 
     def check(self, spec: WorkSpec) -> None:
         """Raise ValueError("field: why") when ``spec`` cannot be run by this kind."""
@@ -116,6 +128,17 @@ def get(name: str) -> Kind:
 
 def names() -> list[str]:
     return list(KINDS)
+
+
+def availability() -> dict[str, list[object]]:
+    """Every registered kind's availability in this interpreter: name -> [ok, why]."""
+    out: dict[str, list[object]] = {}
+    for name in KINDS:
+        try:
+            out[name] = list(get(name).available())
+        except Exception as exc:  # a kind that cannot even be imported here
+            out[name] = [False, f"work kind {name!r} cannot be loaded: {exc}"]
+    return out
 
 
 def durations(spec: WorkSpec, seed: int, role: str, writer: int, n: int) -> list[float]:
