@@ -19,12 +19,14 @@ table whose keys apply to every scenario in the file::
 from __future__ import annotations
 
 import difflib
+import os
+import stat
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError, model_validator
 
 from strategies import base, kinds, registry
 from strategies.faults import FaultSpec
@@ -33,6 +35,9 @@ from strategies.faults import FaultSpec
 INTERNAL_PARAMS = frozenset({"port"})
 
 #: Refuse sizes that would exhaust memory rather than try them.
+MAX_FILE_BYTES = 1024 * 1024
+MAX_DEPTH = 8  # tables within tables: a scenario needs 3
+MAX_KEY_PARTS = 16
 MAX_ITEMS = 5_000_000
 MAX_PAYLOAD = 64 * 1024 * 1024
 MAX_BYTES_IN_FLIGHT = 2 * 1024**3
@@ -131,17 +136,17 @@ class Scenario(BaseModel):
 
     name: str = Field(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
     description: str = ""
-    writers: int = Field(ge=1, le=512)
-    readers: int = Field(ge=1, le=512)
-    items_per_writer: int = Field(ge=1)
-    payload_bytes: int = Field(0, ge=0, le=MAX_PAYLOAD)
-    queue_maxsize: int = Field(0, ge=0, description="0 means unbounded")
+    writers: StrictInt = Field(ge=1, le=512)
+    readers: StrictInt = Field(ge=1, le=512)
+    items_per_writer: StrictInt = Field(ge=1)
+    payload_bytes: StrictInt = Field(0, ge=0, le=MAX_PAYLOAD)
+    queue_maxsize: StrictInt = Field(0, ge=0, le=MAX_ITEMS, description="0 means unbounded")
     writer_work: Work = Field(default_factory=Work)
     reader_work: Work = Field(default_factory=Work)
-    repeats: int = Field(3, ge=1, le=1000)
-    warmup: int = Field(1, ge=0, le=100)
+    repeats: StrictInt = Field(3, ge=1, le=1000)
+    warmup: StrictInt = Field(1, ge=0, le=100)
     timeout: float = Field(60.0, gt=0, le=24 * 3600, description="seconds per trial")
-    seed: int = 0
+    seed: StrictInt = Field(0, ge=-(2**63), le=2**63 - 1)
     strategies: list[str] | None = Field(None, min_length=1)
     faults: Faults | None = None
 
@@ -187,9 +192,34 @@ class LoadedScenario:
     source: str
 
 
+def _depth(data: Any) -> int:
+    """How deeply tables and arrays nest (iteratively: a hostile file cannot blow the stack)."""
+    deepest, stack = 0, [(data, 1)]
+    while stack:
+        node, depth = stack.pop()
+        deepest = max(deepest, depth)
+        if depth > MAX_DEPTH:
+            break
+        children = node.values() if isinstance(node, dict) else node if isinstance(node, list) else ()
+        stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+    return deepest
+
+
+def _shown(text: object) -> str:
+    """A name as data in a one-line message: quoted, control characters escaped, cut short."""
+    shown = repr(str(text))
+    return shown if len(shown) <= 60 else shown[:57] + "..."
+
+
 def _describe(err: dict[str, Any]) -> str:
     msg = err["msg"].removeprefix("Value error, ")
     field = ".".join(str(p) for p in err["loc"])
+    if err["type"] == "extra_forbidden":
+        *parents, unknown = [str(p) for p in err["loc"]]
+        model: Any = Scenario if not parents else Faults if parents[-1] == "faults" else Scenario
+        hint = difflib.get_close_matches(unknown, list(model.model_fields), n=1)
+        did = f"; did you mean {hint[0]!r}?" if hint else ""
+        return f"field {_shown(field)}: unknown field{did}"
     got = err.get("input")
     shown = "" if err["type"] == "missing" or isinstance(got, (dict, list)) else f" (got {got!r:.60})"
     head, sep, rest = msg.partition(": ")
@@ -198,15 +228,27 @@ def _describe(err: dict[str, Any]) -> str:
         field, msg = (head, rest) if names_a_field else ("(scenario)", msg)
     elif names_a_field and err["type"] == "value_error":  # a table's check names its own field
         field, msg, shown = f"{field}.{head}", rest, ""
-    return f"field '{field}': {msg}{shown}"
+    return f"field {_shown(field)}: {msg}{shown}"
 
 
 def parse(text: str, source: str) -> list[Scenario]:
     """Validate a scenario file's text; raise ScenarioError with one clear line."""
+    if len(text) > MAX_FILE_BYTES:
+        raise ScenarioError(f"{source}: {len(text):,} characters; a scenario file holds at most {MAX_FILE_BYTES:,}")
+    # tomllib takes quadratic time and memory on a key of thousands of dotted parts (40 KB of
+    # "a.a.a..." took 2.4 GB and 25 s): refuse such keys before parsing.
+    for number, line in enumerate(text.splitlines(), 1):
+        key = line.split("=", 1)[0] if "=" in line else line
+        if key.count(".") > MAX_KEY_PARTS:
+            raise ScenarioError(f"{source}: line {number}: a key of more than {MAX_KEY_PARTS} dotted parts")
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError(f"{source}: not valid TOML: {exc}") from None
+    except (RecursionError, MemoryError):
+        raise ScenarioError(f"{source}: nested too deeply to be a scenario file") from None
+    if (depth := _depth(data)) > MAX_DEPTH:
+        raise ScenarioError(f"{source}: tables nested {depth} deep; a scenario file needs at most {MAX_DEPTH}")
     unknown = set(data) - {"defaults", "scenario"}
     if unknown:
         raise ScenarioError(
@@ -220,12 +262,18 @@ def parse(text: str, source: str) -> list[Scenario]:
         raise ScenarioError(f"{source}: no [[scenario]] tables found")
     out: list[Scenario] = []
     for i, table in enumerate(tables):
-        label = f"scenario '{table.get('name')}'" if isinstance(table.get("name"), str) else f"scenario #{i + 1}"
+        if not isinstance(table, dict):
+            kind = type(table).__name__
+            raise ScenarioError(f"{source}: scenario #{i + 1} must be a table ([[scenario]]), not {kind}")
+        name = table.get("name")
+        label = f"scenario {_shown(name)}" if isinstance(name, str) else f"scenario #{i + 1}"
         try:
             out.append(Scenario.model_validate({**defaults, **table}))
         except ValidationError as exc:
-            first = exc.errors()[0]
-            more = f" (+{exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+            errors = exc.errors()
+            # An unknown field (a typo) explains the rest ("writers: Field required"): lead with it.
+            first = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
+            more = f" (+{len(errors) - 1} more)" if len(errors) > 1 else ""
             raise ScenarioError(f"{source}: {label}: {_describe(dict(first))}{more}") from None
     names = [s.name for s in out]
     dupes = sorted({n for n in names if names.count(n) > 1})
@@ -236,9 +284,16 @@ def parse(text: str, source: str) -> list[Scenario]:
 
 def load(path: Path) -> list[LoadedScenario]:
     try:
-        raw = path.read_bytes()
+        # O_NONBLOCK: opening a FIFO must not wait for a writer; only regular files are read.
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        with os.fdopen(fd, "rb") as fh:
+            if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
+                raise ScenarioError(f"{path}: not a regular file")
+            raw = fh.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
         raise ScenarioError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    if len(raw) > MAX_FILE_BYTES:
+        raise ScenarioError(f"{path}: larger than {MAX_FILE_BYTES:,} bytes; not a scenario file")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
