@@ -235,6 +235,19 @@ def _peak_rss_self() -> float:
     return float("nan")
 
 
+def _name_semaphores(prefix: str) -> None:
+    """Name this trial's POSIX semaphores ``<prefix>-*`` (multiprocessing names them ``/mp-*``).
+
+    A trial killed by the watchdog takes its resource tracker with it, and nothing
+    unlinks the semaphores it made (/dev/shm/sem.mp-*): with a prefix of the trial's own,
+    the launcher sweeps exactly those. A private setting of multiprocessing, inherited by
+    forked children; where it is missing, semaphores keep their usual names.
+    """
+    config = getattr(mp.current_process(), "_config", None)
+    if isinstance(config, dict) and "semprefix" in config:
+        config["semprefix"] = prefix
+
+
 def execute(spec: dict[str, Any], out_dir: str, lifeline: bool = True) -> dict[str, Any]:
     """Run one trial described by ``spec``; write and return its ``meta.json``."""
     from strategies import kinds, registry
@@ -245,6 +258,8 @@ def execute(spec: dict[str, Any], out_dir: str, lifeline: bool = True) -> dict[s
     workload = Workload.from_dict({**spec["workload"], "scratch": scratch, "main_pid": os.getpid()})
     if lifeline:
         _lifeline(os.getppid(), float(spec.get("deadline_s", 0)), os.path.dirname(os.path.abspath(out_dir)))
+    if spec.get("semprefix"):
+        _name_semaphores(str(spec["semprefix"]))
     entry = registry.get(spec["strategy"])
     strategy = entry.load()
     meta: dict[str, Any] = {"pid": os.getpid(), "errors": [], "crashed": False}

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -58,3 +60,41 @@ def scratch_root() -> str | None:
     competes with the trial. Elsewhere, the default temporary directory."""
     shm = "/dev/shm"
     return shm if os.path.isdir(shm) and os.access(shm, os.W_OK) else None
+
+
+#: Trial folders are named queuebench-<harness pid>-<random>: a folder whose harness is
+#: gone (SIGKILLed before it could clean up) is swept by the next harness that starts.
+TRIAL_PREFIX = "queuebench-"
+
+
+def trial_prefix() -> str:
+    return f"{TRIAL_PREFIX}{os.getpid()}-"
+
+
+def sweep_stale_trials() -> list[str]:
+    """Remove trial folders left by harnesses that no longer run; returns what it removed."""
+    import shutil
+
+    import psutil
+
+    root = Path(scratch_root() or tempfile.gettempdir())
+    removed = []
+    for path in root.glob(f"{TRIAL_PREFIX}*-*"):
+        owner = path.name[len(TRIAL_PREFIX) :].split("-", 1)[0]
+        if owner.isdigit() and not psutil.pid_exists(int(owner)) and path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(str(path))
+    return removed
+
+
+def sweep_semaphores(prefix: str) -> list[str]:
+    """Unlink the POSIX semaphores a trial named ``<prefix>-*`` and left behind (Linux: /dev/shm)."""
+    shm = Path("/dev/shm")
+    if not shm.is_dir() or not prefix.startswith("/"):
+        return []
+    removed = []
+    for path in shm.glob(f"sem.{prefix[1:]}-*"):
+        with contextlib.suppress(OSError):
+            path.unlink()
+            removed.append(path.name)
+    return removed

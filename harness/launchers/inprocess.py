@@ -22,7 +22,7 @@ import psutil
 
 from harness import worker
 from harness.launchers.base import TrialOutput, TrialSpec
-from harness.launchers.collect import read_records, scratch_root
+from harness.launchers.collect import read_records, scratch_root, trial_prefix
 from strategies import faults
 
 
@@ -39,7 +39,7 @@ class InProcessLauncher:
 
     def run(self, spec: TrialSpec) -> TrialOutput:
         before = {p.pid for p in psutil.Process().children(recursive=True)}
-        with tempfile.TemporaryDirectory(prefix="queuebench-", dir=scratch_root()) as tmp:
+        with tempfile.TemporaryDirectory(prefix=trial_prefix(), dir=scratch_root()) as tmp:
             out = Path(tmp) / "out"
             out.mkdir()
             doc = json.loads(json.dumps({"strategy": spec.strategy, "workload": spec.workload.to_dict()}))

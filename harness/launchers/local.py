@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.launchers.base import TrialOutput, TrialSpec, WorkerError
-from harness.launchers.collect import read_records, scratch_root
+from harness.launchers.collect import read_records, scratch_root, sweep_semaphores, sweep_stale_trials, trial_prefix
 from harness.launchers.memory import TreeSampler
 from harness.launchers.proctree import POSIX, find_leftovers, kill_tree
 from strategies import faults
@@ -35,8 +35,10 @@ MIN_WORKER_VERSION = (3, 10)
 MIN_WORKER = ".".join(map(str, MIN_WORKER_VERSION))
 
 
-def worker_env(root: Path) -> dict[str, str]:
+def worker_env(root: Path, tmpdir: Path | None = None) -> dict[str, str]:
     env = dict(os.environ)
+    if tmpdir is not None:  # multiprocessing's pymp-* folders land here, removed with the trial
+        env["TMPDIR"] = str(tmpdir)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(root), env.get("PYTHONPATH", "")) if p)
     env.pop("PYTHONSTARTUP", None)
     env["PYTHONDONTWRITEBYTECODE"] = "1"
@@ -56,6 +58,7 @@ class LocalLauncher:
         self.python = python or sys.executable
         self.root = Path(root) if root is not None else ROOT
         self.recalibrate = recalibrate
+        sweep_stale_trials()
 
     def probe(self, timeout: float = 60.0) -> dict[str, Any]:
         """Ask the worker interpreter about itself and its machine; calibrate cpu work."""
@@ -84,18 +87,25 @@ class LocalLauncher:
     def run(self, spec: TrialSpec) -> TrialOutput:
         """Run one trial in a fresh worker process and collect its raw output."""
         workload = spec.workload
-        with tempfile.TemporaryDirectory(prefix="queuebench-", dir=scratch_root()) as tmp:
-            spec_path, out = Path(tmp) / "spec.json", Path(tmp) / "out"
+        with tempfile.TemporaryDirectory(prefix=trial_prefix(), dir=scratch_root()) as tmp:
+            spec_path, out, tmpdir = Path(tmp) / "spec.json", Path(tmp) / "out", Path(tmp) / "tmp"
             out.mkdir()
+            tmpdir.mkdir()
+            semprefix = f"/mp-qb{Path(tmp).name.rsplit('-', 1)[-1]}"
             # The worker kills itself a little after the harness would, should the harness die.
-            doc = {"strategy": spec.strategy, "workload": workload.to_dict(), "deadline_s": spec.timeout + 30}
+            doc = {
+                "strategy": spec.strategy,
+                "workload": workload.to_dict(),
+                "deadline_s": spec.timeout + 30,
+                "semprefix": semprefix,
+            }
             spec_path.write_text(json.dumps(doc))
             stderr_path = Path(tmp) / "stderr.txt"
             t0 = time.perf_counter()
             with open(stderr_path, "wb") as err:
                 proc = subprocess.Popen(
                     [self.python, "-m", "harness.worker", "trial", str(spec_path), str(out)],
-                    env=worker_env(self.root),
+                    env=worker_env(self.root, tmpdir),
                     stdin=subprocess.DEVNULL,
                     stdout=err,
                     stderr=err,
@@ -117,6 +127,7 @@ class LocalLauncher:
                         proc.wait()
             wall = time.perf_counter() - t0
             leftovers = find_leftovers(proc.pid) if status != "timeout" else []
+            sweep_semaphores(semprefix)
             scratch = out / "scratch"
             reads, writes = read_records(scratch, workload.writers, workload.items_per_writer)
             meta_path = out / "meta.json"
