@@ -28,7 +28,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from harness import compare, render, runner, scenario, suite
+from harness import compare, launchers, render, scenario, suite
 
 HERE = Path(__file__).resolve().parent
 
@@ -72,7 +72,7 @@ def main() -> int:
     out = args.out or Path("results") / "bench-gate" / time.strftime("%Y%m%dT%H%M%S")
     out.mkdir(parents=True, exist_ok=True)
     loaded = scenario.load(args.scenario)
-    probe = runner.probe(runner.current_python())
+    probe = launchers.make("local").probe()
     load_start, t0 = load_average(), time.monotonic()
     print(
         f"bench-gate: {args.rounds} rounds x 3 runs x {args.repeats} repeats of {args.scenario.name}, "

@@ -23,10 +23,12 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from harness import metrics, runner, store  # noqa: E402
-from strategies import base, work  # noqa: E402
+from harness import launchers, metrics, store  # noqa: E402
+from harness.launchers import TrialOutput, TrialSpec  # noqa: E402
+from strategies import base, registry  # noqa: E402
 
 PY = sys.executable
+LAUNCHER = launchers.make("local", python=PY)
 WRITERS, READERS, PAYLOAD = 4, 3, 100
 #: Items per writer for the zero-delay overhead comparison, sized to ~0.3-1 s a trial here.
 OVERHEAD_ITEMS = {
@@ -43,7 +45,12 @@ OVERHEAD_ITEMS = {
 def workload(strategy: str, n: int, method: str, **kw: Any) -> base.Workload:
     fields: dict[str, Any] = {"writers": WRITERS, "readers": READERS, "items_per_writer": n, "payload_bytes": PAYLOAD}
     fields.update(kw)
-    return base.Workload(start_method=method if base.get(strategy).uses_start_method else None, **fields)
+    return base.Workload(start_method=method if registry.get(strategy).uses_start_method else None, **fields)
+
+
+def run_trial(strategy: str, wl: base.Workload, timeout: float) -> TrialOutput:
+    """One trial in a fresh worker process (the local launcher, as `queuebench run` does it)."""
+    return LAUNCHER.run(TrialSpec(strategy, wl, timeout))
 
 
 def minimal(strategy: str, n: int, method: str) -> float:
@@ -55,10 +62,10 @@ def minimal(strategy: str, n: int, method: str) -> float:
 def instrumented(strategy: str, n: int, method: str) -> tuple[float, float]:
     """(items/s over the same start->end window as the minimal loop, items/s queuebench reports)."""
     wl = workload(strategy, n, method)
-    out = runner.run_trial(PY, strategy, wl, timeout=300)
+    out = run_trial(strategy, wl, timeout=300)
     assert out.status == "ok", out.errors
-    rec = metrics.join_records(out.reads, out.enqueued, n)
-    m = metrics.trial_metrics(rec, wl, out.meta, 2.0)
+    rec = metrics.join_records(out.reads, out.writes, n)
+    m = metrics.trial_metrics(rec, wl, out.meta, 2.0, writes=out.writes, memory=out.memory)
     assert m["exactly_once"], m
     window = (out.meta["end"] - out.meta["start"]) / 1e9
     return wl.total_items / window, m["throughput"]
@@ -90,8 +97,8 @@ def overhead(rounds: int, method: str) -> list[list[str]]:
 
 def accuracy(rounds: int, method: str) -> list[list[str]]:
     io = {
-        "writer_work": work.WorkSpec("io", 1.0),
-        "reader_work": work.WorkSpec("io", 20.0),
+        "writer_work": base.WorkSpec("io", 1.0),
+        "reader_work": base.WorkSpec("io", 20.0),
     }
     rows = []
     for strategy in ("threads", "asyncio", "mp-queue", "process-pool", "manager-pool", "seed-pool"):
@@ -99,9 +106,9 @@ def accuracy(rounds: int, method: str) -> list[list[str]]:
         ideal = metrics.ideal_makespan(wl, 2.0)
         spans = []
         for _ in range(rounds):
-            out = runner.run_trial(PY, strategy, wl, timeout=120)
-            rec = metrics.join_records(out.reads, out.enqueued, wl.items_per_writer)
-            spans.append(metrics.trial_metrics(rec, wl, out.meta, 2.0)["makespan_s"])
+            out = run_trial(strategy, wl, timeout=120)
+            rec = metrics.join_records(out.reads, out.writes, wl.items_per_writer)
+            spans.append(metrics.trial_metrics(rec, wl, out.meta, 2.0, writes=out.writes)["makespan_s"])
         ratio = statistics.median(spans) / ideal
         target = "≤ 1.05" if strategy in ("threads", "asyncio", "mp-queue", "process-pool") else "(reported)"
         ok = _ok(ratio <= 1.05) if target.startswith("≤") else ""
@@ -122,18 +129,18 @@ def scale_child(strategy: str, per_writer: int) -> dict[str, float]:
     """In a fresh process: one big trial, then analysis and writing as `queuebench run` does them."""
     wl = base.Workload(writers=4, readers=4, items_per_writer=per_writer, payload_bytes=0)
     t0 = time.perf_counter()
-    out = runner.run_trial(PY, strategy, wl, timeout=600)
+    out = run_trial(strategy, wl, timeout=600)
     t1 = time.perf_counter()
-    rec = metrics.join_records(out.reads, out.enqueued, per_writer)
+    rec = metrics.join_records(out.reads, out.writes, per_writer)
     out.reads = out.reads[:0]
-    m = metrics.trial_metrics(rec, wl, out.meta, 2.0)
+    m = metrics.trial_metrics(rec, wl, out.meta, 2.0, writes=out.writes, memory=out.memory)
     path = Path(f"/tmp/queuebench-bench-{strategy}.parquet")
     store.write_samples(path, rec)
     store.atomic_write(path.with_suffix(".json"), json.dumps(m).encode())
     t2 = time.perf_counter()
     path.unlink()
     path.with_suffix(".json").unlink()
-    read_s = t1 - t0 - out.wall_s  # reading the record files happens inside run_trial, after the worker
+    read_s = t1 - t0 - out.wall_s  # reading the record files happens inside the launcher's run, after the worker
     return {
         "items": wl.total_items,
         "exactly_once": float(m["exactly_once"]),
@@ -203,10 +210,10 @@ def startup(methods: list[str]) -> list[list[str]]:
         ],
         ["start-up", "queuebench list", f"{list_s:.3f} s", "", "", f"{list_s / base_s:.1f}x python -c pass"],
     ]
-    for strategy in base.default_names():
-        for method in methods if base.get(strategy).uses_start_method else ["n/a"]:
+    for strategy in registry.default_names():
+        for method in methods if registry.get(strategy).uses_start_method else ["n/a"]:
             wl = base.Workload(1, 1, 1, start_method=None if method == "n/a" else method)
-            walls = [runner.run_trial(PY, strategy, wl, timeout=60).wall_s for _ in range(3)]
+            walls = [run_trial(strategy, wl, timeout=60).wall_s for _ in range(3)]
             rows.append(
                 [
                     "trial cost",

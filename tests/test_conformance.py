@@ -6,13 +6,13 @@ import numpy as np
 import pytest
 
 from harness import metrics
-from strategies import base
+from strategies import base, registry
 from tests.conftest import START_METHODS, run, small_workload
 
 CASES = [
     (name, method)
-    for name in base.default_names()
-    for method in (START_METHODS if base.get(name).uses_start_method else [None])
+    for name in registry.default_names()
+    for method in (START_METHODS if registry.get(name).uses_start_method else [None])
 ]
 
 
@@ -24,13 +24,13 @@ def test_strategy_conforms(strategy: str, start_method: str | None) -> None:
     assert out.status == "ok", out.errors
     assert out.errors == []
     assert out.leftovers == []
-    rec = metrics.join_records(out.reads, out.enqueued, wl.items_per_writer)
+    rec = metrics.join_records(out.reads, out.writes, wl.items_per_writer)
     d = metrics.delivery(rec, wl.writers, wl.items_per_writer)
     assert (d.lost, d.duplicated, d.unexpected, d.unique) == (0, 0, 0, wl.total_items)
     conc = metrics.max_concurrency(rec[:, metrics.DEQUEUED], rec[:, metrics.DONE])
     assert 1 <= conc <= wl.readers
     # Stamps: produced <= enqueued, produced <= dequeued <= done, all after the start.
-    assert (rec[:, metrics.ENQUEUED] != base.UNKNOWN).all()
+    assert (rec[:, metrics.ENQUEUED] != metrics.UNKNOWN).all()
     assert (rec[:, metrics.PRODUCED] <= rec[:, metrics.ENQUEUED]).all()
     assert (rec[:, metrics.PRODUCED] <= rec[:, metrics.DEQUEUED]).all()
     assert (rec[:, metrics.DEQUEUED] <= rec[:, metrics.DONE]).all()
@@ -43,16 +43,16 @@ def test_strategy_conforms(strategy: str, start_method: str | None) -> None:
 
 def test_cpu_work_is_fixed_amount_not_deadline() -> None:
     """cpu work costs CPU time close to its nominal duration (it burns work, not wall time)."""
-    from strategies import work
+    from strategies.kinds import cpu as cpu_kind
 
-    cal = work.calibrate()
+    cal = cpu_kind.calibrate()
     wl = small_workload(
         None,
         writers=1,
         readers=1,
         items_per_writer=10,
-        writer_work=work.WorkSpec(),
-        reader_work=work.WorkSpec("cpu", 5.0),
+        writer_work=base.WorkSpec(),
+        reader_work=base.WorkSpec("cpu", 5.0),
         calibration=cal,
     )
     out = run("sequential", wl)

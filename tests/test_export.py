@@ -15,7 +15,7 @@ import pytest
 from pytest_benchmark.stats import Stats
 from typer.testing import CliRunner
 
-from harness import export, runner, scenario, suite
+from harness import export, launchers, scenario, suite
 from harness.cli import app
 from tests.conftest import SCENARIOS
 
@@ -38,7 +38,7 @@ def test_stats_match_pytest_benchmark(n: int) -> None:
 def smoke_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     loaded = scenario.load(SCENARIOS / "smoke.toml")
     opts = suite.Options(strategies=["sequential", "threads"], repeat=3, warmup=0, out=tmp_path_factory.mktemp("r"))
-    run_dir, doc = suite.execute(loaded, opts, runner.probe(runner.current_python()))
+    run_dir, doc = suite.execute(loaded, opts, launchers.make("local").probe())
     assert all(t["status"] == "ok" for t in doc["trials"])
     return run_dir
 

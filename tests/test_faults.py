@@ -6,18 +6,21 @@ import random
 
 import pytest
 
-from harness import metrics, runner, stress
-from strategies import work
+from harness import metrics, stress
+from harness.launchers import TrialOutput
+from harness.launchers.proctree import alive_in_group
+from strategies import base
 from strategies.faults import FaultSpec
 from tests.conftest import run, small_workload
 
 TOTAL = 24  # small_workload: 3 writers x 8 items
 
 
-def outcome(strategy: str, faults: FaultSpec, timeout: float = 30.0, **kw: object) -> tuple[runner.TrialOutput, dict]:  # type: ignore[type-arg]
+def outcome(strategy: str, faults: FaultSpec, timeout: float = 30.0, **kw: object) -> tuple[TrialOutput, dict]:  # type: ignore[type-arg]
     wl = small_workload(None, faults=faults, **kw)
     out = run(strategy, wl, timeout=timeout)
-    m = metrics.trial_metrics(metrics.join_records(out.reads, out.enqueued, wl.items_per_writer), wl, out.meta, 2.0)
+    rows = metrics.join_records(out.reads, out.writes, wl.items_per_writer)
+    m = metrics.trial_metrics(rows, wl, out.meta, 2.0, writes=out.writes, memory=out.memory)
     return out, stress.outcome(out, m)
 
 
@@ -43,7 +46,7 @@ def test_seed_pool_hangs_when_a_reader_dies_and_the_watchdog_kills_it() -> None:
     out, f = outcome("seed-pool", FaultSpec(reader_die=(3,)), timeout=4.0)
     assert out.status == "timeout" and f["outcome"] == "hung"
     assert f["detection_s"] is not None and f["detection_s"] > 0
-    assert runner.alive_in_group(out.pid) == []
+    assert alive_in_group(out.pid) == []
 
 
 def test_process_pool_breaks_when_a_reader_dies() -> None:
@@ -71,14 +74,14 @@ def test_hung_reader_is_killed_and_partial_records_are_kept() -> None:
     out, f = outcome("threads", FaultSpec(reader_hang=(2,)), timeout=3.0)
     assert f["outcome"] == "hung"
     assert (f["lost"], f["delivered"]) == (1, TOTAL - 1)
-    assert runner.alive_in_group(out.pid) == []
+    assert alive_in_group(out.pid) == []
 
 
 def test_slow_spike_multiplies_one_items_work() -> None:
     spec = FaultSpec(slow_spike=(4,), spike_factor=20)
-    out, f = outcome("sequential", spec, reader_work=work.WorkSpec("io", 2.0))
+    out, f = outcome("sequential", spec, reader_work=base.WorkSpec("io", 2.0))
     assert f["outcome"] == "recovered" and f["lost"] == 0
-    rec = metrics.join_records(out.reads, out.enqueued, 8)
+    rec = metrics.join_records(out.reads, out.writes, 8)
     service = rec[:, metrics.DONE] - rec[:, metrics.DEQUEUED]
     spiked = service[(rec[:, metrics.W] == 0) & (rec[:, metrics.S] == 4)][0]
     assert spiked >= 20 * 2.0e6  # at least 20 x 2 ms

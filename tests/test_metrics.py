@@ -8,11 +8,13 @@ import numpy as np
 import pytest
 
 from harness import metrics
-from strategies import base, work
+from strategies import base, records
 
 
 def rec(rows: list[tuple[int, ...]]) -> np.ndarray:
-    return np.array(rows, dtype=np.int64).reshape(-1, 7)
+    """Reader rows given without ``work_cpu``: it is unknown (not CPU-bound work)."""
+    full = [(*row, records.UNKNOWN) for row in rows]
+    return np.array(full, dtype=np.int64).reshape(-1, records.WIDTH)
 
 
 def test_delivery_counts_lost_duplicated_unexpected() -> None:
@@ -65,10 +67,15 @@ def test_percentiles_in_ms() -> None:
 
 
 def test_join_records_and_latencies() -> None:
-    reads = np.array([[0, 1, 100, -1, 400, 900, 7], [1, 0, 50, -1, 60, 70, 8]], dtype=np.int64)
-    enqueued = np.array([110, 120, 55, base.UNKNOWN], dtype=np.int64)  # writers=2, ipw=2
-    r = metrics.join_records(reads, enqueued, items_per_writer=2)
-    assert r.tolist() == [[0, 1, 100, 120, 400, 900, 7], [1, 0, 50, 55, 60, 70, 8]]
+    reads = rec([(0, 1, 100, -1, 400, 900, 7), (1, 0, 50, -1, 60, 70, 8)])
+    # writers=2, ipw=2: rows of (enqueued, work_cpu), indexed writer * ipw + seq
+    writes = np.array(
+        [[110, metrics.UNKNOWN], [120, metrics.UNKNOWN], [55, metrics.UNKNOWN], [metrics.UNKNOWN, metrics.UNKNOWN]],
+        dtype=np.int64,
+    )
+    r = metrics.join_records(reads, writes, items_per_writer=2)
+    u = metrics.UNKNOWN
+    assert r.tolist() == [[0, 1, 100, 120, 400, 900, 7, u], [1, 0, 50, 55, 60, 70, 8, u]]
     lat = metrics.latencies(r)
     assert lat["wait"].tolist() == [300, 10]
     assert lat["put"].tolist() == [20, 5]
@@ -78,19 +85,19 @@ def test_join_records_and_latencies() -> None:
 
 def test_ideal_makespan_io() -> None:
     """10 writers x 10 items, writer 5 ms, reader 20 ms on 3 readers: 5 ms + 100*20/3 ms."""
-    wl = base.Workload(10, 3, 10, writer_work=work.WorkSpec("io", 5), reader_work=work.WorkSpec("io", 20))
+    wl = base.Workload(10, 3, 10, writer_work=base.WorkSpec("io", 5), reader_work=base.WorkSpec("io", 20))
     assert metrics.ideal_makespan(wl, parallelism=2.0) == pytest.approx(0.005 + 100 * 0.020 / 3)
 
 
 def test_ideal_makespan_writer_bound() -> None:
     """Slow writers: one writer's 10 x 50 ms plus its last item's 1 ms read."""
-    wl = base.Workload(2, 4, 10, writer_work=work.WorkSpec("io", 50), reader_work=work.WorkSpec("io", 1))
+    wl = base.Workload(2, 4, 10, writer_work=base.WorkSpec("io", 50), reader_work=base.WorkSpec("io", 1))
     assert metrics.ideal_makespan(wl, parallelism=2.0) == pytest.approx(0.5 + 0.001)
 
 
 def test_ideal_makespan_cpu_limited_by_machine() -> None:
     """40 items x 4 ms of cpu on 8 readers but a 2-core machine: 160 ms / 2."""
-    wl = base.Workload(4, 8, 10, reader_work=work.WorkSpec("cpu", 4))
+    wl = base.Workload(4, 8, 10, reader_work=base.WorkSpec("cpu", 4))
     assert metrics.ideal_makespan(wl, parallelism=2.0) == pytest.approx(0.08)
 
 
@@ -102,7 +109,7 @@ def test_trial_metrics_on_synthetic_trace() -> None:
     """Two items, one reader at a time, 1 s makespan: throughput 2/s, efficiency from ideal."""
     s = 1_000_000_000
     r = rec([(0, 0, 0, 0, 0, s // 2, 1), (0, 1, s // 2, s // 2, s // 2, s, 1)])
-    wl = base.Workload(1, 1, 2, reader_work=work.WorkSpec("io", 400))
+    wl = base.Workload(1, 1, 2, reader_work=base.WorkSpec("io", 400))
     meta = {"start": 1, "setup_start": 1, "wall_ns": 2 * s, "cpu_user": 0.5, "cpu_sys": 0.5}
     m = metrics.trial_metrics(r, wl, meta, parallelism=1.0)
     assert m["exactly_once"] and m["max_concurrency"] == 1

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from harness import scenario
+from strategies import base
 from tests.conftest import SCENARIOS
 
 GOOD = """
@@ -44,7 +45,7 @@ def test_defaults_apply_and_scenario_overrides() -> None:
     a, b = scenario.parse(GOOD, "x.toml")
     assert (a.name, a.repeats, a.reader_work.kind, a.reader_work.ms) == ("a", 2, "io", 1.5)
     assert (b.repeats, b.strategies) == (5, ["threads"])
-    assert a.workload("spawn", scenario.work.Calibration()).reader_work.dist == "exponential"
+    assert a.workload("spawn", base.Calibration()).reader_work.dist == "exponential"
 
 
 BAD = [
@@ -65,7 +66,7 @@ BAD = [
     ),
     (
         "[[scenario]]\nname='x'\nwriters=1\nreaders=1\nitems_per_writer=1\nreader_work={kind='gpu', ms=1}\n",
-        "field 'reader_work.kind'",
+        "field 'reader_work.kind': unknown work kind 'gpu'; valid kinds: none, io, cpu, service",
     ),
     ("[[scenario]]\nname='x'\nwriters=500\nreaders=1\nitems_per_writer=100000\n", "at most 5,000,000"),
     (

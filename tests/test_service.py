@@ -15,8 +15,11 @@ from typing import Any
 import psutil
 import pytest
 
-from harness import metrics, runner, scenario
-from strategies import base, service, work
+from harness import launchers, metrics, scenario
+from harness.launchers import TrialSpec
+from harness.launchers.proctree import find_leftovers
+from strategies import base, kinds, registry, service_server
+from strategies.kinds import service
 from tests.conftest import SCENARIOS, START_METHODS, run, small_workload
 
 #: Base service time for the TCP model checks: long enough that scheduling noise and
@@ -72,7 +75,7 @@ class FakeTime:
 
 def _finish_times(capacity: int, model: str, arrivals: list[tuple[float, float]], penalty: float = 0.5) -> list[float]:
     clock = FakeTime()
-    res = service.Resource(capacity, model, penalty, lambda: clock.now, clock.call_later)
+    res = service_server.Resource(capacity, model, penalty, lambda: clock.now, clock.call_later)
     done: list[float] = [float("nan")] * len(arrivals)
     for i, (at, work_s) in sorted(enumerate(arrivals), key=lambda x: x[1][0]):
         clock.run_until(at)
@@ -107,7 +110,7 @@ def test_resource_rates_change_as_requests_come_and_go() -> None:
 
 def test_resource_counts_requests_and_peak() -> None:
     clock = FakeTime()
-    res = service.Resource(2, "share", 0.0, lambda: clock.now, clock.call_later)
+    res = service_server.Resource(2, "share", 0.0, lambda: clock.now, clock.call_later)
     for _ in range(3):
         res.submit(1.0, lambda: None)
     clock.run_until(10.0)
@@ -115,7 +118,7 @@ def test_resource_counts_requests_and_peak() -> None:
     stats = res.stats()
     assert (stats["requests"], stats["peak_active"]) == (4, 3)
     with pytest.raises(ValueError, match="bad service model"):
-        service.Resource(0, "share", 0.0, time.monotonic, clock.call_later)
+        service_server.Resource(0, "share", 0.0, time.monotonic, clock.call_later)
 
 
 # --------------------------------------------------------------------------- #
@@ -163,11 +166,12 @@ def test_capacity_2_measured_over_tcp(model: str, clients: int, factor: float) -
 def test_asyncio_clients_use_streams_and_see_the_same_model() -> None:
     """aperform on a service spec: 4 concurrent tasks against capacity 2, shared -> about 2x the base."""
     server = service.ServiceProcess(2, "share", 0.5)
-    spec = work.WorkSpec("service", BASE * 1e3, capacity=2, port=server.port)
+    spec = base.WorkSpec("service", BASE * 1e3, params=(("capacity", 2), ("port", server.port)))
+    perform = kinds.get("service").aprepare(spec, base.Calibration())
 
     async def timed() -> float:
         t0 = time.perf_counter()
-        await work.aperform(spec, work.Calibration(), BASE)
+        await perform(BASE)
         return time.perf_counter() - t0
 
     async def main() -> list[float]:
@@ -210,7 +214,7 @@ def test_server_stops_cleanly_and_frees_its_port() -> None:
 def test_server_exits_when_its_parent_dies() -> None:
     """A worker killed without stopping its server: the server sees stdin close and exits."""
     code = (
-        "import json, os\nfrom strategies import service\n"
+        "import json, os\nfrom strategies.kinds import service\n"
         "s = service.ServiceProcess(1, 'share', 0.0)\n"
         "print(json.dumps([s.pid, s.port]), flush=True)\nos._exit(0)\n"
     )
@@ -231,13 +235,14 @@ def test_server_exits_when_its_parent_dies() -> None:
 
 
 def test_request_without_a_server_says_so() -> None:
+    perform = kinds.get("service").prepare(base.WorkSpec("service", 1.0, params=(("capacity", 1),)), base.Calibration())
     with pytest.raises(service.ServiceError, match="needs a running server"):
-        work.perform(work.WorkSpec("service", 1.0, capacity=1), work.Calibration(), 0.001)
+        perform(0.001)
 
 
 def test_bench_measures_the_server_itself() -> None:
     """The self-measurement runs, and its zero-work requests all succeed."""
-    result = service.bench(seconds=0.3, processes=1, clients=2)
+    result = service_server.bench(seconds=0.3, processes=1, clients=2)
     assert result["requests"] > 0 and result["server"]["errors"] == 0
     assert result["server"]["requests"] == result["requests"]
 
@@ -247,12 +252,12 @@ def test_bench_measures_the_server_itself() -> None:
 
 
 def _service_workload(**overrides: Any) -> base.Workload:
-    spec = work.WorkSpec("service", 2.0, "uniform", capacity=2, model="collapse", penalty=0.5)
+    spec = base.WorkSpec("service", 2.0, "uniform", params=(("capacity", 2), ("model", "collapse"), ("penalty", 0.5)))
     fields: dict[str, Any] = {"readers": 3, "reader_work": spec, "start_method": None, **overrides}
     return small_workload(**fields)
 
 
-SERVICE_CASES = [(name, None) for name in base.default_names()]
+SERVICE_CASES = [(name, None) for name in registry.default_names()]
 SERVICE_CASES += [("seed-pool", m) for m in START_METHODS if m != "fork"]  # the port travels pickled
 
 
@@ -265,25 +270,25 @@ def test_every_strategy_runs_service_work(strategy: str, start_method: str | Non
     out = run(strategy, wl)
     assert out.status == "ok", out.errors
     assert out.errors == [] and out.leftovers == []
-    rec = metrics.join_records(out.reads, out.enqueued, wl.items_per_writer)
+    rec = metrics.join_records(out.reads, out.writes, wl.items_per_writer)
     d = metrics.delivery(rec, wl.writers, wl.items_per_writer)
     assert (d.lost, d.duplicated, d.unique) == (0, 0, wl.total_items)
-    stats = out.meta["service"]["reader"]
+    stats = out.meta["kinds"]["reader"]
     assert stats["requests"] == wl.total_items
     assert 1 <= stats["peak_active"] <= wl.readers
     assert (stats["errors"], stats["exit_code"]) == (0, 0)
     assert not _listening(stats["port"])
-    m = metrics.trial_metrics(rec, wl, out.meta, 2.0)
+    m = metrics.trial_metrics(rec, wl, out.meta, 2.0, writes=out.writes)
     assert m["service_requests"] == wl.total_items
 
 
 def test_writers_can_use_a_service_too() -> None:
     """Each side whose work is ``service`` gets its own server."""
-    spec = work.WorkSpec("service", 1.0, capacity=4)
+    spec = base.WorkSpec("service", 1.0, params=(("capacity", 4),))
     wl = small_workload(None, writer_work=spec, reader_work=spec)
     out = run("threads", wl)
     assert out.status == "ok", out.errors
-    assert {side: s["requests"] for side, s in out.meta["service"].items()} == {
+    assert {side: s["requests"] for side, s in out.meta["kinds"].items()} == {
         "writer": wl.total_items,
         "reader": wl.total_items,
     }
@@ -291,36 +296,39 @@ def test_writers_can_use_a_service_too() -> None:
 
 def test_timeout_kills_the_server_with_the_trial() -> None:
     """A hung trial is killed with its whole process group, the service's server included."""
-    out = runner.run_trial(runner.current_python(), "test-hang", _service_workload(), timeout=1.5)
+    out = launchers.make("local").run(TrialSpec("test-hang", _service_workload(), timeout=1.5))
     assert out.status == "timeout"
-    assert runner.find_leftovers(out.pid, grace=3.0) == []  # nothing alive in its group (zombies are dead)
+    assert find_leftovers(out.pid, grace=3.0) == []  # nothing alive in its group (zombies are dead)
 
 
 def test_scenario_service_work_is_validated() -> None:
     table = "[[scenario]]\nname='s'\ndescription='d'\nwriters=1\nreaders=1\nitems_per_writer=1\n"
     with pytest.raises(scenario.ScenarioError, match="kind 'service' needs capacity"):
         scenario.parse(table + "reader_work = { kind = 'service', ms = 5 }\n", "x.toml")
-    with pytest.raises(scenario.ScenarioError, match=r"reader_work.capacity.*greater than or equal to 1"):
+    with pytest.raises(
+        scenario.ScenarioError, match=r"field 'reader_work.capacity': must be a whole number from 1 to 4096"
+    ):
         scenario.parse(table + "reader_work = { kind = 'service', ms = 5, capacity = 0 }\n", "x.toml")
     with pytest.raises(scenario.ScenarioError, match=r"reader_work.model"):
         scenario.parse(table + "reader_work = { kind = 'service', ms = 5, capacity = 2, model = 'x' }\n", "x.toml")
     (sc,) = scenario.parse(table + "reader_work = { kind = 'service', ms = 5, capacity = 2 }\n", "x.toml")
     spec = sc.reader_work.spec()
-    assert (spec.kind, spec.capacity, spec.model, spec.port) == ("service", 2, "share", 0)
-    assert sc.writer_work.spec().capacity == 0
+    assert (spec.kind, spec.param("capacity"), spec.param("model"), spec.param("port", 0)) == ("service", 2, "share", 0)
+    assert sc.writer_work.spec().param("capacity") is None
 
 
 def test_registry_push_scenario_is_the_story() -> None:
     (loaded,) = scenario.load(SCENARIOS / "registry-push.toml")
     sc = loaded.scenario
     assert sc.total_items == 100 and sc.writers >= 10
-    assert (sc.reader_work.kind, sc.reader_work.capacity, sc.reader_work.model) == ("service", 3, "collapse")
+    spec = sc.reader_work.spec()
+    assert (spec.kind, spec.param("capacity"), spec.param("model")) == ("service", 3, "collapse")
 
 
 def test_ideal_makespan_knows_the_service_capacity() -> None:
     """Readers beyond the capacity do not lower the bound: 24 x 10 ms over min(8, 2) = 120 ms."""
-    spec = work.WorkSpec("service", 10.0, capacity=2)
-    few = small_workload(None, readers=1, writer_work=work.WorkSpec(), reader_work=spec)
-    many = small_workload(None, readers=8, writer_work=work.WorkSpec(), reader_work=spec)
+    spec = base.WorkSpec("service", 10.0, params=(("capacity", 2),))
+    few = small_workload(None, readers=1, writer_work=base.WorkSpec(), reader_work=spec)
+    many = small_workload(None, readers=8, writer_work=base.WorkSpec(), reader_work=spec)
     assert metrics.ideal_makespan(few, 2.0) == pytest.approx(0.24)
     assert metrics.ideal_makespan(many, 2.0) == pytest.approx(0.12)

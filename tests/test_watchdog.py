@@ -7,7 +7,9 @@ import time
 
 import psutil
 
-from harness import metrics, runner, suite
+from harness import launchers, metrics, suite
+from harness.launchers.proctree import alive_in_group
+from strategies import base
 from tests.conftest import run, small_workload
 
 
@@ -16,7 +18,7 @@ def test_hang_is_killed_at_timeout_with_its_tree() -> None:
     assert out.status == "timeout"
     assert "timed out after 1s" in out.errors[0]
     assert out.meta == {}
-    assert runner.alive_in_group(out.pid) == []
+    assert alive_in_group(out.pid) == []
 
 
 def test_crash_is_an_error_not_a_harness_failure() -> None:
@@ -28,16 +30,18 @@ def test_crash_is_an_error_not_a_harness_failure() -> None:
 def test_lost_item_fails_the_trial() -> None:
     wl = small_workload()
     out = run("test-lose", wl)
-    m = metrics.trial_metrics(metrics.join_records(out.reads, out.enqueued, wl.items_per_writer), wl, out.meta, 2.0)
+    rows = metrics.join_records(out.reads, out.writes, wl.items_per_writer)
+    m = metrics.trial_metrics(rows, wl, out.meta, 2.0, writes=out.writes, memory=out.memory)
     status, errors = suite.classify(out, m)
     assert (m["lost"], status) == (1, "failed")
     assert "lost 1" in errors[0]
 
 
 def test_overlimit_fails_the_trial() -> None:
-    wl = small_workload(readers=1, reader_work=metrics.work.WorkSpec("io", 5.0))
+    wl = small_workload(readers=1, reader_work=base.WorkSpec("io", 5.0))
     out = run("test-overlimit", wl)
-    m = metrics.trial_metrics(metrics.join_records(out.reads, out.enqueued, wl.items_per_writer), wl, out.meta, 2.0)
+    rows = metrics.join_records(out.reads, out.writes, wl.items_per_writer)
+    m = metrics.trial_metrics(rows, wl, out.meta, 2.0, writes=out.writes, memory=out.memory)
     status, errors = suite.classify(out, m)
     assert m["max_concurrency"] == 2
     assert status == "failed"
@@ -56,7 +60,7 @@ def test_orphan_is_found_reported_and_killed() -> None:
 
 
 def test_probe_reports_interpreter_and_calibration() -> None:
-    probe = runner.probe(runner.current_python())
+    probe = launchers.make("local").probe()
     assert probe["implementation"] and probe["calibration"]["hold_per_ms"] > 0
     assert 0 < probe["effective_parallelism"] <= (os.cpu_count() or 1)
     assert probe["default_start_method"] in probe["start_methods"]
