@@ -257,12 +257,12 @@ def sweep(
 
 
 def _print_sweep(doc: dict[str, Any], run_dir: Path, con: Console, figure: bool = True) -> None:
+    from harness import render, sweep_plot
     from harness import sweep as sw
-    from harness import sweep_plot
 
     frame = sw.results(doc)
     found = sw.findings(doc, frame)
-    for table in sw.tables(doc, frame, found):
+    for table in render.sweep_tables(sw.pivots(doc, frame, found)):
         con.print(table)
     for finding in found:
         for line in finding.lines():
@@ -370,7 +370,7 @@ def stress(
     expected, lost, raised), hung (killed by the watchdog after the timeout) or crashed.
     Hangs and losses are findings, not errors: the exit code is 0 unless the input is bad."""
     from harness import render, scenario, store, suite
-    from harness import stress as st
+    from harness.survival import survival
     from strategies import base
 
     try:
@@ -381,9 +381,10 @@ def stress(
         fail(str(exc))
     run_dir, doc = _measure(loaded, opts, len(planned))
     con = render.console()
-    con.print(render.survival_table(doc))
+    matrix = survival(doc)  # built once: the terminal table and survival.md render the same data
+    con.print(render.survival_table(matrix))
     md = run_dir / "survival.md"
-    store.atomic_write(md, st.markdown(doc).encode())
+    store.atomic_write(md, matrix.markdown().encode())
     con.print(f"results: {esc(run_dir)}  (matrix: {esc(md)})")
 
 
