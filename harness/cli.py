@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
+from harness.exports import FORMATS
+
 if TYPE_CHECKING:
     from rich.console import Console
 
@@ -516,35 +518,34 @@ def baseline_list(
     con.print(table)
 
 
-class ExportFormat(StrEnum):
-    pytest_benchmark = "pytest-benchmark"
-
-
 @app.command()
 def export(
     run_dir: Annotated[Path, typer.Argument(help="A results directory (or a saved baseline's directory).")],
-    fmt: Annotated[ExportFormat, typer.Option("--format", "-f", help="Output format.")] = ExportFormat.pytest_benchmark,
+    fmt: Annotated[
+        str, typer.Option("--format", "-f", help=f"Output format: {', '.join(FORMATS)}.")
+    ] = "pytest-benchmark",
     output: Annotated[Path, typer.Option("--output", "-o", help="File to write.")] = Path("queuebench-benchmark.json"),
 ) -> None:
     """Write a run in another tool's format (pytest-benchmark JSON: `pytest-benchmark compare` reads it)."""
-    import json
+    from harness import exports, store
 
-    from harness import export as exp
-    from harness import store
-
+    try:
+        write = exports.exporter(fmt)  # before reading the run: a bad --format is a usage error
+    except exports.UnknownFormat as exc:
+        fail(f"--format: {exc}")
     try:
         run_dir = store.run_dir_of(run_dir)  # a path to its run.json names the run too
         doc = store.load_run(run_dir)
     except store.RunDirError as exc:
         fail(str(exc))
-    data = exp.to_pytest_benchmark(doc)
-    if not data["benchmarks"]:
+    done = write(doc)
+    if not done.count:
         fail(f"{run_dir}: no measured trial passed; nothing to export")
     try:
-        output.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+        output.write_text(done.text, encoding="utf-8")
     except OSError as exc:
         fail(f"{output}: cannot write: {exc.strerror or exc}")
-    typer.echo(f"wrote {len(data['benchmarks'])} benchmark(s) to {output}")
+    typer.echo(f"wrote {done.count} {done.noun}(s) to {output}")
 
 
 def _write_report(run_dir: Path, out: Path | None, con: Console) -> None:
