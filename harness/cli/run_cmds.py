@@ -22,6 +22,7 @@ from harness.cli.common import (
     esc,
     fail,
 )
+from harness.cli.results_cmds import print_sweep, write_report
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -109,8 +110,6 @@ def run(
     con.print(render.summary_table(frame))
     con.print(f"results: {esc(run_dir)}")
     if make_report:
-        from harness.cli.results_cmds import write_report
-
         write_report(run_dir, None, con)
     bad = [t for t in doc["trials"] if t["status"] != "ok"]
     if bad:
@@ -185,8 +184,6 @@ def sweep(
     con = render.console()
     con.print(f"sweep of {chosen.scenario.name}: {len(points)} points, {len(planned)} trials")
     run_dir, doc = _measure(loaded, opts, len(planned))
-    from harness.cli.results_cmds import print_sweep
-
     print_sweep(doc, run_dir, con)
     bad = [t for t in doc["trials"] if t["status"] != "ok"]
     if bad:
