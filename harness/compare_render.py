@@ -1,13 +1,19 @@
-"""How a comparison reads: a rich table for the terminal, Markdown for a CI summary."""
+"""How a comparison reads: a rich table for the terminal, blocks (rendered as Markdown) for a
+CI summary; both share the cells of :func:`_numbers`."""
 
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
+from rich.markup import escape as escape_markup
 from rich.table import Table
 
 from harness import render
+from harness.blocks import Block, Bullets, Heading, Para
+from harness.blocks import Table as TableBlock
 from harness.compare import Report, Row, Verdict
+from harness.markdown import code, escape, to_markdown
 
 _STYLE = {
     Verdict.SLOWER: "bold red",
@@ -109,7 +115,8 @@ def table(report: Report, fail_on_inconclusive: bool = False) -> Table:
     t.add_column("why", style="dim")
     for row in _sorted(report):
         style = _STYLE[row.verdict]
-        t.add_row(*_numbers(report, row), f"[{style}]{row.verdict.value}[/]", row.reason)
+        cells = (escape_markup(c) for c in _numbers(report, row))  # names and reasons are shown literally
+        t.add_row(*cells, f"[{style}]{row.verdict.value}[/]", escape_markup(row.reason))
     return t
 
 
@@ -147,35 +154,43 @@ def advice(report: Report) -> list[str]:
     return lines
 
 
-def markdown(report: Report, baseline: str, current: str, fail_on_inconclusive: bool = False) -> str:
+def blocks(report: Report, baseline: str, current: str, fail_on_inconclusive: bool = False) -> list[Block]:
+    """The comparison as blocks (a CI job summary): headline, warnings, the verdict table, notes."""
     level = (1 - 2 * report.alpha) * 100
     mark = "❌" if report.exit_code(fail_on_inconclusive) else "✅"
-    out = [
-        f"### {mark} queuebench compare — {headline(report, fail_on_inconclusive)}",
-        "",
-        f"Baseline `{baseline}` → current `{current}`; {describe(report)}.",
-        "",
+    out: list[Block] = [
+        Heading(3, f"{mark} queuebench compare — {escape(headline(report, fail_on_inconclusive))}"),
+        Para(f"Baseline {code(baseline)} → current {code(current)}; {escape(describe(report))}."),
     ]
-    for line in report.warnings:
-        out.append(f"> ⚠️ **Warning:** {line}")
-    for line in report.mismatches:
-        out.append(f"> ⚠️ **Not like for like:** {line}")
-    if report.mismatches or report.warnings:
-        out.append("")
-    out += [
-        f"| scenario | strategy | n | baseline {report.metric.label} | current | ratio | {level:g}% interval "
-        "| p | verdict | why |",
-        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |",
+    out += [Para(f"⚠️ **Warning:** {escape(line)}", "warn") for line in report.warnings]
+    out += [Para(f"⚠️ **Not like for like:** {escape(line)}", "warn") for line in report.mismatches]
+    header = [
+        "scenario",
+        "strategy",
+        "n",
+        f"baseline {escape(report.metric.label)}",
+        "current",
+        "ratio",
+        f"{level:g}% interval",
+        "p",
+        "verdict",
+        "why",
     ]
-    for row in _sorted(report):
-        cells = [
-            *_numbers(report, row),
+    rows = [
+        [
+            *(escape(cell) for cell in _numbers(report, row)),
             f"{_MARK[row.verdict]} **{row.verdict.value}**",
-            row.reason.replace("|", "\\|"),
+            escape(row.reason),
         ]
-        out.append("| " + " | ".join(cells) + " |")
+        for row in _sorted(report)
+    ]
+    out.append(TableBlock(header, rows, frozenset(range(2, 8))))
     extra = report.notes + advice(report)
     if extra:
-        out.append("")
-        out += [f"- {line}" for line in extra]
-    return "\n".join(out) + "\n"
+        out.append(Bullets([escape(line) for line in extra]))
+    return out
+
+
+def markdown(report: Report, baseline: str, current: str, fail_on_inconclusive: bool = False) -> str:
+    """The comparison as GitHub-flavoured Markdown (``compare --markdown``)."""
+    return to_markdown(blocks(report, baseline, current, fail_on_inconclusive), Path("."))

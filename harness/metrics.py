@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -251,3 +252,38 @@ def trial_metrics(
         if side is not None and isinstance(stats, dict):
             m.update(kinds.get(side.kind).trial_metrics(role, stats))
     return m
+
+
+# --------------------------------------------------------------------------- #
+# Reader occupancy from the per-item records, for the report's figures and tables.
+
+
+def reader_busy_s(records: np.ndarray) -> float:
+    """Total reader time spent on items (sum of done - dequeued), in seconds."""
+    return float((records[:, DONE] - records[:, DEQUEUED]).sum()) / 1e9
+
+
+def busy_readers(records: np.ndarray, start_ns: int) -> tuple[np.ndarray, np.ndarray]:
+    """Step function of busy readers: times (ms after start) and the count from each time on."""
+    starts, ends = records[:, DEQUEUED], records[:, DONE]
+    stamps = np.concatenate([ends, starts])
+    deltas = np.concatenate([np.full(len(ends), -1), np.full(len(starts), 1)])
+    order = np.lexsort((deltas, stamps))  # ends before starts at the same instant, like max_concurrency
+    times = (stamps[order] - start_ns) / 1e6
+    return np.concatenate([[0.0], times]), np.concatenate([[0], np.cumsum(deltas[order])])
+
+
+def pool_busy(doc: dict[str, Any], run_dir: Path) -> dict[tuple[str, str], float]:
+    """Median over repeats of reader-busy time ÷ (pool size × makespan): how full each strategy kept
+    the pool, per (scenario, strategy). Trials without samples are skipped."""
+    from harness import store  # reading samples is the store's job; metrics itself stays numpy-only
+
+    shares: dict[tuple[str, str], list[float]] = {}
+    for t in doc["trials"]:
+        m = t.get("metrics") or {}
+        makespan, pool = m.get("makespan_s"), m.get("pool_size")
+        if t.get("warmup") or not t.get("samples") or not makespan or not pool:
+            continue
+        busy_s = reader_busy_s(store.load_samples(run_dir, t))
+        shares.setdefault((t["scenario"], t["strategy"]), []).append(busy_s / (pool * makespan))
+    return {key: float(np.median(v)) for key, v in shares.items()}

@@ -20,7 +20,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import FuncFormatter
 
-from harness import figures, store
+from harness import figure_style, store
 
 #: Fields of a scenario definition that do not change the workload itself.
 NOT_WORKLOAD = frozenset({"description", "repeats", "warmup", "timeout", "strategies"})
@@ -176,7 +176,7 @@ def compare_figure(frame: pd.DataFrame, by: str, metric: str, normalize: str | N
     groups = list(dict.fromkeys(frame["group"]))
     panels = list(dict.fromkeys(frame["facet"]))
     height = frame.groupby("facet")["strategy"].nunique().max() * 0.42 + 1.3
-    with figures.style():
+    with figure_style.style():
         ncols = 1 if len(panels) == 1 else 2
         nrows = math.ceil(len(panels) / ncols)
         fig = Figure(figsize=(6.4 * ncols, height * nrows + 1.2), layout="constrained")
@@ -187,7 +187,7 @@ def compare_figure(frame: pd.DataFrame, by: str, metric: str, normalize: str | N
             medians = mine.groupby("strategy")["value"].median()
             order = list(medians.sort_values(ascending=higher is False).index)
             for y, strategy in enumerate(order):
-                colour = figures.strategy_colour(strategy)
+                colour = figure_style.strategy_colour(strategy)
                 for j, group in enumerate(groups):
                     ran = mine[(mine["strategy"] == strategy) & (mine["group"] == group)]["value"]
                     values = ran.dropna()
@@ -197,7 +197,7 @@ def compare_figure(frame: pd.DataFrame, by: str, metric: str, normalize: str | N
                             ax.text(
                                 0.01,
                                 yy,
-                                figures.plain(f"{group}: no passing trial"),
+                                figure_style.plain(f"{group}: no passing trial"),
                                 transform=ax.get_yaxis_transform(),
                                 fontsize=7,
                                 color="#777777",
@@ -215,17 +215,17 @@ def compare_figure(frame: pd.DataFrame, by: str, metric: str, normalize: str | N
                         mew=0.6,
                         ls="none",
                     )
-            ax.set_yticks(range(len(order)), [figures.plain(s) for s in order])
+            ax.set_yticks(range(len(order)), [figure_style.plain(s) for s in order])
             ax.set_ylim(len(order) - 0.5, -0.5)
             ax.grid(axis="y", visible=False)
             if normalize:
                 ax.axvline(1.0, color="#333333", ls="--", lw=1)
-            figures.value_axis(
+            figure_style.value_axis(
                 ax, list(mine["value"].dropna()), f"÷ {normalize} in the same run" if normalize else label
             )
             if normalize:
                 ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _pos: f"{x:g}×"))
-            ax.set_title(figures.plain(panel), loc="left")
+            ax.set_title(figure_style.plain(panel), loc="left")
         handles = [
             Line2D(
                 [],
@@ -235,7 +235,7 @@ def compare_figure(frame: pd.DataFrame, by: str, metric: str, normalize: str | N
                 mec="black",
                 ls="none",
                 ms=7,
-                label=figures.plain(g),
+                label=figure_style.plain(g),
             )
             for j, g in enumerate(groups)
         ]
@@ -274,7 +274,7 @@ def plot_runs(
     out = out or Path(f"queuebench-{metric}-by-{by}{f'-vs-{normalize}' if normalize else ''}.png")
     if out.parent and not out.parent.exists():
         out.parent.mkdir(parents=True)
-    figures.save(compare_figure(frame, by, metric, normalize, len(runs)), out)
+    figure_style.save(compare_figure(frame, by, metric, normalize, len(runs)), out)
     counts: dict[str, int] = {}
     for run in runs:
         counts[run.group] = counts.get(run.group, 0) + 1

@@ -105,7 +105,8 @@ def _runner(request: pytest.FixtureRequest, tmp: pytest.TempPathFactory) -> Call
     ) -> Result:
         import sys
 
-        from harness import export, suite
+        from harness import suite
+        from harness.exports import pytest_benchmark as export
         from harness.launchers import WorkerError
         from harness.scenario import ScenarioError
         from strategies.registry import UnknownStrategy

@@ -1,13 +1,20 @@
-"""Terminal tables (rich) for summaries and fingerprints."""
+"""The terminal renderer (rich): the summary, the survival matrix and the sweep pivots as
+tables, and the number and text formats every renderer shares (:func:`si`, :func:`ms`,
+:func:`pct`, :func:`fingerprint_line`, :func:`workload_line`)."""
 
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
+
+if TYPE_CHECKING:
+    from harness.survival import Survival
+    from harness.sweep import Pivot
 
 
 def si(value: float, unit: str = "") -> str:
@@ -50,13 +57,13 @@ def summary_table(frame: pd.DataFrame, title: str = "queuebench summary") -> Tab
         if previous is not None and row.scenario != previous:
             table.add_section()
         best = row.rank == 1
-        name = f"[bold green]★ {row.strategy}[/]" if best else f"  {row.strategy}"
+        name = f"[bold green]★ {escape(row.strategy)}[/]" if best else f"  {escape(row.strategy)}"
         conc = f"{int(row.max_concurrency)}/{int(row.pool_size)}" if math.isfinite(row.max_concurrency) else "—"
         if math.isfinite(row.max_concurrency) and row.max_concurrency > row.pool_size:
             conc = f"[bold red]{conc}[/]"
-        status = "[green]ok[/]" if row.status == "ok" else f"[bold red]{row.status}[/]"
+        status = "[green]ok[/]" if row.status == "ok" else f"[bold red]{escape(row.status)}[/]"
         table.add_row(
-            row.scenario if row.scenario != previous else "",
+            escape(row.scenario) if row.scenario != previous else "",
             name,
             si(row.throughput),
             f"{si(row.throughput_min)}–{si(row.throughput_max)}",
@@ -72,27 +79,54 @@ def summary_table(frame: pd.DataFrame, title: str = "queuebench summary") -> Tab
     return table
 
 
-def survival_table(doc: dict[str, Any]) -> Table:
-    """Strategies x fault scenarios: how each trial ended."""
-    from harness import stress
+_OUTCOME_COLOURS = {"recovered": "green", "hung": "yellow", "crashed": "red", "ok": "green"}
 
-    strategies, scenarios, cells = stress.matrix(doc)
+
+def survival_table(matrix: Survival) -> Table:
+    """Strategies x fault scenarios: how each trial ended, coloured by outcome."""
     table = Table(title="survival matrix", title_justify="left", header_style="bold", show_lines=True)
     table.add_column("strategy")
-    for sc in scenarios:
-        table.add_column(sc)
-    colours = {"recovered": "green", "hung": "yellow", "crashed": "red"}
-    for s in strategies:
+    for sc in matrix.scenarios:
+        table.add_column(escape(sc))
+    for s in matrix.strategies:
         row = []
-        for sc in scenarios:
-            lines = []
-            for t in cells.get((s, sc), []):
-                how = (t.get("faults") or {}).get("outcome", "ok" if t["status"] == "ok" else "")
-                colour = colours.get(how, "green" if t["status"] == "ok" else "red")
-                lines.append(f"[{colour}]{stress.cell(t)}[/]")
+        for sc in matrix.scenarios:
+            lines = [f"[{_OUTCOME_COLOURS.get(o.kind, 'red')}]{escape(o.text)}[/]" for o in matrix.at(s, sc)]
             row.append("\n".join(lines) or "—")
-        table.add_row(s, *row)
+        table.add_row(escape(s), *row)
     return table
+
+
+def sweep_tables(pivots: list[Pivot]) -> list[Table]:
+    """The sweep's pivots: items/s (best ★, knee ◆, a point that did not pass in red) and p99 ms."""
+    from harness.sweep import KNEE
+
+    out = []
+    for pivot in pivots:
+        param, values = pivot.param, pivot.values
+        fmt = si if pivot.column == "throughput" else ms
+        if pivot.column == "throughput":
+            title = f"items/s vs {param} (median) · ★ best · ◆ knee: smallest {param} >= {KNEE:.0%} of best"
+        else:
+            title = f"p99 end-to-end latency, ms, vs {param} (median)"
+        table = Table(title=title, title_justify="left", header_style="bold")
+        table.add_column("strategy")
+        for v in values:
+            table.add_column(f"{param}={v}" if v == values[0] else str(v), justify="right")
+        for label, cells in pivot.rows:
+            texts = []
+            for c in cells:
+                if c is None:
+                    texts.append("")
+                elif not c.ok:
+                    texts.append(f"[red]{fmt(c.value)} ✗[/]")
+                else:
+                    texts.append(f"[bold]{fmt(c.value)} {c.mark}[/]" if c.mark else fmt(c.value))
+            table.add_row(escape(label), *texts)
+        if pivot.ideal is not None:
+            table.add_row("[dim](ideal bound)[/]", *(f"[dim]{si(v)}[/]" for v in pivot.ideal))
+        out.append(table)
+    return out
 
 
 def fingerprint_line(fp: dict[str, Any]) -> str:
@@ -102,6 +136,23 @@ def fingerprint_line(fp: dict[str, Any]) -> str:
         f"{fp['os']} {fp['os_release']} {fp['arch']} · {fp['cpu_model']} · "
         f"{fp['logical_cores']} cores, {fp['effective_parallelism']} effective · "
         f"{py['implementation']} {py['version']}{gil} · start method {fp['start_method']}"
+    )
+
+
+def workload_line(definition: dict[str, Any]) -> str:
+    """'10 writers x 10 items -> pool of 3 · write io 5 ms · read io 6 ms' from a definition."""
+
+    def work(side: str, spec: dict[str, Any]) -> str:
+        kind = spec.get("kind", "none")
+        if kind == "none":
+            return f"{side}: no work"
+        gil = f", GIL {spec.get('gil')}" if kind == "cpu" else ""
+        return f"{side}: {kind} {spec.get('ms', 0):g} ms{gil}"
+
+    d = definition
+    return (
+        f"{d['writers']} writers × {d['items_per_writer']} items → pool of {d['readers']} · "
+        f"{work('write', d.get('writer_work', {}))} · {work('read', d.get('reader_work', {}))}"
     )
 
 

@@ -102,8 +102,7 @@ class RunWriter:
         self.flush()
         from harness import summary
 
-        frame = summary.summarize(self.doc)
-        atomic_write(self.path / "summary.csv", frame.to_csv(index=False).encode())
+        summary.write_csv(self.path, self.doc)
 
     def flush(self) -> None:
         atomic_write(self.path / RUN_FILE, json.dumps(self.doc, indent=1).encode())

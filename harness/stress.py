@@ -73,13 +73,3 @@ def matrix(doc: dict[str, Any]) -> tuple[list[str], list[str], dict[tuple[str, s
         scenarios += [t["scenario"]] if t["scenario"] not in scenarios else []
         cells.setdefault((t["strategy"], t["scenario"]), []).append(t)
     return strategies, scenarios, cells
-
-
-def markdown(doc: dict[str, Any]) -> str:
-    """The survival matrix as a GitHub-flavoured Markdown table."""
-    strategies, scenarios, cells = matrix(doc)
-    lines = ["| strategy | " + " | ".join(scenarios) + " |", "|---" * (len(scenarios) + 1) + "|"]
-    for s in strategies:
-        row = ["<br>".join(cell(t) for t in cells.get((s, sc), [])) or "—" for sc in scenarios]
-        lines.append(f"| {s} | " + " | ".join(row) + " |")
-    return "\n".join(lines) + "\n"

@@ -1,7 +1,11 @@
-"""One row per scenario x strategy: medians over measured repeats, ranked by throughput."""
+"""The run's summary: one row per scenario x strategy, medians over measured repeats, ranked
+by throughput (also written as ``summary.csv`` next to run.json), and the orders every
+presentation of a run shares (scenarios in run order, strategies best first).
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -99,3 +103,24 @@ def summarize(doc: dict[str, Any]) -> pd.DataFrame:
     eligible = out["throughput"].where(out["status"] == "ok")
     out["rank"] = eligible.groupby(out["scenario"]).rank(ascending=False, method="min")
     return out[COLUMNS]
+
+
+def write_csv(run_dir: Path, doc: dict[str, Any]) -> Path:
+    """Write ``summary.csv`` (the summary of ``doc``) into the run directory."""
+    from harness import store
+
+    path = Path(run_dir) / "summary.csv"
+    store.atomic_write(path, summarize(doc).to_csv(index=False).encode())
+    return path
+
+
+def scenarios_of(doc: dict[str, Any]) -> list[str]:
+    """Scenarios with measured trials, in run order."""
+    seen = {t["scenario"] for t in doc["trials"] if not t.get("warmup")}
+    return [name for name in doc["scenarios"] if name in seen]
+
+
+def ranked(summary: pd.DataFrame, scenario: str) -> list[str]:
+    """Strategies of a scenario, best first; strategies without a rank (failed) last, in run order."""
+    rows = summary[summary["scenario"] == scenario]
+    return list(rows.sort_values("rank", kind="stable", na_position="last")["strategy"])

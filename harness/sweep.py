@@ -22,7 +22,6 @@ from typing import Any
 
 import pandas as pd
 from pydantic import ValidationError
-from rich.table import Table
 
 from harness.scenario import LoadedScenario, Scenario
 from harness.summary import summarize
@@ -252,50 +251,51 @@ def findings(doc: dict[str, Any], frame: pd.DataFrame) -> list[Finding]:
 
 
 # --------------------------------------------------------------------------- #
-# Terminal output.
+# The pivots the terminal and the report show: strategy x value.
 
 
-def tables(doc: dict[str, Any], frame: pd.DataFrame, found: list[Finding]) -> list[Table]:
-    """Two pivots, strategy x value: median items/s (best ★, knee ◆) and median p99 ms."""
-    from harness.render import ms, si
+@dataclass(frozen=True)
+class PivotCell:
+    value: float
+    ok: bool  # every trial at this point passed
+    mark: str = ""  # throughput only: ★ best, ◆ knee, ★◆ both
 
-    param, values = doc["sweep"]["param"], doc["sweep"]["values"]
+
+@dataclass(frozen=True)
+class Pivot:
+    column: str  # "throughput" (items/s) or "e2e_p99_ms"
+    param: str
+    values: list[int]
+    rows: list[tuple[str, list[PivotCell | None]]]  # a line's label, then a cell per value (None: not run)
+    ideal: list[float] | None = None  # throughput only: the ideal bound at each value
+
+
+def pivots(doc: dict[str, Any], frame: pd.DataFrame, found: list[Finding]) -> list[Pivot]:
+    """Two pivots, strategy x value: median items/s (best and knee marked) and median p99 ms."""
+    param, values = doc["sweep"]["param"], [int(v) for v in doc["sweep"]["values"]]
     groups = group_params(doc)
     marks = {(f.label, f.best): "★" for f in found if not f.flat}
     marks.update({(f.label, f.knee): "★◆" if f.knee == f.best and not f.flat else "◆" for f in found})
     out = []
-    for title, column, fmt in (
-        (
-            f"items/s vs {param} (median) · ★ best · ◆ knee: smallest {param} >= {KNEE:.0%} of best",
-            "throughput",
-            si,
-        ),
-        (f"p99 end-to-end latency, ms, vs {param} (median)", "e2e_p99_ms", ms),
-    ):
-        table = Table(title=title, title_justify="left", header_style="bold")
-        table.add_column("strategy")
-        for v in values:
-            table.add_column(f"{param}={v}" if v == values[0] else str(v), justify="right")
+    for column in ("throughput", "e2e_p99_ms"):
+        rows: list[tuple[str, list[PivotCell | None]]] = []
         for key, g in frame.groupby([*groups, "strategy"], sort=False):
             keys = key if isinstance(key, tuple) else (key,)
             label = Finding(str(keys[-1]), dict(zip(groups, keys[:-1], strict=True)), param, 0, 0, 0, 0).label
             by_value = {int(r[param]): r for r in g.to_dict("records")}
-            cells = []
+            cells: list[PivotCell | None] = []
             for v in values:
                 r = by_value.get(v)
                 if r is None:
-                    cells.append("")
+                    cells.append(None)
                     continue
-                text = fmt(r[column])
-                if r["status"] != "ok":
-                    text = f"[red]{text} ✗[/]"
-                elif column == "throughput":
-                    mark = marks.get((label, v), "")
-                    text = f"[bold]{text} {mark}[/]" if mark else text
-                cells.append(text)
-            table.add_row(label, *cells)
+                ok = r["status"] == "ok"
+                mark = marks.get((label, v), "") if ok and column == "throughput" else ""
+                cells.append(PivotCell(float(r[column]), ok, mark))
+            rows.append((label, cells))
+        ideal = None
         if column == "throughput" and frame["ideal_throughput"].notna().any():
-            ideal = frame.drop_duplicates(param).set_index(param)["ideal_throughput"]
-            table.add_row("[dim](ideal bound)[/]", *(f"[dim]{si(ideal.get(v, math.nan))}[/]" for v in values))
-        out.append(table)
+            by_param = frame.drop_duplicates(param).set_index(param)["ideal_throughput"]
+            ideal = [float(by_param.get(v, math.nan)) for v in values]
+        out.append(Pivot(column, param, values, rows, ideal))
     return out

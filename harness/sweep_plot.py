@@ -17,7 +17,7 @@ from typing import Any
 import pandas as pd
 from matplotlib.figure import Figure
 
-from harness.figures import FAIL_COLOUR, readable_log_axis, save, strategy_colour, style
+from harness.figure_style import FAIL_COLOUR, readable_log_axis, save, strategy_colour, style
 from harness.render import ms, si
 from harness.sweep import KNEE, Finding, group_params
 

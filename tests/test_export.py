@@ -15,8 +15,9 @@ import pytest
 from pytest_benchmark.stats import Stats
 from typer.testing import CliRunner
 
-from harness import export, launchers, scenario, suite
+from harness import exports, launchers, scenario, suite
 from harness.cli import app
+from harness.exports import pytest_benchmark as pb_export
 from tests.conftest import SCENARIOS
 
 cli = CliRunner()
@@ -27,7 +28,7 @@ def test_stats_match_pytest_benchmark(n: int) -> None:
     """Our stats block equals pytest-benchmark's own Stats, quartile methods included."""
     rng = random.Random(n)
     data = [rng.uniform(0.001, 0.01) for _ in range(n)]
-    ours = export.bench_stats(data)
+    ours = pb_export.bench_stats(data)
     theirs = Stats()
     for d in data:
         theirs.update(d)
@@ -76,6 +77,41 @@ def test_export_bad_input_exit_2(tmp_path: Path) -> None:
     assert result.exit_code == 2 and "no run.json here" in result.output
     result = cli.invoke(app, ["export", str(tmp_path), "--format", "csv"])
     assert result.exit_code == 2
+    assert result.output == "error: --format: unknown export format 'csv'; choose one of pytest-benchmark\n"
+
+
+def test_export_help_lists_the_registered_formats() -> None:
+    result = cli.invoke(app, ["export", "--help"])
+    assert result.exit_code == 0 and all(name in result.output for name in exports.FORMATS)
+
+
+THROWAWAY_FORMAT = """
+from harness.exports import Exported
+
+
+def export(doc):
+    lines = [f"{t['scenario']} {t['strategy']} {t['status']}" for t in doc["trials"] if not t.get("warmup")]
+    return Exported("\\n".join(lines) + "\\n", len(lines), "line")
+"""
+
+
+def test_a_format_is_its_module_plus_one_registry_line(
+    smoke_run: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A new format needs nothing but its module and a FORMATS entry: the CLI finds and uses it."""
+    (tmp_path / "qb_lines_export.py").write_text(THROWAWAY_FORMAT)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setitem(exports.FORMATS, "lines", "qb_lines_export:export")
+    doc = json.loads((smoke_run / "run.json").read_text())
+    done = exports.export(doc, "lines")
+    assert done.count == 6 and "smoke sequential ok" in done.text.splitlines()
+    out = tmp_path / "trials.txt"
+    result = cli.invoke(app, ["export", str(smoke_run), "--format", "lines", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert f"wrote 6 line(s) to {out}" in result.output
+    assert out.read_text() == done.text
+    with pytest.raises(exports.UnknownFormat, match="choose one of pytest-benchmark, lines"):
+        exports.export(doc, "nope")
 
 
 FIXTURE_TEST = """

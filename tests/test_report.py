@@ -15,9 +15,9 @@ from matplotlib.colors import to_hex
 from matplotlib.figure import Figure
 from typer.testing import CliRunner
 
-from harness import figures, plot_runs, report, store
+from harness import figure_style, figures, metrics, plot_runs, report, sample_figures, store
 from harness.cli import app
-from harness.summary import summarize
+from harness.summary import ranked, summarize
 from tests.conftest import SCENARIOS, START_METHODS
 
 cli = CliRunner()
@@ -154,15 +154,15 @@ def test_throughput_figure_shows_every_repeat(failing: tuple[int, str, Path]) ->
     good = [c for c in dots if c.get_label() in ("threads", "sequential")]
     assert sorted(len(c.get_offsets()) for c in good) == [2, 2]  # one dot per repeat
     for c in good:
-        assert to_hex(c.get_facecolor()[0]) == figures.strategy_colour(c.get_label()).lower()
-    failed = [c for c in dots if to_hex(c.get_facecolor()[0]) == figures.FAIL_COLOUR.lower()]
+        assert to_hex(c.get_facecolor()[0]) == figure_style.strategy_colour(c.get_label()).lower()
+    failed = [c for c in dots if to_hex(c.get_facecolor()[0]) == figure_style.FAIL_COLOUR.lower()]
     assert sum(len(c.get_offsets()) for c in failed) == 4  # every failed trial marked
     assert ax.get_xlabel().startswith("items per second") and ax.get_title(loc="left") == "smoke"
 
 
 def test_latency_figure_has_three_log_panels_one_curve_per_strategy(failing: tuple[int, str, Path]) -> None:
     doc = _doc(failing[2])
-    fig = figures.latency_figure(doc, failing[2], "smoke")
+    fig = sample_figures.latency_figure(doc, failing[2], "smoke")
     panels = fig.axes
     assert [ax.get_title(loc="left").split(" (")[0] for ax in panels] == ["queue wait", "service", "end to end"]
     strategies = {"threads", "sequential", "test-lose", "test-overlimit"}
@@ -171,16 +171,16 @@ def test_latency_figure_has_three_log_panels_one_curve_per_strategy(failing: tup
         curves = [line for line in ax.get_lines() if not line.get_label().startswith("_")]
         assert {line.get_label() for line in curves} == strategies
         for line in curves:
-            assert line.get_color() == figures.strategy_colour(str(line.get_label()))
+            assert line.get_color() == figure_style.strategy_colour(str(line.get_label()))
             assert line.get_ydata()[-1] == pytest.approx(1.0)  # an ECDF ends at 1
     legend = fig.legends[0]
-    assert [t.get_text() for t in legend.get_texts()] == figures.ranked(summarize(doc), "smoke")  # best first
+    assert [t.get_text() for t in legend.get_texts()] == ranked(summarize(doc), "smoke")  # best first
 
 
 def test_concurrency_figure_draws_the_pool_limit_and_the_overrun(failing: tuple[int, str, Path]) -> None:
     run_dir = failing[2]
     doc = _doc(run_dir)
-    fig = figures.concurrency_figure(doc, run_dir, "smoke")
+    fig = sample_figures.concurrency_figure(doc, run_dir, "smoke")
     assert len(fig.axes) == 4
     peaks = {}
     for ax in fig.axes:
@@ -200,7 +200,7 @@ def test_busy_readers_matches_the_trial_metric(failing: tuple[int, str, Path]) -
     run_dir = failing[2]
     for trial in _doc(run_dir)["trials"]:
         records = store.load_samples(run_dir, trial)
-        _times, busy = figures.busy_readers(records, int(records[:, 4].min()))
+        _times, busy = metrics.busy_readers(records, int(records[:, 4].min()))
         assert busy.max() == trial["metrics"]["max_concurrency"]
         assert busy[-1] == 0
 
@@ -222,11 +222,11 @@ def test_efficiency_figure_marks_the_ideal_and_the_machine(failing: tuple[int, s
 
 def test_strategy_colour_is_fixed_and_distinct() -> None:
     shipped = ["seed-pool", "manager-pool", "mp-queue", "process-pool", "threads", "asyncio", "sequential"]
-    colours = [figures.strategy_colour(n) for n in shipped]
+    colours = [figure_style.strategy_colour(n) for n in shipped]
     assert len(set(colours)) == len(shipped)
-    assert figures.strategy_colour("threads") == "#0072B2"
-    assert figures.strategy_colour("my-own") == figures.strategy_colour("my-own")
-    assert figures.strategy_colour("my-own").startswith("#")
+    assert figure_style.strategy_colour("threads") == "#0072B2"
+    assert figure_style.strategy_colour("my-own") == figure_style.strategy_colour("my-own")
+    assert figure_style.strategy_colour("my-own").startswith("#")
 
 
 def test_plot_by_start_method_and_normalized(failing: tuple[int, str, Path], passing: Path, tmp_path: Path) -> None:
@@ -298,8 +298,8 @@ def test_figure_lines_are_labelled(failing: tuple[int, str, Path]) -> None:
     doc = _doc(run_dir)
     for fig in (
         figures.throughput_figure(doc),
-        figures.latency_figure(doc, run_dir, "smoke"),
-        figures.concurrency_figure(doc, run_dir, "smoke"),
+        sample_figures.latency_figure(doc, run_dir, "smoke"),
+        sample_figures.concurrency_figure(doc, run_dir, "smoke"),
         figures.efficiency_figure(doc),
     ):
         assert fig.get_suptitle()
@@ -323,7 +323,7 @@ def test_report_of_a_run_without_measured_trials(passing: Path, tmp_path: Path) 
 
 def test_pool_busy_is_the_share_of_reader_time_used(failing: tuple[int, str, Path]) -> None:
     """One reader at a time can fill at most 1/pool of the pool; a strategy over the limit can exceed 100%."""
-    busy = report.pool_busy(_doc(failing[2]), failing[2])
+    busy = metrics.pool_busy(_doc(failing[2]), failing[2])
     assert set(busy) == {("smoke", s) for s in ("threads", "sequential", "test-lose", "test-overlimit")}
     assert 0 < busy[("smoke", "sequential")] <= 1 / POOL
     assert 0 < busy[("smoke", "threads")] <= 1
@@ -405,7 +405,7 @@ def test_throughput_panel_without_a_passing_trial_says_so(passing: Path) -> None
 
 
 def test_latency_axes_are_consistent_and_readable(passing: Path) -> None:
-    fig = figures.latency_figure(store.load_run(passing), passing, "smoke")
+    fig = sample_figures.latency_figure(store.load_run(passing), passing, "smoke")
     labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
     assert labels == ["0%", "25%", "50% (p50)", "75%", "90% (p90)", "99% (p99)"]
     for ax in fig.axes:
@@ -425,7 +425,7 @@ def test_latency_axes_are_consistent_and_readable(passing: Path) -> None:
     ],
 )
 def test_log_ticks_label_at_least_three(lo: float, hi: float, expected: list[float]) -> None:
-    assert figures.log_ticks(lo, hi) == pytest.approx(expected)
+    assert figure_style.log_ticks(lo, hi) == pytest.approx(expected)
 
 
 def test_plot_refuses_an_unknown_figure_format_up_front(passing: Path, tmp_path: Path) -> None:

@@ -10,6 +10,7 @@ from typer.testing import CliRunner
 
 from harness import report, stress, stress_figure
 from harness.cli import app
+from harness.survival import survival
 
 FAULTS = """
 [defaults]
@@ -52,7 +53,7 @@ def test_stress_prints_and_writes_the_survival_matrix(tmp_path: Path) -> None:
     fault = next(t["faults"] for t in doc["trials"] if t["strategy"] == "threads" and t["scenario"] == "die")
     assert fault["injected"] == ["reader_die 0/3"] and fault["detection_s"] > 0
 
-    fig = stress_figure.survival_figure(doc)
+    fig = stress_figure.survival_figure(survival(doc))
     ax = fig.axes[0]
     assert len([p for p in ax.patches if isinstance(p, Rectangle)]) == 4
     assert [t.get_text() for t in ax.get_yticklabels()] == ["threads", "sequential"]

@@ -1,0 +1,138 @@
+"""The regression gate's verbs: ``compare`` and ``baseline save|list``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from harness.cli.common import app, esc, fail
+
+
+@app.command()
+def compare(
+    baseline: Annotated[str, typer.Argument(help="Baseline: a run directory or a saved baseline name.")],
+    current: Annotated[str, typer.Argument(help="Current: a run directory (or a folder: its newest run).")],
+    metric: Annotated[
+        str, typer.Option("--metric", "-m", help="throughput, makespan, p50, p90, p99, max, efficiency, rss, or a key.")
+    ] = "throughput",
+    max_regression: Annotated[
+        str, typer.Option("--max-regression", help="Smallest change that counts, as a factor: 10% = x1.10 worse.")
+    ] = "10%",
+    alpha: Annotated[float, typer.Option("--alpha", help="Significance level of the one-sided rank test.")] = 0.01,
+    fail_on_inconclusive: Annotated[
+        bool, typer.Option("--fail-on-inconclusive", help="Exit 1 when a pair is inconclusive or has too few repeats.")
+    ] = False,
+    strict: Annotated[
+        bool,
+        typer.Option("--strict", help="Refuse (exit 2) when scenarios or machines differ, or repeats are too few."),
+    ] = False,
+    markdown: Annotated[Path | None, typer.Option("--markdown", help="Also write the verdicts as Markdown.")] = None,
+    results: Annotated[Path, typer.Option("--results", help="Saved baselines are <results>/baselines/NAME.")] = Path(
+        "results"
+    ),
+) -> None:
+    """Regression gate: per strategy x scenario, the ratio, its confidence interval and a verdict.
+
+    Exit 0 no regression, 1 regression (slower, or trials that broke), 2 bad input."""
+    from harness import baseline as bl
+    from harness import compare as cmp
+    from harness import compare_render, render, store
+
+    try:
+        threshold = cmp.parse_threshold(max_regression)
+        cmp.check_alpha(alpha)
+        cmp.metric(metric)
+        if markdown is not None:  # before comparing: a bad path must not cost the verdict's exit code
+            cmp.check_output_file(markdown, "--markdown")
+        base_dir, cur_dir = bl.resolve(baseline, results), bl.resolve(current, results)
+        base_doc, cur_doc = store.load_run(base_dir), store.load_run(cur_dir)
+        report = cmp.compare(base_doc, cur_doc, metric, threshold, alpha)
+    except (cmp.CompareError, bl.BaselineError, store.RunDirError) as exc:
+        fail(str(exc))
+    same = cmp.same_run(base_dir, cur_dir, base_doc, cur_doc)
+    if same:
+        report.warnings.append(same)
+    con = render.console()
+    con.print(f"baseline {esc(base_dir)}\ncurrent  {esc(cur_dir)}")
+    for line in report.warnings:
+        con.print(f"[bold yellow]WARNING: {esc(line)}[/]")
+    for line in report.mismatches:
+        con.print(f"[bold yellow]WARNING: not like for like: {esc(line)}[/]")
+    con.print(compare_render.table(report, fail_on_inconclusive))
+    for line in report.notes + compare_render.advice(report):
+        con.print(f"note: {esc(line)}")
+    if markdown is not None:
+        text = compare_render.markdown(report, str(base_dir), str(cur_dir), fail_on_inconclusive)
+        try:
+            markdown.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            fail(f"{markdown}: cannot write: {exc.strerror or exc}")
+    if strict and report.mismatches:
+        fail(f"--strict: refusing to judge runs that are not like for like ({len(report.mismatches)} difference(s))")
+    if strict and report.too_few:
+        fail(f"--strict: {len(report.too_few)} pair(s) have too few repeats for a verdict at alpha={alpha:g}")
+    raise typer.Exit(report.exit_code(fail_on_inconclusive))
+
+
+baseline_app = typer.Typer(
+    help="Save and list baselines (results/baselines/NAME, meant to be committed).", no_args_is_help=True
+)
+app.add_typer(baseline_app, name="baseline")
+
+
+@baseline_app.command("save")
+def baseline_save(
+    run_dir: Annotated[Path, typer.Argument(help="A results directory to keep as a baseline.")],
+    name: Annotated[str, typer.Argument(help="Baseline name: letters, digits, . _ -")],
+    results: Annotated[Path, typer.Option("--results", help="Baselines go to <results>/baselines/NAME.")] = Path(
+        "results"
+    ),
+    with_samples: Annotated[
+        bool, typer.Option("--with-samples", help="Copy the per-item Parquet samples too (large; compare needs none).")
+    ] = False,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing baseline, or save an unfinished run.")] = (
+        False
+    ),
+) -> None:
+    """Copy a run (run.json, summary.csv) into results/baselines/NAME."""
+    from harness import baseline as bl
+    from harness import store
+
+    try:
+        dest = bl.save(run_dir, name, results, with_samples=with_samples, force=force)
+    except (bl.BaselineError, store.RunDirError) as exc:
+        fail(str(exc))
+    except OSError as exc:
+        fail(f"cannot save baseline {name!r}: {exc.strerror or exc}")
+    typer.echo(f"saved baseline {name!r}: {dest}")
+
+
+@baseline_app.command("list")
+def baseline_list(
+    results: Annotated[Path, typer.Option("--results", help="Baselines are read from <results>/baselines.")] = Path(
+        "results"
+    ),
+) -> None:
+    """List saved baselines: when, from which run, machine, and what they hold."""
+    from rich.table import Table
+
+    from harness import baseline as bl
+    from harness import render
+
+    saved = bl.list_saved(results)
+    con = render.console()
+    if not saved:
+        con.print(f"no baselines in {bl.baselines_dir(results)}; save one with `queuebench baseline save RUN_DIR NAME`")
+        return
+    table = Table(title=f"baselines in {bl.baselines_dir(results)}", title_justify="left", header_style="bold")
+    for col in ("name", "saved", "machine", "scenario / strategy (passing repeats)"):
+        table.add_column(col)
+    for item in saved:
+        if item.doc is None:
+            table.add_row(item.name, item.saved_at, f"[red]{item.problem}[/]", "")
+            continue
+        pairs = ", ".join(f"{s}/{t} ({n})" for (s, t), n in item.pairs.items())
+        table.add_row(item.name, item.saved_at, render.fingerprint_line(item.doc["fingerprint"]), pairs)
+    con.print(table)

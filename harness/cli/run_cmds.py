@@ -1,0 +1,282 @@
+"""The verbs that run trials: ``list``, ``run``, ``sweep`` and ``stress``."""
+
+from __future__ import annotations
+
+import signal
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from harness.cli.common import (
+    OutOpt,
+    PythonOpt,
+    RepeatOpt,
+    StartMethod,
+    StartMethodOpt,
+    StrategyOpt,
+    TimeoutOpt,
+    WarmupOpt,
+    app,
+    esc,
+    fail,
+)
+from harness.cli.results_cmds import print_sweep, write_report
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from harness.scenario import LoadedScenario
+    from harness.suite import Options
+
+
+def _raise_interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+@app.command("list")
+def list_cmd(
+    scenarios_dir: Annotated[
+        Path | None, typer.Option("--scenarios", help="Directory of scenario files to list.")
+    ] = None,
+) -> None:
+    """List strategies (with availability) and the shipped scenarios."""
+    from rich.table import Table
+
+    from harness import render, scenario
+    from strategies import registry
+
+    if scenarios_dir is not None and not scenarios_dir.is_dir():
+        fail(f"--scenarios {scenarios_dir}: not a directory")
+    con = render.console()
+    table = Table(title="strategies", title_justify="left", header_style="bold")
+    for col in ("name", "kind", "available", "what it does"):
+        table.add_column(col)
+    for entry in registry.REGISTRY.values():
+        if entry.test_only:
+            continue
+        ok, why = entry.available()
+        table.add_row(entry.name, entry.family.value, "yes" if ok else f"[red]no: {why}[/]", entry.summary)
+    con.print(table)
+    folder = scenarios_dir or scenario.scenario_dir()
+    table = Table(title=f"scenarios in {folder}", title_justify="left", header_style="bold")
+    for col in ("file", "scenario", "description"):
+        table.add_column(col)
+    for path in sorted(folder.glob("*.toml")):
+        try:
+            for item in scenario.load(path):
+                table.add_row(path.name, item.scenario.name, item.scenario.description)
+        except scenario.ScenarioError as exc:
+            table.add_row(path.name, "[red]invalid[/]", str(exc))
+    con.print(table)
+    con.print(f"default suite (queuebench run with no files): {', '.join(scenario.DEFAULT_SUITE)}")
+
+
+@app.command()
+def run(
+    files: Annotated[
+        list[Path] | None,
+        typer.Argument(
+            help="Scenario TOML files. Default: the default suite (see `queuebench list`).", show_default=False
+        ),
+    ] = None,
+    strategy: StrategyOpt = None,
+    repeat: RepeatOpt = None,
+    warmup: WarmupOpt = None,
+    start_method: StartMethodOpt = None,
+    python: PythonOpt = None,
+    timeout: TimeoutOpt = None,
+    out: OutOpt = Path("results"),
+    make_report: Annotated[
+        bool, typer.Option("--report", help="Write report.md, report.html and figures into the run directory.")
+    ] = False,
+) -> None:
+    """Run scenarios against strategies; every trial in a fresh process, under a watchdog."""
+    from harness import render, scenario, suite
+    from harness.summary import summarize
+    from strategies import registry
+
+    try:
+        paths = files or scenario.default_suite()
+        loaded = scenario.load_many(paths)
+        opts = _options(strategy, repeat, warmup, start_method, python, timeout, out)
+        planned = suite.plan(loaded, opts)
+    except (scenario.ScenarioError, registry.UnknownStrategy) as exc:
+        fail(str(exc))
+    run_dir, doc = _measure(loaded, opts, len(planned))
+    con = render.console()
+    frame = summarize(doc)
+    con.print(render.summary_table(frame))
+    con.print(f"results: {esc(run_dir)}")
+    if make_report:
+        write_report(run_dir, None, con)
+    bad = [t for t in doc["trials"] if t["status"] != "ok"]
+    if bad:
+        con.print(f"[bold red]{len(bad)} trial(s) did not pass[/]; see `queuebench show {esc(run_dir)}`")
+        raise typer.Exit(1)
+
+
+def _execute(
+    loaded: list[LoadedScenario], opts: Options, probe: dict[str, Any], total: int, con: Console
+) -> tuple[Path, dict[str, Any]]:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from harness import suite
+
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=con, transient=True) as progress:
+        task = progress.add_task("starting", total=total)
+
+        def on_progress(planned: suite.Planned, trial: dict[str, Any] | None) -> None:
+            if trial is None:
+                progress.update(task, description=planned.label)
+                return
+            progress.advance(task)
+            if trial["status"] != "ok":
+                why = "; ".join(trial["errors"])[:400]
+                progress.console.print(f"[red]{trial['status']}[/] {esc(planned.label)}: {esc(why)}")
+
+        return suite.execute(loaded, opts, probe, on_progress)
+
+
+@app.command()
+def sweep(
+    file: Annotated[Path, typer.Argument(help="A scenario TOML file (one scenario, or pick one with --scenario).")],
+    vary: Annotated[
+        list[str],
+        typer.Option(
+            "--vary",
+            help="PARAM=VALUES: a range 1..8 (1..16:2 steps, 1..64*2 doubles) or a list 1e2,1e4,1e6. "
+            "Repeatable: a grid, the first is the x axis.",
+            show_default=False,
+        ),
+    ],
+    scenario_name: Annotated[
+        str | None, typer.Option("--scenario", help="Which scenario of the file to sweep.")
+    ] = None,
+    strategy: StrategyOpt = None,
+    repeat: RepeatOpt = None,
+    warmup: WarmupOpt = None,
+    start_method: StartMethodOpt = None,
+    python: PythonOpt = None,
+    timeout: TimeoutOpt = None,
+    out: OutOpt = Path("results"),
+) -> None:
+    """Run a scenario at each value of a parameter (e.g. readers=1..8): best value and knee per strategy.
+
+    Prints and plots (sweep.png) throughput and p99 against the parameter; the knee is the
+    smallest value reaching 95% of the best throughput."""
+    from harness import render, scenario, suite
+    from harness import sweep as sw
+    from strategies import registry
+
+    try:
+        varies = [sw.parse_vary(v) for v in vary]
+        chosen = sw.pick(scenario.load(file), scenario_name)
+        points = sw.expand(chosen, varies)
+        loaded = [p.loaded for p in points]
+        opts = _options(strategy, repeat, warmup, start_method, python, timeout, out)
+        opts.extra = {"sweep": sw.record(chosen, varies, points)}
+        planned = suite.plan(loaded, opts)
+    except (sw.SweepError, scenario.ScenarioError, registry.UnknownStrategy) as exc:
+        fail(str(exc))
+    con = render.console()
+    con.print(f"sweep of {chosen.scenario.name}: {len(points)} points, {len(planned)} trials")
+    run_dir, doc = _measure(loaded, opts, len(planned))
+    print_sweep(doc, run_dir, con)
+    bad = [t for t in doc["trials"] if t["status"] != "ok"]
+    if bad:
+        con.print(f"[bold red]{len(bad)} trial(s) did not pass[/]; see `queuebench show {run_dir}`")
+        raise typer.Exit(1)
+
+
+def _options(
+    strategy: list[str] | None,
+    repeat: int | None,
+    warmup: int | None,
+    start_method: StartMethod | None,
+    python: str | None,
+    timeout: float | None,
+    out: Path,
+) -> Options:
+    """The run options shared by run, sweep and stress."""
+    from harness import suite
+
+    return suite.Options(
+        strategies=strategy or [],
+        repeat=repeat,
+        warmup=warmup,
+        start_method=start_method.value if start_method else None,
+        python=python or sys.executable,
+        timeout=timeout,
+        out=out,
+    )
+
+
+def _measure(loaded: list[LoadedScenario], opts: Options, total: int) -> tuple[Path, dict[str, Any]]:
+    """Probe the worker, run every planned trial with a progress bar; handles bad --python and Ctrl+C."""
+    from harness import launchers, render, scenario, store
+
+    con = render.console()
+    if hasattr(signal, "SIGTERM"):
+        signal.signal(signal.SIGTERM, _raise_interrupt)
+    try:
+        with con.status("probing the worker interpreter: calibrating cpu work, measuring parallelism"):
+            probe = launchers.make("local", python=opts.python, recalibrate=opts.recalibrate).probe()
+    except launchers.WorkerError as exc:
+        fail(str(exc))
+    except KeyboardInterrupt:
+        con.print("[bold yellow]interrupted[/] before any trial ran; nothing was written")
+        raise typer.Exit(130) from None
+    par = probe["effective_parallelism"]
+    con.print(f"worker: {esc(probe['implementation'])} {esc(probe['version'])} · effective parallelism {par}")
+    try:
+        return _execute(loaded, opts, probe, total, con)
+    except (scenario.ScenarioError, store.RunDirError) as exc:
+        fail(str(exc))
+    except KeyboardInterrupt:
+        con.print("[bold yellow]interrupted[/]: trial processes killed; partial results marked incomplete")
+        raise typer.Exit(130) from None
+
+
+@app.command()
+def stress(
+    files: Annotated[
+        list[Path] | None,
+        typer.Argument(
+            help="Scenario files with [scenario.faults]. Default: scenarios/faults.toml.", show_default=False
+        ),
+    ] = None,
+    strategy: StrategyOpt = None,
+    repeat: Annotated[int | None, typer.Option("--repeat", "-r", min=1, help="Trials per cell.")] = None,
+    start_method: StartMethodOpt = None,
+    python: PythonOpt = None,
+    timeout: Annotated[
+        float | None,
+        typer.Option("--timeout", min=0.1, help="Seconds before a trial counts as hung and is killed."),
+    ] = None,
+    out: OutOpt = Path("results"),
+) -> None:
+    """Run the fault matrix (strategies x faults) and print the survival matrix.
+
+    Each cell says how the strategy ended under that fault: recovered (items delivered of
+    expected, lost, raised), hung (killed by the watchdog after the timeout) or crashed.
+    Hangs and losses are findings, not errors: the exit code is 0 unless the input is bad."""
+    from harness import render, scenario, store, suite
+    from harness.survival import survival
+    from strategies import registry
+
+    try:
+        loaded = scenario.load_many(files or [scenario.scenario_dir() / "faults.toml"])
+        opts = _options(strategy, repeat, 0, start_method, python, timeout, out)
+        planned = suite.plan(loaded, opts)
+    except (scenario.ScenarioError, registry.UnknownStrategy) as exc:
+        fail(str(exc))
+    run_dir, doc = _measure(loaded, opts, len(planned))
+    con = render.console()
+    matrix = survival(doc)  # built once: the terminal table and survival.md render the same data
+    con.print(render.survival_table(matrix))
+    md = run_dir / "survival.md"
+    store.atomic_write(md, matrix.markdown().encode())
+    con.print(f"results: {esc(run_dir)}  (matrix: {esc(md)})")

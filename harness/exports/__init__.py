@@ -1,0 +1,42 @@
+"""Exports: a run written in another tool's format, chosen by name (``queuebench export --format``).
+
+:data:`FORMATS` maps a format's name to ``"module:function"``; the function takes a loaded
+run (:func:`harness.store.load_run`) and returns an :class:`Exported`. Adding a format is
+its module plus one line here. Modules are imported only when their format is used.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, cast
+
+FORMATS: dict[str, str] = {
+    "pytest-benchmark": "harness.exports.pytest_benchmark:export",
+}
+
+
+@dataclass(frozen=True)
+class Exported:
+    text: str  # the file's content
+    count: int  # how many records it holds; 0: nothing worth writing
+    noun: str = "record"  # what one record is called, e.g. "benchmark"
+
+
+class UnknownFormat(ValueError):
+    """A format name that is not in :data:`FORMATS`; the message is one line for the user."""
+
+
+def exporter(fmt: str) -> Callable[[dict[str, Any]], Exported]:
+    """The function registered for ``fmt``."""
+    target = FORMATS.get(fmt)
+    if target is None:
+        raise UnknownFormat(f"unknown export format {fmt!r}; choose one of {', '.join(FORMATS)}")
+    module, _, name = target.partition(":")
+    return cast(Callable[[dict[str, Any]], Exported], getattr(importlib.import_module(module), name))
+
+
+def export(doc: dict[str, Any], fmt: str) -> Exported:
+    """The run ``doc`` in the format named ``fmt``; raises UnknownFormat."""
+    return exporter(fmt)(doc)

@@ -1,0 +1,320 @@
+"""The sections of a run's report, as blocks (:mod:`harness.blocks`): what went wrong, which
+strategy to use, a section per scenario, the sweep, the survival matrix and the machine.
+
+Sections only decide what to say; :mod:`harness.markdown` and :mod:`harness.html_page`
+decide how it looks. Outside text (errors, paths, labels) goes through
+:func:`harness.markdown.escape`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from harness import sweep
+from harness.blocks import Block, Bullets, Heading, Image, Para, Table
+from harness.markdown import code, escape
+from harness.render import ms, pct, si, workload_line
+from harness.summary import ranked, scenarios_of
+from harness.survival import Survival
+
+NEAR_TIE = 1.05  # a lead under 5% is within the noise of a shared machine
+MAX_WHY = 300  # characters of a trial's errors in the verdict list (run.json holds them all)
+
+
+def _exceeded(trial: dict[str, Any]) -> bool:
+    m = trial.get("metrics") or {}
+    return bool(m) and m.get("max_concurrency", 0) > m.get("pool_size", math.inf)
+
+
+def verdicts(doc: dict[str, Any]) -> list[Block]:
+    """What went wrong, first: trials that did not pass (exceeded limits named), an unfinished run."""
+    trials = doc["trials"]
+    measured = [t for t in trials if not t.get("warmup")]
+    bad = [t for t in trials if t["status"] != "ok"]
+    blocks: list[Block] = []
+    if bad:
+        over = [t for t in bad if _exceeded(t)]
+        limit = f"; **the reader limit was exceeded in {len(over)}**" if over else ""
+        blocks.append(
+            Para(
+                f"❌ **{len(bad)} of {len(trials)} trials did not pass**{limit}. Their strategies are not ranked.",
+                "bad",
+            )
+        )
+        items = []
+        for t in bad:
+            m = t.get("metrics") or {}
+            flag = (
+                f"**reader limit exceeded: {m['max_concurrency']} busy, pool of {m['pool_size']}** · "
+                if t in over
+                else ""
+            )
+            why = "; ".join(t.get("errors") or []) or "no detail recorded"
+            why = escape(why if len(why) <= MAX_WHY else why[: MAX_WHY - 1] + "…")
+            warm = " (warmup)" if t.get("warmup") else ""
+            items.append(f"`{t['id']}`{warm} — {flag}**{t['status']}**: {why}")
+        blocks.append(Bullets(items))
+    if doc["status"] != "complete":
+        blocks.append(
+            Para(f"⚠️ **The run is {doc['status']}**: it stopped early; only finished trials are shown.", "warn")
+        )
+    if trials and not measured:
+        blocks.append(
+            Para(
+                f"⏳ **No measured trials yet**: only {len(trials)} warmup trial(s) ran, and warmups are not "
+                "measured; nothing can be ranked or said to have passed.",
+                "warn",
+            )
+        )
+    elif measured and not bad:
+        blocks.append(
+            Para(
+                f"✅ **All {len(trials)} trials passed**: every item was consumed exactly once "
+                "and no pool ever ran more readers than its limit.",
+                "ok",
+            )
+        )
+    return blocks + _measurement_caveats(doc)
+
+
+def _measurement_caveats(doc: dict[str, Any]) -> list[Block]:
+    """Warn when the ideal makespan was computed from a parallelism the machine then exceeded."""
+    effs = [(t.get("metrics") or {}).get("efficiency") for t in doc["trials"] if t["status"] == "ok"]
+    above = [e for e in effs if isinstance(e, float) and e > 1.05]
+    if not above:
+        return []
+    fp = doc["fingerprint"]
+    load = " ".join(str(x) for x in fp.get("load_average") or []) or "unknown"
+    return [
+        Para(
+            f"⚠️ **Efficiency above 100% in {len(above)} passing trial(s)** (up to {max(above):.0%}): the ideal "
+            f"makespan spreads cpu work over all {fp.get('usable_cores')} usable cores, using the cpu-work "
+            "calibration made once at the start of the run; a few percent over 100% is that calibration's noise "
+            f"(load average at the start: {load}). Compare strategies with each other there, not with 100%.",
+            "warn",
+        )
+    ]
+
+
+def _ratio(a: float, b: float) -> str:
+    return f"{a / b:.2f}×" if math.isfinite(a) and math.isfinite(b) and b > 0 else "—"
+
+
+def recommendations(doc: dict[str, Any], summary: pd.DataFrame, busy: dict[tuple[str, str], float]) -> list[Block]:
+    """One row per scenario: the best strategy and the measured reasons it wins."""
+    rows, notes = [], []
+    for scenario in scenarios_of(doc):
+        s = summary[summary["scenario"] == scenario].sort_values("rank", na_position="last")
+        ranked = s[s["rank"].notna()]
+        if ranked.empty:
+            rows.append([escape(scenario), "no strategy passed every trial", "—", "—", "—", "—", "—", "—", "—"])
+            continue
+        best = ranked.iloc[0]
+        runner = ranked.iloc[1] if len(ranked) > 1 else None
+        seq = ranked[ranked["strategy"] == "sequential"]
+        lead = "—" if runner is None else f"{_ratio(best.throughput, runner.throughput)} {escape(runner.strategy)}"
+        floor = "—" if seq.empty or best.strategy == "sequential" else _ratio(best.throughput, seq.iloc[0].throughput)
+        rows.append(
+            [
+                escape(scenario),
+                f"★ **{escape(best.strategy)}**",
+                si(best.throughput),
+                lead,
+                floor,
+                pct(best.efficiency),
+                pct(busy.get((scenario, best.strategy), math.nan)),
+                ms(best.e2e_p99_ms),
+                f"{best.cpu_parallelism:.2f}" if math.isfinite(best.cpu_parallelism) else "—",
+            ]
+        )
+        if runner is not None and best.throughput < NEAR_TIE * runner.throughput:
+            notes.append(
+                f"**{escape(scenario)}**: {escape(best.strategy)} and {escape(runner.strategy)} are within 5% — "
+                "a tie on this machine; choose on latency or CPU cost."
+            )
+    header = [
+        "scenario",
+        "use",
+        "items/s",
+        "lead over the runner-up",
+        "× sequential",
+        "eff.",
+        "pool busy",
+        "p99 ms",
+        "cpu∥",
+    ]
+    return [
+        Heading(2, "Which strategy to use"),
+        Para(
+            "Ranked by median throughput among strategies whose every trial passed. *eff.* is the ideal "
+            "makespan ÷ the measured one; *pool busy* is the share of the pool's reader-time spent working "
+            "(a bounded pool is only as fast as it is kept full); *p99* is end-to-end latency; *cpu∥* is how many "
+            "cores the trial kept busy."
+        ),
+        Table(header, rows, frozenset({2, 4, 5, 6, 7, 8})),
+        *([Bullets(notes)] if notes else []),
+    ]
+
+
+def scenario_section(
+    doc: dict[str, Any], scenario: str, summary: pd.DataFrame, pics: dict[str, Path], busy: dict[tuple[str, str], float]
+) -> list[Block]:
+    definition = doc["scenarios"][scenario]["definition"]
+    rows = []
+    for name in ranked(summary, scenario):
+        r = summary[(summary["scenario"] == scenario) & (summary["strategy"] == name)].iloc[0]
+        rank = "★ 1" if r["rank"] == 1 else ("—" if pd.isna(r["rank"]) else str(int(r["rank"])))
+        conc = "—" if pd.isna(r["max_concurrency"]) else f"{int(r['max_concurrency'])}/{int(r['pool_size'])}"
+        status = r["status"] if r["status"] == "ok" else f"**{r['status']}**"
+        rows.append(
+            [
+                rank,
+                escape(name),
+                si(r["throughput"]),
+                f"{si(r['throughput_min'])}–{si(r['throughput_max'])}",
+                ms(r["e2e_p50_ms"]),
+                ms(r["e2e_p99_ms"]),
+                pct(r["efficiency"]),
+                pct(busy.get((scenario, name), math.nan)),
+                "—" if pd.isna(r["cpu_parallelism"]) else f"{r['cpu_parallelism']:.2f}",
+                conc,
+                status,
+            ]
+        )
+    blocks: list[Block] = [Heading(2, f"Scenario {code(scenario)}")]
+    text = definition.get("description") or ""
+    blocks.append(Para(f"{text + ' — ' if text else ''}{workload_line(definition)}."))
+    header = [
+        "rank",
+        "strategy",
+        "items/s",
+        "min–max",
+        "p50 ms",
+        "p99 ms",
+        "eff.",
+        "pool busy",
+        "cpu∥",
+        "conc",
+        "status",
+    ]
+    blocks.append(Table(header, rows, frozenset({2, 3, 4, 5, 6, 7, 8, 9})))
+    for kind, alt in (("latency", "latency distributions"), ("concurrency", "busy readers over time")):
+        if f"{kind}-{scenario}" in pics:
+            blocks.append(Image(pics[f"{kind}-{scenario}"], f"{scenario}: {alt}"))
+    return blocks
+
+
+def machine_section(doc: dict[str, Any]) -> list[Block]:
+    fp = doc["fingerprint"]
+    py = fp.get("python", {})
+    gil = "on" if py.get("gil_enabled", True) else "off"
+    pkgs = ", ".join(f"{k} {v}" for k, v in (fp.get("packages") or {}).items())
+    rows = [
+        ["host", fp.get("host", "—")],
+        ["system", f"{fp.get('os')} {fp.get('os_release')} ({fp.get('arch')})"],
+        ["CPU", f"{fp.get('cpu_model')}"],
+        [
+            "cores",
+            f"{fp.get('logical_cores')} logical, {fp.get('physical_cores')} physical, {fp.get('usable_cores')} usable",
+        ],
+        ["effective parallelism", f"{fp.get('effective_parallelism')} (measured at the start of the run)"],
+        ["memory", f"{fp.get('memory_gb')} GB"],
+        ["load average", " ".join(map(str, fp.get("load_average") or [])) or "—"],
+        ["worker Python", f"{py.get('implementation')} {py.get('version')} · {py.get('build', '')} · GIL {gil}"],
+        ["start method", str(fp.get("start_method"))],
+        ["git commit", str(fp.get("git_commit") or "—")],
+        ["packages", pkgs or "—"],
+    ]
+    return [Heading(2, "Machine"), Table(["property", "value"], [[f"**{k}**", str(v)] for k, v in rows])]
+
+
+def samples_note(doc: dict[str, Any], run_dir: Path, missing: list[str]) -> list[Block]:
+    """Say plainly that per-item samples are not there, and what the report leaves out for it."""
+    if not missing:
+        return []
+    have = sum(1 for t in doc["trials"] if not t.get("warmup") and t.get("samples"))
+    measured = have + len(missing)
+    meta: Any = None
+    with contextlib.suppress(OSError, ValueError):
+        meta = json.loads((Path(run_dir) / "baseline.json").read_text(encoding="utf-8"))
+    why = " (a baseline saved without `--with-samples`)" if isinstance(meta, dict) and not meta.get("samples") else ""
+    where = escape(str(Path(run_dir) / "samples"))
+    if not have:
+        return [
+            Para(
+                f"⚠️ **The per-item samples are not here**: none of the {len(missing)} measured trials has its "
+                f"samples file in {where}{why}. The latency, concurrency and pool-busy figures and columns are "
+                "left out; throughput, efficiency and the ranking come from run.json.",
+                "warn",
+            )
+        ]
+    return [
+        Para(
+            f"⚠️ **Samples missing for {len(missing)} of {measured} measured trials** (not in {where}{why}): "
+            "the latency, concurrency and pool-busy figures and columns use only the trials that have them.",
+            "warn",
+        )
+    ]
+
+
+def sweep_section(doc: dict[str, Any], pics: dict[str, Path]) -> list[Block]:
+    """A sweep run: median throughput and p99 per strategy against the swept parameter, best and knee."""
+    record = doc.get("sweep")
+    if not record:
+        return []
+    frame = sweep.results(doc)
+    if frame.empty:
+        return []
+    found = sweep.findings(doc, frame)
+    param = record["param"]
+    throughput, p99 = (pivot_table(p) for p in sweep.pivots(doc, frame, found))
+    blocks: list[Block] = [
+        Heading(2, f"Sweep of {code(record['scenario'])} over {escape(param)}"),
+        Para(
+            f"Median items/s per strategy at each {param} (★ best, ◆ knee: the smallest {param} reaching "
+            f"{sweep.KNEE:.0%} of the best; ✗ a trial did not pass)."
+        ),
+        throughput,
+        Para(f"Median p99 end-to-end latency, ms, at each {param}."),
+        p99,
+    ]
+    lines = [escape(line) for f in found for line in f.lines()]
+    if lines:
+        blocks.append(Bullets(lines))
+    if "sweep" in pics:
+        blocks.append(Image(pics["sweep"], f"throughput and p99 against {param}"))
+    return blocks
+
+
+def pivot_table(pivot: sweep.Pivot) -> Table:
+    """A sweep pivot as a table block: the best and knee in bold, a point that did not pass crossed."""
+    fmt = si if pivot.column == "throughput" else ms
+    rows = []
+    for label, cells in pivot.rows:
+        texts = []
+        for c in cells:
+            if c is None:
+                texts.append("")
+            elif not c.ok:
+                texts.append(f"{fmt(c.value)} ✗")
+            else:
+                texts.append(f"**{fmt(c.value)} {c.mark}**" if c.mark else fmt(c.value))
+        rows.append([escape(label), *texts])
+    if pivot.ideal is not None:
+        rows.append(["*ideal bound*", *(si(v) for v in pivot.ideal)])
+    header = ["strategy", *(f"{pivot.param}={v}" if i == 0 else str(v) for i, v in enumerate(pivot.values))]
+    return Table(header, rows, frozenset(range(1, len(header))))
+
+
+def survival_section(matrix: Survival, pics: dict[str, Path]) -> list[Block]:
+    """A fault run: how each strategy ended under each fault (comes before any speed)."""
+    blocks: list[Block] = [Heading(2, "Survival under faults"), matrix.block()]
+    if "survival" in pics:
+        blocks.append(Image(pics["survival"], "survival matrix"))
+    return blocks

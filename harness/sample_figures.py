@@ -1,0 +1,141 @@
+"""The figures of one scenario drawn from the per-item samples (Parquet), not run.json alone.
+
+b. :func:`latency_figure` — ECDFs of queue wait, service and end-to-end latency, log axis.
+c. :func:`concurrency_figure` — busy readers over time per strategy, the pool limit drawn.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.ticker import FuncFormatter
+
+from harness import metrics, store
+from harness.figure_style import FAIL_COLOUR, LIMIT_COLOUR, readable_log_axis, strategy_colour, style
+from harness.summary import ranked, summarize
+
+
+def _pooled(run_dir: Path, trials: list[dict[str, Any]]) -> np.ndarray:
+    arrays = [store.load_samples(run_dir, t) for t in trials]
+    return np.concatenate(arrays) if arrays else np.empty((0, 7), dtype=np.int64)
+
+
+def _measured(doc: dict[str, Any], scenario: str, strategy: str) -> list[dict[str, Any]]:
+    return [
+        t
+        for t in doc["trials"]
+        if t["scenario"] == scenario and t["strategy"] == strategy and not t.get("warmup") and t.get("samples")
+    ]
+
+
+LATENCY_PANELS = (
+    ("wait", "queue wait (dequeued − produced)"),
+    ("service", "service (done − dequeued)"),
+    ("e2e", "end to end (done − produced)"),
+)
+FLOOR_MS = 1e-3  # a log axis has no zero: latencies under 1 µs are drawn at 1 µs
+#: The ECDF's y ticks: shares of items in percent, the quantiles named where they are marked.
+ECDF_TICKS = {0.0: "0%", 0.25: "25%", 0.5: "50% (p50)", 0.75: "75%", 0.9: "90% (p90)", 0.99: "99% (p99)"}
+ECDF_MARKS = (0.5, 0.9, 0.99)
+
+
+def latency_figure(doc: dict[str, Any], run_dir: Path, scenario: str) -> Figure:
+    """(b) ECDF per strategy of wait, service and end-to-end latency (pooled repeats), log x."""
+    order = ranked(summarize(doc), scenario)
+    with style():
+        fig = Figure(figsize=(13, 4.3), layout="constrained")
+        axes = fig.subplots(1, 3, sharey=True)
+        for name in order:
+            records = _pooled(run_dir, _measured(doc, scenario, name))
+            if not len(records):
+                continue
+            lat = metrics.latencies(records)
+            for ax, (key, _title) in zip(axes, LATENCY_PANELS, strict=True):
+                values = np.maximum(lat[key].astype(np.float64) / 1e6, FLOOR_MS)
+                ax.ecdf(values, color=strategy_colour(name), lw=1.6, label=name)
+        for ax, (_key, title) in zip(axes, LATENCY_PANELS, strict=True):
+            ax.set_xscale("log")
+            ax.set_title(title, loc="left")
+            ax.set_xlabel("milliseconds, log scale (< 1 µs drawn at 1 µs)")
+            readable_log_axis(ax)
+            for q in ECDF_MARKS:
+                ax.axhline(q, color="#999999", lw=0.7, ls=":")
+        axes[0].set_ylabel("share of items at or below")
+        axes[0].set_yticks(list(ECDF_TICKS), list(ECDF_TICKS.values()))
+        axes[0].set_ylim(0, 1.02)
+        handles = [Line2D([], [], color=strategy_colour(n), lw=2, label=n) for n in order]
+        fig.legend(handles=handles, loc="outside right center", title="strategy (best first)")
+        fig.suptitle(f"{scenario}: latency distributions per strategy — further left is faster")
+    return fig
+
+
+def _representative(doc: dict[str, Any], scenario: str, strategy: str) -> dict[str, Any] | None:
+    """The trial closest to the median throughput (a passing one if there is one)."""
+    trials = _measured(doc, scenario, strategy)
+    ok = [t for t in trials if t["status"] == "ok"] or trials
+    if not ok:
+        return None
+    tp = [(t.get("metrics") or {}).get("throughput") or 0.0 for t in ok]
+    median = float(np.median(tp))
+    return ok[int(np.argmin([abs(v - median) for v in tp]))]
+
+
+def concurrency_figure(doc: dict[str, Any], run_dir: Path, scenario: str) -> Figure:
+    """(c) Busy readers over time, one panel per strategy, the pool limit as a red line."""
+    order = ranked(summarize(doc), scenario)
+    pool = int(doc["scenarios"][scenario]["definition"]["readers"])
+    series = []
+    for name in order:
+        trial = _representative(doc, scenario, name)
+        if trial is None:
+            continue
+        records = store.load_samples(run_dir, trial)
+        if not len(records):
+            continue
+        m = trial.get("metrics") or {}
+        makespan = m.get("makespan_s") or math.nan
+        last = int(records[:, metrics.DONE].max())
+        start = last - int(makespan * 1e9) if math.isfinite(makespan) else int(records[:, metrics.PRODUCED].min())
+        times, busy = metrics.busy_readers(records, start)
+        span = max(float(times[-1]), 1e-6)
+        mean = metrics.reader_busy_s(records) * 1e3 / span
+        series.append((name, trial, times, busy, mean, span))
+    spans = [s[5] for s in series] or [1.0]
+    shared = max(spans) / min(spans) <= 10  # a common time axis only when it keeps every panel readable
+    top = max([pool, *(int(s[3].max()) for s in series)]) + 0.6
+    with style():
+        fig = Figure(figsize=(10, 1.25 * max(len(series), 1) + 1.1), layout="constrained")
+        axes = fig.subplots(max(len(series), 1), 1, sharex=shared, squeeze=False)[:, 0]
+        for ax, (name, trial, times, busy, mean, span) in zip(axes, series, strict=False):
+            colour = strategy_colour(name)
+            ax.fill_between(times, busy, step="post", color=colour, alpha=0.3, lw=0)
+            ax.step(times, busy, where="post", color=colour, lw=1.1, label=f"busy readers ({name})")
+            ax.axhline(pool, color=LIMIT_COLOUR, ls="--", lw=1.3, label=f"pool limit ({pool})")
+            peak = int(busy.max())
+            over = "  — LIMIT EXCEEDED" if peak > pool else ""
+            ax.set_title(
+                f"{name}: peak {peak}/{pool}, on average {mean:.3g} busy over {span:,.0f} ms{over}",
+                loc="left",
+                fontsize=9,
+                color=FAIL_COLOUR if over or trial["status"] != "ok" else "black",
+            )
+            ax.set_ylim(0, top)
+            ax.set_yticks(range(0, int(top) + 1))
+            ax.set_xlim(0, max(spans) if shared else span)
+            ax.set_ylabel("readers")
+            ax.grid(axis="x", visible=False)
+            ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _pos: f"{x:,.0f}" if x >= 10 else f"{x:g}"))
+        axes[-1].set_xlabel(
+            "time since the writers were released (ms)" + ("" if shared else "; each panel on its own time scale")
+        )
+        limit = Line2D([], [], color=LIMIT_COLOUR, ls="--", label=f"pool limit ({pool} readers)")
+        fig.legend(handles=[limit], loc="outside upper right")
+        if not series:
+            axes[0].text(0.5, 0.5, "no per-item samples in this run", ha="center", transform=axes[0].transAxes)
+        fig.suptitle(f"{scenario}: readers busy over time (one representative trial per strategy)")
+    return fig
