@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from harness import html_page, markdown, runner, scenario, store, suite
+from harness import html_page, markdown, scenario, store, suite
 from harness.blocks import Table
 from harness.cli import app
 from harness.survival import survival
@@ -50,7 +50,7 @@ def odd_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     with NAME in its error."""
     loaded = scenario.load(SCENARIOS / "smoke.toml")
     opts = suite.Options(strategies=["sequential", "threads"], repeat=2, warmup=0, out=tmp_path_factory.mktemp("r"))
-    run_dir, _doc = suite.execute(loaded, opts, runner.probe(runner.current_python()))
+    run_dir, _doc = suite.prepare(loaded, opts).run()
     odd = run_dir.parent / "odd"
     shutil.copytree(run_dir, odd)
     doc = json.loads((odd / "run.json").read_text())
