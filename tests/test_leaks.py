@@ -20,13 +20,13 @@ pytestmark = pytest.mark.skipif(not SHM.is_dir(), reason="POSIX named semaphores
 
 
 def _ours() -> set[str]:
-    """Semaphores and trial folders of queuebench's (and multiprocessing's temp folders)."""
-    tmp = Path(tempfile.gettempdir())
-    return (
-        {p.name for p in SHM.glob("sem.mp-*")}
-        | {p.name for p in SHM.glob(f"{collect.TRIAL_PREFIX}*")}
-        | {p.name for p in tmp.glob("pymp-*")}
-    )
+    """This test process's trial folders and the semaphores its trials named (sem.mp-qb*).
+
+    Only our own: other queuebench runs on a shared machine create theirs meanwhile.
+    """
+    return {p.name for p in SHM.glob("sem.mp-qb*")} | {
+        p.name for p in SHM.glob(f"{collect.TRIAL_PREFIX}{os.getpid()}-*")
+    }
 
 
 @pytest.mark.parametrize("method", START_METHODS)

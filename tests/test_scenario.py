@@ -58,7 +58,7 @@ BAD = [
     ("[[scenario]]\nname='x'\nwriters='many'\nreaders=1\nitems_per_writer=1\n", "field 'writers'"),
     (
         "[[scenario]]\nname='x'\nwriters=1\nreaders=1\nitems_per_writer=1\ncolour='red'\n",
-        "field 'colour': Extra inputs are not permitted",
+        "field 'colour': unknown field",
     ),
     (
         "[[scenario]]\nname='x'\nwriters=1\nreaders=1\nitems_per_writer=1\nreader_work={kind='io'}\n",
