@@ -163,6 +163,20 @@ def calibration(recalibrate: bool = False) -> dict[str, Any]:
     return dict(entry, source="measured")
 
 
+def available() -> dict[str, Any]:
+    """What this interpreter can run: each strategy and work kind, with the reason if not
+    (the cheap part of the probe: no calibration, no parallelism measurement)."""
+    from strategies import kinds, registry
+
+    return {
+        "version": platform.python_version(),
+        "executable": sys.executable,
+        "gil_enabled": bool(getattr(sys, "_is_gil_enabled", lambda: True)()),
+        "strategies": registry.availability(),
+        "kinds": kinds.availability(),
+    }
+
+
 def probe(recalibrate: bool = False) -> dict[str, Any]:
     """Facts about this interpreter and machine, the cpu-work calibration, and which
     strategies this interpreter can run (asked here, never assumed by the harness)."""
@@ -310,12 +324,15 @@ def trial(spec_path: str, out_dir: str) -> int:
 
 
 def main(argv: list[str]) -> int:
+    if argv == ["available"]:
+        json.dump(available(), sys.stdout)
+        return 0
     if argv[:1] == ["probe"] and argv[1:] in ([], ["--recalibrate"]):
         json.dump(probe(recalibrate=argv[1:] == ["--recalibrate"]), sys.stdout)
         return 0
     if argv[:1] == ["trial"] and len(argv) == 3:
         return trial(argv[1], argv[2])
-    print("usage: python -m harness.worker probe [--recalibrate] | trial SPEC OUT_DIR", file=sys.stderr)
+    print("usage: python -m harness.worker probe [--recalibrate] | available | trial SPEC OUT_DIR", file=sys.stderr)
     return 2
 
 

@@ -40,24 +40,38 @@ def list_cmd(
     scenarios_dir: Annotated[
         Path | None, typer.Option("--scenarios", help="Directory of scenario files to list.")
     ] = None,
+    python: PythonOpt = None,
 ) -> None:
-    """List strategies (with availability) and the shipped scenarios."""
+    """List strategies and work kinds (available under the worker's interpreter, or why not) and the
+    shipped scenarios."""
     from rich.table import Table
 
-    from harness import render, scenario
-    from strategies import registry
+    from harness import launchers, render, scenario
+    from strategies import kinds, registry
 
     if scenarios_dir is not None and not scenarios_dir.is_dir():
         fail(f"--scenarios {scenarios_dir}: not a directory")
     con = render.console()
-    table = Table(title="strategies", title_justify="left", header_style="bold")
-    for col in ("name", "kind", "available", "what it does"):
+    try:  # asked of the interpreter that will run the trials, never assumed from this one
+        answer = launchers.make("local", python=python).available()
+    except launchers.WorkerError as exc:
+        fail(str(exc))
+    where = f"Python {answer['version']} ({answer['executable']})"
+    table = Table(title=f"strategies, available under {where}", title_justify="left", header_style="bold")
+    for col in ("name", "family", "available", "what it does"):
         table.add_column(col)
     for entry in registry.REGISTRY.values():
         if entry.test_only:
             continue
-        ok, why = entry.available()
-        table.add_row(entry.name, entry.family.value, "yes" if ok else f"[red]no: {why}[/]", entry.summary)
+        ok, why = answer["strategies"].get(entry.name, (False, "not known to that worker"))
+        table.add_row(entry.name, entry.family.value, "yes" if ok else f"[red]no: {esc(why)}[/]", entry.summary)
+    con.print(table)
+    table = Table(title="work kinds (scenario `kind = ...`)", title_justify="left", header_style="bold")
+    for col in ("kind", "available", "what it does"):
+        table.add_column(col)
+    for name in kinds.KINDS:
+        ok, why = answer["kinds"].get(name, (False, "not known to that worker"))
+        table.add_row(name, "yes" if ok else f"[red]no: {esc(why)}[/]", kinds.get(name).summary if ok else "")
     con.print(table)
     folder = scenarios_dir or scenario.scenario_dir()
     table = Table(title=f"scenarios in {folder}", title_justify="left", header_style="bold")

@@ -7,6 +7,8 @@ transports answer one method:
   worker's own answer: version, GIL, start methods, usable cores, calibration, which
   strategies it can run), so the ideal bound and the fingerprint describe where the
   trial really runs, not where the harness runs;
+* ``available()``: the cheap part of the probe, which strategies and work kinds it can
+  run there and why not (``queuebench list``);
 * ``run(TrialSpec) -> TrialOutput``: run one trial there and bring back its raw output
   (records, meta, what the watchdog saw), never raising for a trial's own failure.
 
@@ -66,5 +68,7 @@ class Launcher(Protocol):
     name: str
 
     def probe(self) -> dict[str, Any]: ...
+
+    def available(self) -> dict[str, Any]: ...
 
     def run(self, spec: TrialSpec) -> TrialOutput: ...

@@ -37,6 +37,9 @@ class InProcessLauncher:
     def probe(self) -> dict[str, Any]:
         return worker.probe(self.recalibrate)
 
+    def available(self) -> dict[str, Any]:
+        return worker.available()
+
     def run(self, spec: TrialSpec) -> TrialOutput:
         before = {p.pid for p in psutil.Process().children(recursive=True)}
         with tempfile.TemporaryDirectory(prefix=trial_prefix(), dir=scratch_root()) as tmp:

@@ -62,7 +62,14 @@ class LocalLauncher:
 
     def probe(self, timeout: float = 60.0) -> dict[str, Any]:
         """Ask the worker interpreter about itself and its machine; calibrate cpu work."""
-        cmd = [self.python, "-m", "harness.worker", "probe"] + (["--recalibrate"] if self.recalibrate else [])
+        return self._ask(["probe"] + (["--recalibrate"] if self.recalibrate else []), timeout)
+
+    def available(self, timeout: float = 60.0) -> dict[str, Any]:
+        """Which strategies and work kinds the worker interpreter can run, and why not (cheap)."""
+        return self._ask(["available"], timeout)
+
+    def _ask(self, question: list[str], timeout: float) -> dict[str, Any]:
+        cmd = [self.python, "-m", "harness.worker", *question]
         try:
             done = subprocess.run(cmd, env=worker_env(self.root), capture_output=True, text=True, timeout=timeout)
         except (OSError, subprocess.TimeoutExpired) as exc:
