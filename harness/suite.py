@@ -83,7 +83,9 @@ def classify(out: TrialOutput, m: dict[str, Any]) -> tuple[str, list[str]]:
     """
     status, errors = out.status, list(out.errors)
     problems = []
-    if not out.meta.get("start"):
+    if status != "ok":
+        pass  # killed or crashed: its start line was never reported, and that is not the news
+    elif not out.meta.get("start"):
         problems.append("the strategy never stamped its start line (Trace.start): no makespan can be measured")
     elif m["produced_before_start"]:
         problems.append(
@@ -225,7 +227,7 @@ def _one(
     workload = sc.workload(method, cal)
     if opts.strategy_options:
         workload = dataclasses.replace(workload, options=opts.strategy_options)
-    timeout = opts.timeout if opts.timeout is not None else sc.timeout
+    timeout = (opts.timeout if opts.timeout is not None else sc.timeout) + entry.startup_allowance_s
     out = prepared.launcher.run(TrialSpec(planned.strategy, workload, timeout))
     rows = metrics.join_records(out.reads, out.writes, sc.items_per_writer)
     out.reads = out.reads[:0]  # joined: let the raw copy go

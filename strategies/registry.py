@@ -22,6 +22,7 @@ class Family(enum.Enum):
     THREAD = "thread"
     ASYNC = "async"
     SERIAL = "serial"
+    CLUSTER = "cluster"  # readers as tasks of a cluster scheduler (its own processes)
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,10 @@ class Entry:
     #: The oldest Python it runs under.
     min_python: tuple[int, int] = (3, 10)
     test_only: bool = False
+    #: Run when no strategy is named (``make run``); False: only with ``-s NAME`` (slow to start).
+    by_default: bool = True
+    #: Seconds its set-up may take beyond the trial's timeout (starting a cluster, say).
+    startup_allowance_s: float = 0.0
 
     @property
     def uses_start_method(self) -> bool:
@@ -96,6 +101,15 @@ REGISTRY: dict[str, Entry] = {
             "No concurrency: each item made then consumed in turn; the floor to beat",
             _S,
         ),
+        Entry(
+            "dask",
+            "strategies.dask_tasks:run",
+            "Reader tasks on a LocalCluster, bounded by worker resources; items through distributed.Queue",
+            Family.CLUSTER,
+            requires=("distributed",),
+            by_default=False,
+            startup_allowance_s=30.0,
+        ),
         # Test-only strategies: same registry, hidden from the default selection.
         Entry("test-hang", "strategies.testing:hang", "Never finishes (watchdog test)", _T, test_only=True),
         Entry("test-crash", "strategies.testing:crash", "Raises mid-trial", _S, test_only=True),
@@ -130,6 +144,12 @@ def get(name: str) -> Entry:
 
 
 def default_names() -> list[str]:
+    """What runs when no strategy is named."""
+    return [n for n, e in REGISTRY.items() if not e.test_only and e.by_default]
+
+
+def public_names() -> list[str]:
+    """Every strategy a user may name (``queuebench list``)."""
     return [n for n, e in REGISTRY.items() if not e.test_only]
 
 

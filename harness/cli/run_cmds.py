@@ -64,7 +64,8 @@ def list_cmd(
         if entry.test_only:
             continue
         ok, why = answer["strategies"].get(entry.name, (False, "not known to that worker"))
-        table.add_row(entry.name, entry.family.value, "yes" if ok else f"[red]no: {esc(why)}[/]", entry.summary)
+        shown = "yes" if entry.by_default else f"yes (opt-in: -s {entry.name})"
+        table.add_row(entry.name, entry.family.value, shown if ok else f"[red]no: {esc(why)}[/]", entry.summary)
     con.print(table)
     table = Table(title="work kinds (scenario `kind = ...`)", title_justify="left", header_style="bold")
     for col in ("kind", "available", "what it does"):
@@ -283,7 +284,9 @@ def stress(
 
     try:
         loaded = scenario.load_many(files or [scenario.scenario_dir() / "faults.toml"])
-        opts = _options(strategy, repeat, 0, start_method, python, timeout, out)
+        # Every strategy a user can name (the opt-in ones too, e.g. dask): a survival matrix is
+        # about how each one fails. One the worker cannot run shows as unavailable.
+        opts = _options(strategy or registry.public_names(), repeat, 0, start_method, python, timeout, out)
         planned = suite.plan(loaded, opts)
     except (scenario.ScenarioError, registry.UnknownStrategy) as exc:
         fail(str(exc))

@@ -13,6 +13,7 @@ __all__ = ["LAUNCHERS", "Launcher", "TrialOutput", "TrialSpec", "WorkerError", "
 LAUNCHERS: dict[str, str] = {
     "local": "harness.launchers.local:LocalLauncher",
     "inprocess": "harness.launchers.inprocess:InProcessLauncher",
+    "dask": "harness.launchers.dask:DaskLauncher",
 }
 
 
