@@ -63,6 +63,7 @@ def build(trial: str, writer: int, seq: int, size: int) -> str:
 
 
 class DockerBuild(engine.DockerKind):
+    requires = ("docker",)  # imported lazily, inside functions (the worker side is stdlib at import)
     name = "docker-build"
     summary = "build one unique FROM-scratch image of `image_bytes` per item on the project's Docker engine"
     params: ClassVar[Mapping[str, Any]] = {"image_bytes": 1024 * 1024, "trial": ""}
@@ -76,6 +77,7 @@ class DockerBuild(engine.DockerKind):
         trial, size = str(spec.param("trial")), int(spec.param("image_bytes"))
         if not trial:
             raise BuildError("docker-build needs a trial name: run it through the worker (Kind.start)")
+        engine.client()  # connected while the side is set up, not on its first item
 
         def perform(seconds: float, writer: int, seq: int) -> str:
             return build(trial, writer, seq, size)
@@ -93,6 +95,7 @@ class DockerBuild(engine.DockerKind):
         return perform
 
     def start(self, spec: WorkSpec, role: str) -> Running:
+        engine.client()  # the SDK imported before the strategy forks: its processes inherit it, as a script's would
         trial = engine.new_trial()
 
         def stop() -> dict[str, Any]:

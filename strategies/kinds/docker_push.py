@@ -153,6 +153,7 @@ def push(trial: str, port: int, writer: int, seq: int) -> None:
 
 
 class DockerPush(engine.DockerKind):
+    requires = ("docker",)  # imported lazily, inside functions (the worker side is stdlib at import)
     name = "docker-push"
     summary = "push each item's image (from docker-build) through a loopback proxy that stalls beyond `capacity`"
     params: ClassVar[Mapping[str, Any]] = {
@@ -190,6 +191,7 @@ class DockerPush(engine.DockerKind):
         trial, port = str(spec.param("trial")), int(spec.param("port", 0))
         if not trial or port <= 0:
             raise PushError("docker-push needs its registry and proxy: run it through the worker (Kind.start)")
+        engine.client()  # connected while the side is set up, not on its first item
 
         def perform(seconds: float, writer: int, seq: int) -> None:
             push(trial, port, writer, seq)
