@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 ARGS   ?=
 
-.PHONY: run test lint typecheck pytest clean bench bench-gate
+.PHONY: run test lint typecheck pytest clean bench bench-gate docker docker-down docker-status
 
 # A .venv made by another Python than $(PYTHON) (say, after `make run PYTHON=python3.10`
 # failed) is rebuilt rather than reused; a Python too old for the harness is refused.
@@ -64,6 +64,17 @@ bench: $(VENV)/.installed-dev
 ## bench-gate: measure the regression gate itself (A/A false alarms, A/B detections; ~6-10 min)
 bench-gate: $(VENV)/.installed
 	$(BIN)/python benchmarks/bench_gate.py $(ARGS)
+
+## docker: install (if missing) and start the project's own Docker engine (state in .docker-env/)
+docker:
+	scripts/docker-env.sh up
+
+## docker-down: stop exactly what `make docker` started and remove .docker-env/
+docker-down:
+	scripts/docker-env.sh down
+
+docker-status:
+	scripts/docker-env.sh status
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache *.egg-info

@@ -31,8 +31,9 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError, m
 from strategies import base, kinds, registry
 from strategies.faults import FaultSpec
 
-#: Kind fields set by the harness, never by a scenario file (e.g. the service's port).
-INTERNAL_PARAMS = frozenset({"port"})
+#: Kind fields set by the harness, never by a scenario file (e.g. the service's port, the docker
+#: kinds' trial name).
+INTERNAL_PARAMS = frozenset({"port", "trial"})
 
 #: Refuse sizes that would exhaust memory rather than try them.
 MAX_FILE_BYTES = 1024 * 1024

@@ -99,11 +99,28 @@ def classify(out: TrialOutput, m: dict[str, Any]) -> tuple[str, list[str]]:
         problems.append(f"reader concurrency {m['max_concurrency']} exceeded the pool size {m['pool_size']}")
     if out.leftovers:
         problems.append(f"left {len(out.leftovers)} process(es) alive (killed): {'; '.join(out.leftovers)}")
+    problems.extend(registry_problems(m))
     if status == "ok" and (problems or errors):
         status = "failed"
     if status != "ok":  # a failed trial's figures are not the strategy's: no efficiency to show
         m["efficiency"] = math.nan
     return status, errors + problems
+
+
+def registry_problems(m: dict[str, Any]) -> list[str]:
+    """docker-push's exactly-once against the outside world: after the trial, the trial's
+    registry holds every item's image once (one tag per item) and nothing else."""
+    if "registry_tags_expected" not in m:
+        return []
+    built, found, extra = m["registry_tags_expected"], m["registry_tags_found"], m["registry_tags_unexpected"]
+    if any(isinstance(v, float) and math.isnan(v) for v in (built, found, extra)):
+        return ["the registry could not be read after the trial: its exactly-once is unknown"]
+    if built == found == m["expected"] and not extra:
+        return []
+    return [
+        f"registry exactly-once broken: {int(found)} of {m['expected']} items' images in the registry"
+        f" ({int(built)} built, {int(extra)} unexpected tag(s))"
+    ]
 
 
 def start_method_for(opts: Options, probe: dict[str, Any]) -> str:
@@ -128,6 +145,19 @@ class Prepared:
     probe: dict[str, Any]
     trials: list[Planned]
     method: str
+
+    def unrunnable(self) -> str | None:
+        """The one line to exit with (code 2) when no planned trial can run because a work kind
+        is unavailable where trials run (e.g. the Docker kinds without an engine), else None."""
+        found = (self.probe.get("kinds") or {}).items()
+        reasons = {name: str(why) for name, (ok, why) in found if not ok}
+        needs = [
+            {p.loaded.scenario.writer_work.kind, p.loaded.scenario.reader_work.kind} & reasons.keys()
+            for p in self.trials
+        ]
+        if not needs or not all(needs):
+            return None
+        return reasons[sorted(needs[0])[0]]
 
     def run(self, on_progress: Progress = lambda planned, trial: None) -> tuple[Path, dict[str, Any]]:
         """Run every planned trial; returns the run directory and its final document.

@@ -13,6 +13,11 @@ from strategies.instrument import ReaderSide, WriterSide
 
 
 async def _write(q: asyncio.Queue[object], ws: WriterSide) -> None:
+    if ws.kind.per_item:  # work told which item it makes (docker-build): awaited, see the kind
+        for seq in range(ws.n):
+            await q.put(await ws.amake_item(seq))
+            ws.mark_enqueued(seq)
+        return
     awaits = ws.kind.awaits and ws.busy  # work that awaits (io, service); cpu runs inline
     aperform = ws.kind.aprepare(ws.spec, ws.cal)
     for seq in range(ws.n):

@@ -47,7 +47,12 @@ class WriterSide:
         self.faults = injector(workload)
         self.busy = kind.timed and spec.ms > 0
         self.measure_cpu = kind.cpu_bound
-        self.perform = kind.prepare(spec, self.cal)
+        self._aperform_item: kinds.AItemPerform | None = None
+        if kind.per_item:  # work that needs the item's identity: its own make(), others' is untouched
+            self.perform_item = kind.prepare_item(spec, self.cal)
+            self.make = self._make_item  # type: ignore[method-assign]
+        else:
+            self.perform = kind.prepare(spec, self.cal)
         self._log = records.WriterLog(workload.scratch, writer, n).mm
         if self.faults is None and not self.busy:  # the overhead scenario's path: nothing but stamps
             self.make = self.item  # type: ignore[method-assign]
@@ -70,6 +75,22 @@ class WriterSide:
                 self.perform(self.writer_durations[seq])
         return (self.writer, seq, now(), self.reader_durations[seq], self.payload)
 
+    def _make_item(self, seq: int) -> Item:
+        """make() for a ``per_item`` kind: its work is told which item it makes."""
+        if self.faults is not None:
+            self.faults.before_write(self.writer, seq)
+        self.perform_item(self.writer_durations[seq], self.writer, seq)
+        return (self.writer, seq, now(), self.reader_durations[seq], self.payload)
+
+    async def amake_item(self, seq: int) -> Item:
+        """_make_item() for a coroutine: the work is awaited (see the kind's aprepare_item)."""
+        if self._aperform_item is None:
+            self._aperform_item = self.kind.aprepare_item(self.spec, self.cal)
+        if self.faults is not None:
+            self.faults.before_write(self.writer, seq)
+        await self._aperform_item(self.writer_durations[seq], self.writer, seq)
+        return (self.writer, seq, now(), self.reader_durations[seq], self.payload)
+
     def item(self, seq: int) -> Item:
         """Item ``seq`` stamped as produced now (its work was done by the caller)."""
         return (self.writer, seq, now(), self.reader_durations[seq], self.payload)
@@ -90,8 +111,14 @@ class ReaderSide:
         self.faults = injector(workload)
         self.busy = kind.timed and spec.ms > 0
         self.measure_cpu = kind.cpu_bound
-        self.perform = kind.prepare(spec, self.cal)
         self._aperform: kinds.APerform | None = None
+        self._aperform_item: kinds.AItemPerform | None = None
+        if kind.per_item:  # work that needs the item's identity: its own consume(), others' is untouched
+            self.perform_item = kind.prepare_item(spec, self.cal)
+            self.consume = self._consume_item  # type: ignore[method-assign]
+            self.aconsume = self._aconsume_item  # type: ignore[method-assign]
+        else:
+            self.perform = kind.prepare(spec, self.cal)
         self._mm, self._off, self._end = log.mm, 0, log.end
         if self.faults is None and not self.busy and not self.measure_cpu:
             self.consume = self._consume_stamps_only  # type: ignore[method-assign]
@@ -153,6 +180,34 @@ class ReaderSide:
                 self._aperform = self.kind.aprepare(self.spec, self.cal)
             await self._aperform(seconds)
         self._record(item, dequeued, cpu)
+
+    def _consume_item(self, item: Item) -> None:
+        """consume() for a ``per_item`` kind: its work is told which item it consumes."""
+        dequeued = now()
+        seconds, sleep = item[3], False
+        if self.faults is not None:
+            seconds, sleep = self.faults.before_read(item[0], item[1], seconds)
+        if sleep:
+            time.sleep(seconds)
+        else:
+            self.perform_item(seconds, item[0], item[1])
+        self._record(item, dequeued, _UNKNOWN)
+
+    async def _aconsume_item(self, item: Item) -> None:
+        """_consume_item() for a coroutine: the work is awaited (see the kind's aprepare_item)."""
+        import asyncio
+
+        dequeued = now()
+        seconds, sleep = item[3], False
+        if self.faults is not None:
+            seconds, sleep = self.faults.before_read(item[0], item[1], seconds)
+        if sleep:
+            await asyncio.sleep(seconds)
+        else:
+            if self._aperform_item is None:
+                self._aperform_item = self.kind.aprepare_item(self.spec, self.cal)
+            await self._aperform_item(seconds, item[0], item[1])
+        self._record(item, dequeued, _UNKNOWN)
 
 
 _PROCESS_READER: dict[int, ReaderSide] = {}

@@ -32,12 +32,17 @@ KINDS: dict[str, str] = {
     "io": "strategies.kinds.sleep",
     "cpu": "strategies.kinds.cpu",
     "service": "strategies.kinds.service",
+    "docker-build": "strategies.kinds.docker_build",
+    "docker-push": "strategies.kinds.docker_push",
 }
 DISTS = ("fixed", "uniform", "exponential")
 
 #: One item's work, prepared once per side: takes the item's duration in seconds.
 Perform = Callable[[float], object]
 APerform = Callable[[float], Awaitable[object]]
+#: One item's work for a kind that needs the item's identity (``Kind.per_item``): (seconds, writer, seq).
+ItemPerform = Callable[[float, int, int], object]
+AItemPerform = Callable[[float, int, int], Awaitable[object]]
 
 
 @dataclass
@@ -67,6 +72,10 @@ class Kind:
     #: Packages beyond the standard library it needs (imported lazily, inside its functions;
     #: checked in the worker's interpreter by :meth:`available`).
     requires: tuple[str, ...] = ()
+    #: Its work needs the item's identity (e.g. one image per item, pushed by the reader that
+    #: gets that item): :meth:`prepare_item`'s callable is called with (seconds, writer, seq)
+    #: instead of :meth:`prepare`'s. Other kinds' per-item calls are left exactly as they are.
+    per_item: bool = False
 
     def available(self) -> tuple[bool, str]:
         """Whether this kind can run in *this* interpreter and on this machine, and if not, why."""
@@ -94,6 +103,19 @@ class Kind:
 
         async def perform(seconds: float) -> object:
             return sync(seconds)
+
+        return perform
+
+    def prepare_item(self, spec: WorkSpec, cal: Calibration) -> ItemPerform:
+        """The per-item work of a ``per_item`` kind: called with (seconds, writer, seq)."""
+        raise NotImplementedError(f"work kind {self.name!r} has no per-item work by item")
+
+    def aprepare_item(self, spec: WorkSpec, cal: Calibration) -> AItemPerform:
+        """:meth:`prepare_item` for a coroutine; by default the sync work, run inline."""
+        sync = self.prepare_item(spec, cal)
+
+        async def perform(seconds: float, writer: int, seq: int) -> object:
+            return sync(seconds, writer, seq)
 
         return perform
 
