@@ -54,7 +54,7 @@ class WriterSide:
         else:
             self.perform = kind.prepare(spec, self.cal)
         self._log = records.WriterLog(workload.scratch, writer, n).mm
-        if self.faults is None and not self.busy:  # the overhead scenario's path: nothing but stamps
+        if self.faults is None and not self.busy and not kind.per_item:  # nothing but stamps (overhead)
             self.make = self.item  # type: ignore[method-assign]
 
     def begin(self, seq: int) -> None:
@@ -120,7 +120,7 @@ class ReaderSide:
         else:
             self.perform = kind.prepare(spec, self.cal)
         self._mm, self._off, self._end = log.mm, 0, log.end
-        if self.faults is None and not self.busy and not self.measure_cpu:
+        if self.faults is None and not self.busy and not self.measure_cpu and not kind.per_item:
             self.consume = self._consume_stamps_only  # type: ignore[method-assign]
 
     def _consume_stamps_only(self, item: Item) -> None:

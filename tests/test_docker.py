@@ -105,7 +105,7 @@ def test_a_missing_tag_fails_the_trial(docker_engine: Any) -> None:
 
 def test_the_proxy_stalls_uploads_beyond_capacity(docker_engine: Any) -> None:
     """One push at a time never exceeds capacity; six at once do, and each upload is slower."""
-    slow = {"capacity": 2, "bandwidth": 2.0, "image_bytes": 256 * 1024, "writers": 6, "items": 2}
+    slow = {"capacity": 2, "bandwidth": 1.0, "image_bytes": 256 * 1024, "writers": 6, "items": 2}
     _, _, alone, _ = _trial("threads", _workload(readers=1, **slow))
     _, _, crowd, _ = _trial("threads", _workload(readers=6, **slow))
     assert alone["proxy_peak_uploads"] == 1
