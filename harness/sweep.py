@@ -24,7 +24,7 @@ import pandas as pd
 from pydantic import ValidationError
 
 from harness.scenario import LoadedScenario, Scenario
-from harness.summary import summarize
+from harness.summary import DEFAULT_RANK_BY, summarize
 
 #: Scenario fields a sweep may vary (all integers).
 SWEEPABLE = ("readers", "writers", "items_per_writer", "payload_bytes", "queue_maxsize")
@@ -161,10 +161,10 @@ def record(base: LoadedScenario, varies: list[Vary], points: list[Point]) -> dic
 # Results.
 
 
-def results(doc: dict[str, Any]) -> pd.DataFrame:
+def results(doc: dict[str, Any], rank_by: str = DEFAULT_RANK_BY) -> pd.DataFrame:
     """One row per point x strategy: the parameter values, then the run's summary columns."""
     sweep = doc["sweep"]
-    summary = summarize(doc)
+    summary = summarize(doc, rank_by)
     ideal = _ideal_throughput(doc)
     rows = []
     for row in summary.to_dict("records"):
