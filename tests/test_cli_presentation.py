@@ -143,3 +143,35 @@ def test_a_fault_run_leads_with_its_matrix_and_groups_repeated_failures(tmp_path
     assert "Survival under faults" in headings and survival_at < first_bullets
     (bullet,) = blocks[first_bullets].items
     assert bullet.startswith("× 5 ") and "and 1 more" in bullet and "(× 3)" in bullet
+
+
+class _Config:
+    def __init__(self, option: str | None, ini: str) -> None:
+        self.option, self.ini = option, ini
+
+    def getoption(self, name: str, default: Any = None) -> Any:
+        assert name == "queuebench_out"
+        return self.option
+
+    def getini(self, name: str) -> str:
+        assert name == "queuebench_out"
+        return self.ini
+
+
+class _Tmp:
+    def mktemp(self, name: str) -> Path:
+        return Path("/pytest-tmp") / name
+
+
+def test_the_fixture_writes_results_where_the_user_asks_else_to_pytest_tmp() -> None:
+    from harness.pytest_plugin import queuebench_benchmark, results_dir
+
+    def where(out: str | None, option: str | None, ini: str) -> Path:
+        return results_dir(_Config(option, ini), _Tmp(), out)  # type: ignore[arg-type]
+
+    assert where(None, None, "") == Path("/pytest-tmp/queuebench")  # nobody asked: pytest's tmp
+    assert where(None, None, "results") == Path("results")  # the ini option
+    assert where(None, "ci-runs", "results") == Path("ci-runs")  # --queuebench-out over the ini
+    assert where("mine", "ci-runs", "results") == Path("mine")  # out= over everything
+    doc = queuebench_benchmark.__wrapped__.__doc__ or ""  # type: ignore[attr-defined]
+    assert "out=" in doc and "--queuebench-out" in doc and "queuebench_out = results" in doc
