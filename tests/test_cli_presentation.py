@@ -175,3 +175,26 @@ def test_the_fixture_writes_results_where_the_user_asks_else_to_pytest_tmp() -> 
     assert where("mine", "ci-runs", "results") == Path("mine")  # out= over everything
     doc = queuebench_benchmark.__wrapped__.__doc__ or ""  # type: ignore[attr-defined]
     assert "out=" in doc and "--queuebench-out" in doc and "queuebench_out = results" in doc
+
+
+def test_plot_accepts_the_memory_and_window_metrics(tmp_path: Path) -> None:
+    doc = _run_doc()
+    for t in doc["trials"]:
+        t["metrics"].update(tree_peak_mb=40.0 if t["strategy"] == "pool" else 12.0, largest_process_peak_mb=20.0)
+    run = write_run(tmp_path / "run", doc)
+    for metric in ("tree_peak_mb", "largest_process_peak_mb", "throughput_total"):
+        out = tmp_path / f"{metric}.png"
+        result = cli.invoke(app, ["plot", str(run), "--metric", metric, "-o", str(out)])
+        assert result.exit_code == 0, result.output
+        assert out.is_file()
+    assert "tree_peak_mb" in " ".join(_help("plot").split())
+
+
+def test_latency_plot_puts_a_strategy_with_no_queue_last_and_names_it(tmp_path: Path) -> None:
+    from harness import plot_runs
+
+    doc = make_doc({("io", "sequential"): spread(1.0, 3), ("io", "threads"): spread(20.0, 3)}, key="e2e_p99_ms")
+    run = plot_runs.Run(write_run(tmp_path / "run", doc), doc, "run")
+    fig = plot_runs.compare_figure(plot_runs.collect([run], "e2e_p99_ms", None), "run", "e2e_p99_ms", None, 1)
+    labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    assert labels == ["threads", "sequential\n(no queue: not comparable)"]
