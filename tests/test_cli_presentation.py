@@ -130,9 +130,9 @@ def test_report_says_the_cpu_work_per_item_against_nominal() -> None:
 
 def test_a_fault_run_leads_with_its_matrix_and_groups_repeated_failures(tmp_path: Path) -> None:
     doc = copy.deepcopy(_run_doc())
-    for t in doc["trials"]:
-        if t["strategy"] == "pool" and not t["warmup"]:
-            t.update(status="crashed", errors=["BrokenProcessPool: a child died"] * 3)
+    for i, t in enumerate(doc["trials"]):
+        if t["strategy"] == "pool" and not t["warmup"]:  # the same failure, each with its own pid
+            t.update(status="crashed", errors=["BrokenProcessPool: a child died"] * 3 + [f"reader-1 (pid {i}) exited"])
     doc["scenarios"]["io"]["definition"]["faults"] = {"reader_crash": 0.5}
     png = tmp_path / "survival.png"
     png.write_bytes(b"")
@@ -143,6 +143,7 @@ def test_a_fault_run_leads_with_its_matrix_and_groups_repeated_failures(tmp_path
     assert "Survival under faults" in headings and survival_at < first_bullets
     (bullet,) = blocks[first_bullets].items
     assert bullet.startswith("× 5 ") and "and 1 more" in bullet and "(× 3)" in bullet
+    assert bullet.endswith("BrokenProcessPool: a child died (× 3); reader-1 exited")
 
 
 class _Config:

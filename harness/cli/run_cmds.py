@@ -278,6 +278,8 @@ def stress(
     expected, lost, raised), hung (killed by the watchdog after the timeout) or crashed.
     Hangs and losses are findings, not errors: the exit code is 0 unless the input is bad."""
     from harness import render, scenario, store, suite
+    from harness.figure_style import save
+    from harness.stress_figure import survival_figure
     from harness.survival import survival
     from strategies import registry
 
@@ -293,4 +295,5 @@ def stress(
     con.print(render.survival_table(matrix))
     md = run_dir / "survival.md"
     store.atomic_write(md, matrix.markdown().encode())
-    con.print(f"results: {esc(run_dir)}  (matrix: {esc(md)})")
+    png = save(survival_figure(matrix), run_dir / "survival.png")
+    con.print(f"results: {esc(run_dir)}  (matrix: {esc(md)}, figure: {esc(png)})")
