@@ -140,7 +140,10 @@ def sweep_tables(pivots: list[Pivot]) -> list[Table]:
         param, values = pivot.param, pivot.values
         fmt = si if pivot.column == "throughput" else ms
         if pivot.column == "throughput":
-            title = f"items/s vs {param} (median) · ★ best · ◆ knee: smallest {param} >= {KNEE:.0%} of best"
+            title = (
+                f"items/s ({pivot.window}) vs {param} (median) · ★ best (separated from the next by the repeats) · "
+                f"◆ knee: smallest {param} >= {KNEE:.0%} of best"
+            )
         else:
             title = f"p99 end-to-end latency, ms, vs {param} (median)"
         table = Table(title=title, title_justify="left", header_style="bold")

@@ -176,8 +176,8 @@ def sweep_section(doc: dict[str, Any], pics: dict[str, Path], rank_by: str = "to
         Heading(2, f"Sweep of {code(record['scenario'])} over {escape(param)}"),
         Para(
             f"Median items/s ({frame['rank_by'].iloc[0]} window) per strategy at each {param} "
-            f"(★ best, ◆ knee: the smallest {param} reaching "
-            f"{sweep.KNEE:.0%} of the best; ✗ a trial did not pass)."
+            f"(★ best, where the repeats separate it from the next best {param}; ◆ knee: the smallest {param} "
+            f"reaching {sweep.KNEE:.0%} of the best; ✗ a trial did not pass)."
         ),
         throughput,
         Para(f"Median p99 end-to-end latency, ms, at each {param}."),

@@ -62,7 +62,11 @@ def figure(doc: dict[str, Any], frame: pd.DataFrame, found: list[Finding]) -> Fi
                 top.plot(bad[param], bad["throughput"].fillna(0), "x", color=FAIL_COLOUR, ms=8, mew=2)
             f = by_label.get(label)
             if f is not None and not f.flat:  # a flat line's "best" is noise: ring its knee only
-                top.plot([f.best], [f.best_throughput], "*", color=colour, ms=15, mec="black", mew=0.6, zorder=5)
+                clear = f.tie_with is None  # hollow: not distinguishable from the next best value
+                face = colour if clear else "white"
+                top.plot(
+                    [f.best], [f.best_throughput], "*", color=colour, mfc=face, ms=15, mec="black", mew=0.6, zorder=5
+                )
             if f is not None:
                 top.plot([f.knee], [f.knee_throughput], "o", mfc="none", mec=colour, ms=14, mew=2, zorder=5)
         ideal = frame.drop_duplicates(param).sort_values(param)
@@ -133,6 +137,10 @@ def figure(doc: dict[str, Any], frame: pd.DataFrame, found: list[Finding]) -> Fi
             ax.set_xticks(values)
             ax.set_xticklabels([si(v) if logx else str(v) for v in values])
         top.plot([], [], "*", color="#777777", mec="black", ms=12, ls="none", label="best")
+        if any(f.tie_with is not None and not f.flat for f in found):
+            top.plot(
+                [], [], "*", mfc="white", mec="black", ms=12, ls="none", label="best, not distinguishable from the next"
+            )
         top.plot([], [], "o", mfc="none", mec="#777777", mew=2, ms=12, ls="none", label=f"knee (>= {KNEE:.0%} of best)")
         if (frame["status"] != "ok").any():
             top.plot([], [], "x", color=FAIL_COLOUR, ms=8, mew=2, ls="none", label="a trial did not pass")

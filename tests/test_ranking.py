@@ -3,6 +3,7 @@ failed repeats out of the medians, a busy machine said plainly, and the words a 
 
 from __future__ import annotations
 
+import copy
 import math
 from typing import Any
 
@@ -175,3 +176,21 @@ def test_binned_busy_readers_average_is_the_true_occupancy() -> None:
     edges, avg, peak = sample_figures.binned(times, busy, 1000.0, bins=100)
     assert len(edges) == 101 and np.allclose(avg, 0.001, rtol=1e-6)
     assert peak.max() == 1 and avg.sum() * 10.0 == pytest.approx(1000 * 0.001)  # area = busy reader-ms
+
+
+def test_sweep_stars_a_best_value_only_when_the_repeats_separate_it() -> None:
+    clear = _sweep_doc([("threads", 1, 10.0, math.nan), ("threads", 2, 30.0, math.nan), ("threads", 3, 20.0, math.nan)])
+    frame = sweep.results(clear)
+    (found,) = sweep.findings(clear, frame)
+    assert found.best == 2 and found.tie_with is None  # 3 repeats each, separated: p = 0.05
+    (throughput, _p99) = sweep.pivots(clear, frame, [found])
+    assert [c.mark if c else "" for c in throughput.rows[0][1]] == ["", "★◆", ""]
+    close = copy.deepcopy(clear)
+    for t in close["trials"]:  # readers 3 now overlaps readers 2
+        if t["scenario"] == "p.readers-3":
+            t["metrics"]["throughput"] = 31.0 if t is close["trials"][-1] else 29.0
+    frame = sweep.results(close)
+    (found,) = sweep.findings(close, frame)
+    assert found.tie_with is not None and "not distinguishable from readers =" in found.lines()[0]
+    (throughput, _p99) = sweep.pivots(close, frame, [found])
+    assert "★" not in "".join(c.mark for c in throughput.rows[0][1] if c)
