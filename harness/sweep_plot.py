@@ -4,7 +4,7 @@ Top panel: median throughput per strategy (min–max over repeats as a band), th
 ideal bound (items / ideal makespan) dashed grey, each strategy's best value starred
 and its knee ringed; a vertical line marks each knee, labelled with every strategy
 whose knee it is, and a best value at the end of the swept range says that the
-optimum may lie beyond it. The legend sits inside the top panel. Bottom
+optimum may lie beyond it. The legend sits below the panels, across the width. Bottom
 panel: median p99 end-to-end latency (log scale). Points where a trial did not pass
 are drawn as red crosses, never joined into a line. Drawn on a bare ``Figure``
 (no pyplot, no GUI backend), in the report's style and strategy colours.
@@ -99,24 +99,18 @@ def figure(doc: dict[str, Any], frame: pd.DataFrame, found: list[Finding]) -> Fi
                 zorder=6,
             )
         at_edge = [f.label for f in found if not f.flat and len(values) > 1 and f.best == values[-1]]
-        if at_edge:
-            top.text(
-                0.99,
-                0.97,
+        if at_edge:  # above the panel, right: never over a curve or the legend
+            top.set_title(
                 f"best at the largest {param} swept ({', '.join(at_edge)}):\nthe optimum may lie beyond {values[-1]}",
-                transform=top.transAxes,
-                ha="right",
-                va="top",
+                loc="right",
                 fontsize=8,
                 color=FAIL_COLOUR,
-                bbox={"boxstyle": "round,pad=0.3", "fc": "white", "ec": FAIL_COLOUR, "lw": 0.6},
-                zorder=7,
             )
         capacity = _capacity(doc)
         title = f"{sweep['scenario']}: throughput vs {param}"
         if capacity is not None and param == "readers":
             title += f" (service capacity {capacity})"
-        top.set_title(title)
+        top.set_title(title, loc="left")
         top.set_ylabel("items/s (median; band = min–max)")
         top.yaxis.set_major_formatter(lambda v, _pos: si(v))
         top.set_ylim(bottom=0)
@@ -146,7 +140,10 @@ def figure(doc: dict[str, Any], frame: pd.DataFrame, found: list[Finding]) -> Fi
             top.plot([], [], "x", color=FAIL_COLOUR, ms=8, mew=2, ls="none", label="a trial did not pass")
         if log_p99:  # after the x ticks: limits are final, at least three labelled ticks
             readable_log_axis(bottom, "y", fmt=ms)
-        top.legend(fontsize=7.5, loc="lower right" if at_edge else "best", framealpha=0.9, frameon=True)
+        # Below the panels, in columns across the width: no white column beside the axes, and never
+        # over a curve or a knee label.
+        handles, labels = top.get_legend_handles_labels()
+        fig.legend(handles, labels, fontsize=7.5, loc="outside lower center", ncols=min(4, len(labels)))
     return fig
 
 
