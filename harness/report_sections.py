@@ -11,20 +11,17 @@ from __future__ import annotations
 import contextlib
 import json
 import math
-import re
 from pathlib import Path
 from typing import Any
 
 from harness import sweep, sweep_notes
 from harness.blocks import Block, Bullets, Heading, Image, Para, Table
-from harness.errors_digest import grouped
+from harness.errors_digest import MAX_IDS, grouped, without_pids
 from harness.markdown import code, escape
 from harness.render import ms, si
 from harness.survival import Survival
 
 MAX_WHY = 300  # characters of a trial's errors in the verdict list (run.json holds them all)
-MAX_IDS = 4  # trial ids named per grouped finding
-_PID = re.compile(r" \(pid \d+\)")  # differs between otherwise identical failures: left out of the list
 
 
 def _exceeded(trial: dict[str, Any]) -> bool:
@@ -55,7 +52,7 @@ def verdicts(doc: dict[str, Any]) -> list[Block]:
                 if t in over
                 else ""
             )
-            why = "; ".join(grouped(_PID.sub("", e) for e in t.get("errors") or [])) or "no detail recorded"
+            why = "; ".join(grouped(without_pids(e) for e in t.get("errors") or [])) or "no detail recorded"
             why = escape(why if len(why) <= MAX_WHY else why[: MAX_WHY - 1] + "…")
             groups.setdefault(f"{flag}**{t['status']}**: {why}", []).append(
                 f"`{t['id']}`" + (" (warmup)" if t.get("warmup") else "")

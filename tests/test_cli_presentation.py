@@ -199,3 +199,17 @@ def test_latency_plot_puts_a_strategy_with_no_queue_last_and_names_it(tmp_path: 
     fig = plot_runs.compare_figure(plot_runs.collect([run], "e2e_p99_ms", None), "run", "e2e_p99_ms", None, 1)
     labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
     assert labels == ["threads", "sequential\n(no queue: not comparable)"]
+
+
+def test_show_of_a_fault_run_leads_with_the_matrix_and_groups_failures(tmp_path: Path) -> None:
+    doc = _run_doc()
+    fault = {"outcome": "recovered", "injected": ["reader_die 0/3"], "delivered": 19, "lost": 1, "duplicated": 0,
+             "failed_with_error": 1, "detection_s": 0.2, "leftover_processes": 0}  # fmt: skip
+    for i, t in enumerate(doc["trials"]):
+        t["faults"] = fault
+        if t["strategy"] == "pool" and not t["warmup"]:
+            t.update(status="failed", errors=[f"reader-1 (pid {i}) exited with code 1"])
+    out = cli.invoke(app, ["show", str(write_run(tmp_path / "r", doc))], terminal_width=300).output
+    assert out.index("survival matrix") < out.index("queuebench summary")
+    (line,) = [ln for ln in out.splitlines() if "exited with code 1" in ln]
+    assert line.startswith("failed × 5 io-pool-r0, io-pool-r1, io-pool-r2, io-pool-r3 and 1 more: reader-1 exited")

@@ -42,8 +42,9 @@ def print_summary(doc: dict[str, Any], frame: Any, con: Console, said: bool = Fa
 def show(run_dir: RunDirArg, rank_by: RankByOpt = RankBy.total) -> None:
     """Show a stored run: fingerprint, summary table, and any trial that did not pass."""
     from harness import render, store
-    from harness.errors_digest import grouped
+    from harness.errors_digest import failure_groups, ids_line
     from harness.summary import summarize
+    from harness.survival import has_faults, survival
 
     try:
         doc = store.load_run(run_dir)
@@ -55,12 +56,14 @@ def show(run_dir: RunDirArg, rank_by: RankByOpt = RankBy.total) -> None:
         why = "interrupted" if doc["status"] == "incomplete" else "the harness stopped mid-run (killed?)"
         con.print(f"[yellow]partial results: {why}; {len(doc['trials'])} trial(s) stored[/]")
     con.print(render.fingerprint_line(doc["fingerprint"]), markup=False)
+    if has_faults(doc):  # a fault run: how each strategy ended leads, as in its report
+        con.print(render.survival_table(survival(doc)))
     print_summary(doc, summarize(doc, rank_by.value), con)
     if doc.get("sweep"):
         print_sweep(doc, run_dir, con, figure=False, rank_by=rank_by.value)
-    for t in doc["trials"]:
-        if t["status"] != "ok":
-            con.print(f"[red]{esc(t['status'])}[/] {esc(t['id'])}: {esc('; '.join(grouped(t['errors'])))}")
+    for (status, why), ids in failure_groups(t for t in doc["trials"] if t["status"] != "ok").items():
+        count = f" × {len(ids)}" if len(ids) > 1 else ""
+        con.print(f"[red]{esc(status)}{count}[/] {esc(ids_line(ids))}: {esc(why)}")
 
 
 def print_sweep(
