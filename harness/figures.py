@@ -10,6 +10,7 @@ The per-item figures (b, latency; c, concurrency) are in :mod:`harness.sample_fi
 from __future__ import annotations
 
 import math
+import textwrap
 from typing import Any
 
 import numpy as np
@@ -84,7 +85,7 @@ def throughput_figure(doc: dict[str, Any], rank_by: str = DEFAULT_RANK_BY) -> Fi
         fig.legend(handles=handles, loc="outside lower center", ncols=3)
         fig.suptitle(
             f"Throughput per strategy, {used} window\n"
-            "★ best: distinguishable from the runner-up over the repeats · tie: not distinguishable from the best"
+            "★ clear winner over the repeats · tie: not distinguishable from the best"
         )
     return fig
 
@@ -126,13 +127,13 @@ def efficiency_figure(doc: dict[str, Any]) -> Figure:
     busy = run_warning(doc)
     with style():
         fig = Figure(
-            figsize=(max(9.0, 2.2 + 1.5 * width), 0.5 * len(names) + 2.6 + (0.5 if busy else 0)), layout="constrained"
+            figsize=(max(11.0, 2.5 + 1.5 * width), 0.4 * len(names) + 1.7 + (0.4 if busy else 0)), layout="constrained"
         )
         eff_ax, cpu_ax = fig.subplots(1, 2)
         _matrix(eff_ax, summary, names, "efficiency", "{:.0%}", 1.0)
-        eff_ax.set_title("efficiency: ideal makespan ÷ measured makespan", loc="left")
+        eff_ax.set_title("efficiency (ideal ÷ measured makespan)", loc="left")
         _matrix(cpu_ax, summary, names, "cpu_parallelism", "{:.2f}", cores if math.isfinite(cores) else 1.0)
-        cpu_ax.set_title(f"cpu∥: cores kept busy over the total window (of {cores:g} usable)", loc="left")
+        cpu_ax.set_title(f"cpu∥: cores busy over the total window (of {cores:g})", loc="left")
         cpu_ax.tick_params(axis="y", labelleft=False)
         for ax in (eff_ax, cpu_ax):
             ax.set_xlabel("strategy")
@@ -141,11 +142,10 @@ def efficiency_figure(doc: dict[str, Any]) -> Figure:
             reasons = "; ".join(
                 busy_reasons(fp.get("effective_parallelism"), fp.get("usable_cores"), fp.get("load_average"))
             )
-            fig.supxlabel(
+            note = (
                 f"The machine was busy ({reasons}): other work took CPU, so efficiencies are low for reasons "
-                "outside the strategies.\nCompare strategies with each other here; close other work and rerun "
-                "to trust the level.",
-                color=FAIL_COLOUR,
-                fontsize=8.5,
+                "outside the strategies. Compare strategies with each other here; close other work and rerun "
+                "to trust the level."
             )
+            fig.supxlabel(textwrap.fill(note, 140), color=FAIL_COLOUR, fontsize=8.5)
     return fig

@@ -492,3 +492,11 @@ def test_paths_and_errors_are_never_markup(passing: Path, tmp_path: Path) -> Non
     assert (
         "grouped by run: run[bold red]x (1 run)" in result.output and f"figure: {out / 'p[red].png'}" in result.output
     )
+
+
+def test_run_header_says_what_effective_parallelism_means(failing: tuple[int, str, Path]) -> None:
+    """The header's figure comes with its meaning; a busy machine is warned about before the table too."""
+    text = " ".join(failing[1].split())
+    assert "usable cores (how many cores a burst of CPU work got just now; ideally all of them)" in text
+    busy = trust.run_warning(_doc(failing[2]))
+    assert ("the machine was too busy to trust these timings: " in text) == (busy is not None)

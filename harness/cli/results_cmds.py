@@ -32,7 +32,9 @@ def print_summary(doc: dict[str, Any], frame: Any, con: Console, said: bool = Fa
 
     warning = trust.run_warning(doc)
     if warning is not None and said:
-        con.print("[bold yellow]⚠ the machine was too busy to trust these timings (see above)[/]")
+        fp = doc["fingerprint"]
+        reasons = trust.busy_reasons(fp.get("effective_parallelism"), fp.get("usable_cores"), fp.get("load_average"))
+        con.print(f"[bold yellow]⚠ the machine was too busy to trust these timings: {esc('; '.join(reasons))}[/]")
     elif (busy := render.busy_line(warning)) is not None:
         con.print(busy)
     con.print(render.summary_table(frame))
