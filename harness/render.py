@@ -40,6 +40,7 @@ def pct(value: float) -> str:
 
 def summary_table(frame: pd.DataFrame, title: str = "queuebench summary") -> Table:
     """The run's summary: ★ a clear winner, ≈ strategies tied with the best (the caption names them)."""
+    from harness.ranking import min_repeats_for_a_verdict
     from harness.summary import throughput_label, tied
 
     used = str(frame["rank_by"].iloc[0]) if len(frame) else "total"
@@ -69,7 +70,13 @@ def summary_table(frame: pd.DataFrame, title: str = "queuebench summary") -> Tab
         if previous is not None and row.scenario != previous:
             table.add_section()
         if row.scenario != previous and (group := tied(frame, row.scenario)):
-            ties.append(f"{escape(row.scenario)}: tie: {escape(', '.join(group))}")
+            repeats = int(frame[(frame["scenario"] == row.scenario) & frame["rank"].notna()]["ok"].min())
+            few = (
+                f" ({repeats} repeat(s): too few for any rank test to separate them; use -r {need} or more)"
+                if repeats < (need := min_repeats_for_a_verdict())
+                else ""
+            )
+            ties.append(f"{escape(row.scenario)}: tie: {escape(', '.join(group))}{few}")
         if row.verdict == "best":
             name = f"[bold green]★ {escape(row.strategy)}[/]"
         elif row.verdict == "tie":
