@@ -213,3 +213,9 @@ def test_show_of_a_fault_run_leads_with_the_matrix_and_groups_failures(tmp_path:
     assert out.index("survival matrix") < out.index("queuebench summary")
     (line,) = [ln for ln in out.splitlines() if "exited with code 1" in ln]
     assert line.startswith("failed × 5 io-pool-r0, io-pool-r1, io-pool-r2, io-pool-r3 and 1 more: reader-1 exited")
+
+
+def test_a_tie_from_too_few_repeats_says_how_many_to_use(tmp_path: Path) -> None:
+    doc = make_doc({("io", "sequential"): [800.0, 820.0], ("io", "threads"): [40.0, 60.0]})
+    out = " ".join(cli.invoke(app, ["show", str(write_run(tmp_path / "r", doc))], terminal_width=250).output.split())
+    assert "io: tie: sequential, threads (2 repeat(s): too few for any rank test to separate them; use -r 3" in out
