@@ -1,7 +1,8 @@
 """The figures of a whole run, from run.json alone (no per-item samples needed).
 
 a. :func:`throughput_figure` — throughput per strategy per scenario, every repeat shown.
-d. :func:`efficiency_figure` — efficiency against the ideal makespan, and CPU parallelism.
+d. :func:`efficiency_figure` — efficiency against the ideal makespan, and CPU parallelism,
+   as two scenario x strategy matrices (compact for a whole suite).
 
 The per-item figures (b, latency; c, concurrency) are in :mod:`harness.sample_figures`.
 """
@@ -9,22 +10,27 @@ The per-item figures (b, latency; c, concurrency) are in :mod:`harness.sample_fi
 from __future__ import annotations
 
 import math
+import textwrap
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
-from matplotlib.ticker import PercentFormatter
 
-from harness.figure_style import FAIL_COLOUR, LIMIT_COLOUR, panel_grid, strategy_colour, style, titled, value_axis
+from harness.figure_style import FAIL_COLOUR, panel_grid, strategy_colour, style, titled, value_axis
 from harness.render import si, workload_line
-from harness.summary import ranked, scenarios_of, summarize, trials_frame
+from harness.summary import DEFAULT_RANK_BY, RANK_BY, ranked, scenarios_of, summarize, trials_frame
+from harness.trust import busy_reasons, run_warning
 
 
-def throughput_figure(doc: dict[str, Any]) -> Figure:
-    """(a) One panel per scenario: a dot per repeat, a bar at the median, best on top."""
-    summary, trials = summarize(doc), trials_frame(doc)
+def throughput_figure(doc: dict[str, Any], rank_by: str = DEFAULT_RANK_BY) -> Figure:
+    """(a) One panel per scenario: a dot per repeat, a bar at the median, best on top; ★ a clear winner,
+    "tie" the strategies not distinguishable from the best. Items/s over the ``rank_by`` window."""
+    summary, trials = summarize(doc, rank_by), trials_frame(doc)
+    used = str(summary["rank_by"].iloc[0])
+    trials["throughput"] = trials[RANK_BY[used]] if RANK_BY[used] in trials else float("nan")
     names = scenarios_of(doc)
     height = max(len(ranked(summary, s)) for s in names) * 0.34 + 1.2
     with style():
@@ -47,15 +53,15 @@ def throughput_figure(doc: dict[str, Any]) -> Figure:
                 ax.scatter(bad, [y] * len(bad), s=30, marker="x", color=FAIL_COLOUR, zorder=4)
                 if math.isfinite(med):
                     ax.plot([med], [y], marker="|", ms=16, mew=2.4, color=colour, zorder=5)
-                star = "★ " if rows.loc[name, "rank"] == 1 else ""
+                star = {"best": "★ ", "tie": "tie · "}.get(rows.loc[name, "verdict"], "")
                 status = rows.loc[name, "status"]
                 tail = si(med) + "/s" if status == "ok" else status
                 labels.append(f"{star}{name}  {tail}")
             ax.set_yticks(range(len(order)), labels)
             ax.set_ylim(len(order) - 0.5, -0.5)  # best at the top
             ax.grid(axis="y", visible=False)
-            value_axis(ax, list(mine["throughput"].dropna()), "items per second")
-            if mine["throughput"].dropna().empty:
+            value_axis(ax, list(mine["throughput"].dropna()), f"items per second over the {used} window")
+            if (mine["status"] != "ok").all():
                 statuses = set(mine["status"])
                 how = "every trial timed out" if statuses == {"timeout"} else "no throughput measured"
                 ax.set_xticks([])
@@ -77,79 +83,69 @@ def throughput_figure(doc: dict[str, Any]) -> Figure:
             Line2D([], [], color=FAIL_COLOUR, marker="x", ls="none", ms=6, label="a trial that did not pass"),
         ]
         fig.legend(handles=handles, loc="outside lower center", ncols=3)
-        fig.suptitle("Throughput per strategy (★ best)")
+        fig.suptitle(
+            f"Throughput per strategy, {used} window\n"
+            "★ clear winner over the repeats · tie: not distinguishable from the best"
+        )
     return fig
 
 
-def _bars(ax: Axes, order: list[str], mine: pd.DataFrame, column: str) -> list[float]:
-    values: list[float] = []
-    for y, name in enumerate(order):
-        t = mine[mine["strategy"] == name][column].dropna()
-        values.extend(t)
-        if len(t):
-            ax.barh(y, float(t.median()), color=strategy_colour(name), alpha=0.75, height=0.62)
-            ax.scatter(t, [y] * len(t), s=9, color="black", zorder=3)
-    ax.set_yticks(range(len(order)), order)
-    ax.set_ylim(len(order) - 0.5, -0.5)
-    ax.grid(axis="y", visible=False)
-    return values
+def _matrix(ax: Axes, summary: pd.DataFrame, names: list[str], column: str, fmt: str, vmax: float) -> None:
+    """Scenarios (rows) x strategies (columns): the passing repeats' median in each cell, shaded."""
+    strategies = list(dict.fromkeys(s for n in names for s in ranked(summary, n)))
+    grid = np.full((len(names), len(strategies)), np.nan)
+    for i, scenario in enumerate(names):
+        rows = summary[summary["scenario"] == scenario].set_index("strategy")
+        for j, name in enumerate(strategies):
+            if name not in rows.index:
+                continue
+            value = float(rows.loc[name, column])
+            grid[i, j] = value
+            failed = int(rows.loc[name, "failed"])
+            text = "—" if not math.isfinite(value) else fmt.format(value)
+            if failed:
+                text += f"\n{failed} failed"
+            dark = math.isfinite(value) and value / vmax > 0.6
+            ax.text(j, i, text, ha="center", va="center", fontsize=8, color="white" if dark else "black")
+    ax.imshow(np.ma.masked_invalid(grid), cmap="Blues", vmin=0, vmax=vmax, aspect="auto")
+    ax.set_xticks(range(len(strategies)), strategies, rotation=30, ha="right")
+    ax.set_yticks(range(len(names)), names)
+    ax.grid(visible=False)
+    ax.tick_params(length=0)
+    for side in ("top", "right", "bottom", "left"):
+        ax.spines[side].set_visible(False)
 
 
 def efficiency_figure(doc: dict[str, Any]) -> Figure:
-    """(d) Per scenario: efficiency (ideal / measured makespan) and CPU parallelism."""
-    summary, trials = summarize(doc), trials_frame(doc)
+    """(d) Scenarios x strategies: efficiency (ideal ÷ measured makespan) and CPU parallelism over the
+    total window, medians of the passing repeats; a busy machine is said in red at the top."""
+    summary = summarize(doc)
     names = scenarios_of(doc)
     fp = doc["fingerprint"]
-    machine = float(fp.get("effective_parallelism") or math.nan)
     cores = float(fp.get("usable_cores") or fp.get("logical_cores") or math.nan)
-    height = max(len(ranked(summary, s)) for s in names) * 0.26 + 1.2
-    above = False
+    width = len(set(summary["strategy"]))
+    busy = run_warning(doc)
     with style():
-        fig = Figure(figsize=(11, height * len(names) + 1.2), layout="constrained")
-        grid = fig.subplots(len(names), 2, squeeze=False)
-        for (eff_ax, cpu_ax), scenario in zip(grid, names, strict=True):
-            order = ranked(summary, scenario)
-            mine = trials[trials["scenario"] == scenario]
-            eff = _bars(eff_ax, order, mine, "efficiency")
-            passed = mine[mine["status"] == "ok"]["efficiency"].dropna()
-            above = above or bool((passed > 1.05).any())
-            eff_ax.set_xlim(0, max([1.05, *(v * 1.05 for v in eff)]))
-            eff_ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
-            eff_ax.axvline(1.0, color="#333333", ls="--", lw=1)
-            if not eff:
-                eff_ax.text(
-                    0.5,
-                    0.5,
-                    "no ideal makespan: the scenario has no work",
-                    ha="center",
-                    va="center",
-                    transform=eff_ax.transAxes,
-                    color="#555555",
-                )
-            titled(eff_ax, f"{scenario}: efficiency", workload_line(doc["scenarios"][scenario]["definition"]))
-            cpu = _bars(cpu_ax, order, mine, "cpu_parallelism")
-            finite = [v for v in (machine, cores) if math.isfinite(v)]
-            cpu_ax.set_xlim(0, max([1.1, *(v * 1.08 for v in finite + cpu)]))
-            cpu_ax.tick_params(axis="y", labelleft=False)
-            if math.isfinite(machine):
-                cpu_ax.axvline(machine, color=LIMIT_COLOUR, ls="--", lw=1.2)
-            if math.isfinite(cores):
-                cpu_ax.axvline(cores, color="#555555", ls=":", lw=1.2)
-            titled(cpu_ax, f"{scenario}: CPU parallelism", "CPU seconds of the process tree ÷ wall seconds")
-        grid[-1][0].set_xlabel("ideal makespan ÷ measured makespan (higher is better)")
-        grid[-1][1].set_xlabel("cores kept busy")
-        handles = [
-            Line2D([], [], color="#333333", ls="--", label="ideal makespan (100%)"),
-            Line2D([], [], color=LIMIT_COLOUR, ls="--", label=f"parallelism measured at the start ({machine:g})"),
-            Line2D([], [], color="#555555", ls=":", label=f"usable cores ({cores:g})"),
-        ]
-        load = " ".join(str(x) for x in fp.get("load_average") or []) or "unknown"
-        note = (
-            "A passing trial above 100%: cpu work is calibrated once per run (a few % of noise).\n"
-            f"Load average at the start: {load}. Compare strategies with each other, not with 100%."
+        fig = Figure(
+            figsize=(max(11.0, 2.5 + 1.5 * width), 0.4 * len(names) + 1.7 + (0.4 if busy else 0)), layout="constrained"
         )
-        legend = fig.legend(handles=handles, loc="outside lower center", ncols=3, title=note if above else None)
-        legend.get_title().set_color(FAIL_COLOUR)
-        legend.get_title().set_fontsize(8)
-        fig.suptitle("Efficiency against the ideal makespan, and CPU parallelism (bar: median, dots: repeats)")
+        eff_ax, cpu_ax = fig.subplots(1, 2)
+        _matrix(eff_ax, summary, names, "efficiency", "{:.0%}", 1.0)
+        eff_ax.set_title("efficiency (ideal ÷ measured makespan)", loc="left")
+        _matrix(cpu_ax, summary, names, "cpu_parallelism", "{:.2f}", cores if math.isfinite(cores) else 1.0)
+        cpu_ax.set_title(f"cpu∥: cores busy over the total window (of {cores:g})", loc="left")
+        cpu_ax.tick_params(axis="y", labelleft=False)
+        for ax in (eff_ax, cpu_ax):
+            ax.set_xlabel("strategy")
+        fig.suptitle("Efficiency and CPU parallelism per scenario and strategy (medians of passing repeats)")
+        if busy:
+            reasons = "; ".join(
+                busy_reasons(fp.get("effective_parallelism"), fp.get("usable_cores"), fp.get("load_average"))
+            )
+            note = (
+                f"The machine was busy ({reasons}): other work took CPU, so efficiencies are low for reasons "
+                "outside the strategies. Compare strategies with each other here; close other work and rerun "
+                "to trust the level."
+            )
+            fig.supxlabel(textwrap.fill(note, 140), color=FAIL_COLOUR, fontsize=8.5)
     return fig

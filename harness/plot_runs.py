@@ -49,10 +49,16 @@ BY: dict[str, Callable[[dict[str, Any], Path], str]] = {
 def describe_metric(metric: str) -> tuple[str, bool | None]:
     """An axis label with units, and whether higher is better (None: neither)."""
     fixed: dict[str, tuple[str, bool | None]] = {
-        "throughput": ("throughput (items/s)", True),
+        "throughput": ("throughput over the makespan (items/s)", True),
+        "throughput_total": ("throughput over the total window (items/s)", True),
         "makespan_s": ("makespan (s)", False),
+        "total_s": ("total: first step to return (s)", False),
+        "teardown_s": ("teardown time (s)", False),
+        "tree_peak_mb": ("peak memory of the trial's process tree, PSS (MB)", False),
+        "largest_process_peak_mb": ("peak RSS of the largest process (MB)", False),
+        "reader_work_cpu_ms": ("reader work, CPU ms per item", None),
         "efficiency": ("efficiency (ideal ÷ measured makespan)", True),
-        "cpu_parallelism": ("CPU parallelism (cores busy)", None),
+        "cpu_parallelism": ("CPU parallelism over the total window (cores busy)", None),
         "peak_rss_mb": ("peak RSS of the worker (MB)", False),
         "setup_s": ("setup time (s)", False),
     }
@@ -172,7 +178,10 @@ def collect(runs: list[Run], metric: str, normalize: str | None, split: bool = F
 
 
 def compare_figure(frame: pd.DataFrame, by: str, metric: str, normalize: str | None, runs: int) -> Figure:
+    from harness.report_scenarios import no_queue
+
     label, higher = describe_metric(metric)
+    latency = re.fullmatch(r"(wait|put|service|e2e)_(p\d+|max)_ms", metric) is not None
     groups = list(dict.fromkeys(frame["group"]))
     panels = list(dict.fromkeys(frame["facet"]))
     height = frame.groupby("facet")["strategy"].nunique().max() * 0.42 + 1.3
@@ -186,6 +195,8 @@ def compare_figure(frame: pd.DataFrame, by: str, metric: str, normalize: str | N
             mine = frame[frame["facet"] == panel]
             medians = mine.groupby("strategy")["value"].median()
             order = list(medians.sort_values(ascending=higher is False).index)
+            if latency:  # items that never queue are not fast, they just never wait: listed last, named so
+                order = [s for s in order if not no_queue(s)] + [s for s in order if no_queue(s)]
             for y, strategy in enumerate(order):
                 colour = figure_style.strategy_colour(strategy)
                 for j, group in enumerate(groups):
@@ -215,7 +226,11 @@ def compare_figure(frame: pd.DataFrame, by: str, metric: str, normalize: str | N
                         mew=0.6,
                         ls="none",
                     )
-            ax.set_yticks(range(len(order)), [figure_style.plain(s) for s in order])
+            names = [
+                figure_style.plain(s) + ("\n(no queue: not comparable)" if latency and no_queue(s) else "")
+                for s in order
+            ]
+            ax.set_yticks(range(len(order)), names)
             ax.set_ylim(len(order) - 0.5, -0.5)
             ax.grid(axis="y", visible=False)
             if normalize:

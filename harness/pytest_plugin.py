@@ -11,8 +11,12 @@ Then ``pytest --benchmark-autosave`` on main and ``pytest --benchmark-compare
 --benchmark-compare-fail=median:10%`` on a branch gate it the pytest-benchmark way.
 
 Each call runs the trials exactly as ``queuebench run`` does (warmups first, every trial in
-a fresh worker process under the watchdog) and writes a results directory (a temporary
-one unless ``out=`` is given). pytest-benchmark gets one round per measured trial, timed as
+a fresh worker process under the watchdog) and writes a results directory
+(``result.run_dir``). Where: ``out=`` if the call gives it, else ``--queuebench-out DIR`` on
+the pytest command line, else the ``queuebench_out`` ini option (``queuebench_out = results``
+keeps them with your other runs), else a pytest temporary directory, which pytest deletes
+after a few sessions: choose one of the first three to keep the runs for ``queuebench
+report`` or ``compare``. pytest-benchmark gets one round per measured trial, timed as
 that trial's **seconds per item** (makespan / items, measured inside the worker), not the
 wall time of starting processes; OPS therefore reads as items per second, as in
 ``queuebench export``. A trial that breaks exactly-once or the reader limit fails the test.
@@ -89,6 +93,22 @@ def _probe(python: str) -> dict[str, Any]:
     return _probes[python]
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    help_text = (
+        "Directory for queuebench_benchmark's results directories. Default: a pytest temporary "
+        "directory (deleted by pytest after a few sessions)."
+    )
+    parser.addoption("--queuebench-out", metavar="DIR", default=None, help=help_text)
+    parser.addini("queuebench_out", help_text, default="")
+
+
+def results_dir(config: pytest.Config, tmp: pytest.TempPathFactory, out: Path | str | None) -> Path:
+    """Where a call's results go: ``out=``, then ``--queuebench-out``, then the ``queuebench_out``
+    ini option, then a fresh pytest temporary directory."""
+    chosen = out or config.getoption("queuebench_out", default=None) or config.getini("queuebench_out")
+    return Path(chosen) if chosen else tmp.mktemp("queuebench")
+
+
 def _runner(request: pytest.FixtureRequest, tmp: pytest.TempPathFactory) -> Callable[..., Result]:
     def run(
         strategy: str,
@@ -101,7 +121,7 @@ def _runner(request: pytest.FixtureRequest, tmp: pytest.TempPathFactory) -> Call
         python: str | None = None,
         timeout: float | None = None,
         options: Mapping[str, float] | None = None,
-        out: Path | None = None,
+        out: Path | str | None = None,
     ) -> Result:
         import sys
 
@@ -125,7 +145,7 @@ def _runner(request: pytest.FixtureRequest, tmp: pytest.TempPathFactory) -> Call
                 start_method=start_method,
                 python=python or sys.executable,
                 timeout=timeout,
-                out=out or tmp.mktemp("queuebench"),
+                out=results_dir(request.config, tmp, out),
                 strategy_options=tuple(sorted((options or {}).items())),
             )
             suite.plan([loaded], opts)  # unknown strategy: UnknownStrategy lists the valid names
@@ -169,5 +189,10 @@ def queuebench_benchmark(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Callable[..., Result]:
     """Call it with (strategy, scenario file | dict of scenario fields | Scenario, name=...,
-    repeats=5, warmup=1, start_method=None, python=None, timeout=None, options=None, out=None)."""
+    repeats=5, warmup=1, start_method=None, python=None, timeout=None, options=None, out=None).
+
+    The results directory is ``result.run_dir``, under ``out=`` when given, else under
+    ``--queuebench-out DIR`` or the ``queuebench_out`` ini option, else under a pytest
+    temporary directory that pytest deletes after a few sessions (set one of the others,
+    e.g. ``queuebench_out = results``, to keep the runs)."""
     return _runner(request, tmp_path_factory)

@@ -39,25 +39,50 @@ def pct(value: float) -> str:
 
 
 def summary_table(frame: pd.DataFrame, title: str = "queuebench summary") -> Table:
-    table = Table(title=title, title_justify="left", header_style="bold")
+    """The run's summary: ★ a clear winner, ≈ strategies tied with the best (the caption names them)."""
+    from harness.ranking import min_repeats_for_a_verdict
+    from harness.summary import throughput_label, tied
+
+    used = str(frame["rank_by"].iloc[0]) if len(frame) else "total"
+    table = Table(
+        title=f"{title} · ranked by items/s over the {used} window",
+        title_justify="left",
+        header_style="bold",
+        caption_justify="left",
+    )
     table.add_column("scenario")
     table.add_column("strategy")
-    table.add_column("items/s", justify="right")
+    table.add_column(throughput_label(frame), justify="right")
     table.add_column("min–max", justify="right", style="dim")
+    table.add_column("setup ms", justify="right")
+    table.add_column("teardown ms", justify="right")
     table.add_column("p50 ms", justify="right")
     table.add_column("p99 ms", justify="right")
     table.add_column("eff.", justify="right")
-    table.add_column("cpu∥", justify="right")
-    table.add_column("setup ms", justify="right")
+    table.add_column("cpu∥ (total)", justify="right")
     table.add_column("conc", justify="right")
+    table.add_column("failed", justify="right")
     table.add_column("status")
     previous = None
+    ties = []
     order = frame.assign(_order=pd.factorize(frame["scenario"])[0])  # scenarios in run order
     for row in order.sort_values(["_order", "rank"], kind="stable", na_position="last").itertuples():
         if previous is not None and row.scenario != previous:
             table.add_section()
-        best = row.rank == 1
-        name = f"[bold green]★ {escape(row.strategy)}[/]" if best else f"  {escape(row.strategy)}"
+        if row.scenario != previous and (group := tied(frame, row.scenario)):
+            repeats = int(frame[(frame["scenario"] == row.scenario) & frame["rank"].notna()]["ok"].min())
+            few = (
+                f" ({repeats} repeat(s): too few for any rank test to separate them; use -r {need} or more)"
+                if repeats < (need := min_repeats_for_a_verdict())
+                else ""
+            )
+            ties.append(f"{escape(row.scenario)}: tie: {escape(', '.join(group))}{few}")
+        if row.verdict == "best":
+            name = f"[bold green]★ {escape(row.strategy)}[/]"
+        elif row.verdict == "tie":
+            name = f"[bold]≈ {escape(row.strategy)}[/]"
+        else:
+            name = f"  {escape(row.strategy)}"
         conc = f"{int(row.max_concurrency)}/{int(row.pool_size)}" if math.isfinite(row.max_concurrency) else "—"
         if math.isfinite(row.max_concurrency) and row.max_concurrency > row.pool_size:
             conc = f"[bold red]{conc}[/]"
@@ -67,16 +92,32 @@ def summary_table(frame: pd.DataFrame, title: str = "queuebench summary") -> Tab
             name,
             si(row.throughput),
             f"{si(row.throughput_min)}–{si(row.throughput_max)}",
+            ms(row.setup_s * 1000),
+            ms(row.teardown_s * 1000),
             ms(row.e2e_p50_ms),
             ms(row.e2e_p99_ms),
             pct(row.efficiency),
             "—" if not math.isfinite(row.cpu_parallelism) else f"{row.cpu_parallelism:.2f}",
-            ms(row.setup_s * 1000),
             conc,
+            f"[red]{row.failed}[/]" if row.failed else "0",
             status,
         )
         previous = row.scenario
+    table.caption = "\n".join([LEGEND, *ties])
     return table
+
+
+#: What the summary's marks and columns mean (the terminal table's caption).
+LEGEND = (
+    "★ the best, distinguishable from the runner-up over the repeats (rank test, p ≤ 0.05); "
+    "≈ not distinguishable from the best (a tie). Medians of the passing repeats; failed = repeats "
+    "that did not pass. cpu∥ = CPU seconds ÷ wall seconds over the total window."
+)
+
+
+def busy_line(warning: str | None) -> str | None:
+    """The busy-machine warning as a rich line (None when the machine looked quiet)."""
+    return None if warning is None else f"[bold yellow]⚠ {escape(warning)}[/]"
 
 
 _OUTCOME_COLOURS = {"recovered": "green", "hung": "yellow", "crashed": "red", "ok": "green"}
@@ -106,7 +147,10 @@ def sweep_tables(pivots: list[Pivot]) -> list[Table]:
         param, values = pivot.param, pivot.values
         fmt = si if pivot.column == "throughput" else ms
         if pivot.column == "throughput":
-            title = f"items/s vs {param} (median) · ★ best · ◆ knee: smallest {param} >= {KNEE:.0%} of best"
+            title = (
+                f"items/s ({pivot.window}) vs {param} (median) · ★ best (separated from the next by the repeats) · "
+                f"◆ knee: smallest {param} >= {KNEE:.0%} of best"
+            )
         else:
             title = f"p99 end-to-end latency, ms, vs {param} (median)"
         table = Table(title=title, title_justify="left", header_style="bold")

@@ -20,17 +20,11 @@ from harness.html_page import to_html
 from harness.markdown import escape, to_markdown
 from harness.metrics import pool_busy
 from harness.render import fingerprint_line
-from harness.report_sections import (
-    machine_section,
-    recommendations,
-    samples_note,
-    scenario_section,
-    survival_section,
-    sweep_section,
-    verdicts,
-)
-from harness.summary import scenarios_of, summarize
+from harness.report_scenarios import recommendations, scenario_section
+from harness.report_sections import machine_section, samples_note, survival_section, sweep_section, verdicts
+from harness.summary import DEFAULT_RANK_BY, scenarios_of, summarize
 from harness.survival import has_faults, survival
+from harness.trust import run_warning
 
 
 @dataclass(frozen=True)
@@ -61,40 +55,50 @@ def _has_samples(doc: dict[str, Any], scenario: str) -> bool:
     return any(t["scenario"] == scenario and not t.get("warmup") and t.get("samples") for t in doc["trials"])
 
 
-def draw_figures(doc: dict[str, Any], run_dir: Path, out: Path) -> dict[str, Path]:
+def draw_figures(doc: dict[str, Any], run_dir: Path, out: Path, rank_by: str = DEFAULT_RANK_BY) -> dict[str, Path]:
     """Every figure of the run as a PNG in ``out``; keys name them (e.g. ``latency-io-bound``).
     Per-item figures (latency, concurrency) only for scenarios whose samples are present."""
     if not scenarios_of(doc):
         return {}
     paths = {
-        "throughput": save(figures.throughput_figure(doc), out / "throughput.png"),
+        "throughput": save(figures.throughput_figure(doc, rank_by), out / "throughput.png"),
         "efficiency": save(figures.efficiency_figure(doc), out / "efficiency.png"),
     }
     for name in scenarios_of(doc):
         if not _has_samples(doc, name):
             continue
-        for kind, draw in (
-            ("latency", sample_figures.latency_figure),
-            ("concurrency", sample_figures.concurrency_figure),
-        ):
-            paths[f"{kind}-{name}"] = save(draw(doc, run_dir, name), out / f"{kind}-{name}.png")
+        latency = sample_figures.latency_figure(doc, run_dir, name, rank_by)
+        paths[f"latency-{name}"] = save(latency, out / f"latency-{name}.png")
+        busy = sample_figures.concurrency_figure(doc, run_dir, name, rank_by)
+        paths[f"concurrency-{name}"] = save(busy, out / f"concurrency-{name}.png")
     if has_faults(doc):
         paths["survival"] = save(stress_figure.survival_figure(survival(doc)), out / "survival.png")
     if doc.get("sweep"):
-        frame = sweep.results(doc)
+        frame = sweep.results(doc, rank_by)
         if not frame.empty:
             paths["sweep"] = sweep_plot.write(doc, frame, sweep.findings(doc, frame), out / "sweep.png")
     return paths
 
 
-def build(doc: dict[str, Any], run_dir: Path, pics: dict[str, Path], missing: list[str] | None = None) -> list[Block]:
+def build(
+    doc: dict[str, Any],
+    run_dir: Path,
+    pics: dict[str, Path],
+    missing: list[str] | None = None,
+    rank_by: str = DEFAULT_RANK_BY,
+) -> list[Block]:
     """The report's blocks; ``missing``: measured trials whose samples are not in the run directory."""
-    summary = summarize(doc)
+    summary = summarize(doc, rank_by)
+    busy_machine = run_warning(doc)
     blocks: list[Block] = [
         Heading(1, f"queuebench report · {escape(Path(run_dir).resolve().name)}"),
         Para(f"`{fingerprint_line(doc['fingerprint'])}` · started {doc.get('started_at')} · status {doc['status']}"),
-        *verdicts(doc),
     ]
+    if "survival" in pics:  # a fault run: how each strategy ended leads, before the list of failures
+        blocks += survival_section(survival(doc), pics)
+    blocks += verdicts(doc)
+    if busy_machine:  # right after what went wrong: how far the timings below can be trusted
+        blocks.append(Para(f"**{escape(busy_machine)}**", "warn"))
     if summary.empty:
         warmups = sum(1 for t in doc["trials"] if t.get("warmup"))
         so_far = f" (only {warmups} warmup trial(s) ran)" if warmups else ""
@@ -104,10 +108,8 @@ def build(doc: dict[str, Any], run_dir: Path, pics: dict[str, Path], missing: li
             *machine_section(doc),
         ]
     blocks += samples_note(doc, run_dir, missing or [])
-    blocks += sweep_section(doc, pics)
+    blocks += sweep_section(doc, pics, rank_by)
     busy = pool_busy(doc, run_dir)
-    if "survival" in pics:  # a fault run: how each strategy ended comes before any speed
-        blocks += survival_section(survival(doc), pics)
     blocks += recommendations(doc, summary, busy)
     blocks.append(Heading(2, "Figures"))
     for key, alt in (("throughput", "throughput per strategy"), ("efficiency", "efficiency and CPU parallelism")):
@@ -118,7 +120,7 @@ def build(doc: dict[str, Any], run_dir: Path, pics: dict[str, Path], missing: li
     return [*blocks, *machine_section(doc)]
 
 
-def write_report(run_dir: Path, out: Path | None = None) -> Written:
+def write_report(run_dir: Path, out: Path | None = None, rank_by: str = DEFAULT_RANK_BY) -> Written:
     """Read a run, draw its figures and write report.md and report.html; raises store.RunDirError."""
     run_dir = Path(run_dir)
     doc = store.load_run(run_dir)
@@ -126,8 +128,8 @@ def write_report(run_dir: Path, out: Path | None = None) -> Written:
     out.mkdir(parents=True, exist_ok=True)
     missing = missing_samples(doc, run_dir)
     doc = without_samples(doc, missing)
-    pics = draw_figures(doc, run_dir, out)
-    blocks = build(doc, run_dir, pics, missing)
+    pics = draw_figures(doc, run_dir, out, rank_by)
+    blocks = build(doc, run_dir, pics, missing, rank_by)
     md, page = out / "report.md", out / "report.html"
     store.atomic_write(md, to_markdown(blocks, out).encode())
     store.atomic_write(page, to_html(blocks, f"queuebench report · {run_dir.resolve().name}").encode())

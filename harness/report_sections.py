@@ -14,16 +14,13 @@ import math
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
-from harness import sweep
+from harness import sweep, sweep_notes
 from harness.blocks import Block, Bullets, Heading, Image, Para, Table
+from harness.errors_digest import MAX_IDS, grouped, without_pids
 from harness.markdown import code, escape
-from harness.render import ms, pct, si, workload_line
-from harness.summary import ranked, scenarios_of
+from harness.render import ms, si
 from harness.survival import Survival
 
-NEAR_TIE = 1.05  # a lead under 5% is within the noise of a shared machine
 MAX_WHY = 300  # characters of a trial's errors in the verdict list (run.json holds them all)
 
 
@@ -43,11 +40,11 @@ def verdicts(doc: dict[str, Any]) -> list[Block]:
         limit = f"; **the reader limit was exceeded in {len(over)}**" if over else ""
         blocks.append(
             Para(
-                f"❌ **{len(bad)} of {len(trials)} trials did not pass**{limit}. Their strategies are not ranked.",
+                f"**{len(bad)} of {len(trials)} trials did not pass**{limit}. Their strategies are not ranked.",
                 "bad",
             )
         )
-        items = []
+        groups: dict[str, list[str]] = {}  # one bullet per distinct finding, with its trials
         for t in bad:
             m = t.get("metrics") or {}
             flag = (
@@ -55,19 +52,25 @@ def verdicts(doc: dict[str, Any]) -> list[Block]:
                 if t in over
                 else ""
             )
-            why = "; ".join(t.get("errors") or []) or "no detail recorded"
+            why = "; ".join(grouped(without_pids(e) for e in t.get("errors") or [])) or "no detail recorded"
             why = escape(why if len(why) <= MAX_WHY else why[: MAX_WHY - 1] + "…")
-            warm = " (warmup)" if t.get("warmup") else ""
-            items.append(f"`{t['id']}`{warm} — {flag}**{t['status']}**: {why}")
+            groups.setdefault(f"{flag}**{t['status']}**: {why}", []).append(
+                f"`{t['id']}`" + (" (warmup)" if t.get("warmup") else "")
+            )
+        items = []
+        for text, ids in groups.items():
+            shown = ", ".join(ids[:MAX_IDS]) + (f" and {len(ids) - MAX_IDS} more" if len(ids) > MAX_IDS else "")
+            count = f"× {len(ids)} " if len(ids) > 1 else ""
+            items.append(f"{count}{shown} — {text}")
         blocks.append(Bullets(items))
     if doc["status"] != "complete":
         blocks.append(
-            Para(f"⚠️ **The run is {doc['status']}**: it stopped early; only finished trials are shown.", "warn")
+            Para(f"**The run is {doc['status']}**: it stopped early; only finished trials are shown.", "warn")
         )
     if trials and not measured:
         blocks.append(
             Para(
-                f"⏳ **No measured trials yet**: only {len(trials)} warmup trial(s) ran, and warmups are not "
+                f"**No measured trials yet**: only {len(trials)} warmup trial(s) ran, and warmups are not "
                 "measured; nothing can be ranked or said to have passed.",
                 "warn",
             )
@@ -75,7 +78,7 @@ def verdicts(doc: dict[str, Any]) -> list[Block]:
     elif measured and not bad:
         blocks.append(
             Para(
-                f"✅ **All {len(trials)} trials passed**: every item was consumed exactly once "
+                f"**All {len(trials)} trials passed**: every item was consumed exactly once "
                 "and no pool ever ran more readers than its limit.",
                 "ok",
             )
@@ -93,121 +96,13 @@ def _measurement_caveats(doc: dict[str, Any]) -> list[Block]:
     load = " ".join(str(x) for x in fp.get("load_average") or []) or "unknown"
     return [
         Para(
-            f"⚠️ **Efficiency above 100% in {len(above)} passing trial(s)** (up to {max(above):.0%}): the ideal "
+            f"**Efficiency above 100% in {len(above)} passing trial(s)** (up to {max(above):.0%}): the ideal "
             f"makespan spreads cpu work over all {fp.get('usable_cores')} usable cores, using the cpu-work "
             "calibration made once at the start of the run; a few percent over 100% is that calibration's noise "
             f"(load average at the start: {load}). Compare strategies with each other there, not with 100%.",
             "warn",
         )
     ]
-
-
-def _ratio(a: float, b: float) -> str:
-    return f"{a / b:.2f}×" if math.isfinite(a) and math.isfinite(b) and b > 0 else "—"
-
-
-def recommendations(doc: dict[str, Any], summary: pd.DataFrame, busy: dict[tuple[str, str], float]) -> list[Block]:
-    """One row per scenario: the best strategy and the measured reasons it wins."""
-    rows, notes = [], []
-    for scenario in scenarios_of(doc):
-        s = summary[summary["scenario"] == scenario].sort_values("rank", na_position="last")
-        ranked = s[s["rank"].notna()]
-        if ranked.empty:
-            rows.append([escape(scenario), "no strategy passed every trial", "—", "—", "—", "—", "—", "—", "—"])
-            continue
-        best = ranked.iloc[0]
-        runner = ranked.iloc[1] if len(ranked) > 1 else None
-        seq = ranked[ranked["strategy"] == "sequential"]
-        lead = "—" if runner is None else f"{_ratio(best.throughput, runner.throughput)} {escape(runner.strategy)}"
-        floor = "—" if seq.empty or best.strategy == "sequential" else _ratio(best.throughput, seq.iloc[0].throughput)
-        rows.append(
-            [
-                escape(scenario),
-                f"★ **{escape(best.strategy)}**",
-                si(best.throughput),
-                lead,
-                floor,
-                pct(best.efficiency),
-                pct(busy.get((scenario, best.strategy), math.nan)),
-                ms(best.e2e_p99_ms),
-                f"{best.cpu_parallelism:.2f}" if math.isfinite(best.cpu_parallelism) else "—",
-            ]
-        )
-        if runner is not None and best.throughput < NEAR_TIE * runner.throughput:
-            notes.append(
-                f"**{escape(scenario)}**: {escape(best.strategy)} and {escape(runner.strategy)} are within 5% — "
-                "a tie on this machine; choose on latency or CPU cost."
-            )
-    header = [
-        "scenario",
-        "use",
-        "items/s",
-        "lead over the runner-up",
-        "× sequential",
-        "eff.",
-        "pool busy",
-        "p99 ms",
-        "cpu∥",
-    ]
-    return [
-        Heading(2, "Which strategy to use"),
-        Para(
-            "Ranked by median throughput among strategies whose every trial passed. *eff.* is the ideal "
-            "makespan ÷ the measured one; *pool busy* is the share of the pool's reader-time spent working "
-            "(a bounded pool is only as fast as it is kept full); *p99* is end-to-end latency; *cpu∥* is how many "
-            "cores the trial kept busy."
-        ),
-        Table(header, rows, frozenset({2, 4, 5, 6, 7, 8})),
-        *([Bullets(notes)] if notes else []),
-    ]
-
-
-def scenario_section(
-    doc: dict[str, Any], scenario: str, summary: pd.DataFrame, pics: dict[str, Path], busy: dict[tuple[str, str], float]
-) -> list[Block]:
-    definition = doc["scenarios"][scenario]["definition"]
-    rows = []
-    for name in ranked(summary, scenario):
-        r = summary[(summary["scenario"] == scenario) & (summary["strategy"] == name)].iloc[0]
-        rank = "★ 1" if r["rank"] == 1 else ("—" if pd.isna(r["rank"]) else str(int(r["rank"])))
-        conc = "—" if pd.isna(r["max_concurrency"]) else f"{int(r['max_concurrency'])}/{int(r['pool_size'])}"
-        status = r["status"] if r["status"] == "ok" else f"**{r['status']}**"
-        rows.append(
-            [
-                rank,
-                escape(name),
-                si(r["throughput"]),
-                f"{si(r['throughput_min'])}–{si(r['throughput_max'])}",
-                ms(r["e2e_p50_ms"]),
-                ms(r["e2e_p99_ms"]),
-                pct(r["efficiency"]),
-                pct(busy.get((scenario, name), math.nan)),
-                "—" if pd.isna(r["cpu_parallelism"]) else f"{r['cpu_parallelism']:.2f}",
-                conc,
-                status,
-            ]
-        )
-    blocks: list[Block] = [Heading(2, f"Scenario {code(scenario)}")]
-    text = definition.get("description") or ""
-    blocks.append(Para(f"{text + ' — ' if text else ''}{workload_line(definition)}."))
-    header = [
-        "rank",
-        "strategy",
-        "items/s",
-        "min–max",
-        "p50 ms",
-        "p99 ms",
-        "eff.",
-        "pool busy",
-        "cpu∥",
-        "conc",
-        "status",
-    ]
-    blocks.append(Table(header, rows, frozenset({2, 3, 4, 5, 6, 7, 8, 9})))
-    for kind, alt in (("latency", "latency distributions"), ("concurrency", "busy readers over time")):
-        if f"{kind}-{scenario}" in pics:
-            blocks.append(Image(pics[f"{kind}-{scenario}"], f"{scenario}: {alt}"))
-    return blocks
 
 
 def machine_section(doc: dict[str, Any]) -> list[Block]:
@@ -248,7 +143,7 @@ def samples_note(doc: dict[str, Any], run_dir: Path, missing: list[str]) -> list
     if not have:
         return [
             Para(
-                f"⚠️ **The per-item samples are not here**: none of the {len(missing)} measured trials has its "
+                f"**The per-item samples are not here**: none of the {len(missing)} measured trials has its "
                 f"samples file in {where}{why}. The latency, concurrency and pool-busy figures and columns are "
                 "left out; throughput, efficiency and the ranking come from run.json.",
                 "warn",
@@ -256,19 +151,19 @@ def samples_note(doc: dict[str, Any], run_dir: Path, missing: list[str]) -> list
         ]
     return [
         Para(
-            f"⚠️ **Samples missing for {len(missing)} of {measured} measured trials** (not in {where}{why}): "
+            f"**Samples missing for {len(missing)} of {measured} measured trials** (not in {where}{why}): "
             "the latency, concurrency and pool-busy figures and columns use only the trials that have them.",
             "warn",
         )
     ]
 
 
-def sweep_section(doc: dict[str, Any], pics: dict[str, Path]) -> list[Block]:
+def sweep_section(doc: dict[str, Any], pics: dict[str, Path], rank_by: str = "total") -> list[Block]:
     """A sweep run: median throughput and p99 per strategy against the swept parameter, best and knee."""
     record = doc.get("sweep")
     if not record:
         return []
-    frame = sweep.results(doc)
+    frame = sweep.results(doc, rank_by)
     if frame.empty:
         return []
     found = sweep.findings(doc, frame)
@@ -277,14 +172,16 @@ def sweep_section(doc: dict[str, Any], pics: dict[str, Path]) -> list[Block]:
     blocks: list[Block] = [
         Heading(2, f"Sweep of {code(record['scenario'])} over {escape(param)}"),
         Para(
-            f"Median items/s per strategy at each {param} (★ best, ◆ knee: the smallest {param} reaching "
-            f"{sweep.KNEE:.0%} of the best; ✗ a trial did not pass)."
+            f"Median items/s ({frame['rank_by'].iloc[0]} window) per strategy at each {param} "
+            f"(★ best, where the repeats separate it from the next best {param}; ◆ knee: the smallest {param} "
+            f"reaching {sweep.KNEE:.0%} of the best; ✗ a trial did not pass)."
         ),
         throughput,
         Para(f"Median p99 end-to-end latency, ms, at each {param}."),
         p99,
     ]
     lines = [escape(line) for f in found for line in f.lines()]
+    lines += [escape(line) for line in sweep_notes.notes(doc, frame, found)]
     if lines:
         blocks.append(Bullets(lines))
     if "sweep" in pics:

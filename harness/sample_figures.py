@@ -13,11 +13,12 @@ from typing import Any
 import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter
 
 from harness import metrics, store
 from harness.figure_style import FAIL_COLOUR, LIMIT_COLOUR, readable_log_axis, strategy_colour, style
-from harness.summary import ranked, summarize
+from harness.summary import DEFAULT_RANK_BY, ranked, summarize
 
 
 def _pooled(run_dir: Path, trials: list[dict[str, Any]]) -> np.ndarray:
@@ -44,9 +45,17 @@ ECDF_TICKS = {0.0: "0%", 0.25: "25%", 0.5: "50% (p50)", 0.75: "75%", 0.9: "90% (
 ECDF_MARKS = (0.5, 0.9, 0.99)
 
 
-def latency_figure(doc: dict[str, Any], run_dir: Path, scenario: str) -> Figure:
-    """(b) ECDF per strategy of wait, service and end-to-end latency (pooled repeats), log x."""
-    order = ranked(summarize(doc), scenario)
+def latency_figure(doc: dict[str, Any], run_dir: Path, scenario: str, rank_by: str = DEFAULT_RANK_BY) -> Figure:
+    """(b) ECDF per strategy of wait, service and end-to-end latency (pooled repeats), log x.
+
+    Strategies with no queue (sequential) are dashed grey-edged and named so: their items never
+    wait, so their latency is low for that reason, not because they are fast. A reader side with
+    no work has no service time to compare: that panel says so instead of drawing a spike at 1 µs."""
+    from harness.report_scenarios import no_queue
+
+    order = ranked(summarize(doc, rank_by), scenario)
+    order = [n for n in order if not no_queue(n)] + [n for n in order if no_queue(n)]
+    no_service = (doc["scenarios"][scenario]["definition"].get("reader_work") or {}).get("kind", "none") == "none"
     with style():
         fig = Figure(figsize=(13, 4.3), layout="constrained")
         axes = fig.subplots(1, 3, sharey=True)
@@ -56,9 +65,26 @@ def latency_figure(doc: dict[str, Any], run_dir: Path, scenario: str) -> Figure:
                 continue
             lat = metrics.latencies(records)
             for ax, (key, _title) in zip(axes, LATENCY_PANELS, strict=True):
+                if key == "service" and no_service:
+                    continue
                 values = np.maximum(lat[key].astype(np.float64) / 1e6, FLOOR_MS)
-                ax.ecdf(values, color=strategy_colour(name), lw=1.6, label=name)
-        for ax, (_key, title) in zip(axes, LATENCY_PANELS, strict=True):
+                ls = "--" if no_queue(name) else "-"
+                ax.ecdf(values, color=strategy_colour(name), lw=1.6, ls=ls, label=name)
+        for ax, (key, title) in zip(axes, LATENCY_PANELS, strict=True):
+            if key == "service" and no_service:
+                ax.set_title(title, loc="left")
+                ax.set_xticks([])
+                ax.text(
+                    0.5,
+                    0.5,
+                    "readers do no work in this scenario:\n"
+                    "service time is only the stamping (< 1 µs),\nnothing to compare",
+                    ha="center",
+                    va="center",
+                    transform=ax.transAxes,
+                    color="#555555",
+                )
+                continue
             ax.set_xscale("log")
             ax.set_title(title, loc="left")
             ax.set_xlabel("milliseconds, log scale (< 1 µs drawn at 1 µs)")
@@ -68,9 +94,20 @@ def latency_figure(doc: dict[str, Any], run_dir: Path, scenario: str) -> Figure:
         axes[0].set_ylabel("share of items at or below")
         axes[0].set_yticks(list(ECDF_TICKS), list(ECDF_TICKS.values()))
         axes[0].set_ylim(0, 1.02)
-        handles = [Line2D([], [], color=strategy_colour(n), lw=2, label=n) for n in order]
+        handles = [
+            Line2D(
+                [],
+                [],
+                color=strategy_colour(n),
+                lw=2,
+                ls="--" if no_queue(n) else "-",
+                label=f"{n} (no queue:\nnot comparable)" if no_queue(n) else n,
+            )
+            for n in order
+        ]
         fig.legend(handles=handles, loc="outside right center", title="strategy (best first)")
-        fig.suptitle(f"{scenario}: latency distributions per strategy — further left is faster")
+        queued = "" if not any(no_queue(n) for n in order) else " (among strategies with a queue; dashed: no queue)"
+        fig.suptitle(f"{scenario}: latency distributions per strategy — further left is faster{queued}")
     return fig
 
 
@@ -85,9 +122,35 @@ def _representative(doc: dict[str, Any], scenario: str, strategy: str) -> dict[s
     return ok[int(np.argmin([abs(v - median) for v in tp]))]
 
 
-def concurrency_figure(doc: dict[str, Any], run_dir: Path, scenario: str) -> Figure:
-    """(c) Busy readers over time, one panel per strategy, the pool limit as a red line."""
-    order = ranked(summarize(doc), scenario)
+BINS = 400  # time bins per panel: about one per pixel column
+
+
+def binned(
+    times: np.ndarray, busy: np.ndarray, span: float, bins: int = BINS
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The busy-readers step function over ``bins`` equal bins of [0, span]: each bin's time-average
+    and its peak. Truthful at any scale: a sub-µs busy interval adds its true share to its bin's
+    average instead of a full-height block as wide as a pixel."""
+    edges = np.linspace(0.0, span, bins + 1)
+    seg = np.diff(np.append(times, max(span, float(times[-1]))))  # how long each count lasted
+    area = np.concatenate([[0.0], np.cumsum(busy * seg)])  # area up to each change point
+
+    def area_at(t: np.ndarray) -> np.ndarray:
+        k = np.clip(np.searchsorted(times, t, side="right") - 1, 0, len(times) - 1)
+        out: np.ndarray = area[k] + busy[k] * (t - times[k])
+        return out
+
+    mean = np.diff(area_at(edges)) / np.diff(edges)
+    first = np.clip(np.searchsorted(times, edges[:-1], side="right") - 1, 0, len(times) - 1)
+    last = np.clip(np.searchsorted(times, edges[1:], side="left") - 1, 0, len(times) - 1)
+    peak = np.array([busy[a : max(a, b) + 1].max() for a, b in zip(first, last, strict=True)])
+    return edges, mean, peak
+
+
+def concurrency_figure(doc: dict[str, Any], run_dir: Path, scenario: str, rank_by: str = DEFAULT_RANK_BY) -> Figure:
+    """(c) Busy readers over time, one panel per strategy, the pool limit as a red line: the average
+    count in each time bin (filled) and the bin's peak (thin line)."""
+    order = ranked(summarize(doc, rank_by), scenario)
     pool = int(doc["scenarios"][scenario]["definition"]["readers"])
     series = []
     for name in order:
@@ -113,8 +176,10 @@ def concurrency_figure(doc: dict[str, Any], run_dir: Path, scenario: str) -> Fig
         axes = fig.subplots(max(len(series), 1), 1, sharex=shared, squeeze=False)[:, 0]
         for ax, (name, trial, times, busy, mean, span) in zip(axes, series, strict=False):
             colour = strategy_colour(name)
-            ax.fill_between(times, busy, step="post", color=colour, alpha=0.3, lw=0)
-            ax.step(times, busy, where="post", color=colour, lw=1.1, label=f"busy readers ({name})")
+            edges, avg, in_bin = binned(times, busy, span)
+            ax.stairs(avg, edges, fill=True, color=colour, alpha=0.45, lw=0, label=f"average busy readers ({name})")
+            ax.stairs(avg, edges, color=colour, lw=1.2)
+            ax.stairs(in_bin, edges, color=colour, lw=0.6, alpha=0.6, ls=":", label=f"busy readers ({name})")
             ax.axhline(pool, color=LIMIT_COLOUR, ls="--", lw=1.3, label=f"pool limit ({pool})")
             peak = int(busy.max())
             over = "  — LIMIT EXCEEDED" if peak > pool else ""
@@ -133,8 +198,12 @@ def concurrency_figure(doc: dict[str, Any], run_dir: Path, scenario: str) -> Fig
         axes[-1].set_xlabel(
             "time since the writers were released (ms)" + ("" if shared else "; each panel on its own time scale")
         )
-        limit = Line2D([], [], color=LIMIT_COLOUR, ls="--", label=f"pool limit ({pool} readers)")
-        fig.legend(handles=[limit], loc="outside upper right")
+        handles = [
+            Patch(color="#777777", alpha=0.45, label="busy readers, average over each time bin"),
+            Line2D([], [], color="#777777", lw=0.6, ls=":", label="peak within the bin"),
+            Line2D([], [], color=LIMIT_COLOUR, ls="--", label=f"pool limit ({pool} readers)"),
+        ]
+        fig.legend(handles=handles, loc="outside lower center", ncols=3)
         if not series:
             axes[0].text(0.5, 0.5, "no per-item samples in this run", ha="center", transform=axes[0].transAxes)
         fig.suptitle(f"{scenario}: readers busy over time (one representative trial per strategy)")

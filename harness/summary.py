@@ -1,6 +1,12 @@
-"""The run's summary: one row per scenario x strategy, medians over measured repeats, ranked
-by throughput (also written as ``summary.csv`` next to run.json), and the orders every
-presentation of a run shares (scenarios in run order, strategies best first).
+"""The run's summary: one row per scenario x strategy, medians over the measured repeats that
+passed, ranked by throughput over the chosen window (also written as ``summary.csv`` next to
+run.json), and the orders every presentation of a run shares (scenarios in run order,
+strategies best first).
+
+``rank_by`` chooses the window items/s is measured over: ``total`` (the strategy's first step
+to its return: what a user waits for, the default) or ``makespan`` (the start line to the last
+item done: the pipeline alone). ``verdict`` says whether the best is a clear winner ("best")
+or not distinguishable from others ("tie"; :mod:`harness.ranking`).
 """
 
 from __future__ import annotations
@@ -10,21 +16,44 @@ from typing import Any
 
 import pandas as pd
 
-COLUMNS = [
-    "scenario",
-    "strategy",
-    "rank",
-    "trials",
-    "ok",
-    "status",
-    "throughput",
-    "throughput_min",
-    "throughput_max",
+from harness.ranking import tie_group
+
+#: The windows items/s may be ranked by, and the trial metric each one reads.
+RANK_BY = {"total": "throughput_total", "makespan": "throughput"}
+DEFAULT_RANK_BY = "total"
+#: Medians over the passing repeats, besides the chosen throughput.
+MEDIANS = (
+    "throughput_makespan",
+    "throughput_total",
     "e2e_p50_ms",
     "e2e_p99_ms",
     "efficiency",
     "cpu_parallelism",
     "setup_s",
+    "makespan_s",
+    "teardown_s",
+    "total_s",
+    "tree_peak_mb",
+    "largest_process_peak_mb",
+    "peak_rss_mb",
+    "reader_work_cpu_ms",
+    "writer_work_cpu_ms",
+    "service_peak_active",
+)
+COLUMNS = [
+    "scenario",
+    "strategy",
+    "rank",
+    "verdict",
+    "trials",
+    "ok",
+    "failed",
+    "status",
+    "rank_by",
+    "throughput",
+    "throughput_min",
+    "throughput_max",
+    *MEDIANS,
     "max_concurrency",
     "pool_size",
     "lost",
@@ -56,42 +85,49 @@ def _median(values: pd.Series) -> float:
     return float(finite.median()) if len(finite) else float("nan")
 
 
-def summarize(doc: dict[str, Any]) -> pd.DataFrame:
+def window(doc: dict[str, Any], rank_by: str = DEFAULT_RANK_BY) -> str:
+    """The window actually used: ``rank_by``, or ``makespan`` for a run recorded before trials
+    measured a total (its trials have no ``throughput_total``)."""
+    if rank_by not in RANK_BY:
+        raise ValueError(f"rank_by: {rank_by!r}; choose one of {', '.join(RANK_BY)}")
+    if rank_by == "total":
+        measured = [t.get("metrics") or {} for t in doc["trials"] if not t.get("warmup")]
+        if measured and not any("throughput_total" in m for m in measured):
+            return "makespan"
+    return rank_by
+
+
+def summarize(doc: dict[str, Any], rank_by: str = DEFAULT_RANK_BY) -> pd.DataFrame:
+    """One row per scenario x strategy. Medians and ranges come from the trials that passed
+    (``failed`` counts the others); only strategies whose every trial passed are ranked."""
+    used = window(doc, rank_by)
     trials = trials_frame(doc)
     if trials.empty:
         return pd.DataFrame(columns=COLUMNS)
-    for col in (
-        "throughput",
-        "e2e_p50_ms",
-        "e2e_p99_ms",
-        "efficiency",
-        "cpu_parallelism",
-        "setup_s",
-        "max_concurrency",
-        "pool_size",
-        "lost",
-        "duplicated",
-    ):
+    for col in ("throughput", "throughput_total", *MEDIANS, "max_concurrency", "pool_size", "lost", "duplicated"):
         if col not in trials:
             trials[col] = float("nan")
+    trials["throughput_makespan"] = trials["throughput"]
+    trials["chosen"] = trials[RANK_BY[used]]
     rows = []
+    samples: dict[tuple[str, str], list[float]] = {}
     for (scenario, strategy), g in trials.groupby(["scenario", "strategy"], sort=False):
         ok = g[g["status"] == "ok"]
+        chosen = ok["chosen"].dropna()
+        samples[(scenario, strategy)] = list(chosen)
         rows.append(
             {
                 "scenario": scenario,
                 "strategy": strategy,
                 "trials": len(g),
                 "ok": len(ok),
+                "failed": len(g) - len(ok),
                 "status": _status(g["status"]),
-                "throughput": _median(g["throughput"]),
-                "throughput_min": g["throughput"].min(),
-                "throughput_max": g["throughput"].max(),
-                "e2e_p50_ms": _median(g["e2e_p50_ms"]),
-                "e2e_p99_ms": _median(g["e2e_p99_ms"]),
-                "efficiency": _median(g["efficiency"]),
-                "cpu_parallelism": _median(g["cpu_parallelism"]),
-                "setup_s": _median(g["setup_s"]),
+                "rank_by": used,
+                "throughput": _median(ok["chosen"]),
+                "throughput_min": chosen.min() if len(chosen) else float("nan"),
+                "throughput_max": chosen.max() if len(chosen) else float("nan"),
+                **{col: _median(ok[col]) for col in MEDIANS},
                 "max_concurrency": g["max_concurrency"].max(),
                 "pool_size": g["pool_size"].max(),
                 "lost": g["lost"].sum(),
@@ -102,15 +138,41 @@ def summarize(doc: dict[str, Any]) -> pd.DataFrame:
     # Rank by median throughput among strategies whose every trial passed.
     eligible = out["throughput"].where(out["status"] == "ok")
     out["rank"] = eligible.groupby(out["scenario"]).rank(ascending=False, method="min")
+    out["verdict"] = ""
+    for scenario in out["scenario"].unique():
+        mine = out[(out["scenario"] == scenario) & out["rank"].notna()].sort_values("rank", kind="stable")
+        group = tie_group({s: samples[(scenario, s)] for s in mine["strategy"]}, list(mine["strategy"]))
+        if group:
+            out.loc[(out["scenario"] == scenario) & out["strategy"].isin(group), "verdict"] = (
+                "best" if len(group) == 1 else "tie"
+            )
     return out[COLUMNS]
 
 
-def write_csv(run_dir: Path, doc: dict[str, Any]) -> Path:
+def winner(summary: pd.DataFrame, scenario: str) -> str | None:
+    """The scenario's clear winner (distinguishable from the runner-up), else None."""
+    best = summary[(summary["scenario"] == scenario) & (summary["verdict"] == "best")]
+    return str(best["strategy"].iloc[0]) if len(best) else None
+
+
+def tied(summary: pd.DataFrame, scenario: str) -> list[str]:
+    """The strategies not distinguishable from the best, best first (empty when there is a winner)."""
+    rows = summary[(summary["scenario"] == scenario) & (summary["verdict"] == "tie")]
+    return list(rows.sort_values("rank", kind="stable")["strategy"])
+
+
+def throughput_label(summary: pd.DataFrame) -> str:
+    """The items/s column's header: which window it is measured over."""
+    used = str(summary["rank_by"].iloc[0]) if len(summary) else DEFAULT_RANK_BY
+    return f"items/s ({used})"
+
+
+def write_csv(run_dir: Path, doc: dict[str, Any], rank_by: str = DEFAULT_RANK_BY) -> Path:
     """Write ``summary.csv`` (the summary of ``doc``) into the run directory."""
     from harness import store
 
     path = Path(run_dir) / "summary.csv"
-    store.atomic_write(path, summarize(doc).to_csv(index=False).encode())
+    store.atomic_write(path, summarize(doc, rank_by).to_csv(index=False).encode())
     return path
 
 

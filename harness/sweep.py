@@ -23,8 +23,9 @@ from typing import Any
 import pandas as pd
 from pydantic import ValidationError
 
+from harness.ranking import distinguishable
 from harness.scenario import LoadedScenario, Scenario
-from harness.summary import summarize
+from harness.summary import DEFAULT_RANK_BY, RANK_BY, summarize
 
 #: Scenario fields a sweep may vary (all integers).
 SWEEPABLE = ("readers", "writers", "items_per_writer", "payload_bytes", "queue_maxsize")
@@ -161,10 +162,10 @@ def record(base: LoadedScenario, varies: list[Vary], points: list[Point]) -> dic
 # Results.
 
 
-def results(doc: dict[str, Any]) -> pd.DataFrame:
+def results(doc: dict[str, Any], rank_by: str = DEFAULT_RANK_BY) -> pd.DataFrame:
     """One row per point x strategy: the parameter values, then the run's summary columns."""
     sweep = doc["sweep"]
-    summary = summarize(doc)
+    summary = summarize(doc, rank_by)
     ideal = _ideal_throughput(doc)
     rows = []
     for row in summary.to_dict("records"):
@@ -206,6 +207,9 @@ class Finding:
     #: Every passing value within KNEE of the best: the parameter makes no real difference
     #: (sequential ignores `readers`), so "best" is noise and only the knee means anything.
     flat: bool = False
+    #: The value the best was not distinguishable from over the repeats (harness.ranking), if any:
+    #: then the best is not marked ★, and the line says so.
+    tie_with: int | None = None
 
     @property
     def label(self) -> str:
@@ -214,6 +218,8 @@ class Finding:
 
     def lines(self) -> list[str]:
         flat = f"; flat: every {self.param} within {1 - KNEE:.0%}" if self.flat else ""
+        if not self.flat and self.tie_with is not None:
+            flat = f"; not distinguishable from {self.param} = {self.tie_with} over the repeats"
         return [
             f"{self.label}: best {self.param} = {self.best} ({self.best_throughput:.4g} items/s{flat})",
             f"{self.label}: knee {self.param} = {self.knee} "
@@ -228,6 +234,7 @@ def findings(doc: dict[str, Any], frame: pd.DataFrame) -> list[Finding]:
     out: list[Finding] = []
     if frame.empty:
         return out
+    samples = _samples(doc, str(frame["rank_by"].iloc[0]))
     for key, g in frame.groupby([*groups, "strategy"], sort=False):
         keys = key if isinstance(key, tuple) else (key,)
         ok = g[(g["status"] == "ok") & g["throughput"].notna()]
@@ -235,6 +242,12 @@ def findings(doc: dict[str, Any], frame: pd.DataFrame) -> list[Finding]:
             continue
         best = ok.loc[ok["throughput"].idxmax()]
         knee = ok[ok["throughput"] >= KNEE * best["throughput"]].sort_values(param).iloc[0]
+        runner = ok.drop(index=best.name).sort_values("throughput", ascending=False).head(1)
+        tie_with = None
+        if len(runner):
+            mine = samples.get((best["scenario"], str(keys[-1])), [])
+            theirs = samples.get((runner["scenario"].iloc[0], str(keys[-1])), [])
+            tie_with = None if distinguishable(mine, theirs) else int(runner[param].iloc[0])
         out.append(
             Finding(
                 strategy=str(keys[-1]),
@@ -245,8 +258,20 @@ def findings(doc: dict[str, Any], frame: pd.DataFrame) -> list[Finding]:
                 knee=int(knee[param]),
                 knee_throughput=float(knee["throughput"]),
                 flat=len(ok) > 1 and bool((ok["throughput"] >= KNEE * best["throughput"]).all()),
+                tie_with=tie_with,
             )
         )
+    return out
+
+
+def _samples(doc: dict[str, Any], window: str) -> dict[tuple[str, str], list[float]]:
+    """Each point's passing repeats (items/s over ``window``), per (point scenario, strategy)."""
+    key = RANK_BY[window]
+    out: dict[tuple[str, str], list[float]] = {}
+    for t in doc["trials"]:
+        value = (t.get("metrics") or {}).get(key)
+        if not t.get("warmup") and t["status"] == "ok" and isinstance(value, int | float):
+            out.setdefault((t["scenario"], t["strategy"]), []).append(float(value))
     return out
 
 
@@ -268,14 +293,16 @@ class Pivot:
     values: list[int]
     rows: list[tuple[str, list[PivotCell | None]]]  # a line's label, then a cell per value (None: not run)
     ideal: list[float] | None = None  # throughput only: the ideal bound at each value
+    window: str = DEFAULT_RANK_BY  # the window items/s is measured over
 
 
 def pivots(doc: dict[str, Any], frame: pd.DataFrame, found: list[Finding]) -> list[Pivot]:
     """Two pivots, strategy x value: median items/s (best and knee marked) and median p99 ms."""
     param, values = doc["sweep"]["param"], [int(v) for v in doc["sweep"]["values"]]
     groups = group_params(doc)
-    marks = {(f.label, f.best): "★" for f in found if not f.flat}
-    marks.update({(f.label, f.knee): "★◆" if f.knee == f.best and not f.flat else "◆" for f in found})
+    starred = {f.label for f in found if not f.flat and f.tie_with is None}  # a best the repeats separate
+    marks = {(f.label, f.best): "★" for f in found if f.label in starred}
+    marks.update({(f.label, f.knee): "★◆" if f.knee == f.best and f.label in starred else "◆" for f in found})
     out = []
     for column in ("throughput", "e2e_p99_ms"):
         rows: list[tuple[str, list[PivotCell | None]]] = []
@@ -297,5 +324,5 @@ def pivots(doc: dict[str, Any], frame: pd.DataFrame, found: list[Finding]) -> li
         if column == "throughput" and frame["ideal_throughput"].notna().any():
             by_param = frame.drop_duplicates(param).set_index(param)["ideal_throughput"]
             ideal = [float(by_param.get(v, math.nan)) for v in values]
-        out.append(Pivot(column, param, values, rows, ideal))
+        out.append(Pivot(column, param, values, rows, ideal, str(frame["rank_by"].iloc[0])))
     return out

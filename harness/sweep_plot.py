@@ -2,7 +2,9 @@
 
 Top panel: median throughput per strategy (min–max over repeats as a band), the
 ideal bound (items / ideal makespan) dashed grey, each strategy's best value starred
-and its knee ringed; a vertical line marks the knee of the fastest strategy. Bottom
+and its knee ringed; a vertical line marks each knee, labelled with every strategy
+whose knee it is, and a best value at the end of the swept range says that the
+optimum may lie beyond it. The legend sits below the panels, across the width. Bottom
 panel: median p99 end-to-end latency (log scale). Points where a trial did not pass
 are drawn as red crosses, never joined into a line. Drawn on a bare ``Figure``
 (no pyplot, no GUI backend), in the report's style and strategy colours.
@@ -29,7 +31,7 @@ def figure(doc: dict[str, Any], frame: pd.DataFrame, found: list[Finding]) -> Fi
     param, values = sweep["param"], sweep["values"]
     groups = group_params(doc)
     with style():
-        fig = Figure(figsize=(10.5, 7.0), layout="constrained")
+        fig = Figure(figsize=(9.5, 7.0), layout="constrained")
         top, bottom = fig.subplots(2, 1, sharex=True, height_ratios=(3, 2))
         logx = min(values) > 0 and max(values) / min(values) >= 50
         group_keys = list(dict.fromkeys(tuple(r) for r in frame[groups].itertuples(index=False))) if groups else [()]
@@ -60,7 +62,11 @@ def figure(doc: dict[str, Any], frame: pd.DataFrame, found: list[Finding]) -> Fi
                 top.plot(bad[param], bad["throughput"].fillna(0), "x", color=FAIL_COLOUR, ms=8, mew=2)
             f = by_label.get(label)
             if f is not None and not f.flat:  # a flat line's "best" is noise: ring its knee only
-                top.plot([f.best], [f.best_throughput], "*", color=colour, ms=15, mec="black", mew=0.6, zorder=5)
+                clear = f.tie_with is None  # hollow: not distinguishable from the next best value
+                face = colour if clear else "white"
+                top.plot(
+                    [f.best], [f.best_throughput], "*", color=colour, mfc=face, ms=15, mec="black", mew=0.6, zorder=5
+                )
             if f is not None:
                 top.plot([f.knee], [f.knee_throughput], "o", mfc="none", mec=colour, ms=14, mew=2, zorder=5)
         ideal = frame.drop_duplicates(param).sort_values(param)
@@ -74,27 +80,37 @@ def figure(doc: dict[str, Any], frame: pd.DataFrame, found: list[Finding]) -> Fi
                 label="ideal bound (items / ideal makespan)",
                 zorder=1,
             )
-        if found:
-            lead = max((f for f in found if not f.flat), key=lambda f: f.best_throughput, default=found[0])
+        knees: dict[int, list[str]] = {}
+        for f in found:
+            knees.setdefault(f.knee, []).append(f.label)
+        edge = {values[0]: "left", values[-1]: "right"}  # keep the labels inside the axes
+        for row, (knee, labels) in enumerate(sorted(knees.items())):
             for ax in (top, bottom):
-                ax.axvline(lead.knee, color="#444444", lw=1, ls=":", zorder=0)
-            edge = {values[0]: "left", values[-1]: "right"}  # keep the label inside the axes
+                ax.axvline(knee, color="#444444", lw=1, ls=":", zorder=0)
             top.text(
-                lead.knee,
-                0.04,
-                f" knee {param} = {lead.knee} ({lead.label}) ",
+                knee,
+                0.04 + 0.08 * row,
+                f" knee {param} = {knee}: {', '.join(labels)} ",
                 transform=top.get_xaxis_transform(),
-                ha=edge.get(lead.knee, "center") if len(values) > 1 else "center",
+                ha=edge.get(knee, "center") if len(values) > 1 else "center",
                 va="bottom",
                 fontsize=8,
                 bbox={"boxstyle": "round,pad=0.25", "fc": "white", "ec": "#444444", "lw": 0.6},
                 zorder=6,
             )
+        at_edge = [f.label for f in found if not f.flat and len(values) > 1 and f.best == values[-1]]
+        if at_edge:  # above the panel, right: never over a curve or the legend
+            top.set_title(
+                f"best at the largest {param} swept ({', '.join(at_edge)}):\nthe optimum may lie beyond {values[-1]}",
+                loc="right",
+                fontsize=8,
+                color=FAIL_COLOUR,
+            )
         capacity = _capacity(doc)
         title = f"{sweep['scenario']}: throughput vs {param}"
         if capacity is not None and param == "readers":
             title += f" (service capacity {capacity})"
-        top.set_title(title)
+        top.set_title(title, loc="left")
         top.set_ylabel("items/s (median; band = min–max)")
         top.yaxis.set_major_formatter(lambda v, _pos: si(v))
         top.set_ylim(bottom=0)
@@ -115,12 +131,19 @@ def figure(doc: dict[str, Any], frame: pd.DataFrame, found: list[Finding]) -> Fi
             ax.set_xticks(values)
             ax.set_xticklabels([si(v) if logx else str(v) for v in values])
         top.plot([], [], "*", color="#777777", mec="black", ms=12, ls="none", label="best")
+        if any(f.tie_with is not None and not f.flat for f in found):
+            top.plot(
+                [], [], "*", mfc="white", mec="black", ms=12, ls="none", label="best, not distinguishable from the next"
+            )
         top.plot([], [], "o", mfc="none", mec="#777777", mew=2, ms=12, ls="none", label=f"knee (>= {KNEE:.0%} of best)")
         if (frame["status"] != "ok").any():
             top.plot([], [], "x", color=FAIL_COLOUR, ms=8, mew=2, ls="none", label="a trial did not pass")
         if log_p99:  # after the x ticks: limits are final, at least three labelled ticks
             readable_log_axis(bottom, "y", fmt=ms)
-        fig.legend(fontsize=7.5, loc="outside right upper")
+        # Below the panels, in columns across the width: no white column beside the axes, and never
+        # over a curve or a knee label.
+        handles, labels = top.get_legend_handles_labels()
+        fig.legend(handles, labels, fontsize=7.5, loc="outside lower center", ncols=min(4, len(labels)))
     return fig
 
 

@@ -15,8 +15,9 @@ from matplotlib.colors import to_hex
 from matplotlib.figure import Figure
 from typer.testing import CliRunner
 
-from harness import figure_style, figures, metrics, plot_runs, report, sample_figures, store
+from harness import figure_style, figures, metrics, plot_runs, report, sample_figures, store, trust
 from harness.cli import app
+from harness.report_scenarios import no_queue
 from harness.summary import ranked, summarize
 from tests.conftest import SCENARIOS, START_METHODS
 
@@ -78,17 +79,21 @@ def test_markdown_states_failures_first_then_the_ranked_table(failing: tuple[int
     md = (failing[2] / "report.md").read_text(encoding="utf-8")
     quotes = [line for line in md.splitlines() if line.startswith("> ")]
     assert quotes[0] == (
-        "> ❌ **4 of 8 trials did not pass**; **the reader limit was exceeded in 2**. Their strategies are not ranked."
+        "> **4 of 8 trials did not pass**; **the reader limit was exceeded in 2**. Their strategies are not ranked."
     )
     assert md.index("did not pass") < md.index("## Which strategy to use") < md.index("## Scenario `smoke`")
     assert "**reader limit exceeded: 3 busy, pool of 2**" in md
     assert "exactly-once broken: lost 1" in md
-    assert "| rank | strategy | items/s | min–max | p50 ms | p99 ms | eff. | pool busy | cpu∥ | conc | status |" in md
+    assert (
+        "| rank | strategy | items/s (total) | min–max | items/s (makespan) | setup ms | makespan ms | teardown ms "
+        "| p50 ms | p99 ms | eff. | pool busy | cpu∥ (total) | tree peak MB (PSS) | largest process MB (RSS) "
+        "| conc | failed | status |"
+    ) in md
     rows = [
         line for line in md.split("## Scenario `smoke`")[1].split("## Machine")[0].splitlines() if line.startswith("| ")
     ][2:]
     assert [r.split(" | ")[1] for r in rows[:2]] in (["threads", "sequential"], ["sequential", "threads"])
-    assert rows[0].startswith("| ★ 1 |") and rows[1].startswith("| 2 |")
+    assert rows[0].startswith("| tie 1 |") and rows[1].startswith("| tie 2 |")  # 2 repeats: a tie
     assert len(rows) == 4 and {r.split(" | ")[1] for r in rows[2:]} == {"test-lose", "test-overlimit"}
     assert all(r.startswith("| — |") and "**failed 2/2**" in r for r in rows[2:])
     for png in ("throughput.png", "efficiency.png", "latency-smoke.png", "concurrency-smoke.png"):
@@ -137,8 +142,8 @@ def test_passing_run_report_says_all_passed(passing: Path, tmp_path: Path) -> No
     md = written.markdown.read_text(encoding="utf-8")
     assert written.markdown.parent == tmp_path / "elsewhere" and len(written.figures) == 4
     first = next(line for line in md.splitlines() if line.startswith("> "))
-    assert first.startswith("> ✅ **All 4 trials passed**")
-    assert "| smoke | ★ **" in md
+    assert first.startswith("> **All 4 trials passed**")
+    assert "| smoke | tie: threads, sequential |" in md  # 2 repeats each: no rank test can separate them
 
 
 def test_throughput_figure_shows_every_repeat(failing: tuple[int, str, Path]) -> None:
@@ -146,8 +151,8 @@ def test_throughput_figure_shows_every_repeat(failing: tuple[int, str, Path]) ->
     fig = figures.throughput_figure(doc)
     (ax,) = fig.axes
     labels = _labels(fig)
-    assert labels[0].startswith("★ ") and labels[0].endswith("/s")
-    assert {label.removeprefix("★ ").split()[0] for label in labels[:2]} == {"threads", "sequential"}
+    assert labels[0].startswith("tie · ") and labels[0].endswith("/s")  # 2 repeats: never a clear winner
+    assert {label.removeprefix("tie · ").split()[0] for label in labels[:2]} == {"threads", "sequential"}
     assert sorted(label.split()[0] for label in labels[2:]) == ["test-lose", "test-overlimit"]
     assert all(label.endswith("failed 2/2") for label in labels[2:])
     dots = [c for c in ax.collections if isinstance(c, PathCollection) and len(c.get_offsets())]
@@ -174,7 +179,13 @@ def test_latency_figure_has_three_log_panels_one_curve_per_strategy(failing: tup
             assert line.get_color() == figure_style.strategy_colour(str(line.get_label()))
             assert line.get_ydata()[-1] == pytest.approx(1.0)  # an ECDF ends at 1
     legend = fig.legends[0]
-    assert [t.get_text() for t in legend.get_texts()] == ranked(summarize(doc), "smoke")  # best first
+    best_first = ranked(summarize(doc), "smoke")
+    queued = [n for n in best_first if not no_queue(n)]  # best first; strategies with no queue last, named so
+    unqueued = [f"{n} (no queue:\nnot comparable)" for n in best_first if no_queue(n)]
+    assert "sequential (no queue:\nnot comparable)" in unqueued and "threads" in queued
+    assert [t.get_text() for t in legend.get_texts()] == queued + unqueued
+    (seq,) = [ln for ln in panels[0].get_lines() if ln.get_label() == "sequential"]
+    assert seq.get_linestyle() == "--"
 
 
 def test_concurrency_figure_draws_the_pool_limit_and_the_overrun(failing: tuple[int, str, Path]) -> None:
@@ -186,14 +197,14 @@ def test_concurrency_figure_draws_the_pool_limit_and_the_overrun(failing: tuple[
     for ax in fig.axes:
         limits = [ln for ln in ax.get_lines() if ln.get_linestyle() == "--"]
         assert len(limits) == 1 and list(limits[0].get_ydata()) == [POOL, POOL]
-        (busy,) = [ln for ln in ax.get_lines() if str(ln.get_label()).startswith("busy readers")]
+        (busy,) = [p for p in ax.patches if str(p.get_label()).startswith("busy readers")]
         name = str(busy.get_label())[len("busy readers (") : -1]
-        peaks[name] = max(busy.get_ydata())
+        peaks[name] = max(busy.get_data().values)
         if name == "test-overlimit":
             assert "LIMIT EXCEEDED" in ax.get_title(loc="left")
     assert peaks == {"threads": 2, "sequential": 1, "test-lose": 1, "test-overlimit": 3}
     (legend,) = fig.legends
-    assert [t.get_text() for t in legend.get_texts()] == ["pool limit (2 readers)"]
+    assert [t.get_text() for t in legend.get_texts()][-1] == "pool limit (2 readers)"
 
 
 def test_busy_readers_matches_the_trial_metric(failing: tuple[int, str, Path]) -> None:
@@ -205,19 +216,27 @@ def test_busy_readers_matches_the_trial_metric(failing: tuple[int, str, Path]) -
         assert busy[-1] == 0
 
 
-def test_efficiency_figure_marks_the_ideal_and_the_machine(failing: tuple[int, str, Path]) -> None:
+def test_efficiency_figure_is_one_matrix_row_per_scenario_and_shows_no_efficiency_for_failures(
+    failing: tuple[int, str, Path],
+) -> None:
+    """Scenarios x strategies: passing medians in the cells; a failed strategy shows no efficiency, only
+    its count of failed repeats; a busy machine is said on the figure."""
     doc = _doc(failing[2])
     fig = figures.efficiency_figure(doc)
     eff, cpu = fig.axes
-    assert eff.get_title(loc="left") == "smoke: efficiency" and cpu.get_title(loc="left") == "smoke: CPU parallelism"
-    assert [ln.get_xdata()[0] for ln in eff.get_lines()] == [1.0]
-    machine = doc["fingerprint"]["effective_parallelism"]
-    assert machine in [ln.get_xdata()[0] for ln in cpu.get_lines()]
-    with_eff = {t["strategy"] for t in doc["trials"] if (t.get("metrics") or {}).get("efficiency") is not None}
-    assert len(eff.patches) == len(with_eff) and len(cpu.patches) == 4  # one median bar per strategy with a value
-    assert "test-lose" not in with_eff  # an item lost: no efficiency against the whole workload's ideal
-    texts = [t.get_text() for t in fig.legends[0].get_texts()]
-    assert texts[0] == "ideal makespan (100%)" and texts[1].startswith("parallelism measured at the start")
+    assert eff.get_title(loc="left").startswith("efficiency") and "total window" in cpu.get_title(loc="left")
+    assert [t.get_text() for t in eff.get_yticklabels()] == ["smoke"]
+    names = [t.get_text() for t in eff.get_xticklabels()]
+    cells = dict(zip(names, [t.get_text() for t in eff.texts], strict=True))
+    assert cells["test-lose"].startswith("—") and "2 failed" in cells["test-lose"]
+    assert cells["test-overlimit"].startswith("—") and "2 failed" in cells["test-overlimit"]  # never above 100%
+    assert cells["threads"].endswith("%") and "failed" not in cells["threads"]
+    busy = trust.run_warning(doc)
+    note = fig.get_supxlabel() if fig._supxlabel is not None else ""
+    assert ("The machine was busy" in note) == (busy is not None)
+    busy_doc = {**doc, "fingerprint": {**doc["fingerprint"], "effective_parallelism": 0.4, "usable_cores": 2}}
+    note = figures.efficiency_figure(busy_doc)._supxlabel
+    assert note is not None and "effective parallelism 0.4 of 2 usable cores" in note.get_text()
 
 
 def test_strategy_colour_is_fixed_and_distinct() -> None:
@@ -348,14 +367,14 @@ def test_report_of_a_baseline_saved_without_samples(passing: Path, tmp_path: Pat
     assert result.exit_code == 0, result.output
     assert "2 figure(s)" in result.output.replace("\n", "")
     md = (saved / "report.md").read_text(encoding="utf-8")
-    assert "> ⚠️ **The per-item samples are not here**: none of the 4 measured trials" in md
+    assert "> **The per-item samples are not here**: none of the 4 measured trials" in md
     assert "a baseline saved without `--with-samples`" in md and "pool-busy" in md
     assert {p.name for p in saved.glob("*.png")} == {"throughput.png", "efficiency.png"}
     assert "latency-" not in md and "concurrency-" not in md
-    assert "| smoke | ★ **" in md  # still ranked, from run.json
+    assert "| smoke | tie: threads, sequential |" in md  # still ranked, from run.json (2 repeats: a tie)
     table = md.split("## Scenario `smoke`")[1].split("## Machine")[0]
     rows = [line.split(" | ") for line in table.splitlines() if line.startswith("| ")][2:]
-    assert len(rows) == 2 and all(r[7] == "—" for r in rows)  # pool busy needs the samples
+    assert len(rows) == 2 and all(r[11] == "—" for r in rows)  # pool busy needs the samples
 
 
 def test_report_with_some_samples_missing_draws_from_the_rest(passing: Path, tmp_path: Path) -> None:
@@ -473,3 +492,11 @@ def test_paths_and_errors_are_never_markup(passing: Path, tmp_path: Path) -> Non
     assert (
         "grouped by run: run[bold red]x (1 run)" in result.output and f"figure: {out / 'p[red].png'}" in result.output
     )
+
+
+def test_run_header_says_what_effective_parallelism_means(failing: tuple[int, str, Path]) -> None:
+    """The header's figure comes with its meaning; a busy machine is warned about before the table too."""
+    text = " ".join(failing[1].split())
+    assert "usable cores (how many cores a burst of CPU work got just now; ideally all of them)" in text
+    busy = trust.run_warning(_doc(failing[2]))
+    assert ("the machine was too busy to trust these timings: " in text) == (busy is not None)

@@ -45,6 +45,7 @@ def test_stress_prints_and_writes_the_survival_matrix(tmp_path: Path) -> None:
     assert "survival matrix" in result.output
     (run_dir,) = out.iterdir()
     md = (run_dir / "survival.md").read_text()
+    assert (run_dir / "survival.png").is_file() and "survival.png" in result.output  # not only after `report`
     assert md.splitlines()[0] == "| strategy | raise | die |"
     assert "| threads | recovered: 9/10, lost 1, 1 raised | recovered: 9/10, lost 1 |" in md
     # sequential goes round-robin over writers: 6 items (seq 0-2 of both) come before item 0/3.

@@ -154,7 +154,7 @@ def test_best_and_knee() -> None:
     found = {f.strategy: f for f in sweep.findings(doc, frame)}
     assert (found["threads"].best, found["threads"].knee) == (4, 3)
     assert found["threads"].lines() == [
-        "threads: best readers = 4 (30 items/s)",
+        "threads: best readers = 4 (30 items/s; not distinguishable from readers = 3 over the repeats)",
         "threads: knee readers = 3 (29 items/s, >= 95% of best)",
     ]
     # A point whose trial failed is never the best, however fast it looked.

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
 import typer
-from typer.core import TyperGroup
+from typer.core import TyperArgument, TyperGroup, TyperOption
 
 #: The order of ``queuebench --help``: by task, not by the module that registers each verb.
 COMMAND_ORDER = ("list", "run", "sweep", "show", "stress", "compare", "export", "report", "plot", "baseline")
@@ -22,6 +22,55 @@ class _InTaskOrder(TyperGroup):
     def list_commands(self, ctx: Any) -> list[str]:
         last = len(COMMAND_ORDER)
         return sorted(super().list_commands(ctx), key=lambda n: COMMAND_ORDER.index(n) if n in COMMAND_ORDER else last)
+
+    def format_commands(self, ctx: Any, formatter: Any) -> None:
+        """Each command with its whole first sentence, wrapped (click cuts it at the terminal width)."""
+        rows = []
+        for name in self.list_commands(ctx):
+            cmd = self.get_command(ctx, name)
+            if cmd is not None and not cmd.hidden:
+                rows.append((name, cmd.get_short_help_str(limit=1000)))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+
+#: How a value's type reads in help, for people: typer would print ``<int range>``, ``<list[Path]>``.
+_PLAIN_TYPES = {"int": "N", "int range": "N", "float": "NUMBER", "float range": "NUMBER", "str": "TEXT"}
+
+
+def _plain(label: str | None) -> str | None:
+    """``<int range>`` -> ``N``, ``<path>`` -> ``PATH``, ``<list[Path]>`` -> ``PATH``..."""
+    if not label:
+        return label
+    inner = label.strip("<>").removesuffix("...")
+    inner = inner.removeprefix("list[").removesuffix("]")
+    return _PLAIN_TYPES.get(inner.lower(), inner.upper())
+
+
+def _option_type(self: TyperOption, ctx: Any) -> str | None:
+    return self.metavar if self.metavar is not None else _plain(self.display_type(ctx))
+
+
+def _argument_name(self: TyperArgument) -> str:
+    return self.display_name_raw.upper() if self.metavar is None else self.display_name_raw
+
+
+def _argument_usage(self: TyperArgument) -> str:
+    """``FILE`` for a required argument, ``[FILE]`` for an optional one (typer writes ``{FILE}``)."""
+    name = _argument_name(self) if self.required else f"[{_argument_name(self)}]"
+    return name + ("..." if self.nargs != 1 else "")
+
+
+# Help for people, not type names: arguments are named by their metavar (their help says what they
+# are), options by their metavar or a plain word. typer has no setting for it; these are the hooks
+# its help formatter calls (guarded, so a typer without them keeps its own help).
+if all(hasattr(TyperArgument, a) for a in ("display_type_rich", "_usage_display_name", "_rich_display_name")):
+    TyperArgument.display_type_rich = lambda self, ctx: None  # type: ignore[method-assign]
+    TyperArgument._usage_display_name = _argument_usage  # type: ignore[method-assign]
+    TyperArgument._rich_display_name = _argument_name  # type: ignore[method-assign]
+if hasattr(TyperOption, "display_type_rich"):
+    TyperOption.display_type_rich = _option_type  # type: ignore[method-assign]
 
 
 app = typer.Typer(
@@ -57,6 +106,24 @@ def _root(
     """Benchmark and stress-test Python concurrency strategies on writer/reader pipelines."""
 
 
+class RankBy(StrEnum):
+    total = "total"
+    makespan = "makespan"
+
+
+#: Which window items/s is measured over and ranked by (run, show, report, sweep).
+RankByOpt = Annotated[
+    RankBy,
+    typer.Option(
+        "--rank-by",
+        metavar="total|makespan",
+        help="Rank and show items/s over the total window (the strategy's first step to its return: "
+        "what you wait for, with start-up and shut-down) or over the makespan (start line to the last "
+        "item done: the pipeline alone).",
+    ),
+]
+
+
 class StartMethod(StrEnum):
     fork = "fork"
     forkserver = "forkserver"
@@ -66,25 +133,41 @@ class StartMethod(StrEnum):
 # Options shared by the commands that run trials (run, stress, sweep).
 StrategyOpt = Annotated[
     list[str] | None,
-    typer.Option("--strategy", "-s", help="Strategy to run (repeatable). Default: the scenario's list, else all."),
+    typer.Option(
+        "--strategy", "-s", metavar="NAME", help="Strategy to run (repeatable). Default: the scenario's list, else all."
+    ),
 ]
 StartMethodOpt = Annotated[
-    StartMethod | None, typer.Option("--start-method", help="multiprocessing start method. Default: the platform's.")
+    StartMethod | None,
+    typer.Option(
+        "--start-method",
+        metavar="fork|forkserver|spawn",
+        help="multiprocessing start method. Default: the platform's.",
+    ),
 ]
 PythonOpt = Annotated[
-    str | None, typer.Option("--python", help="Interpreter the worker runs under. Default: this one.")
+    str | None,
+    typer.Option("--python", metavar="PATH", help="Interpreter the worker runs under. Default: this one."),
 ]
-OutOpt = Annotated[Path, typer.Option("--out", "-o", help="Directory for results.")]
+OutOpt = Annotated[Path, typer.Option("--out", "-o", metavar="DIR", help="Directory for results.")]
 RepeatOpt = Annotated[
     int | None,
-    typer.Option("--repeat", "-r", min=1, help="Measured repeats per strategy (overrides the scenario file)."),
+    typer.Option(
+        "--repeat", "-r", min=1, metavar="N", help="Measured repeats per strategy (overrides the scenario file)."
+    ),
 ]
 WarmupOpt = Annotated[
-    int | None, typer.Option("--warmup", min=0, help="Warmup trials, discarded (overrides the scenario file).")
+    int | None,
+    typer.Option("--warmup", min=0, metavar="N", help="Warmup trials, discarded (overrides the scenario file)."),
 ]
 TimeoutOpt = Annotated[
     float | None,
-    typer.Option("--timeout", min=0.1, help="Seconds per trial before it is killed (overrides the scenario file)."),
+    typer.Option(
+        "--timeout",
+        min=0.1,
+        metavar="SECONDS",
+        help="Seconds per trial before it is killed (overrides the scenario file).",
+    ),
 ]
 
 

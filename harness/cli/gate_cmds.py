@@ -15,7 +15,15 @@ def compare(
     baseline: Annotated[str, typer.Argument(help="Baseline: a run directory or a saved baseline name.")],
     current: Annotated[str, typer.Argument(help="Current: a run directory (or a folder: its newest run).")],
     metric: Annotated[
-        str, typer.Option("--metric", "-m", help="throughput, makespan, p50, p90, p99, max, efficiency, rss, or a key.")
+        str,
+        typer.Option(
+            "--metric",
+            "-m",
+            metavar="METRIC",
+            help="throughput (items/s), makespan (makespan_s), p50, p90, p99, max (end-to-end latency ms), "
+            "efficiency, rss (peak_rss_mb), or a latency key <e2e|wait|service|put>_<p50|p90|p99|max>_ms "
+            "such as wait_p99_ms.",
+        ),
     ] = "throughput",
     max_regression: Annotated[
         str, typer.Option("--max-regression", help="Smallest change that counts, as a factor: 10% = x1.10 worse.")
@@ -51,6 +59,12 @@ def compare(
         report = cmp.compare(base_doc, cur_doc, metric, threshold, alpha)
     except (cmp.CompareError, bl.BaselineError, store.RunDirError) as exc:
         fail(str(exc))
+    # --strict refuses before anything is printed: no table under "no regression" and then exit 2.
+    if strict and report.mismatches:
+        n, lines = len(report.mismatches), "; ".join(report.mismatches)
+        fail(f"--strict: refusing to judge runs that are not like for like ({n} difference(s)): {lines}")
+    if strict and report.too_few:
+        fail(f"--strict: {len(report.too_few)} pair(s) have too few repeats for a verdict at alpha={alpha:g}")
     same = cmp.same_run(base_dir, cur_dir, base_doc, cur_doc)
     if same:
         report.warnings.append(same)
@@ -69,10 +83,6 @@ def compare(
             markdown.write_text(text, encoding="utf-8")
         except OSError as exc:
             fail(f"{markdown}: cannot write: {exc.strerror or exc}")
-    if strict and report.mismatches:
-        fail(f"--strict: refusing to judge runs that are not like for like ({len(report.mismatches)} difference(s))")
-    if strict and report.too_few:
-        fail(f"--strict: {len(report.too_few)} pair(s) have too few repeats for a verdict at alpha={alpha:g}")
     raise typer.Exit(report.exit_code(fail_on_inconclusive))
 
 

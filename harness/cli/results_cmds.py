@@ -7,18 +7,46 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from harness.cli.common import app, esc, fail
+from harness.cli.common import RankBy, RankByOpt, app, esc, fail
 from harness.exports import FORMATS
 
 if TYPE_CHECKING:
     from rich.console import Console
 
 
+RunDirArg = Annotated[Path, typer.Argument(metavar="RUN_DIR", help="A results directory (results/<time>-<host>).")]
+
+
+def parallelism_line(probe: dict[str, Any]) -> str:
+    """'effective parallelism 0.45 of 2 usable cores (...)': the probe's figure, with what it means."""
+    par = probe.get("effective_parallelism")
+    cores = (probe.get("machine") or {}).get("usable_cores")
+    of = f" of {cores} usable cores" if cores else ""
+    return f"effective parallelism {par}{of} (how many cores a burst of CPU work got just now; ideally all of them)"
+
+
+def print_summary(doc: dict[str, Any], frame: Any, con: Console, said: bool = False) -> None:
+    """The busy-machine warning (when there is one), then the summary table. ``said``: the warning
+    was printed in full already (``run``'s header): a one-line reminder is enough."""
+    from harness import render, trust
+
+    warning = trust.run_warning(doc)
+    if warning is not None and said:
+        fp = doc["fingerprint"]
+        reasons = trust.busy_reasons(fp.get("effective_parallelism"), fp.get("usable_cores"), fp.get("load_average"))
+        con.print(f"[bold yellow]⚠ the machine was too busy to trust these timings: {esc('; '.join(reasons))}[/]")
+    elif (busy := render.busy_line(warning)) is not None:
+        con.print(busy)
+    con.print(render.summary_table(frame))
+
+
 @app.command()
-def show(run_dir: Annotated[Path, typer.Argument(help="A results directory (results/<time>-<host>).")]) -> None:
+def show(run_dir: RunDirArg, rank_by: RankByOpt = RankBy.total) -> None:
     """Show a stored run: fingerprint, summary table, and any trial that did not pass."""
     from harness import render, store
+    from harness.errors_digest import failure_groups, ids_line
     from harness.summary import summarize
+    from harness.survival import has_faults, survival
 
     try:
         doc = store.load_run(run_dir)
@@ -30,25 +58,31 @@ def show(run_dir: Annotated[Path, typer.Argument(help="A results directory (resu
         why = "interrupted" if doc["status"] == "incomplete" else "the harness stopped mid-run (killed?)"
         con.print(f"[yellow]partial results: {why}; {len(doc['trials'])} trial(s) stored[/]")
     con.print(render.fingerprint_line(doc["fingerprint"]), markup=False)
-    con.print(render.summary_table(summarize(doc)))
+    if has_faults(doc):  # a fault run: how each strategy ended leads, as in its report
+        con.print(render.survival_table(survival(doc)))
+    print_summary(doc, summarize(doc, rank_by.value), con)
     if doc.get("sweep"):
-        print_sweep(doc, run_dir, con, figure=False)
-    for t in doc["trials"]:
-        if t["status"] != "ok":
-            con.print(f"[red]{esc(t['status'])}[/] {esc(t['id'])}: {esc('; '.join(t['errors']))}")
+        print_sweep(doc, run_dir, con, figure=False, rank_by=rank_by.value)
+    for (status, why), ids in failure_groups(t for t in doc["trials"] if t["status"] != "ok").items():
+        count = f" × {len(ids)}" if len(ids) > 1 else ""
+        con.print(f"[red]{esc(status)}{count}[/] {esc(ids_line(ids))}: {esc(why)}")
 
 
-def print_sweep(doc: dict[str, Any], run_dir: Path, con: Console, figure: bool = True) -> None:
-    from harness import render, sweep_plot
+def print_sweep(
+    doc: dict[str, Any], run_dir: Path, con: Console, figure: bool = True, rank_by: str = RankBy.total.value
+) -> None:
+    from harness import render, sweep_notes, sweep_plot
     from harness import sweep as sw
 
-    frame = sw.results(doc)
+    frame = sw.results(doc, rank_by)
     found = sw.findings(doc, frame)
     for table in render.sweep_tables(sw.pivots(doc, frame, found)):
         con.print(table)
     for finding in found:
         for line in finding.lines():
             con.print(line, markup=False)
+    for line in sweep_notes.notes(doc, frame, found):
+        con.print(line, markup=False)
     if figure and not frame.empty:
         con.print(f"figure: {esc(sweep_plot.write(doc, frame, found, run_dir / 'sweep.png'))}")
     if figure:
@@ -57,35 +91,49 @@ def print_sweep(doc: dict[str, Any], run_dir: Path, con: Console, figure: bool =
 
 @app.command()
 def export(
-    run_dir: Annotated[Path, typer.Argument(help="A results directory (or a saved baseline's directory).")],
+    run_dir: Annotated[
+        str,
+        typer.Argument(
+            metavar="RUN",
+            help="A results directory, a folder of runs (its newest run, e.g. results/ci), or a saved baseline's "
+            "name: the same inputs `compare` accepts.",
+        ),
+    ],
     fmt: Annotated[
-        str, typer.Option("--format", "-f", help=f"Output format: {', '.join(FORMATS)}.")
+        str, typer.Option("--format", "-f", metavar="FORMAT", help=f"Output format: {', '.join(FORMATS)}.")
     ] = "pytest-benchmark",
-    output: Annotated[Path, typer.Option("--output", "-o", help="File to write.")] = Path("queuebench-benchmark.json"),
+    output: Annotated[Path, typer.Option("--output", "-o", metavar="FILE", help="File to write.")] = Path(
+        "queuebench-benchmark.json"
+    ),
+    results: Annotated[
+        Path, typer.Option("--results", metavar="DIR", help="Saved baselines are <results>/baselines/NAME.")
+    ] = Path("results"),
 ) -> None:
     """Write a run in another tool's format (pytest-benchmark JSON: `pytest-benchmark compare` reads it)."""
-    from harness import exports, store
+    from harness import baseline, exports, store
 
     try:
         write = exports.exporter(fmt)  # before reading the run: a bad --format is a usage error
     except exports.UnknownFormat as exc:
         fail(f"--format: {exc}")
     try:
-        run_dir = store.run_dir_of(run_dir)  # a path to its run.json names the run too
-        doc = store.load_run(run_dir)
-    except store.RunDirError as exc:
+        found = baseline.resolve(run_dir, results)  # what compare accepts: a run, a folder of runs, a name
+        doc = store.load_run(found)
+    except (store.RunDirError, baseline.BaselineError) as exc:
         fail(str(exc))
     done = write(doc)
     if not done.count:
-        fail(f"{run_dir}: no measured trial passed; nothing to export")
+        fail(f"{found}: no measured trial passed; nothing to export")
     try:
         output.write_text(done.text, encoding="utf-8")
     except OSError as exc:
         fail(f"{output}: cannot write: {exc.strerror or exc}")
+    if found != store.run_dir_of(Path(run_dir)):  # a folder of runs or a baseline's name: say which run
+        typer.echo(f"run: {found}")
     typer.echo(f"wrote {done.count} {done.noun}(s) to {output}")
 
 
-def write_report(run_dir: Path, out: Path | None, con: Console) -> None:
+def write_report(run_dir: Path, out: Path | None, con: Console, rank_by: str = RankBy.total.value) -> None:
     from rich.markup import escape
 
     from harness import report as reporting
@@ -98,7 +146,7 @@ def write_report(run_dir: Path, out: Path | None, con: Console) -> None:
                 fail(f"--out {out}: not a directory{where}; the report is written into a directory")
             break
     try:
-        written = reporting.write_report(run_dir, out)
+        written = reporting.write_report(run_dir, out, rank_by)
     except store.RunDirError as exc:
         fail(str(exc))
     except OSError as exc:
@@ -108,33 +156,49 @@ def write_report(run_dir: Path, out: Path | None, con: Console) -> None:
 
 @app.command()
 def report(
-    run_dir: Annotated[Path, typer.Argument(help="A results directory (results/<time>-<host>).")],
+    run_dir: RunDirArg,
     out: Annotated[
-        Path | None, typer.Option("--out", "-o", help="Directory for the report. Default: the run directory.")
+        Path | None,
+        typer.Option("--out", "-o", metavar="DIR", help="Directory for the report. Default: the run directory."),
     ] = None,
+    rank_by: RankByOpt = RankBy.total,
 ) -> None:
     """Write report.md (fits a CI job summary), a self-contained report.html and PNG figures for a run."""
     from harness import render
 
-    write_report(run_dir, out, render.console())
+    write_report(run_dir, out, render.console(), rank_by.value)
 
 
 @app.command()
 def plot(
     run_dirs: Annotated[
-        list[Path] | None, typer.Argument(help="Results directories to put in one figure.", show_default=False)
+        list[Path] | None,
+        typer.Argument(metavar="RUN_DIR", help="Results directories to put in one figure.", show_default=False),
     ] = None,
     by: Annotated[
-        str, typer.Option("--by", help="Group runs by: platform, python, start-method, host or run.")
+        str,
+        typer.Option("--by", metavar="GROUPING", help="Group runs by: platform, python, start-method, host or run."),
     ] = "run",
     metric: Annotated[
-        str, typer.Option("--metric", help="Trial metric: throughput, e2e_p99_ms, efficiency, cpu_parallelism, ...")
+        str,
+        typer.Option(
+            "--metric",
+            metavar="KEY",
+            help="Trial metric: throughput, throughput_total, e2e_p99_ms, efficiency, cpu_parallelism, "
+            "tree_peak_mb, largest_process_peak_mb, setup_s, teardown_s, total_s, or any key of a trial's metrics.",
+        ),
     ] = "throughput",
     normalize: Annotated[
         str | None,
-        typer.Option("--normalize", help="Show each strategy as a ratio to this strategy measured in the same run."),
+        typer.Option(
+            "--normalize",
+            metavar="STRATEGY",
+            help="Show each strategy as a ratio to this strategy measured in the same run.",
+        ),
     ] = None,
-    out: Annotated[Path | None, typer.Option("--out", "-o", help="Figure file to write: .png, .svg or .pdf.")] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", metavar="FILE", help="Figure file to write: .png, .svg or .pdf.")
+    ] = None,
     split_mismatched: Annotated[
         bool,
         typer.Option("--split-mismatched", help="Show scenarios defined differently under one name apart."),

@@ -12,6 +12,8 @@ import typer
 from harness.cli.common import (
     OutOpt,
     PythonOpt,
+    RankBy,
+    RankByOpt,
     RepeatOpt,
     StartMethod,
     StartMethodOpt,
@@ -22,7 +24,7 @@ from harness.cli.common import (
     esc,
     fail,
 )
-from harness.cli.results_cmds import print_sweep, write_report
+from harness.cli.results_cmds import parallelism_line, print_summary, print_sweep, write_report
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -38,7 +40,7 @@ def _raise_interrupt(signum: int, frame: object) -> None:
 @app.command("list")
 def list_cmd(
     scenarios_dir: Annotated[
-        Path | None, typer.Option("--scenarios", help="Directory of scenario files to list.")
+        Path | None, typer.Option("--scenarios", metavar="DIR", help="Directory of scenario files to list.")
     ] = None,
     python: PythonOpt = None,
 ) -> None:
@@ -93,7 +95,9 @@ def run(
     files: Annotated[
         list[Path] | None,
         typer.Argument(
-            help="Scenario TOML files. Default: the default suite (see `queuebench list`).", show_default=False
+            metavar="FILE.toml",
+            help="Scenario TOML files. Default: the default suite (see `queuebench list`).",
+            show_default=False,
         ),
     ] = None,
     strategy: StrategyOpt = None,
@@ -106,6 +110,7 @@ def run(
     make_report: Annotated[
         bool, typer.Option("--report", help="Write report.md, report.html and figures into the run directory.")
     ] = False,
+    rank_by: RankByOpt = RankBy.total,
 ) -> None:
     """Run scenarios against strategies; every trial in a fresh process, under a watchdog."""
     from harness import render, scenario, suite
@@ -121,11 +126,10 @@ def run(
         fail(str(exc))
     run_dir, doc = _measure(loaded, opts, len(planned))
     con = render.console()
-    frame = summarize(doc)
-    con.print(render.summary_table(frame))
+    print_summary(doc, summarize(doc, rank_by.value), con, said=True)
     con.print(f"results: {esc(run_dir)}")
     if make_report:
-        write_report(run_dir, None, con)
+        write_report(run_dir, None, con, rank_by.value)
     bad = [t for t in doc["trials"] if t["status"] != "ok"]
     if bad:
         con.print(f"[bold red]{len(bad)} trial(s) did not pass[/]; see `queuebench show {esc(run_dir)}`")
@@ -157,18 +161,22 @@ def _execute(
 
 @app.command()
 def sweep(
-    file: Annotated[Path, typer.Argument(help="A scenario TOML file (one scenario, or pick one with --scenario).")],
+    file: Annotated[
+        Path,
+        typer.Argument(metavar="FILE.toml", help="A scenario TOML file (one scenario, or pick one with --scenario)."),
+    ],
     vary: Annotated[
         list[str],
         typer.Option(
             "--vary",
+            metavar="PARAM=VALUES",
             help="PARAM=VALUES: a range 1..8 (1..16:2 steps, 1..64*2 doubles) or a list 1e2,1e4,1e6. "
             "Repeatable: a grid, the first is the x axis.",
             show_default=False,
         ),
     ],
     scenario_name: Annotated[
-        str | None, typer.Option("--scenario", help="Which scenario of the file to sweep.")
+        str | None, typer.Option("--scenario", metavar="NAME", help="Which scenario of the file to sweep.")
     ] = None,
     strategy: StrategyOpt = None,
     repeat: RepeatOpt = None,
@@ -177,8 +185,9 @@ def sweep(
     python: PythonOpt = None,
     timeout: TimeoutOpt = None,
     out: OutOpt = Path("results"),
+    rank_by: RankByOpt = RankBy.total,
 ) -> None:
-    """Run a scenario at each value of a parameter (e.g. readers=1..8): best value and knee per strategy.
+    """Run a scenario at each value of a parameter, such as readers=1..8: best value and knee per strategy.
 
     Prints and plots (sweep.png) throughput and p99 against the parameter; the knee is the
     smallest value reaching 95% of the best throughput."""
@@ -199,7 +208,7 @@ def sweep(
     con = render.console()
     con.print(f"sweep of {chosen.scenario.name}: {len(points)} points, {len(planned)} trials")
     run_dir, doc = _measure(loaded, opts, len(planned))
-    print_sweep(doc, run_dir, con)
+    print_sweep(doc, run_dir, con, rank_by=rank_by.value)
     bad = [t for t in doc["trials"] if t["status"] != "ok"]
     if bad:
         con.print(f"[bold red]{len(bad)} trial(s) did not pass[/]; see `queuebench show {run_dir}`")
@@ -231,7 +240,7 @@ def _options(
 
 def _measure(loaded: list[LoadedScenario], opts: Options, total: int) -> tuple[Path, dict[str, Any]]:
     """Probe the worker, run every planned trial with a progress bar; handles bad --python and Ctrl+C."""
-    from harness import launchers, render, scenario, store
+    from harness import launchers, render, scenario, store, trust
 
     con = render.console()
     if hasattr(signal, "SIGTERM"):
@@ -244,8 +253,9 @@ def _measure(loaded: list[LoadedScenario], opts: Options, total: int) -> tuple[P
     except KeyboardInterrupt:
         con.print("[bold yellow]interrupted[/] before any trial ran; nothing was written")
         raise typer.Exit(130) from None
-    par = probe["effective_parallelism"]
-    con.print(f"worker: {esc(probe['implementation'])} {esc(probe['version'])} · effective parallelism {par}")
+    con.print(f"worker: {esc(probe['implementation'])} {esc(probe['version'])} · {esc(parallelism_line(probe))}")
+    if (busy := render.busy_line(trust.probe_warning(probe))) is not None:
+        con.print(busy)
     try:
         return _execute(loaded, opts, probe, total, con)
     except (scenario.ScenarioError, store.RunDirError) as exc:
@@ -260,16 +270,20 @@ def stress(
     files: Annotated[
         list[Path] | None,
         typer.Argument(
-            help="Scenario files with [scenario.faults]. Default: scenarios/faults.toml.", show_default=False
+            metavar="FILE.toml",
+            help="Scenario files with [scenario.faults]. Default: scenarios/faults.toml.",
+            show_default=False,
         ),
     ] = None,
     strategy: StrategyOpt = None,
-    repeat: Annotated[int | None, typer.Option("--repeat", "-r", min=1, help="Trials per cell.")] = None,
+    repeat: Annotated[int | None, typer.Option("--repeat", "-r", min=1, metavar="N", help="Trials per cell.")] = None,
     start_method: StartMethodOpt = None,
     python: PythonOpt = None,
     timeout: Annotated[
         float | None,
-        typer.Option("--timeout", min=0.1, help="Seconds before a trial counts as hung and is killed."),
+        typer.Option(
+            "--timeout", min=0.1, metavar="SECONDS", help="Seconds before a trial counts as hung and is killed."
+        ),
     ] = None,
     out: OutOpt = Path("results"),
 ) -> None:
@@ -279,6 +293,8 @@ def stress(
     expected, lost, raised), hung (killed by the watchdog after the timeout) or crashed.
     Hangs and losses are findings, not errors: the exit code is 0 unless the input is bad."""
     from harness import render, scenario, store, suite
+    from harness.figure_style import save
+    from harness.stress_figure import survival_figure
     from harness.survival import survival
     from strategies import registry
 
@@ -296,4 +312,5 @@ def stress(
     con.print(render.survival_table(matrix))
     md = run_dir / "survival.md"
     store.atomic_write(md, matrix.markdown().encode())
-    con.print(f"results: {esc(run_dir)}  (matrix: {esc(md)})")
+    png = save(survival_figure(matrix), run_dir / "survival.png")
+    con.print(f"results: {esc(run_dir)}  (matrix: {esc(md)}, figure: {esc(png)})")

@@ -1,0 +1,61 @@
+"""Was the machine quiet enough to trust the timings? One plain sentence when it was not.
+
+Two signs, both from the fingerprint (measured when the run started): the measured
+``effective_parallelism`` (how many cores a burst of CPU work actually got) far below the
+``usable_cores``, or a 1-minute load average above the usable cores. Either means other work
+was competing for the CPUs: every strategy is slowed and the spread between repeats widens,
+so rankings and efficiencies may not hold on a quiet machine.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+#: Measured parallelism below this share of the usable cores marks the machine as busy.
+BUSY_SHARE = 0.75
+
+
+def _number(value: Any) -> float:
+    try:
+        out = float(value)
+    except (TypeError, ValueError):
+        return math.nan
+    return out if math.isfinite(out) else math.nan
+
+
+def busy_reasons(parallelism: Any, usable: Any, load: Any) -> list[str]:
+    """Why the machine looked busy (empty: it looked quiet enough, or nothing was recorded)."""
+    par, cores = _number(parallelism), _number(usable)
+    one_minute = _number(load[0]) if isinstance(load, list | tuple) and load else math.nan
+    reasons = []
+    if math.isfinite(par) and math.isfinite(cores) and par < BUSY_SHARE * cores:
+        reasons.append(f"effective parallelism {par:g} of {cores:g} usable cores")
+    if math.isfinite(one_minute) and math.isfinite(cores) and one_minute > cores:
+        reasons.append(f"1-minute load average {one_minute:g} above {cores:g} usable cores")
+    return reasons
+
+
+def busy_warning(parallelism: Any, usable: Any, load: Any) -> str | None:
+    """The warning to print at the top of a table or report, or None when the machine looked quiet."""
+    reasons = busy_reasons(parallelism, usable, load)
+    if not reasons:
+        return None
+    return (
+        f"The machine was too busy to trust these timings ({'; '.join(reasons)}): other work was using "
+        "the CPUs, so every strategy ran slower and noisier than it would alone, and rankings, "
+        "efficiencies and cpu∥ may not hold on a quiet machine. Close other work and rerun, or add "
+        "repeats (e.g. -r 10) so that the rank test can separate the strategies."
+    )
+
+
+def run_warning(doc: dict[str, Any]) -> str | None:
+    """:func:`busy_warning` for a stored run (its fingerprint)."""
+    fp = doc.get("fingerprint") or {}
+    return busy_warning(fp.get("effective_parallelism"), fp.get("usable_cores"), fp.get("load_average"))
+
+
+def probe_warning(probe: dict[str, Any]) -> str | None:
+    """:func:`busy_warning` for the worker probe ``run`` makes before its first trial."""
+    machine = probe.get("machine") or {}
+    return busy_warning(probe.get("effective_parallelism"), machine.get("usable_cores"), machine.get("load_average"))

@@ -1,0 +1,196 @@
+"""The numbers a user acts on: which window ranks, who wins (only when the repeats say so),
+failed repeats out of the medians, a busy machine said plainly, and the words a sweep needs."""
+
+from __future__ import annotations
+
+import copy
+import math
+from typing import Any
+
+import numpy as np
+import pytest
+
+from harness import ranking, sample_figures, sweep, sweep_notes, trust
+from harness.errors_digest import grouped
+from harness.summary import summarize, tied, window, winner
+
+
+def _trial(strategy: str, status: str = "ok", scenario: str = "s", **metrics: float) -> dict[str, Any]:
+    return {"id": f"{scenario}/{strategy}", "scenario": scenario, "strategy": strategy, "status": status,
+            "warmup": False, "errors": [], "metrics": metrics}  # fmt: skip
+
+
+def _doc(trials: list[dict[str, Any]], **fingerprint: Any) -> dict[str, Any]:
+    names = dict.fromkeys(t["scenario"] for t in trials)
+    return {
+        "trials": trials,
+        "scenarios": {n: {"definition": {"readers": 2}} for n in names},
+        "fingerprint": {"effective_parallelism": 2.0, "usable_cores": 2, "load_average": [0.5], **fingerprint},
+        "status": "complete",
+    }
+
+
+def _repeats(strategy: str, makespan_tp: list[float], total_tp: list[float]) -> list[dict[str, Any]]:
+    return [
+        _trial(strategy, throughput=m, throughput_total=t, setup_s=0.1, teardown_s=0.01)
+        for m, t in zip(makespan_tp, total_tp, strict=True)
+    ]
+
+
+# --------------------------------------------------------------------------- #
+# The rank test.
+
+
+def test_distinguishable_needs_the_repeats_to_say_so() -> None:
+    assert ranking.distinguishable([10, 11, 12], [1, 2, 3])  # 3 v 3, separated: p = 0.05
+    assert not ranking.distinguishable([10, 11], [1, 2])  # 2 v 2: no rank test reaches p <= 0.05
+    assert not ranking.distinguishable([10, 2, 11, 3], [1, 12, 2.5, 9])  # interleaved
+    assert not ranking.distinguishable([5, 5, 5], [5, 5, 5])
+    assert ranking.distinguishable([1.0], [])  # a strategy with values beats one without
+    assert ranking.min_repeats_for_a_verdict() == 3
+
+
+def test_tie_group_holds_everyone_not_distinguishable_from_the_best() -> None:
+    samples = {"a": [10.0, 11, 12, 13, 14], "b": [9.0, 10.5, 12.5, 13.5, 15], "c": [1.0, 2, 3, 4, 5]}
+    assert ranking.tie_group(samples, ["a", "b", "c"]) == ["a", "b"]
+    assert ranking.tie_group({"a": [10.0, 11, 12], "c": [1.0, 2, 3]}, ["a", "c"]) == ["a"]
+
+
+# --------------------------------------------------------------------------- #
+# The summary: window, verdict, failed repeats.
+
+
+def test_rank_by_total_counts_start_up_and_can_flip_the_ranking() -> None:
+    """A process pool fast once started but slow to start loses on total, wins on makespan."""
+    doc = _doc(
+        _repeats("pool", [300, 301, 302, 303, 304], [130, 131, 132, 133, 134])
+        + _repeats("threads", [290, 291, 292, 293, 294], [280, 281, 282, 283, 284])
+    )
+    total = summarize(doc)  # the default: what the user waits for
+    assert list(total.sort_values("rank")["strategy"]) == ["threads", "pool"]
+    assert winner(total, "s") == "threads" and total["rank_by"].iloc[0] == "total"
+    assert total.set_index("strategy").loc["threads", "throughput"] == 282
+    makespan = summarize(doc, "makespan")
+    assert winner(makespan, "s") == "pool" and makespan.set_index("strategy").loc["pool", "throughput"] == 302
+    row = makespan.set_index("strategy").loc["pool"]
+    assert (row["throughput_total"], row["setup_s"], row["teardown_s"]) == (132, 0.1, 0.01)
+    with pytest.raises(ValueError, match="rank_by"):
+        summarize(doc, "wall")
+
+
+def test_a_run_recorded_before_totals_ranks_by_makespan() -> None:
+    doc = _doc([_trial("a", throughput=5.0), _trial("b", throughput=4.0)])
+    assert window(doc) == "makespan" and summarize(doc)["rank_by"].iloc[0] == "makespan"
+
+
+def test_overlapping_repeats_are_a_tie_not_a_winner() -> None:
+    doc = _doc(
+        _repeats("a", [1, 1, 1], [100, 90, 110])
+        + _repeats("b", [1, 1, 1], [95, 105, 85])
+        + _repeats("c", [1, 1, 1], [10, 11, 12])
+    )
+    frame = summarize(doc)
+    assert winner(frame, "s") is None and tied(frame, "s") == ["a", "b"]
+    assert dict(zip(frame["strategy"], frame["verdict"], strict=True)) == {"a": "tie", "b": "tie", "c": ""}
+
+
+def test_medians_exclude_failed_repeats_and_count_them() -> None:
+    trials = _repeats("a", [1, 1, 1], [100, 102, 104])
+    trials.append(_trial("a", status="error", throughput=1, throughput_total=9999.0, efficiency=1.7))
+    trials += _repeats("b", [1, 1], [50, 52])
+    frame = summarize(_doc(trials)).set_index("strategy")
+    assert frame.loc["a", "throughput"] == 102 and frame.loc["a", "throughput_max"] == 104
+    assert frame.loc["a", "failed"] == 1 and frame.loc["b", "failed"] == 0
+    assert math.isnan(frame.loc["a", "efficiency"])  # the failed trial's 170% is never shown
+    assert math.isnan(frame.loc["a", "rank"])  # not every trial passed: not ranked
+
+
+# --------------------------------------------------------------------------- #
+# A busy machine.
+
+
+def test_busy_machine_is_said_with_its_reasons_and_what_to_do() -> None:
+    assert trust.busy_warning(1.9, 2, [0.3]) is None
+    low = trust.busy_warning(0.45, 2, [0.3])
+    assert low is not None and "effective parallelism 0.45 of 2 usable cores" in low
+    assert "Close other work and rerun" in low and "repeats" in low
+    loaded = trust.busy_warning(2.0, 2, [7.8, 6.0, 3.0])
+    assert loaded is not None and "1-minute load average 7.8 above 2 usable cores" in loaded
+    assert trust.busy_warning(None, None, []) is None  # nothing recorded: nothing claimed
+    assert trust.run_warning(_doc([], effective_parallelism=0.5)) is not None
+    probe = {"effective_parallelism": 0.5, "machine": {"usable_cores": 2, "load_average": [0.1]}}
+    assert trust.probe_warning(probe) is not None
+
+
+# --------------------------------------------------------------------------- #
+# Words for repeated errors and sweeps.
+
+
+def test_repeated_messages_are_grouped_with_a_count() -> None:
+    assert grouped(["BrokenProcessPool: x"] * 10 + ["other"]) == ["BrokenProcessPool: x (× 10)", "other"]
+
+
+def _sweep_doc(rows: list[tuple[str, int, float, float]], capacity: int | None = None) -> dict[str, Any]:
+    """One point per readers value; rows: (strategy, readers, throughput, service peak in flight)."""
+    values = sorted({r[1] for r in rows})
+    work = {"kind": "service", "capacity": capacity} if capacity else {"kind": "io"}
+    trials = [
+        _trial(s, scenario=f"p.readers-{n}", throughput=t, service_peak_active=peak, pool_size=n)
+        for s, n, t, peak in rows
+        for _ in range(3)
+    ]
+    doc = _doc(trials)
+    doc["scenarios"] = {f"p.readers-{n}": {"definition": {"readers": n, "reader_work": work}} for n in values}
+    doc["sweep"] = {"scenario": "p", "param": "readers", "values": values, "params": {"readers": values},
+                    "points": {f"p.readers-{n}": {"readers": n} for n in values}}  # fmt: skip
+    return doc
+
+
+def test_sweep_says_when_the_best_is_at_the_edge_of_the_range() -> None:
+    doc = _sweep_doc([("threads", n, 10.0 * n, math.nan) for n in (1, 2, 3)])
+    frame = sweep.results(doc)
+    (note,) = sweep_notes.notes(doc, frame, sweep.findings(doc, frame))
+    assert note.startswith("threads: best readers = 3 is the largest value swept; the optimum may lie beyond")
+
+
+def test_sweep_explains_a_slow_recipe_that_wins_past_capacity() -> None:
+    """Past the service's capacity, seed-pool's overhead keeps fewer pushes in flight: it wins because it is slow."""
+    rows = [("threads", 3, 90.0, 3), ("seed-pool", 3, 60.0, 3), ("threads", 5, 40.0, 5), ("seed-pool", 5, 55.0, 3)]
+    doc = _sweep_doc(rows, capacity=3)
+    frame = sweep.results(doc)
+    (note,) = sweep_notes.slow_wins(doc, frame)
+    assert note.startswith("readers = 5: seed-pool wins because it is slower")
+    assert "at most 3 requests" in note and "against 5 for threads" in note and "a pool of 3" in note
+
+
+# --------------------------------------------------------------------------- #
+# Busy readers drawn truthfully at any scale.
+
+
+def test_binned_busy_readers_average_is_the_true_occupancy() -> None:
+    """1000 busy intervals of 1 µs each, 1 ms apart, over 1 s: on average 0.001 readers busy in every bin,
+    not a solid block at 1 (the old step drawing); each bin's peak is still 1."""
+    starts = np.arange(1000) * 1.0  # ms
+    times = np.concatenate([[0.0], np.ravel(np.column_stack([starts + 0.5, starts + 0.501]))])
+    busy = np.concatenate([[0], np.tile([1, 0], 1000)])
+    edges, avg, peak = sample_figures.binned(times, busy, 1000.0, bins=100)
+    assert len(edges) == 101 and np.allclose(avg, 0.001, rtol=1e-6)
+    assert peak.max() == 1 and avg.sum() * 10.0 == pytest.approx(1000 * 0.001)  # area = busy reader-ms
+
+
+def test_sweep_stars_a_best_value_only_when_the_repeats_separate_it() -> None:
+    clear = _sweep_doc([("threads", 1, 10.0, math.nan), ("threads", 2, 30.0, math.nan), ("threads", 3, 20.0, math.nan)])
+    frame = sweep.results(clear)
+    (found,) = sweep.findings(clear, frame)
+    assert found.best == 2 and found.tie_with is None  # 3 repeats each, separated: p = 0.05
+    (throughput, _p99) = sweep.pivots(clear, frame, [found])
+    assert [c.mark if c else "" for c in throughput.rows[0][1]] == ["", "★◆", ""]
+    close = copy.deepcopy(clear)
+    for t in close["trials"]:  # readers 3 now overlaps readers 2
+        if t["scenario"] == "p.readers-3":
+            t["metrics"]["throughput"] = 31.0 if t is close["trials"][-1] else 29.0
+    frame = sweep.results(close)
+    (found,) = sweep.findings(close, frame)
+    assert found.tie_with is not None and "not distinguishable from readers =" in found.lines()[0]
+    (throughput, _p99) = sweep.pivots(close, frame, [found])
+    assert "★" not in "".join(c.mark for c in throughput.rows[0][1] if c)
