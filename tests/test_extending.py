@@ -127,7 +127,7 @@ def test_a_new_kind_checks_its_own_fields(plugin_dir: Path) -> None:
 def test_a_new_launcher_is_a_module_and_a_registry_line(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(launchers.LAUNCHERS, "mine", "harness.launchers.inprocess:InProcessLauncher")
     assert launchers.make("mine").name == "inprocess"
-    with pytest.raises(ValueError, match="unknown launcher .nope.; valid launchers: local, inprocess, dask, mine"):
+    with pytest.raises(ValueError, match=r"unknown launcher .nope.; valid launchers: local, inprocess, dask, mine"):
         launchers.make("nope")
 
 
