@@ -22,7 +22,13 @@ def compare(
     ] = "10%",
     alpha: Annotated[float, typer.Option("--alpha", help="Significance level of the one-sided rank test.")] = 0.01,
     fail_on_inconclusive: Annotated[
-        bool, typer.Option("--fail-on-inconclusive", help="Exit 1 when a pair is inconclusive or has too few repeats.")
+        bool, typer.Option("--fail-on-inconclusive", help="Exit 1 (not 3) when a pair could not be judged.")
+    ] = False,
+    accept_inconclusive: Annotated[
+        bool,
+        typer.Option(
+            "--accept-inconclusive", help="Exit 0 (not 3) when no pair regressed but some could not be judged."
+        ),
     ] = False,
     strict: Annotated[
         bool,
@@ -35,12 +41,15 @@ def compare(
 ) -> None:
     """Regression gate: per strategy x scenario, the ratio, its confidence interval and a verdict.
 
-    Exit 0 no regression, 1 regression (slower, or trials that broke), 2 bad input."""
+    Exit 0 no regression, 1 regression (slower, or trials that broke), 2 bad input, 3 could not
+    judge (a pair inconclusive, too few repeats, or the machine changed; see --accept-inconclusive)."""
     from harness import baseline as bl
     from harness import compare as cmp
     from harness import compare_render, render, store
 
     try:
+        if fail_on_inconclusive and accept_inconclusive:
+            raise cmp.CompareError("--fail-on-inconclusive and --accept-inconclusive contradict each other")
         threshold = cmp.parse_threshold(max_regression)
         cmp.check_alpha(alpha)
         cmp.metric(metric)
@@ -60,11 +69,11 @@ def compare(
         con.print(f"[bold yellow]WARNING: {esc(line)}[/]")
     for line in report.mismatches:
         con.print(f"[bold yellow]WARNING: not like for like: {esc(line)}[/]")
-    con.print(compare_render.table(report, fail_on_inconclusive))
+    con.print(compare_render.table(report, fail_on_inconclusive, accept_inconclusive))
     for line in report.notes + compare_render.advice(report):
         con.print(f"note: {esc(line)}")
     if markdown is not None:
-        text = compare_render.markdown(report, str(base_dir), str(cur_dir), fail_on_inconclusive)
+        text = compare_render.markdown(report, str(base_dir), str(cur_dir), fail_on_inconclusive, accept_inconclusive)
         try:
             markdown.write_text(text, encoding="utf-8")
         except OSError as exc:
@@ -73,7 +82,7 @@ def compare(
         fail(f"--strict: refusing to judge runs that are not like for like ({len(report.mismatches)} difference(s))")
     if strict and report.too_few:
         fail(f"--strict: {len(report.too_few)} pair(s) have too few repeats for a verdict at alpha={alpha:g}")
-    raise typer.Exit(report.exit_code(fail_on_inconclusive))
+    raise typer.Exit(report.exit_code(fail_on_inconclusive, accept_inconclusive))
 
 
 baseline_app = typer.Typer(
