@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
 from harness.cli.common import app, esc, fail
+
+if TYPE_CHECKING:
+    from harness.verdicts import Report
 
 
 @app.command()
@@ -35,6 +38,9 @@ def compare(
         typer.Option("--strict", help="Refuse (exit 2) when scenarios or machines differ, or repeats are too few."),
     ] = False,
     markdown: Annotated[Path | None, typer.Option("--markdown", help="Also write the verdicts as Markdown.")] = None,
+    json_out: Annotated[
+        Path | None, typer.Option("--json", help="Also write every pair (ratio, interval, p, adjusted p, verdict).")
+    ] = None,
     results: Annotated[Path, typer.Option("--results", help="Saved baselines are <results>/baselines/NAME.")] = Path(
         "results"
     ),
@@ -45,7 +51,7 @@ def compare(
     judge (a pair inconclusive, too few repeats, or the machine changed; see --accept-inconclusive)."""
     from harness import baseline as bl
     from harness import compare as cmp
-    from harness import compare_render, render, store
+    from harness import render, store
 
     try:
         if fail_on_inconclusive and accept_inconclusive:
@@ -55,6 +61,8 @@ def compare(
         cmp.metric(metric)
         if markdown is not None:  # before comparing: a bad path must not cost the verdict's exit code
             cmp.check_output_file(markdown, "--markdown")
+        if json_out is not None:
+            cmp.check_output_file(json_out, "--json")
         base_dir, cur_dir = bl.resolve(baseline, results), bl.resolve(current, results)
         base_doc, cur_doc = store.load_run(base_dir), store.load_run(cur_dir)
         report = cmp.compare(base_doc, cur_doc, metric, threshold, alpha)
@@ -63,8 +71,34 @@ def compare(
     same = cmp.same_run(base_dir, cur_dir, base_doc, cur_doc)
     if same:
         report.warnings.append(same)
+    refusal = None
+    if strict and report.mismatches:
+        refusal = (
+            f"--strict: refusing to judge runs that are not like for like ({len(report.mismatches)} difference(s))"
+        )
+    elif strict and report.too_few:
+        refusal = f"--strict: {len(report.too_few)} pair(s) have too few repeats for a verdict at alpha={alpha:g}"
+    render.console().print(f"baseline {esc(base_dir)}\ncurrent  {esc(cur_dir)}")
+    conclude(
+        report, str(base_dir), str(cur_dir), fail_on_inconclusive, accept_inconclusive, markdown, json_out, refusal
+    )
+
+
+def conclude(
+    report: Report,
+    baseline: str,
+    current: str,
+    fail_on_inconclusive: bool,
+    accept_inconclusive: bool,
+    markdown: Path | None,
+    json_out: Path | None,
+    refusal: str | None = None,
+) -> NoReturn:
+    """Print the verdict table and its notes, write --markdown and --json, exit with the gate's code
+    (``compare`` and ``ab`` end alike). ``refusal``: a --strict refusal, exit 2 after the table."""
+    from harness import compare_json, compare_render, render
+
     con = render.console()
-    con.print(f"baseline {esc(base_dir)}\ncurrent  {esc(cur_dir)}")
     for line in report.warnings:
         con.print(f"[bold yellow]WARNING: {esc(line)}[/]")
     for line in report.mismatches:
@@ -73,16 +107,23 @@ def compare(
     for line in report.notes + compare_render.advice(report):
         con.print(f"note: {esc(line)}")
     if markdown is not None:
-        text = compare_render.markdown(report, str(base_dir), str(cur_dir), fail_on_inconclusive, accept_inconclusive)
+        text = compare_render.markdown(report, baseline, current, fail_on_inconclusive, accept_inconclusive)
         try:
             markdown.write_text(text, encoding="utf-8")
         except OSError as exc:
             fail(f"{markdown}: cannot write: {exc.strerror or exc}")
-    if strict and report.mismatches:
-        fail(f"--strict: refusing to judge runs that are not like for like ({len(report.mismatches)} difference(s))")
-    if strict and report.too_few:
-        fail(f"--strict: {len(report.too_few)} pair(s) have too few repeats for a verdict at alpha={alpha:g}")
-    raise typer.Exit(report.exit_code(fail_on_inconclusive, accept_inconclusive))
+    code = report.exit_code(fail_on_inconclusive, accept_inconclusive)
+    if json_out is not None:
+        head = compare_render.headline(report, fail_on_inconclusive, accept_inconclusive)
+        if refusal:
+            code, head = 2, refusal
+        try:
+            json_out.write_text(compare_json.dumps(report, baseline, current, code, head), encoding="utf-8")
+        except OSError as exc:
+            fail(f"{json_out}: cannot write: {exc.strerror or exc}")
+    if refusal:
+        fail(refusal)
+    raise typer.Exit(code)
 
 
 baseline_app = typer.Typer(

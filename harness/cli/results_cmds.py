@@ -63,7 +63,7 @@ def export(
     ] = "pytest-benchmark",
     output: Annotated[Path, typer.Option("--output", "-o", help="File to write.")] = Path("queuebench-benchmark.json"),
 ) -> None:
-    """Write a run in another tool's format (pytest-benchmark JSON: `pytest-benchmark compare` reads it)."""
+    """Write a run in another tool's format: pytest-benchmark JSON, Bencher Metric Format, github-action-benchmark."""
     from harness import exports, store
 
     try:
