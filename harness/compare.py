@@ -36,13 +36,14 @@ mismatches; the CLI warns loudly and, with ``--strict``, refuses.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 import statistics
 from pathlib import Path
 from typing import Any
 
-from harness import verdicts
+from harness import drift, verdicts
 from harness.verdicts import (
     ALIASES,
     EXIT_OK,
@@ -151,10 +152,6 @@ def _notes(base: dict[str, Any], cur: dict[str, Any]) -> list[str]:
     for side, doc in (("baseline", base), ("current", cur)):
         if doc.get("status") != "complete":
             notes.append(f"the {side} run is {doc.get('status')!r}, not complete: some pairs may be missing")
-    pa = base.get("fingerprint", {}).get("effective_parallelism")
-    pb = cur.get("fingerprint", {}).get("effective_parallelism")
-    if isinstance(pa, int | float) and isinstance(pb, int | float) and pa > 0 and abs(pb / pa - 1) > 0.25:
-        notes.append(f"measured parallelism moved {pa} → {pb}: the machine was busier in one run")
     oa = base.get("options", {}).get("strategy_options") or {}
     ob = cur.get("options", {}).get("strategy_options") or {}
     if oa != ob:
@@ -168,8 +165,12 @@ def compare(
     metric_name: str = "throughput",
     max_regression: float = 0.10,
     alpha: float = 0.01,
+    same_session: bool = False,
 ) -> Report:
-    """Compare two loaded run documents (see :func:`harness.store.load_run`)."""
+    """Compare two loaded run documents (see :func:`harness.store.load_run`).
+
+    ``same_session``: both sides were measured in one run, interleaved (``ab``): the drift
+    guard, which is for runs made at different times, does not apply."""
     m = metric(metric_name)
     check_alpha(alpha)
     report = Report(m, max_regression, alpha)
@@ -203,6 +204,18 @@ def compare(
             pending.append((row, stats))
     report.family = len(pending)
     report.rows += verdicts.family_rows(pending, max_regression, alpha)
+    if not same_session:
+        report.drift = drift.signals(base, cur, max_regression)
+    if report.drift:  # a verdict that the machine's own change can explain is not given
+        moved = "; ".join(report.drift)
+        report.rows = [
+            dataclasses.replace(
+                r, verdict=Verdict.MACHINE_CHANGED, reason=f"{r.reason}; but the machine changed: {moved}"
+            )
+            if r.verdict in (Verdict.SLOWER, Verdict.FASTER)
+            else r
+            for r in report.rows
+        ]
     order = {key: i for i, key in enumerate(common)}
     report.rows.sort(key=lambda r: order[(r.scenario, r.strategy)])
     return report

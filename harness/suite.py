@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness import metrics, store, stress
+from harness import metrics, reference, store, stress
 from harness.fingerprint import fingerprint
 from harness.launchers import Launcher, TrialOutput, TrialSpec, make
 from harness.scenario import LoadedScenario, ScenarioError
@@ -157,7 +157,9 @@ class Prepared:
         )
         if opts.extra:
             writer.doc.update(opts.extra)
-            writer.flush()
+        # The drift guard's reference workload (harness.reference), timed here, before and after.
+        writer.doc["reference"] = {"start_s": reference.time_reference(), "end_s": None, "units": reference.UNITS}
+        writer.flush()
         try:
             for index, planned in enumerate(self.trials):
                 on_progress(planned, None)
@@ -166,6 +168,7 @@ class Prepared:
         except BaseException:
             writer.finish("incomplete")
             raise
+        writer.doc["reference"]["end_s"] = reference.time_reference()
         writer.finish("complete")
         return run_dir, writer.doc
 
