@@ -75,11 +75,12 @@ def plan(scenarios: list[LoadedScenario], opts: Options) -> list[Planned]:
     return out
 
 
-def interleave_sides(trials: list[Planned], sides: tuple[str, str]) -> list[Planned]:
+def interleave_sides(trials: list[Planned], sides: tuple[str, str], start: int = 0) -> list[Planned]:
     """ab: every planned trial once per side, alternating A B, B A, A B, ... (A B B A A B ...),
-    so drift and order effects (first after a warmup, after a heavy trial) hit both sides alike."""
+    so drift and order effects (first after a warmup, after a heavy trial) hit both sides alike.
+    ``start``: how many pairs came before (a round appended by ``ab --repeat auto``)."""
     out: list[Planned] = []
-    for i, planned in enumerate(trials):
+    for i, planned in enumerate(trials, start):
         order = sides if i % 2 == 0 else sides[::-1]
         out.extend(dataclasses.replace(planned, side=side) for side in order)
     return out
@@ -174,7 +175,7 @@ class Prepared:
         writer.doc["reference"] = {"start_s": reference.time_reference(), "end_s": None, "units": reference.UNITS}
         writer.flush()
         try:
-            for index, planned in enumerate(self.trials):
+            for index, planned in enumerate(self.trials):  # ab --repeat auto appends as it goes
                 on_progress(planned, None)
                 trial = _one(index, planned, self, cal, parallelism, writer)
                 on_progress(planned, trial)

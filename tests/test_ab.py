@@ -116,3 +116,19 @@ def test_cli_ab_dot_dot_is_an_aa_run(tmp_path: Path) -> None:
 def test_cli_ab_bad_side_is_exit_2(tmp_path: Path) -> None:
     result = cli.invoke(app, ["ab", ".", "no-such-ref-xyz", str(ROOT / "scenarios" / "smoke.toml")])
     assert result.exit_code == 2 and "side B 'no-such-ref-xyz'" in result.output
+
+
+def test_repeat_auto_adds_interleaved_rounds_until_settled_or_capped(tmp_path: Path) -> None:
+    from harness.ab_auto import AutoRepeat
+
+    opts = suite.Options(strategies=["threads", "sequential"], out=tmp_path, repeat=AutoRepeat.first_repeats(0.01))
+    prepared = ab.prepare(_scenario(), opts, launchers.make("inprocess"), launchers.make("inprocess"))
+    stepper = AutoRepeat(prepared, "throughput", 0.10, 0.01, budget_s=600, max_repeats=7)
+    run_dir, _ = prepared.run(stepper.on_progress)
+    trials = json.loads((run_dir / "run.json").read_text())["trials"]
+    sides = "".join(t["side"] for t in trials)
+    assert sides == "ABBA" * (len(sides) // 4) + "AB" * (len(sides) % 4 // 2)  # the alternation goes on
+    assert max(t["repeat"] for t in trials) <= 6 and stepper.stopped
+    assert len(trials) > 2 * 2 * 6 or stepper.stopped.startswith("every pair settled")
+    if not stepper.stopped.startswith("every pair settled"):
+        assert stepper.unsettled and stepper.stopped == "--max-repeat 7 reached"

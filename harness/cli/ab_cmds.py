@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import signal
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from harness.cli.common import (
     OutOpt,
     PythonOpt,
-    RepeatOpt,
     StartMethodOpt,
     StrategyOpt,
     TimeoutOpt,
@@ -21,6 +20,9 @@ from harness.cli.common import (
     fail,
 )
 from harness.cli.gate_cmds import conclude
+
+if TYPE_CHECKING:
+    from harness.ab_auto import AutoRepeat
 
 
 @app.command()
@@ -32,7 +34,12 @@ def ab(
         typer.Argument(help="Scenario TOML files. Default: the default suite.", show_default=False),
     ] = None,
     strategy: StrategyOpt = None,
-    repeat: RepeatOpt = None,
+    repeat: Annotated[
+        str | None,
+        typer.Option("--repeat", "-r", help="Measured repeats per side, or 'auto': until every pair is settled."),
+    ] = None,
+    budget: Annotated[float, typer.Option("--budget", min=1, help="--repeat auto: seconds to spend at most.")] = 600.0,
+    max_repeat: Annotated[int, typer.Option("--max-repeat", min=5, help="--repeat auto: repeats at most.")] = 30,
     warmup: WarmupOpt = None,
     start_method: StartMethodOpt = None,
     python: PythonOpt = None,
@@ -66,6 +73,7 @@ def ab(
     from harness import ab as abmod
     from harness import compare as cmp
     from harness import render, scenario, store
+    from harness.ab_auto import AutoRepeat
     from harness.cli.run_cmds import _options
     from harness.launchers import WorkerError
     from strategies import registry
@@ -81,7 +89,9 @@ def ab(
                 cmp.check_output_file(path, option)
         envs = abmod.parse_env(a_env, "--a-env"), abmod.parse_env(b_env, "--b-env")
         loaded = scenario.load_many(files or scenario.default_suite())
-        opts = _options(strategy, repeat, warmup, start_method, python, timeout, out)
+        auto = repeat is not None and repeat.strip().lower() == "auto"
+        repeats = AutoRepeat.first_repeats(alpha) if auto else _repeats(repeat)
+        opts = _options(strategy, repeats, warmup, start_method, python, timeout, out)
     except (cmp.CompareError, abmod.SideError, scenario.ScenarioError, registry.UnknownStrategy) as exc:
         fail(str(exc))
     con = render.console()
@@ -95,7 +105,8 @@ def ab(
             con.print(f"A (baseline) {esc(a.describe())}\nB (current)  {esc(b.describe())}")
             with con.status("probing both sides' workers"):
                 prepared = abmod.prepare(loaded, opts, a, b)
-            run_dir, doc = _run(prepared, con)
+            stepper = AutoRepeat(prepared, metric, threshold, alpha, budget, max_repeat) if auto else None
+            run_dir, doc = _run(prepared, con, stepper)
     except (abmod.SideError, WorkerError, scenario.ScenarioError, registry.UnknownStrategy, store.RunDirError) as exc:
         fail(str(exc))
     except KeyboardInterrupt:
@@ -106,6 +117,10 @@ def ab(
         report = abmod.judge(doc, metric, threshold, alpha)
     except cmp.CompareError as exc:
         fail(str(exc))
+    if stepper is not None:
+        report.notes.append(f"--repeat auto: {stepper.stopped}")
+        if stepper.unsettled:
+            report.notes.append(f"--repeat auto: still unsettled: {', '.join(stepper.unsettled)}")
     conclude(report, f"A {side_a}", f"B {side_b}", fail_on_inconclusive, accept_inconclusive, markdown, json_out)
 
 
@@ -113,7 +128,21 @@ def _raise_interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
-def _run(prepared: Any, con: Any) -> tuple[Path, dict[str, Any]]:
+def _repeats(text: str | None) -> int | None:
+    from harness.compare import CompareError
+
+    if text is None:
+        return None
+    try:
+        value = int(text)
+    except ValueError:
+        raise CompareError(f"--repeat {text!r}: a number of repeats, or auto") from None
+    if value < 1:
+        raise CompareError(f"--repeat {text!r}: at least 1")
+    return value
+
+
+def _run(prepared: Any, con: Any, stepper: AutoRepeat | None) -> tuple[Path, dict[str, Any]]:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
@@ -121,6 +150,9 @@ def _run(prepared: Any, con: Any) -> tuple[Path, dict[str, Any]]:
         task = progress.add_task("starting", total=len(prepared.trials))
 
         def on_progress(planned: Any, trial: dict[str, Any] | None) -> None:
+            if stepper is not None:
+                stepper.on_progress(planned, trial)  # may add a round of trials
+            progress.update(task, total=len(prepared.trials))
             if trial is None:
                 progress.update(task, description=planned.label)
                 return
