@@ -115,18 +115,22 @@ def part_drift(args: argparse.Namespace, out: Path) -> dict[str, Any]:
                 p.wait()
         report = compare.compare(base, cur, METRIC, THRESHOLD, ALPHA)
         counts = verdict_counts(report)
+        # What the verdicts would have been without the guard (as if one session), for contrast.
+        unguarded = verdict_counts(compare.compare(base, cur, METRIC, THRESHOLD, ALPHA, same_session=True))
         wall = time.monotonic() - t0
         rounds.append(
             {
                 "round": i + 1,
                 "wall_s": round(wall, 1),
                 "counts": counts,
+                "unguarded": unguarded,
                 "drift": report.drift,
                 "exit_code": report.exit_code(),
             }
         )
         print(
-            f"drift round {i + 1}/{args.rounds}: {wall:.0f}s · {counts} · exit {report.exit_code()} · "
+            f"drift round {i + 1}/{args.rounds}: {wall:.0f}s · {counts} (without the guard: {unguarded}) · "
+            f"exit {report.exit_code()} · "
             f"moved: {'; '.join(report.drift) or 'nothing'}",
             flush=True,
         )
