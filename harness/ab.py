@@ -179,7 +179,8 @@ def split(doc: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
         raise CompareError("not an ab run: its run.json has no 'ab' section")
     out = []
     for name in SIDES:
-        half = {k: v for k, v in doc.items() if k != "trials"}
+        half = {k: v for k, v in doc.items() if k not in ("trials", "ab")}
+        half["ab_side"] = name
         half["trials"] = [copy.deepcopy(t) for t in doc["trials"] if t.get("side") == name]
         out.append(half)
     return out[0], out[1]

@@ -173,6 +173,9 @@ def compare(
     guard, which is for runs made at different times, does not apply."""
     m = metric(metric_name)
     check_alpha(alpha)
+    for side, doc in (("baseline", base), ("current", cur)):
+        if "ab" in doc:  # its pairs hold two sides' trials: mixing them would judge nothing
+            raise CompareError(f"the {side} is an ab run (sides A and B in one run): `queuebench ab` gave its verdicts")
     report = Report(m, max_regression, alpha)
     sa, sb = _samples(base, m.key), _samples(cur, m.key)
     common = [key for key in sb if key in sa]

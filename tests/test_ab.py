@@ -132,3 +132,14 @@ def test_repeat_auto_adds_interleaved_rounds_until_settled_or_capped(tmp_path: P
     assert len(trials) > 2 * 2 * 6 or stepper.stopped.startswith("every pair settled")
     if not stepper.stopped.startswith("every pair settled"):
         assert stepper.unsettled and stepper.stopped == "--max-repeat 7 reached"
+
+
+def test_compare_refuses_an_ab_run_whose_pairs_hold_both_sides(tmp_path: Path) -> None:
+    from harness.compare import CompareError, compare
+
+    opts = suite.Options(strategies=["threads"], out=tmp_path)
+    _, doc = ab.prepare(_scenario(), opts, launchers.make("inprocess"), launchers.make("inprocess")).run()
+    with pytest.raises(CompareError, match="the baseline is an ab run"):
+        compare(doc, doc)
+    a, b = ab.split(doc)
+    assert "ab" not in a and a["ab_side"] == "A" and b["ab_side"] == "B"
