@@ -132,3 +132,10 @@ def test_compare_json_writes_null_not_nan_and_checks_its_path_first(tmp_path: Pa
     assert pair["verdict"] == "too few repeats" and pair["interval"] is None and pair["p"] is None
     bad = cli.invoke(app, ["compare", str(few), str(few), "--json", "/nonexistent/dir/x.json"])
     assert bad.exit_code == 2 and "--json /nonexistent/dir/x.json" in bad.output
+
+
+def test_an_ab_runs_sides_are_separate_series() -> None:
+    doc = _run_doc()
+    for i, t in enumerate(doc["trials"]):
+        t["side"] = "AB"[i % 2]
+    assert {"io/threads@A", "io/threads@B"} <= set(_strict_json(exports.export(doc, "bencher").text))
