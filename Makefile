@@ -5,6 +5,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 ARGS   ?=
+ROUNDS ?= 20
 
 .PHONY: run test lint typecheck pytest clean bench bench-gate docker docker-down docker-status
 
@@ -61,9 +62,9 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/bench_harness.py $(ARGS)
 	$(BIN)/python -m pytest benchmarks/test_hotpaths.py --benchmark-only -q -p no:cacheprovider
 
-## bench-gate: measure the regression gate itself (A/A false alarms, A/B detections; ~6-10 min)
+## bench-gate: measure the regression gate itself (A/A false alarms, A/B detections, drift; ROUNDS=3 for a quick look)
 bench-gate: $(VENV)/.installed
-	$(BIN)/python benchmarks/bench_gate.py $(ARGS)
+	$(BIN)/python benchmarks/bench_gate.py --rounds $(ROUNDS) $(ARGS)
 
 ## docker: install (if missing) and start the project's own Docker engine (state in .docker-env/)
 docker:

@@ -9,14 +9,18 @@ For every scenario x strategy measured in both runs, on one metric:
   bad direction (latency x 1.10, throughput / 1.10 for 10%), so faster and slower are
   symmetric on a log scale:
 
-  - ``slower``  — a one-sided Mann–Whitney test says worse (p <= alpha) **and** the
-    estimate is beyond the threshold. Both: significance alone flags 1% shifts on a
-    quiet machine, a threshold alone flags noise.
+  - ``slower``  — a one-sided Mann–Whitney test says worse **and** the estimate is
+    beyond the threshold. Both: significance alone flags 1% shifts on a quiet machine, a
+    threshold alone flags noise. The test's p is adjusted for every pair of the
+    comparison (Holm; :mod:`harness.verdicts`), so an A/A comparison says "slower"
+    anywhere with probability at most alpha, however many pairs it holds.
   - ``faster``  — the mirror image.
   - ``unchanged`` — the whole interval lies within ±threshold: any change is smaller
     than the threshold, with confidence.
   - ``inconclusive`` — anything else: the interval straddles the threshold, or a big
-    move that is not significant. More repeats would settle it.
+    move that is not significant for the family. More repeats would settle it.
+  - ``inconclusive: machine changed`` — a slower or faster verdict between runs made at
+    different times whose machine moved meanwhile (:mod:`harness.drift`).
   - ``too few repeats`` — a rank test cannot reach alpha with so few repeats (3 vs 3
     can never give p < 0.05); said plainly rather than guessed around. The ratio shown is
     then the ratio of the medians, with no interval.
@@ -32,173 +36,49 @@ mismatches; the CLI warns loudly and, with ``--strict``, refuses.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
-import re
 import statistics
-from dataclasses import dataclass, field
-from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from harness import rankstats
+from harness import drift, verdicts
+from harness.verdicts import (
+    ALIASES,
+    EXIT_OK,
+    EXIT_REGRESSION,
+    EXIT_UNJUDGED,
+    EXIT_USAGE,
+    CompareError,
+    Metric,
+    Report,
+    Row,
+    Stats,
+    Verdict,
+    check_alpha,
+    decide,
+    metric,
+    parse_threshold,
+)
 
-
-class CompareError(ValueError):
-    """Input that cannot be compared; the message is one line for the user."""
-
-
-@dataclass(frozen=True)
-class Metric:
-    key: str  # the key in a trial's metrics
-    higher_is_better: bool
-    label: str
-
-
-#: Short names accepted by ``--metric``; any ``<e2e|wait|service|put>_<p50|p90|p99|max>_ms``
-#: key and ``makespan_s`` are accepted as well.
-ALIASES = {
-    "throughput": Metric("throughput", True, "items/s"),
-    "makespan": Metric("makespan_s", False, "makespan s"),
-    "p50": Metric("e2e_p50_ms", False, "e2e p50 ms"),
-    "p90": Metric("e2e_p90_ms", False, "e2e p90 ms"),
-    "p99": Metric("e2e_p99_ms", False, "e2e p99 ms"),
-    "max": Metric("e2e_max_ms", False, "e2e max ms"),
-    "efficiency": Metric("efficiency", True, "efficiency"),
-    "rss": Metric("peak_rss_mb", False, "peak RSS MB"),
-}
-_LATENCY_KEY = re.compile(r"^(e2e|wait|service|put)_(p50|p90|p99|max)_ms$")
-
-
-def metric(name: str) -> Metric:
-    if name in ALIASES:
-        return ALIASES[name]
-    for m in ALIASES.values():
-        if name == m.key:
-            return m
-    if _LATENCY_KEY.match(name):
-        return Metric(name, False, name.removesuffix("_ms").replace("_", " ") + " ms")
-    raise CompareError(
-        f"unknown metric {name!r}; use one of {', '.join(ALIASES)} or a key like wait_p99_ms, service_p50_ms"
-    )
-
-
-def parse_threshold(text: str) -> float:
-    """'10%' or '0.1' -> 0.1. A bare number above 1 is refused as ambiguous."""
-    raw = text.strip()
-    try:
-        value = float(raw[:-1]) / 100 if raw.endswith("%") else float(raw)
-    except ValueError:
-        raise CompareError(f"--max-regression {text!r}: expected a percentage like 10% (or a fraction: 0.1)") from None
-    if not raw.endswith("%") and value >= 1:
-        raise CompareError(f"--max-regression {text!r}: ambiguous; write {raw}% for a percentage")
-    if not (0 < value <= 10) or not math.isfinite(value):
-        raise CompareError(f"--max-regression {text!r}: must be above 0% and at most 1000%")
-    return value
-
-
-def check_alpha(alpha: float) -> float:
-    if not (0 < alpha < 0.5):
-        raise CompareError(f"--alpha {alpha}: must be between 0 and 0.5 (0.01 is a good default)")
-    return alpha
-
-
-class Verdict(StrEnum):
-    SLOWER = "slower"
-    FASTER = "faster"
-    UNCHANGED = "unchanged"
-    INCONCLUSIVE = "inconclusive"
-    TOO_FEW = "too few repeats"
-    BROKEN = "broken"
-    BROKEN_BOTH = "broken in both"
-
-
-@dataclass(frozen=True)
-class Row:
-    scenario: str
-    strategy: str
-    n_base: int
-    n_cur: int
-    base_median: float
-    cur_median: float
-    #: current / baseline of the metric: Hodges–Lehmann when judged, else the ratio of the
-    #: medians where both exist (too few repeats, broken); NaN when neither applies
-    ratio: float
-    ci_low: float
-    ci_high: float
-    p_value: float  # one-sided, in the direction of the estimate
-    verdict: Verdict
-    reason: str
-
-
-@dataclass
-class Report:
-    metric: Metric
-    max_regression: float
-    alpha: float
-    rows: list[Row] = field(default_factory=list)
-    mismatches: list[str] = field(default_factory=list)  # differences --strict refuses
-    notes: list[str] = field(default_factory=list)  # worth knowing, not disqualifying
-    warnings: list[str] = field(default_factory=list)  # said loudly, e.g. the same run on both sides
-
-    def count(self, *verdicts: Verdict) -> int:
-        return sum(r.verdict in verdicts for r in self.rows)
-
-    @property
-    def too_few(self) -> list[Row]:
-        return [r for r in self.rows if r.verdict is Verdict.TOO_FEW]
-
-    def exit_code(self, fail_on_inconclusive: bool = False) -> int:
-        """0 no regression, 1 regression (slower or broken; inconclusive too if asked)."""
-        bad = [Verdict.SLOWER, Verdict.BROKEN]
-        if fail_on_inconclusive:
-            bad += [Verdict.INCONCLUSIVE, Verdict.TOO_FEW]
-        return 1 if self.count(*bad) else 0
-
-
-def _pct(ratio: float) -> str:
-    return f"{(ratio - 1) * 100:+.1f}%"
-
-
-def decide(
-    base: list[float], cur: list[float], m: Metric, max_regression: float, alpha: float
-) -> tuple[float, float, float, float, Verdict, str]:
-    """(ratio, ci_low, ci_high, p_value, verdict, reason) for one pair of samples (all > 0)."""
-    from scipy.stats import mannwhitneyu
-
-    nan = math.nan
-    n, k = len(base), len(cur)
-    if not rankstats.possible(n, k, alpha):
-        need = rankstats.min_repeats(alpha)
-        why = f"too few repeats ({n} vs {k}): need at least {need} per side for alpha={alpha:g}"
-        ratio = _median_ratio(statistics.median(base), statistics.median(cur))  # no interval, no verdict
-        return ratio, nan, nan, nan, Verdict.TOO_FEW, why
-    # Work on log(value), oriented so that positive means worse.
-    sign = -1.0 if m.higher_is_better else 1.0
-    b = [sign * math.log(v) for v in base]
-    c = [sign * math.log(v) for v in cur]
-    shift = rankstats.hodges_lehmann(b, c, alpha)
-    assert shift is not None  # possible() said a bound exists
-    ties = len(set(b + c)) < n + k
-    method = "asymptotic" if ties else "exact"
-    p_worse = float(mannwhitneyu(c, b, alternative="greater", method=method).pvalue)
-    p_better = float(mannwhitneyu(c, b, alternative="less", method=method).pvalue)
-    tau = math.log1p(max_regression)
-    ratio = math.exp(sign * shift.estimate)
-    lo, hi = sorted((math.exp(sign * shift.low), math.exp(sign * shift.high)))
-    p = p_worse if shift.estimate >= 0 else p_better
-    limit = f"{max_regression * 100:g}%"
-    if p_worse <= alpha and shift.estimate > tau:
-        verdict, why = Verdict.SLOWER, f"{_pct(ratio)}: worse beyond {limit}, p={p_worse:.2g}"
-    elif p_better <= alpha and shift.estimate < -tau:
-        verdict, why = Verdict.FASTER, f"{_pct(ratio)}: better beyond {limit}, p={p_better:.2g}"
-    elif -tau <= shift.low and shift.high <= tau:
-        verdict, why = Verdict.UNCHANGED, f"interval within ±{limit}"
-    elif min(p_worse, p_better) > alpha and abs(shift.estimate) > tau:
-        verdict, why = Verdict.INCONCLUSIVE, f"{_pct(ratio)} but not significant (p={p:.2g} > {alpha:g}): too noisy"
-    else:
-        verdict, why = Verdict.INCONCLUSIVE, f"interval {_pct(lo)}…{_pct(hi)} straddles ±{limit}: too noisy to tell"
-    return ratio, lo, hi, p, verdict, why
+__all__ = [
+    "ALIASES",
+    "EXIT_OK",
+    "EXIT_REGRESSION",
+    "EXIT_UNJUDGED",
+    "EXIT_USAGE",
+    "CompareError",
+    "Metric",
+    "Report",
+    "Row",
+    "Verdict",
+    "check_alpha",
+    "compare",
+    "decide",
+    "metric",
+    "parse_threshold",
+]
 
 
 def _samples(doc: dict[str, Any], key: str) -> dict[tuple[str, str], tuple[list[float], list[str]]]:
@@ -272,10 +152,6 @@ def _notes(base: dict[str, Any], cur: dict[str, Any]) -> list[str]:
     for side, doc in (("baseline", base), ("current", cur)):
         if doc.get("status") != "complete":
             notes.append(f"the {side} run is {doc.get('status')!r}, not complete: some pairs may be missing")
-    pa = base.get("fingerprint", {}).get("effective_parallelism")
-    pb = cur.get("fingerprint", {}).get("effective_parallelism")
-    if isinstance(pa, int | float) and isinstance(pb, int | float) and pa > 0 and abs(pb / pa - 1) > 0.25:
-        notes.append(f"measured parallelism moved {pa} → {pb}: the machine was busier in one run")
     oa = base.get("options", {}).get("strategy_options") or {}
     ob = cur.get("options", {}).get("strategy_options") or {}
     if oa != ob:
@@ -289,10 +165,17 @@ def compare(
     metric_name: str = "throughput",
     max_regression: float = 0.10,
     alpha: float = 0.01,
+    same_session: bool = False,
 ) -> Report:
-    """Compare two loaded run documents (see :func:`harness.store.load_run`)."""
+    """Compare two loaded run documents (see :func:`harness.store.load_run`).
+
+    ``same_session``: both sides were measured in one run, interleaved (``ab``): the drift
+    guard, which is for runs made at different times, does not apply."""
     m = metric(metric_name)
     check_alpha(alpha)
+    for side, doc in (("baseline", base), ("current", cur)):
+        if "ab" in doc:  # its pairs hold two sides' trials: mixing them would judge nothing
+            raise CompareError(f"the {side} is an ab run (sides A and B in one run): `queuebench ab` gave its verdicts")
     report = Report(m, max_regression, alpha)
     sa, sb = _samples(base, m.key), _samples(cur, m.key)
     common = [key for key in sb if key in sa]
@@ -315,8 +198,29 @@ def compare(
     for side, only in (("baseline", sa.keys() - sb.keys()), ("current", sb.keys() - sa.keys())):
         if only:
             report.notes.append(f"only in the {side} run (not compared): {_names(dict.fromkeys(only))}")
+    pending: list[tuple[Row, Stats]] = []
     for key in common:
-        report.rows.append(_row(key, sa[key], sb[key], m, max_regression, alpha))
+        row, stats = _row(key, sa[key], sb[key], m, alpha)
+        if stats is None:
+            report.rows.append(row)
+        else:
+            pending.append((row, stats))
+    report.family = len(pending)
+    report.rows += verdicts.family_rows(pending, max_regression, alpha)
+    if not same_session:
+        report.drift = drift.signals(base, cur, max_regression)
+    if report.drift:  # a verdict that the machine's own change can explain is not given
+        moved = "; ".join(report.drift)
+        report.rows = [
+            dataclasses.replace(
+                r, verdict=Verdict.MACHINE_CHANGED, reason=f"{r.reason}; but the machine changed: {moved}"
+            )
+            if r.verdict in (Verdict.SLOWER, Verdict.FASTER)
+            else r
+            for r in report.rows
+        ]
+    order = {key: i for i, key in enumerate(common)}
+    report.rows.sort(key=lambda r: order[(r.scenario, r.strategy)])
     return report
 
 
@@ -329,38 +233,39 @@ def _row(
     base: tuple[list[float], list[str]],
     cur: tuple[list[float], list[str]],
     m: Metric,
-    max_regression: float,
     alpha: float,
-) -> Row:
+) -> tuple[Row, Stats | None]:
+    """The pair's row: final when it cannot be tested (broken, too few repeats, values <= 0),
+    else a row to be judged with the family, and its statistics."""
     (bv, bbad), (cv, cbad) = base, cur
     med_b = statistics.median(bv) if bv else math.nan
     med_c = statistics.median(cv) if cv else math.nan
     nan = math.nan
+
+    def final(ratio: float, verdict: Verdict, why: str) -> tuple[Row, None]:
+        return Row(*key, len(bv), len(cv), med_b, med_c, ratio, nan, nan, nan, verdict, why), None
+
+    ratio = verdicts.median_ratio(med_b, med_c)
     if cbad:
-        ratio = _median_ratio(med_b, med_c)
         statuses = ", ".join(sorted(set(cbad)))
         new = sorted(set(cbad) - set(bbad))
         if bbad and not new:  # broken the same way before this change: not a regression
             why = f"{len(cbad)} current trial(s) did not pass ({statuses}), as {len(bbad)} did in the baseline"
-            return Row(*key, len(bv), len(cv), med_b, med_c, ratio, nan, nan, nan, Verdict.BROKEN_BOTH, why)
+            return final(ratio, Verdict.BROKEN_BOTH, why)
         why = f"{len(cbad)} current trial(s) did not pass: {statuses}"
         if bbad:
             why += f" (new: {', '.join(new)}; the baseline had {', '.join(sorted(set(bbad)))})"
-        return Row(*key, len(bv), len(cv), med_b, med_c, ratio, nan, nan, nan, Verdict.BROKEN, why)
+        return final(ratio, Verdict.BROKEN, why)
     if any(v <= 0 for v in bv + cv):
-        why = f"{m.key} has zero or negative values: ratios are meaningless"
-        return Row(*key, len(bv), len(cv), med_b, med_c, nan, nan, nan, nan, Verdict.INCONCLUSIVE, why)
-    ratio, lo, hi, p, verdict, why = decide(bv, cv, m, max_regression, alpha)
-    if bbad:
-        why += f" (baseline: {len(bbad)} trial(s) did not pass and were left out)"
-    return Row(*key, len(bv), len(cv), med_b, med_c, ratio, lo, hi, p, verdict, why)
-
-
-def _median_ratio(med_base: float, med_cur: float) -> float:
-    """current / baseline of two medians; NaN unless both are finite and positive."""
-    if math.isfinite(med_base) and math.isfinite(med_cur) and med_base > 0 and med_cur > 0:
-        return med_cur / med_base
-    return math.nan
+        return final(nan, Verdict.INCONCLUSIVE, f"{m.key} has zero or negative values: ratios are meaningless")
+    stats = verdicts.measure(bv, cv, m, alpha)
+    if stats is None:
+        return final(ratio, Verdict.TOO_FEW, verdicts.too_few_reason(len(bv), len(cv), alpha))
+    extra = f" (baseline: {len(bbad)} trial(s) did not pass and were left out)" if bbad else ""
+    pending = Row(
+        *key, len(bv), len(cv), med_b, med_c, stats.ratio, stats.ci_low, stats.ci_high, nan, Verdict.INCONCLUSIVE, extra
+    )
+    return pending, stats
 
 
 def same_run(base_dir: Path, cur_dir: Path, base: dict[str, Any], cur: dict[str, Any]) -> str | None:

@@ -14,6 +14,7 @@ from harness.blocks import Block, Bullets, Heading, Para
 from harness.blocks import Table as TableBlock
 from harness.compare import Report, Row, Verdict
 from harness.markdown import code, escape, to_markdown
+from harness.verdicts import EXIT_REGRESSION, EXIT_UNJUDGED, UNJUDGED
 
 _STYLE = {
     Verdict.SLOWER: "bold red",
@@ -22,6 +23,7 @@ _STYLE = {
     Verdict.FASTER: "bold green",
     Verdict.UNCHANGED: "green",
     Verdict.INCONCLUSIVE: "yellow",
+    Verdict.MACHINE_CHANGED: "yellow",
     Verdict.TOO_FEW: "yellow",
 }
 _MARK = {
@@ -31,6 +33,7 @@ _MARK = {
     Verdict.FASTER: "🟢",
     Verdict.UNCHANGED: "⚪",
     Verdict.INCONCLUSIVE: "🟡",
+    Verdict.MACHINE_CHANGED: "🟡",
     Verdict.TOO_FEW: "🟡",
 }
 _ORDER = list(_STYLE)
@@ -64,10 +67,18 @@ def _sorted(report: Report) -> list[Row]:
     return sorted(report.rows, key=lambda r: (_ORDER.index(r.verdict), r.scenario, r.strategy))
 
 
-def headline(report: Report, fail_on_inconclusive: bool = False) -> str:
-    counts = [f"{report.count(v)} {v.value}" for v in Verdict if report.count(v)]
-    state = "REGRESSION" if report.exit_code(fail_on_inconclusive) else "no regression"
-    return f"{state}: {', '.join(counts)}"
+def headline(report: Report, fail_on_inconclusive: bool = False, accept_inconclusive: bool = False) -> str:
+    """REGRESSION (exit 1), COULD NOT JUDGE (exit 3), or no regression (exit 0), with the counts."""
+    counts = ", ".join(f"{report.count(v)} {v.value}" for v in Verdict if report.count(v))
+    code = report.exit_code(fail_on_inconclusive, accept_inconclusive)
+    unjudged = report.count(*UNJUDGED)
+    if code == EXIT_UNJUDGED:
+        return f"COULD NOT JUDGE {unjudged} of {len(report.rows)} pair(s): {counts}"
+    if code == EXIT_REGRESSION:
+        return f"REGRESSION: {counts}"
+    if unjudged:
+        return f"no regression found, {unjudged} pair(s) not judged (accepted): {counts}"
+    return f"no regression: {counts}"
 
 
 def describe(report: Report) -> str:
@@ -75,8 +86,9 @@ def describe(report: Report) -> str:
     better = "higher" if m.higher_is_better else "lower"
     level = (1 - 2 * report.alpha) * 100
     return (
-        f"metric {m.key} ({better} is better) · threshold {report.max_regression * 100:g}% · "
-        f"alpha {report.alpha:g} · {level:g}% interval of current/baseline"
+        f"metric {m.key} ({better} is better) · threshold {report.max_regression * 100:g}% "
+        f"(×{1 + report.max_regression:g} worse or better) · alpha {report.alpha:g} for the family "
+        f"(Holm over {report.family} tested pair(s)) · {level:g}% interval of current/baseline per pair"
     )
 
 
@@ -91,13 +103,14 @@ def _numbers(report: Report, row: Row) -> list[str]:
         _ratio(row.ratio),
         _interval(row),
         _p(row.p_value),
+        _p(row.p_adjusted),
     ]
 
 
-def table(report: Report, fail_on_inconclusive: bool = False) -> Table:
+def table(report: Report, fail_on_inconclusive: bool = False, accept_inconclusive: bool = False) -> Table:
     level = (1 - 2 * report.alpha) * 100
     t = Table(
-        title=f"queuebench compare — {headline(report, fail_on_inconclusive)}",
+        title=f"queuebench compare — {headline(report, fail_on_inconclusive, accept_inconclusive)}",
         caption=describe(report),
         title_justify="left",
         caption_justify="left",
@@ -111,6 +124,7 @@ def table(report: Report, fail_on_inconclusive: bool = False) -> Table:
     t.add_column("ratio", justify="right")
     t.add_column(f"{level:g}% interval", justify="right")
     t.add_column("p", justify="right")
+    t.add_column("Holm p", justify="right")
     t.add_column("verdict")
     t.add_column("why", style="dim")
     for row in _sorted(report):
@@ -146,6 +160,21 @@ def advice(report: Report) -> list[str]:
             )
     if report.count(Verdict.INCONCLUSIVE):
         lines.append("inconclusive: too noisy to tell at this threshold; use more repeats or a quieter machine.")
+    if report.count(Verdict.MACHINE_CHANGED):
+        lines.append(
+            "inconclusive: the machine changed between the runs (" + "; ".join(report.drift) + "): run both "
+            "sides in one session, interleaved (`queuebench ab`), to compare them fairly."
+        )
+    if report.family > 1:
+        reachable = [1 / math.comb(r.n_base + r.n_cur, r.n_base) for r in report.rows if r.n_base and r.n_cur]
+        best = min(reachable, default=1.0)
+        if best * report.family > report.alpha:
+            lines.append(
+                f"{report.family} pairs tested together: Holm's first step needs p <= "
+                f"{report.alpha:g}/{report.family} = {report.alpha / report.family:.2g}, and these repeats "
+                f"reach at best p = {best:.2g}, so no pair can be called slower or faster; "
+                "add repeats (-r) or test fewer pairs."
+            )
     if report.count(Verdict.BROKEN_BOTH):
         lines.append(
             f"{report.count(Verdict.BROKEN_BOTH)} pair(s) broken in both: their trials failed in the baseline "
@@ -154,12 +183,17 @@ def advice(report: Report) -> list[str]:
     return lines
 
 
-def blocks(report: Report, baseline: str, current: str, fail_on_inconclusive: bool = False) -> list[Block]:
+def blocks(
+    report: Report, baseline: str, current: str, fail_on_inconclusive: bool = False, accept_inconclusive: bool = False
+) -> list[Block]:
     """The comparison as blocks (a CI job summary): headline, warnings, the verdict table, notes."""
     level = (1 - 2 * report.alpha) * 100
-    mark = "❌" if report.exit_code(fail_on_inconclusive) else "✅"
+    exit_code = report.exit_code(fail_on_inconclusive, accept_inconclusive)
+    mark = {EXIT_REGRESSION: "❌", EXIT_UNJUDGED: "⚠️"}.get(exit_code, "✅")
     out: list[Block] = [
-        Heading(3, f"{mark} queuebench compare — {escape(headline(report, fail_on_inconclusive))}"),
+        Heading(
+            3, f"{mark} queuebench compare — {escape(headline(report, fail_on_inconclusive, accept_inconclusive))}"
+        ),
         Para(f"Baseline {code(baseline)} → current {code(current)}; {escape(describe(report))}."),
     ]
     out += [Para(f"⚠️ **Warning:** {escape(line)}", "warn") for line in report.warnings]
@@ -173,6 +207,7 @@ def blocks(report: Report, baseline: str, current: str, fail_on_inconclusive: bo
         "ratio",
         f"{level:g}% interval",
         "p",
+        "Holm p",
         "verdict",
         "why",
     ]
@@ -184,13 +219,15 @@ def blocks(report: Report, baseline: str, current: str, fail_on_inconclusive: bo
         ]
         for row in _sorted(report)
     ]
-    out.append(TableBlock(header, rows, frozenset(range(2, 8))))
+    out.append(TableBlock(header, rows, frozenset(range(2, 9))))
     extra = report.notes + advice(report)
     if extra:
         out.append(Bullets([escape(line) for line in extra]))
     return out
 
 
-def markdown(report: Report, baseline: str, current: str, fail_on_inconclusive: bool = False) -> str:
+def markdown(
+    report: Report, baseline: str, current: str, fail_on_inconclusive: bool = False, accept_inconclusive: bool = False
+) -> str:
     """The comparison as GitHub-flavoured Markdown (``compare --markdown``)."""
-    return to_markdown(blocks(report, baseline, current, fail_on_inconclusive), Path("."))
+    return to_markdown(blocks(report, baseline, current, fail_on_inconclusive, accept_inconclusive), Path("."))

@@ -104,3 +104,19 @@ def hodges_lehmann(before: Sequence[float], after: Sequence[float], alpha: float
     pairs = len(diffs)
     # Lower bound: the (pairs - w + 1)-th smallest difference; upper: the w-th smallest.
     return Shift(estimate=statistics.median(diffs), low=diffs[pairs - w], high=diffs[w - 1])
+
+
+def holm(pvalues: Sequence[float]) -> list[float]:
+    """Holm–Bonferroni adjusted p-values, in the order given.
+
+    The i-th smallest of m p-values is multiplied by (m - i + 1), made non-decreasing along
+    that order and capped at 1; rejecting every adjusted p <= alpha keeps the chance of any
+    false rejection among the m tests at most alpha, however the tests depend on each other.
+    """
+    m = len(pvalues)
+    out = [1.0] * m
+    running = 0.0
+    for rank, i in enumerate(sorted(range(m), key=lambda j: pvalues[j])):
+        running = max(running, min(1.0, (m - rank) * pvalues[i]))
+        out[i] = running
+    return out

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness import metrics, store, stress
+from harness import metrics, reference, store, stress
 from harness.fingerprint import fingerprint
 from harness.launchers import Launcher, TrialOutput, TrialSpec, make
 from harness.scenario import LoadedScenario, ScenarioError
@@ -48,11 +48,12 @@ class Planned:
     strategy: str
     repeat: int  # measured repeats count from 0; warmups are negative
     warmup: bool
+    side: str | None = None  # ab: which side's launcher runs it (Prepared.sides); None: a plain run
 
     @property
     def label(self) -> str:
         kind = "warmup" if self.warmup else f"repeat {self.repeat + 1}"
-        return f"{self.loaded.scenario.name} / {self.strategy} ({kind})"
+        return f"{self.loaded.scenario.name} / {self.strategy} ({kind})" + (f" side {self.side}" if self.side else "")
 
 
 def strategies_for(loaded: LoadedScenario, opts: Options) -> list[str]:
@@ -71,6 +72,17 @@ def plan(scenarios: list[LoadedScenario], opts: Options) -> list[Planned]:
         names = strategies_for(loaded, opts)
         for r in range(-warmup, repeats):
             out.extend(Planned(loaded, name, r, r < 0) for name in names)
+    return out
+
+
+def interleave_sides(trials: list[Planned], sides: tuple[str, str], start: int = 0) -> list[Planned]:
+    """ab: every planned trial once per side, alternating A B, B A, A B, ... (A B B A A B ...),
+    so drift and order effects (first after a warmup, after a heavy trial) hit both sides alike.
+    ``start``: how many pairs came before (a round appended by ``ab --repeat auto``)."""
+    out: list[Planned] = []
+    for i, planned in enumerate(trials, start):
+        order = sides if i % 2 == 0 else sides[::-1]
+        out.extend(dataclasses.replace(planned, side=side) for side in order)
     return out
 
 
@@ -145,6 +157,8 @@ class Prepared:
     probe: dict[str, Any]
     trials: list[Planned]
     method: str
+    #: ab: side name -> (its launcher, its probe); a planned trial with a side runs there
+    sides: dict[str, tuple[Launcher, dict[str, Any]]] = field(default_factory=dict)
 
     def unrunnable(self) -> str | None:
         """The one line to exit with (code 2) when no planned trial can run because a work kind
@@ -189,15 +203,18 @@ class Prepared:
         )
         if opts.extra:
             writer.doc.update(opts.extra)
-            writer.flush()
+        # The drift guard's reference workload (harness.reference), timed here, before and after.
+        writer.doc["reference"] = {"start_s": reference.time_reference(), "end_s": None, "units": reference.UNITS}
+        writer.flush()
         try:
-            for index, planned in enumerate(self.trials):
+            for index, planned in enumerate(self.trials):  # ab --repeat auto appends as it goes
                 on_progress(planned, None)
                 trial = _one(index, planned, self, cal, parallelism, writer)
                 on_progress(planned, trial)
         except BaseException:
             writer.finish("incomplete")
             raise
+        writer.doc["reference"]["end_s"] = reference.time_reference()
         writer.finish("complete")
         return run_dir, writer.doc
 
@@ -245,11 +262,16 @@ def _one(
         "warmup": planned.warmup,
         "start_method": method if entry.uses_start_method else None,
     }
+    launcher, probe = prepared.launcher, prepared.probe
+    if planned.side is not None:  # ab: this side's launcher and its worker's answers
+        launcher, probe = prepared.sides[planned.side]
+        trial["id"] += f"-{planned.side}"
+        trial["side"] = planned.side
     # Availability as the worker's interpreter answered it (its probe), not the harness's.
-    ok, why = (prepared.probe.get("strategies") or {}).get(planned.strategy, entry.available())
+    ok, why = (probe.get("strategies") or {}).get(planned.strategy, entry.available())
     for side in (sc.writer_work, sc.reader_work):  # and the work kinds, as the worker answered
         if ok:
-            ok, why = (prepared.probe.get("kinds") or {}).get(side.kind, (True, ""))
+            ok, why = (probe.get("kinds") or {}).get(side.kind, (True, ""))
     if not ok:
         trial.update(status="unavailable", errors=[why], leftovers=[], metrics=None)
         writer.add_trial(trial, None)
@@ -258,7 +280,7 @@ def _one(
     if opts.strategy_options:
         workload = dataclasses.replace(workload, options=opts.strategy_options)
     timeout = (opts.timeout if opts.timeout is not None else sc.timeout) + entry.startup_allowance_s
-    out = prepared.launcher.run(TrialSpec(planned.strategy, workload, timeout))
+    out = launcher.run(TrialSpec(planned.strategy, workload, timeout))
     rows = metrics.join_records(out.reads, out.writes, sc.items_per_writer)
     out.reads = out.reads[:0]  # joined: let the raw copy go
     m = metrics.trial_metrics(rows, workload, out.meta, parallelism, out.writes, out.memory)

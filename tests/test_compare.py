@@ -181,7 +181,7 @@ def test_noisy_pair_is_inconclusive() -> None:
     row = one(base, cur)
     assert row.verdict is Verdict.INCONCLUSIVE
     assert row.ci_low < 1 / 1.1 and row.ci_high > 1.1
-    assert "straddles ±10%" in row.reason
+    assert "straddles the ×1.1 limit" in row.reason
 
 
 def test_big_but_not_significant_move_is_inconclusive() -> None:
@@ -234,7 +234,8 @@ def test_exit_codes() -> None:
     noisy = make_doc({("io", "threads"): spread(100), ("io", "asyncio"): spread(95, width=0.6)})
     report = compare(make_doc({**pairs, ("io", "asyncio"): spread(100, width=0.6)}), noisy)
     assert report.count(Verdict.INCONCLUSIVE) == 1
-    assert report.exit_code() == 0 and report.exit_code(fail_on_inconclusive=True) == 1
+    assert report.exit_code() == 3  # could not judge: its own exit code
+    assert report.exit_code(accept_inconclusive=True) == 0 and report.exit_code(fail_on_inconclusive=True) == 1
 
 
 def test_only_common_pairs_are_compared() -> None:
@@ -315,7 +316,7 @@ def test_cli_same_passes_slow_fails_with_a_table(runs: dict[str, Path], tmp_path
     md = tmp_path / "summary.md"
     slow = cli.invoke(app, ["compare", str(runs["base"]), str(runs["slow"]), "--markdown", str(md)])
     assert slow.exit_code == 1, slow.output
-    assert "REGRESSION: 1 slower, 1 unchanged" in slow.output and "worse beyond 10%" in slow.output
+    assert "REGRESSION: 1 slower, 1 unchanged" in slow.output and "×1.200 worse > ×1.1 limit" in slow.output
     text = md.read_text()
     assert text.startswith("### ❌ queuebench compare — REGRESSION: 1 slower, 1 unchanged")
     assert "| io | threads | 10/10 | 100 | 83.3 | 0.833 |" in text and "🔴 **slower**" in text
@@ -332,7 +333,7 @@ def test_cli_mismatch_warns_and_strict_refuses(runs: dict[str, Path]) -> None:
 
 def test_cli_too_few_repeats(runs: dict[str, Path]) -> None:
     result = cli.invoke(app, ["compare", str(runs["few"]), str(runs["few"])])
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 3, result.output
     assert "too few repeats" in result.output and "at least 5 passing repeats per side" in result.output
     assert cli.invoke(app, ["compare", str(runs["few"]), str(runs["few"]), "--fail-on-inconclusive"]).exit_code == 1
     strict = cli.invoke(app, ["compare", str(runs["few"]), str(runs["few"]), "--strict"])
@@ -419,10 +420,10 @@ def test_cli_too_few_repeats_still_shows_the_ratio(runs: dict[str, Path], tmp_pa
     md = tmp_path / "few.md"
     args = ["compare", str(runs["mpq1"]), str(runs["mpq1slow"]), "--markdown", str(md)]
     result = cli.invoke(app, args, terminal_width=200)
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 3, result.output
     assert "0.057" in result.output and "too few repeats" in result.output
     assert "medians moved beyond the 10% threshold for the worse in io/mp-queue ×0.0574" in result.output
-    assert "| io | mp-queue | 1/1 | 934 | 53.6 | 0.057 | — | — | 🟡 **too few repeats** |" in md.read_text()
+    assert "| io | mp-queue | 1/1 | 934 | 53.6 | 0.057 | — | — | — | 🟡 **too few repeats** |" in md.read_text()
 
 
 def test_cli_same_run_on_both_sides_warns(runs: dict[str, Path], tmp_path: Path) -> None:

@@ -77,11 +77,13 @@ def test_export_bad_input_exit_2(tmp_path: Path) -> None:
     assert result.exit_code == 2 and "no run.json here" in result.output
     result = cli.invoke(app, ["export", str(tmp_path), "--format", "csv"])
     assert result.exit_code == 2
-    assert result.output == "error: --format: unknown export format 'csv'; choose one of pytest-benchmark\n"
+    assert (
+        result.output == f"error: --format: unknown export format 'csv'; choose one of {', '.join(exports.FORMATS)}\n"
+    )
 
 
 def test_export_help_lists_the_registered_formats() -> None:
-    result = cli.invoke(app, ["export", "--help"])
+    result = cli.invoke(app, ["export", "--help"], terminal_width=200)  # long names are not cut at a hyphen
     assert result.exit_code == 0 and all(name in result.output for name in exports.FORMATS)
 
 
@@ -110,7 +112,7 @@ def test_a_format_is_its_module_plus_one_registry_line(
     assert result.exit_code == 0, result.output
     assert f"wrote 6 line(s) to {out}" in result.output
     assert out.read_text() == done.text
-    with pytest.raises(exports.UnknownFormat, match="choose one of pytest-benchmark, lines"):
+    with pytest.raises(exports.UnknownFormat, match=r"choose one of pytest-benchmark, .*, lines"):
         exports.export(doc, "nope")
 
 

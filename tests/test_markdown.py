@@ -76,7 +76,7 @@ def test_the_three_markdown_producers_escape_alike(odd_run: Path, tmp_path: Path
 
     compare_md = tmp_path / "compare.md"
     result = cli.invoke(app, ["compare", str(odd_run), str(odd_run), "--markdown", str(compare_md)])
-    assert result.exit_code in (0, 1), result.output
+    assert result.exit_code in (0, 1, 3), result.output  # 3: a 1-repeat run cannot be judged
     compare_text = compare_md.read_text(encoding="utf-8")
 
     survival_md = survival(store.load_run(odd_run)).markdown()  # what `queuebench stress` writes

@@ -15,7 +15,7 @@ import typer
 from typer.core import TyperArgument, TyperGroup, TyperOption
 
 #: The order of ``queuebench --help``: by task, not by the module that registers each verb.
-COMMAND_ORDER = ("list", "run", "sweep", "show", "stress", "compare", "export", "report", "plot", "baseline")
+COMMAND_ORDER = ("list", "run", "sweep", "show", "stress", "ab", "compare", "export", "report", "plot", "baseline")
 
 
 class _InTaskOrder(TyperGroup):

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
 from harness.cli.common import app, esc, fail
+
+if TYPE_CHECKING:
+    from harness.verdicts import Report
 
 
 @app.command()
@@ -30,30 +33,44 @@ def compare(
     ] = "10%",
     alpha: Annotated[float, typer.Option("--alpha", help="Significance level of the one-sided rank test.")] = 0.01,
     fail_on_inconclusive: Annotated[
-        bool, typer.Option("--fail-on-inconclusive", help="Exit 1 when a pair is inconclusive or has too few repeats.")
+        bool, typer.Option("--fail-on-inconclusive", help="Exit 1 (not 3) when a pair could not be judged.")
+    ] = False,
+    accept_inconclusive: Annotated[
+        bool,
+        typer.Option(
+            "--accept-inconclusive", help="Exit 0 (not 3) when no pair regressed but some could not be judged."
+        ),
     ] = False,
     strict: Annotated[
         bool,
         typer.Option("--strict", help="Refuse (exit 2) when scenarios or machines differ, or repeats are too few."),
     ] = False,
     markdown: Annotated[Path | None, typer.Option("--markdown", help="Also write the verdicts as Markdown.")] = None,
+    json_out: Annotated[
+        Path | None, typer.Option("--json", help="Also write every pair (ratio, interval, p, adjusted p, verdict).")
+    ] = None,
     results: Annotated[Path, typer.Option("--results", help="Saved baselines are <results>/baselines/NAME.")] = Path(
         "results"
     ),
 ) -> None:
     """Regression gate: per strategy x scenario, the ratio, its confidence interval and a verdict.
 
-    Exit 0 no regression, 1 regression (slower, or trials that broke), 2 bad input."""
+    Exit 0 no regression, 1 regression (slower, or trials that broke), 2 bad input, 3 could not
+    judge (a pair inconclusive, too few repeats, or the machine changed; see --accept-inconclusive)."""
     from harness import baseline as bl
     from harness import compare as cmp
-    from harness import compare_render, render, store
+    from harness import render, store
 
     try:
+        if fail_on_inconclusive and accept_inconclusive:
+            raise cmp.CompareError("--fail-on-inconclusive and --accept-inconclusive contradict each other")
         threshold = cmp.parse_threshold(max_regression)
         cmp.check_alpha(alpha)
         cmp.metric(metric)
         if markdown is not None:  # before comparing: a bad path must not cost the verdict's exit code
             cmp.check_output_file(markdown, "--markdown")
+        if json_out is not None:
+            cmp.check_output_file(json_out, "--json")
         base_dir, cur_dir = bl.resolve(baseline, results), bl.resolve(current, results)
         base_doc, cur_doc = store.load_run(base_dir), store.load_run(cur_dir)
         report = cmp.compare(base_doc, cur_doc, metric, threshold, alpha)
@@ -68,22 +85,45 @@ def compare(
     same = cmp.same_run(base_dir, cur_dir, base_doc, cur_doc)
     if same:
         report.warnings.append(same)
+    render.console().print(f"baseline {esc(base_dir)}\ncurrent  {esc(cur_dir)}")
+    conclude(report, str(base_dir), str(cur_dir), fail_on_inconclusive, accept_inconclusive, markdown, json_out)
+
+
+def conclude(
+    report: Report,
+    baseline: str,
+    current: str,
+    fail_on_inconclusive: bool,
+    accept_inconclusive: bool,
+    markdown: Path | None,
+    json_out: Path | None,
+) -> NoReturn:
+    """Print the verdict table and its notes, write --markdown and --json, exit with the gate's code
+    (``compare`` and ``ab`` end alike)."""
+    from harness import compare_json, compare_render, render
+
     con = render.console()
-    con.print(f"baseline {esc(base_dir)}\ncurrent  {esc(cur_dir)}")
     for line in report.warnings:
         con.print(f"[bold yellow]WARNING: {esc(line)}[/]")
     for line in report.mismatches:
         con.print(f"[bold yellow]WARNING: not like for like: {esc(line)}[/]")
-    con.print(compare_render.table(report, fail_on_inconclusive))
+    con.print(compare_render.table(report, fail_on_inconclusive, accept_inconclusive))
     for line in report.notes + compare_render.advice(report):
         con.print(f"note: {esc(line)}")
     if markdown is not None:
-        text = compare_render.markdown(report, str(base_dir), str(cur_dir), fail_on_inconclusive)
+        text = compare_render.markdown(report, baseline, current, fail_on_inconclusive, accept_inconclusive)
         try:
             markdown.write_text(text, encoding="utf-8")
         except OSError as exc:
             fail(f"{markdown}: cannot write: {exc.strerror or exc}")
-    raise typer.Exit(report.exit_code(fail_on_inconclusive))
+    code = report.exit_code(fail_on_inconclusive, accept_inconclusive)
+    if json_out is not None:
+        head = compare_render.headline(report, fail_on_inconclusive, accept_inconclusive)
+        try:
+            json_out.write_text(compare_json.dumps(report, baseline, current, code, head), encoding="utf-8")
+        except OSError as exc:
+            fail(f"{json_out}: cannot write: {exc.strerror or exc}")
+    raise typer.Exit(code)
 
 
 baseline_app = typer.Typer(

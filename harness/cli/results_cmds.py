@@ -109,7 +109,7 @@ def export(
         Path, typer.Option("--results", metavar="DIR", help="Saved baselines are <results>/baselines/NAME.")
     ] = Path("results"),
 ) -> None:
-    """Write a run in another tool's format (pytest-benchmark JSON: `pytest-benchmark compare` reads it)."""
+    """Write a run in another tool's format: pytest-benchmark JSON, Bencher Metric Format, github-action-benchmark."""
     from harness import baseline, exports, store
 
     try:

@@ -14,6 +14,9 @@ from typing import Any, cast
 
 FORMATS: dict[str, str] = {
     "pytest-benchmark": "harness.exports.pytest_benchmark:export",
+    "bencher": "harness.exports.bencher:export",
+    "github-action-benchmark-bigger": "harness.exports.github_action_benchmark:bigger",
+    "github-action-benchmark-smaller": "harness.exports.github_action_benchmark:smaller",
 }
 
 

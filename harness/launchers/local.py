@@ -54,10 +54,18 @@ def _popen_kwargs() -> dict[str, Any]:
 class LocalLauncher:
     name = "local"
 
-    def __init__(self, python: str | None = None, root: Path | None = None, recalibrate: bool = False) -> None:
+    def __init__(
+        self,
+        python: str | None = None,
+        root: Path | None = None,
+        recalibrate: bool = False,
+        env: dict[str, str] | None = None,
+    ) -> None:
         self.python = python or sys.executable
         self.root = Path(root) if root is not None else ROOT
         self.recalibrate = recalibrate
+        #: Extra environment for the worker (and its probe), e.g. {"PYTHONMALLOC": "debug"} for an ab side.
+        self.env = dict(env or {})
         sweep_stale_trials()
 
     def probe(self, timeout: float = 60.0) -> dict[str, Any]:
@@ -71,7 +79,8 @@ class LocalLauncher:
     def _ask(self, question: list[str], timeout: float) -> dict[str, Any]:
         cmd = [self.python, "-m", "harness.worker", *question]
         try:
-            done = subprocess.run(cmd, env=worker_env(self.root), capture_output=True, text=True, timeout=timeout)
+            env = worker_env(self.root) | self.env
+            done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout)
         except (OSError, subprocess.TimeoutExpired) as exc:
             raise WorkerError(f"cannot run worker interpreter {self.python!r}: {exc}") from None
         if done.returncode != 0:
@@ -112,7 +121,7 @@ class LocalLauncher:
             with open(stderr_path, "wb") as err:
                 proc = subprocess.Popen(
                     [self.python, "-m", "harness.worker", "trial", str(spec_path), str(out)],
-                    env=worker_env(self.root, tmpdir),
+                    env=worker_env(self.root, tmpdir) | self.env,
                     stdin=subprocess.DEVNULL,
                     stdout=err,
                     stderr=err,

@@ -1,0 +1,195 @@
+"""``queuebench ab A B``: two sides measured in ONE run, trial by trial, A B B A ...
+
+Runs made at different times on a shared machine are not samples of one distribution;
+pyperf and asv answer this by interleaving both sides in one session, so drift hits both
+alike. queuebench's worker is standard-library code started as ``python -m harness.worker``
+from a tree on ``PYTHONPATH`` (the local launcher's ``root``), so a side is simply a
+launcher:
+
+* a **source tree**: a directory holding ``strategies/`` (e.g. a ``git worktree`` of main);
+* a **git ref** of the current repository, checked out into a temporary worktree that is
+  removed afterwards;
+* ``python:PATH``: this tree, under another interpreter.
+
+Each side may carry extra environment (``--a-env``/``--b-env KEY=VALUE``, e.g.
+``PYTHONMALLOC=debug``). ``ab . .`` is an A/A run. The run directory holds both sides'
+trials (each with ``side``), and the verdicts are ``compare``'s, A the baseline and B the
+current, with the family-wise control; the drift guard does not apply within one session.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from harness import suite
+from harness.compare import CompareError, Report, compare
+from harness.launchers import Launcher, make
+from harness.scenario import LoadedScenario
+
+SIDES = ("A", "B")
+
+
+class SideError(ValueError):
+    """A side that cannot be used; the message is one line for the user."""
+
+
+@dataclass
+class Side:
+    name: str  # "A" or "B"
+    spec: str  # as the user wrote it
+    kind: str  # "tree", "git", "python"
+    root: Path
+    python: str
+    env: dict[str, str] = field(default_factory=dict)
+    commit: str | None = None  # for a git ref: the commit checked out
+
+    def launcher(self, recalibrate: bool = False) -> Launcher:
+        return make("local", python=self.python, root=self.root, recalibrate=recalibrate, env=self.env)
+
+    def describe(self) -> str:
+        what = {"tree": f"tree {self.root}", "git": f"git {self.spec} ({(self.commit or '')[:12]})"}
+        text = what.get(self.kind, f"python {self.python}")
+        return text + "".join(f" {k}={v}" for k, v in sorted(self.env.items()))
+
+    def record(self) -> dict[str, Any]:
+        return {
+            "spec": self.spec,
+            "kind": self.kind,
+            "root": str(self.root),
+            "python": self.python,
+            "env": self.env,
+            "commit": self.commit,
+        }
+
+
+def parse_env(items: list[str] | None, option: str) -> dict[str, str]:
+    out = {}
+    for item in items or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key or not key.replace("_", "").isalnum():
+            raise SideError(f"{option} {item!r}: expected KEY=VALUE, e.g. PYTHONMALLOC=debug")
+        out[key] = value
+    return out
+
+
+def _git(repo: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True, timeout=120, check=False)
+
+
+def repository(start: Path) -> Path | None:
+    """The top of the git work tree holding ``start``; None outside git."""
+    try:
+        done = _git(start, "rev-parse", "--show-toplevel")
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return Path(done.stdout.strip()) if done.returncode == 0 else None
+
+
+@contextlib.contextmanager
+def resolve(
+    name: str, spec: str, python: str | None = None, env: dict[str, str] | None = None, cwd: Path | None = None
+) -> Iterator[Side]:
+    """The side ``spec`` names; a git ref is checked out into a temporary worktree for the
+    duration of the ``with`` block and removed afterwards. Raises SideError."""
+    from harness.launchers.local import ROOT
+
+    cwd = Path.cwd() if cwd is None else cwd
+    python = python or sys.executable
+    env = dict(env or {})
+    if spec.startswith("python:"):
+        interpreter = spec.removeprefix("python:")
+        if not interpreter:
+            raise SideError(f"side {name} {spec!r}: give the interpreter, e.g. python:/usr/bin/python3.12")
+        yield Side(name, spec, "python", ROOT, interpreter, env)
+        return
+    path = (cwd / spec).resolve()
+    if path.is_dir():
+        if not (path / "strategies").is_dir() or not (path / "harness" / "worker.py").is_file():
+            raise SideError(f"side {name} {spec!r}: {path} holds no strategies/ and harness/worker.py")
+        yield Side(name, spec, "tree", path, python, env)
+        return
+    repo = repository(cwd)
+    if repo is None:
+        raise SideError(f"side {name} {spec!r}: not a directory, not python:PATH, and {cwd} is not in a git repository")
+    found = _git(repo, "rev-parse", "--verify", "--quiet", f"{spec}^{{commit}}")
+    if found.returncode != 0:
+        raise SideError(
+            f"side {name} {spec!r}: not a directory holding strategies/, not python:PATH, nor a git ref of {repo}"
+        )
+    commit = found.stdout.strip()
+    with tempfile.TemporaryDirectory(prefix=f"queuebench-ab-{name}-") as tmp:
+        tree = Path(tmp) / "tree"
+        added = _git(repo, "worktree", "add", "--detach", str(tree), commit)
+        if added.returncode != 0:
+            tail = (added.stderr.strip().splitlines() or ["no output"])[-1]
+            raise SideError(f"side {name} {spec!r}: git worktree add failed: {tail}")
+        try:
+            if not (tree / "strategies").is_dir():
+                raise SideError(f"side {name} {spec!r}: commit {commit[:12]} holds no strategies/")
+            yield Side(name, spec, "git", tree, python, env, commit)
+        finally:
+            _git(repo, "worktree", "remove", "--force", str(tree))
+            _git(repo, "worktree", "prune")
+
+
+def prepare(
+    scenarios: list[LoadedScenario],
+    opts: suite.Options,
+    a: Side | Launcher,
+    b: Side | Launcher,
+    records: dict[str, Any] | None = None,
+) -> suite.Prepared:
+    """A run of every planned trial once per side, interleaved A B B A ...; side A's probe
+    gives the cpu calibration both sides use (the same work in both) and the fingerprint."""
+    launchers = [s.launcher(opts.recalibrate) if isinstance(s, Side) else s for s in (a, b)]
+    probes = [launcher.probe() for launcher in launchers]
+    opts.extra = {
+        **opts.extra,
+        "ab": {
+            "order": "ABBA",
+            "sides": {
+                n: (s.record() if isinstance(s, Side) else {"launcher": s.name}) | _probe_facts(p)
+                for n, s, p in zip(SIDES, (a, b), probes, strict=True)
+            },
+            **(records or {}),
+        },
+    }
+    trials = suite.interleave_sides(suite.plan(scenarios, opts), SIDES)
+    method = suite.start_method_for(opts, probes[0])
+    suite.start_method_for(opts, probes[1])  # both sides must offer it
+    sides = {n: (launcher, p) for n, launcher, p in zip(SIDES, launchers, probes, strict=True)}
+    return suite.Prepared(scenarios, opts, launchers[0], probes[0], trials, method, sides)
+
+
+def _probe_facts(probe: dict[str, Any]) -> dict[str, Any]:
+    return {k: probe.get(k) for k in ("implementation", "version", "gil_enabled", "effective_parallelism")}
+
+
+def split(doc: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """An ab run's document as two: side A's trials (the baseline) and side B's (the current)."""
+    if "ab" not in doc:
+        raise CompareError("not an ab run: its run.json has no 'ab' section")
+    out = []
+    for name in SIDES:
+        half = {k: v for k, v in doc.items() if k not in ("trials", "ab")}
+        half["ab_side"] = name
+        half["trials"] = [copy.deepcopy(t) for t in doc["trials"] if t.get("side") == name]
+        out.append(half)
+    return out[0], out[1]
+
+
+def judge(doc: dict[str, Any], metric: str, max_regression: float, alpha: float) -> Report:
+    """compare()'s verdicts of an ab run, A the baseline and B the current (one session: no drift guard)."""
+    a, b = split(doc)
+    report = compare(a, b, metric, max_regression, alpha, same_session=True)
+    said = {n: s.get("spec") or s.get("launcher") for n, s in doc["ab"]["sides"].items()}
+    report.notes.insert(0, f"one run, trials interleaved A B B A …: A = {said.get('A')}, B = {said.get('B')}")
+    return report

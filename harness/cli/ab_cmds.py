@@ -1,0 +1,165 @@
+"""The interleaved A/B verb: ``queuebench ab A B [FILES...]``."""
+
+from __future__ import annotations
+
+import signal
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from harness.cli.common import (
+    OutOpt,
+    PythonOpt,
+    StartMethodOpt,
+    StrategyOpt,
+    TimeoutOpt,
+    WarmupOpt,
+    app,
+    esc,
+    fail,
+)
+from harness.cli.gate_cmds import conclude
+
+if TYPE_CHECKING:
+    from harness.ab_auto import AutoRepeat
+
+
+@app.command()
+def ab(
+    side_a: Annotated[str, typer.Argument(metavar="A", help="Baseline side: a tree, a git ref, or python:PATH.")],
+    side_b: Annotated[str, typer.Argument(metavar="B", help="Current side: a tree, a git ref, or python:PATH.")],
+    files: Annotated[
+        list[Path] | None,
+        typer.Argument(help="Scenario TOML files. Default: the default suite.", show_default=False),
+    ] = None,
+    strategy: StrategyOpt = None,
+    repeat: Annotated[
+        str | None,
+        typer.Option("--repeat", "-r", help="Measured repeats per side, or 'auto': until every pair is settled."),
+    ] = None,
+    budget: Annotated[float, typer.Option("--budget", min=1, help="--repeat auto: seconds to spend at most.")] = 600.0,
+    max_repeat: Annotated[int, typer.Option("--max-repeat", min=5, help="--repeat auto: repeats at most.")] = 30,
+    warmup: WarmupOpt = None,
+    start_method: StartMethodOpt = None,
+    python: PythonOpt = None,
+    timeout: TimeoutOpt = None,
+    out: OutOpt = Path("results"),
+    a_env: Annotated[
+        list[str] | None, typer.Option("--a-env", help="KEY=VALUE for side A's worker (repeatable).")
+    ] = None,
+    b_env: Annotated[
+        list[str] | None, typer.Option("--b-env", help="KEY=VALUE for side B's worker (repeatable).")
+    ] = None,
+    metric: Annotated[str, typer.Option("--metric", "-m", help="Metric judged, as in compare.")] = "throughput",
+    max_regression: Annotated[str, typer.Option("--max-regression", help="As in compare: 10% = x1.10.")] = "10%",
+    alpha: Annotated[float, typer.Option("--alpha", help="Family-wise significance level.")] = 0.01,
+    fail_on_inconclusive: Annotated[
+        bool, typer.Option("--fail-on-inconclusive", help="Exit 1 (not 3) when a pair could not be judged.")
+    ] = False,
+    accept_inconclusive: Annotated[
+        bool,
+        typer.Option("--accept-inconclusive", help="Exit 0 (not 3) when no pair regressed but some were not judged."),
+    ] = False,
+    markdown: Annotated[Path | None, typer.Option("--markdown", help="Also write the verdicts as Markdown.")] = None,
+    json_out: Annotated[Path | None, typer.Option("--json", help="Also write every pair's verdict as JSON.")] = None,
+) -> None:
+    """Run both sides in ONE run, trials alternating A B B A ..., then judge B against A as compare does.
+
+    A side is a source tree (a directory holding strategies/), a git ref of this repository
+    (checked out into a temporary worktree, removed after) or python:PATH (this tree, another
+    interpreter); `ab . .` is an A/A run. Exit codes as compare: 0 no regression, 1 regression,
+    2 bad input, 3 could not judge."""
+    from harness import ab as abmod
+    from harness import compare as cmp
+    from harness import render, scenario, store
+    from harness.ab_auto import AutoRepeat
+    from harness.cli.run_cmds import _options
+    from harness.launchers import WorkerError
+    from strategies import registry
+
+    try:
+        if fail_on_inconclusive and accept_inconclusive:
+            raise cmp.CompareError("--fail-on-inconclusive and --accept-inconclusive contradict each other")
+        threshold = cmp.parse_threshold(max_regression)
+        cmp.check_alpha(alpha)
+        cmp.metric(metric)
+        for path, option in ((markdown, "--markdown"), (json_out, "--json")):
+            if path is not None:
+                cmp.check_output_file(path, option)
+        envs = abmod.parse_env(a_env, "--a-env"), abmod.parse_env(b_env, "--b-env")
+        loaded = scenario.load_many(files or scenario.default_suite())
+        auto = repeat is not None and repeat.strip().lower() == "auto"
+        repeats = AutoRepeat.first_repeats(alpha) if auto else _repeats(repeat)
+        opts = _options(strategy, repeats, warmup, start_method, python, timeout, out)
+    except (cmp.CompareError, abmod.SideError, scenario.ScenarioError, registry.UnknownStrategy) as exc:
+        fail(str(exc))
+    con = render.console()
+    if hasattr(signal, "SIGTERM"):
+        signal.signal(signal.SIGTERM, _raise_interrupt)
+    try:
+        with (
+            abmod.resolve("A", side_a, opts.python, envs[0]) as a,
+            abmod.resolve("B", side_b, opts.python, envs[1]) as b,
+        ):
+            con.print(f"A (baseline) {esc(a.describe())}\nB (current)  {esc(b.describe())}")
+            with con.status("probing both sides' workers"):
+                prepared = abmod.prepare(loaded, opts, a, b)
+            stepper = AutoRepeat(prepared, metric, threshold, alpha, budget, max_repeat) if auto else None
+            run_dir, doc = _run(prepared, con, stepper)
+    except (abmod.SideError, WorkerError, scenario.ScenarioError, registry.UnknownStrategy, store.RunDirError) as exc:
+        fail(str(exc))
+    except KeyboardInterrupt:
+        con.print("[bold yellow]interrupted[/]: trial processes killed; partial results marked incomplete")
+        raise typer.Exit(130) from None
+    con.print(f"results: {esc(run_dir)}")
+    try:
+        report = abmod.judge(doc, metric, threshold, alpha)
+    except cmp.CompareError as exc:
+        fail(str(exc))
+    if stepper is not None:
+        report.notes.append(f"--repeat auto: {stepper.stopped}")
+        if stepper.unsettled:
+            report.notes.append(f"--repeat auto: still unsettled: {', '.join(stepper.unsettled)}")
+    conclude(report, f"A {side_a}", f"B {side_b}", fail_on_inconclusive, accept_inconclusive, markdown, json_out)
+
+
+def _raise_interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def _repeats(text: str | None) -> int | None:
+    from harness.compare import CompareError
+
+    if text is None:
+        return None
+    try:
+        value = int(text)
+    except ValueError:
+        raise CompareError(f"--repeat {text!r}: a number of repeats, or auto") from None
+    if value < 1:
+        raise CompareError(f"--repeat {text!r}: at least 1")
+    return value
+
+
+def _run(prepared: Any, con: Any, stepper: AutoRepeat | None) -> tuple[Path, dict[str, Any]]:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=con, transient=True) as progress:
+        task = progress.add_task("starting", total=len(prepared.trials))
+
+        def on_progress(planned: Any, trial: dict[str, Any] | None) -> None:
+            if stepper is not None:
+                stepper.on_progress(planned, trial)  # may add a round of trials
+            progress.update(task, total=len(prepared.trials))
+            if trial is None:
+                progress.update(task, description=planned.label)
+                return
+            progress.advance(task)
+            if trial["status"] != "ok":
+                why = "; ".join(trial["errors"])[:400]
+                progress.console.print(f"[red]{trial['status']}[/] {esc(planned.label)}: {esc(why)}")
+
+        result: tuple[Path, dict[str, Any]] = prepared.run(on_progress)
+        return result

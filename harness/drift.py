@@ -1,0 +1,84 @@
+"""The drift guard: did the machine change between two runs made at different times?
+
+Runs made minutes apart on a shared machine are not samples of one distribution: another
+job starts, the CPU throttles, and every pair of the later run moves together. Such a
+comparison must not say "slower". Run-level signals that the machine changed:
+
+* ``reference`` — a fixed pure-Python loop timed in the harness at the start and end of
+  every run (:mod:`harness.reference`): across the runs, and start against end within a run;
+* ``effective_parallelism`` — the cores' worth of CPU the worker's probe measured;
+* ``load_average`` — the 1-minute load average when the run started;
+* ``calibration`` — the cpu work's units per ms (measured afresh with ``--recalibrate``).
+
+Each signal that moved is one line saying which and by how much; :func:`harness.compare.compare`
+then turns every ``slower`` and ``faster`` into ``inconclusive: machine changed``. The cure is
+to run both sides in one session, interleaved (``queuebench ab``), where drift hits both alike.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+#: Measured parallelism may move this much (relative) before it counts as a change.
+PARALLELISM_TOLERANCE = 0.25
+#: The 1-minute load may move by this share of the usable cores (at least 1.0) before it counts.
+LOAD_SHARE = 0.5
+
+
+def _num(v: Any) -> float | None:
+    return float(v) if isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v) and v > 0 else None
+
+
+def _factor(a: float, b: float) -> float:
+    """How far apart two positive numbers are, as a factor >= 1."""
+    return max(a, b) / min(a, b)
+
+
+def _reference(doc: dict[str, Any]) -> tuple[float | None, float | None]:
+    ref = doc.get("reference")
+    if not isinstance(ref, dict):
+        return None, None
+    return _num(ref.get("start_s")), _num(ref.get("end_s"))
+
+
+def _mean(*values: float | None) -> float | None:
+    known = [v for v in values if v is not None]
+    return sum(known) / len(known) if known else None
+
+
+def signals(base: dict[str, Any], cur: dict[str, Any], max_regression: float) -> list[str]:
+    """What moved between the baseline run and the current one, one line each (empty: nothing).
+
+    The reference workload and the calibration count as moved when they changed by more than
+    the gate's own threshold factor: a machine that slowed that much can fake a regression."""
+    limit = 1 + max_regression
+    out = []
+    (bs, be), (cs, ce) = _reference(base), _reference(cur)
+    for side, (start, end) in (("baseline", (bs, be)), ("current", (cs, ce))):
+        if start is not None and end is not None and _factor(start, end) > limit:
+            out.append(
+                f"reference workload within the {side} run {start * 1e3:.1f} → {end * 1e3:.1f} ms "
+                f"(×{end / start:.2f}, limit ×{limit:g})"
+            )
+    ref_b, ref_c = _mean(bs, be), _mean(cs, ce)
+    if ref_b is not None and ref_c is not None and _factor(ref_b, ref_c) > limit:
+        out.append(
+            f"reference workload {ref_b * 1e3:.1f} → {ref_c * 1e3:.1f} ms (×{ref_c / ref_b:.2f}, limit ×{limit:g})"
+        )
+    fa, fb = base.get("fingerprint") or {}, cur.get("fingerprint") or {}
+    pa, pb = _num(fa.get("effective_parallelism")), _num(fb.get("effective_parallelism"))
+    if pa is not None and pb is not None and abs(pb / pa - 1) > PARALLELISM_TOLERANCE:
+        out.append(f"measured parallelism {pa:g} → {pb:g} (×{pb / pa:.2f}, tolerance ±{PARALLELISM_TOLERANCE:.0%})")
+    la, lb = fa.get("load_average") or [], fb.get("load_average") or []
+    cores = _num(fb.get("usable_cores")) or _num(fa.get("usable_cores")) or 1.0
+    if la and lb and isinstance(la[0], int | float) and isinstance(lb[0], int | float):
+        allowed = max(1.0, LOAD_SHARE * cores)
+        if abs(lb[0] - la[0]) > allowed:
+            out.append(f"1-minute load average {la[0]:g} → {lb[0]:g} (moved more than {allowed:g} on {cores:g} cores)")
+    ca, cb = fa.get("calibration") or {}, fb.get("calibration") or {}
+    for key in ("hold_per_ms", "release_per_ms"):
+        a, b = _num(ca.get(key)), _num(cb.get(key))
+        if a is not None and b is not None and _factor(a, b) > limit:
+            out.append(f"cpu calibration {key} {a:.4g} → {b:.4g} (×{b / a:.2f}, limit ×{limit:g})")
+    return out

@@ -1,0 +1,145 @@
+"""``queuebench ab``: both sides in one run, trials alternating A B B A ..., judged as compare does."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from harness import ab, launchers, suite
+from harness.cli import app
+from harness.launchers import WorkerError
+from harness.scenario import LoadedScenario, Scenario
+
+cli = CliRunner()
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _scenario(repeats: int = 5) -> list[LoadedScenario]:
+    sc = Scenario.model_validate(
+        {"name": "ab", "writers": 1, "readers": 1, "items_per_writer": 5, "repeats": repeats, "warmup": 1}
+    )
+    return [LoadedScenario(sc, "test")]
+
+
+def test_interleaving_alternates_abba_over_the_same_trials() -> None:
+    opts = suite.Options(strategies=["threads", "sequential"])
+    plain = suite.plan(_scenario(2), opts)
+    both = suite.interleave_sides(plain, ab.SIDES)
+    assert "".join(p.side or "" for p in both) == "ABBA" * (len(plain) // 2)
+    assert [(p.strategy, p.repeat) for p in both[::2]] == [(p.strategy, p.repeat) for p in plain]
+    assert [(p.strategy, p.repeat) for p in both[1::2]] == [(p.strategy, p.repeat) for p in plain]
+
+
+def test_an_ab_run_stores_trials_abba_in_one_run_and_judges_b_against_a(tmp_path: Path) -> None:
+    opts = suite.Options(strategies=["threads", "sequential"], out=tmp_path)
+    side_a, side_b = launchers.make("inprocess"), launchers.make("inprocess")
+    run_dir, _ = ab.prepare(_scenario(), opts, side_a, side_b).run()
+    stored = json.loads((run_dir / "run.json").read_text())
+    sides = [t["side"] for t in stored["trials"]]
+    assert "".join(sides) == "ABBA" * (len(sides) // 4)  # the proof: the order as it ran
+    assert len(sides) == 2 * 2 * (1 + 5)  # sides x strategies x (warmup + repeats)
+    assert all(t["id"].endswith("-" + t["side"]) for t in stored["trials"])
+    assert stored["ab"]["order"] == "ABBA" and set(stored["ab"]["sides"]) == {"A", "B"}
+    a, b = ab.split(stored)
+    assert {t["side"] for t in a["trials"]} == {"A"} and {t["side"] for t in b["trials"]} == {"B"}
+    report = ab.judge(stored, "throughput", 0.10, 0.01)
+    assert {(r.scenario, r.strategy) for r in report.rows} == {("ab", "threads"), ("ab", "sequential")}
+    assert report.family == 2 and report.drift == []  # one session: no drift guard
+    assert report.notes[0].startswith("one run, trials interleaved A B B A")
+
+
+def test_sides_a_tree_an_interpreter_and_a_bad_name(tmp_path: Path) -> None:
+    with ab.resolve("A", ".", cwd=ROOT) as side:
+        assert side.kind == "tree" and side.root == ROOT
+    with ab.resolve("B", f"python:{sys.executable}", env={"PYTHONMALLOC": "debug"}) as side:
+        assert side.kind == "python" and side.python == sys.executable
+        launcher = side.launcher()
+        assert getattr(launcher, "env", None) == {"PYTHONMALLOC": "debug"}
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ab.SideError, match="holds no strategies/"), ab.resolve("A", "empty", cwd=tmp_path):
+        pass
+    with pytest.raises(ab.SideError, match="nor a git ref of"), ab.resolve("A", "no-such-ref-xyz", cwd=ROOT):
+        pass
+
+
+def test_a_git_ref_is_checked_out_for_the_run_and_removed_after(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    (repo / "strategies").mkdir(parents=True)
+    (repo / "harness").mkdir()
+    (repo / "strategies" / "__init__.py").write_text("")
+    (repo / "harness" / "worker.py").write_text("")
+
+    def git(*args: str) -> str:
+        done = subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True, check=True)
+        return done.stdout.strip()
+
+    git("init", "-q")
+    git("add", ".")
+    git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "one")
+    head = git("rev-parse", "HEAD")
+    with ab.resolve("B", "HEAD", cwd=repo) as side:
+        assert side.kind == "git" and side.commit == head
+        assert (side.root / "strategies").is_dir() and side.root != repo
+        assert str(side.root) in git("worktree", "list")
+        tree = side.root
+    assert not tree.exists() and str(tree) not in git("worktree", "list")
+
+
+def test_a_sides_environment_reaches_its_worker() -> None:
+    broken = launchers.make("local", env={"PYTHONHOME": "/nonexistent"})  # the worker cannot start
+    with pytest.raises(WorkerError):
+        broken.probe()
+    assert ab.parse_env(["PYTHONMALLOC=debug", "X_1="], "--b-env") == {"PYTHONMALLOC": "debug", "X_1": ""}
+    with pytest.raises(ab.SideError, match="expected KEY=VALUE"):
+        ab.parse_env(["nope"], "--b-env")
+
+
+def test_cli_ab_dot_dot_is_an_aa_run(tmp_path: Path) -> None:
+    out = tmp_path / "verdicts.json"
+    args = ["ab", ".", ".", str(ROOT / "scenarios" / "smoke.toml"), "-s", "sequential", "-r", "5"]
+    args += ["--warmup", "0", "-o", str(tmp_path / "results"), "--json", str(out)]
+    result = cli.invoke(app, args, terminal_width=200)
+    assert result.exit_code in (0, 3), result.output  # the same code: no regression (maybe too noisy to judge)
+    assert "A (baseline) tree" in result.output and "one run, trials interleaved A B B A" in result.output
+    (run_json,) = (tmp_path / "results").glob("*/run.json")
+    sides = "".join(t["side"] for t in json.loads(run_json.read_text())["trials"])
+    assert sides == "ABBA" * 2 + "AB"
+    doc = json.loads(out.read_text())
+    assert doc["adjustment"]["family"] == 1 and doc["pairs"][0]["strategy"] == "sequential"
+
+
+def test_cli_ab_bad_side_is_exit_2(tmp_path: Path) -> None:
+    result = cli.invoke(app, ["ab", ".", "no-such-ref-xyz", str(ROOT / "scenarios" / "smoke.toml")])
+    assert result.exit_code == 2 and "side B 'no-such-ref-xyz'" in result.output
+
+
+def test_repeat_auto_adds_interleaved_rounds_until_settled_or_capped(tmp_path: Path) -> None:
+    from harness.ab_auto import AutoRepeat
+
+    opts = suite.Options(strategies=["threads", "sequential"], out=tmp_path, repeat=AutoRepeat.first_repeats(0.01))
+    prepared = ab.prepare(_scenario(), opts, launchers.make("inprocess"), launchers.make("inprocess"))
+    stepper = AutoRepeat(prepared, "throughput", 0.10, 0.01, budget_s=600, max_repeats=7)
+    run_dir, _ = prepared.run(stepper.on_progress)
+    trials = json.loads((run_dir / "run.json").read_text())["trials"]
+    sides = "".join(t["side"] for t in trials)
+    assert sides == "ABBA" * (len(sides) // 4) + "AB" * (len(sides) % 4 // 2)  # the alternation goes on
+    assert max(t["repeat"] for t in trials) <= 6 and stepper.stopped
+    assert len(trials) > 2 * 2 * 6 or stepper.stopped.startswith("every pair settled")
+    if not stepper.stopped.startswith("every pair settled"):
+        assert stepper.unsettled and stepper.stopped == "--max-repeat 7 reached"
+
+
+def test_compare_refuses_an_ab_run_whose_pairs_hold_both_sides(tmp_path: Path) -> None:
+    from harness.compare import CompareError, compare
+
+    opts = suite.Options(strategies=["threads"], out=tmp_path)
+    _, doc = ab.prepare(_scenario(), opts, launchers.make("inprocess"), launchers.make("inprocess")).run()
+    with pytest.raises(CompareError, match="the baseline is an ab run"):
+        compare(doc, doc)
+    a, b = ab.split(doc)
+    assert "ab" not in a and a["ab_side"] == "A" and b["ab_side"] == "B"

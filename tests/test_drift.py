@@ -1,0 +1,87 @@
+"""The drift guard: runs made at different times on a machine that changed meanwhile give
+"inconclusive: machine changed", never "slower", and say which signal moved and how much."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from harness import drift, launchers, suite
+from harness.compare import Verdict, compare
+from harness.scenario import LoadedScenario, Scenario
+from harness.verdicts import EXIT_UNJUDGED
+from tests.test_compare import make_doc, spread
+
+SLOW = {("io", "threads"): spread(100 / 1.3), ("io", "asyncio"): spread(100)}
+SAME = {("io", "threads"): spread(100), ("io", "asyncio"): spread(100)}
+
+
+def _docs(**cur_changes: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+    base, cur = make_doc(SAME), make_doc(SLOW)
+    base["reference"] = {"start_s": 0.030, "end_s": 0.031, "units": 500_000}
+    cur["reference"] = {"start_s": 0.030, "end_s": 0.031, "units": 500_000}
+    for key, value in cur_changes.items():
+        if key == "reference":
+            cur["reference"].update(value)
+        else:
+            cur["fingerprint"][key] = value
+    return base, cur
+
+
+def test_a_steady_machine_keeps_the_verdict() -> None:
+    report = compare(*_docs())
+    assert report.drift == [] and report.count(Verdict.SLOWER) == 1
+
+
+def test_a_slower_reference_workload_turns_slower_into_machine_changed() -> None:
+    base, cur = _docs(reference={"start_s": 0.042, "end_s": 0.043})
+    report = compare(base, cur)
+    assert report.drift == ["reference workload 30.5 → 42.5 ms (×1.39, limit ×1.1)"]
+    rows = {r.strategy: r for r in report.rows}
+    assert rows["threads"].verdict is Verdict.MACHINE_CHANGED
+    assert rows["threads"].reason.startswith("×1.300 worse > ×1.1 limit")
+    assert "but the machine changed: reference workload 30.5 → 42.5 ms" in rows["threads"].reason
+    assert rows["asyncio"].verdict is Verdict.UNCHANGED  # only verdicts of change are withheld
+    assert report.exit_code() == EXIT_UNJUDGED
+
+
+def test_each_signal_says_what_moved_and_by_how_much() -> None:
+    base, cur = _docs(
+        reference={"start_s": 0.030, "end_s": 0.045},
+        effective_parallelism=1.0,
+        load_average=[3.5, 1.0, 0.5],
+        calibration={"hold_per_ms": 20_000, "release_per_ms": 950_000},
+    )
+    base["fingerprint"]["calibration"] = {"hold_per_ms": 30_000, "release_per_ms": 1_000_000}
+    moved = drift.signals(base, cur, 0.10)
+    assert moved == [
+        "reference workload within the current run 30.0 → 45.0 ms (×1.50, limit ×1.1)",
+        "reference workload 30.5 → 37.5 ms (×1.23, limit ×1.1)",
+        "measured parallelism 1.9 → 1 (×0.53, tolerance ±25%)",
+        "1-minute load average 0.1 → 3.5 (moved more than 1 on 2 cores)",
+        "cpu calibration hold_per_ms 3e+04 → 2e+04 (×0.67, limit ×1.1)",
+    ]
+
+
+def test_small_moves_and_old_runs_without_signals_are_not_drift() -> None:
+    base, cur = _docs(reference={"start_s": 0.032}, effective_parallelism=1.7, load_average=[0.9, 0.5, 0.5])
+    assert drift.signals(base, cur, 0.10) == []
+    old_base, old_cur = make_doc(SAME), make_doc(SLOW)  # no reference, no calibration
+    assert drift.signals(old_base, old_cur, 0.10) == []
+
+
+def test_one_session_is_not_checked_for_drift() -> None:
+    base, cur = _docs(reference={"start_s": 0.060, "end_s": 0.061})
+    report = compare(base, cur, same_session=True)
+    assert report.drift == [] and report.count(Verdict.SLOWER) == 1
+
+
+def test_every_run_times_the_reference_at_start_and_end(tmp_path: Path) -> None:
+    sc = Scenario.model_validate(
+        {"name": "ref", "writers": 1, "readers": 1, "items_per_writer": 3, "repeats": 1, "warmup": 0}
+    )
+    opts = suite.Options(strategies=["threads"], out=tmp_path)
+    run_dir, _ = suite.prepare([LoadedScenario(sc, "test")], opts, launchers.make("inprocess")).run()
+    ref = json.loads((run_dir / "run.json").read_text())["reference"]
+    assert ref["start_s"] > 0 and ref["end_s"] > 0 and ref["units"] > 0
