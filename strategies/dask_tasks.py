@@ -28,6 +28,8 @@ from strategies.instrument import WriterSide, process_reader
 
 #: The worker resource a reader task takes: one per worker process.
 RESOURCE = "reader"
+#: Imported lazily, only inside this module's functions (its registry Entry says the same).
+requires = ("distributed",)
 
 
 def reader(queue_name: str, ready_name: str, workload: dict[str, Any]) -> int:
