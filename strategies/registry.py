@@ -91,6 +91,13 @@ REGISTRY: dict[str, Entry] = {
             _A,
         ),
         Entry(
+            "asyncio-uvloop",
+            "strategies.asyncio_uvloop:run",
+            "The asyncio strategy on uvloop's event loop (only the loop differs)",
+            _A,
+            requires=("uvloop",),
+        ),
+        Entry(
             "sequential",
             "strategies.sequential:run",
             "No concurrency: each item made then consumed in turn; the floor to beat",

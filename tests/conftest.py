@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import multiprocessing as mp
 import os
+import sys
 import tempfile
 from pathlib import Path
 
@@ -33,6 +35,20 @@ def small_workload(start_method: str | None = None, **overrides: object) -> base
     }
     fields.update(overrides)
     return base.Workload(**fields)  # type: ignore[arg-type]
+
+
+@functools.cache
+def _worker_availability() -> dict[str, list[object]]:
+    strategies: dict[str, list[object]] = launchers.make("local").available()["strategies"]
+    return strategies
+
+
+def skip_unless_available(strategy: str) -> None:
+    """Skip (with the worker's reason) a strategy the tests' worker interpreter cannot run:
+    an optional package not installed, a Python too old. Asked of the worker, as a run does."""
+    ok, why = _worker_availability()[strategy]
+    if not ok:
+        pytest.skip(f"{strategy} unavailable under {sys.executable}: {why}")
 
 
 def run(strategy: str, workload: base.Workload, timeout: float = 60.0) -> TrialOutput:

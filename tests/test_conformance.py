@@ -7,7 +7,7 @@ import pytest
 
 from harness import metrics
 from strategies import base, registry
-from tests.conftest import START_METHODS, run, small_workload
+from tests.conftest import START_METHODS, run, skip_unless_available, small_workload
 
 CASES = [
     (name, method)
@@ -19,6 +19,7 @@ CASES = [
 @pytest.mark.parametrize(("strategy", "start_method"), CASES, ids=[f"{s}-{m or 'n/a'}" for s, m in CASES])
 def test_strategy_conforms(strategy: str, start_method: str | None) -> None:
     """Each item is consumed exactly once, the pool bound holds, and every stamp is ordered."""
+    skip_unless_available(strategy)
     wl = small_workload(start_method)
     out = run(strategy, wl)
     assert out.status == "ok", out.errors
@@ -60,3 +61,21 @@ def test_cpu_work_is_fixed_amount_not_deadline() -> None:
     cpu = out.meta["cpu_user"] + out.meta["cpu_sys"]
     # 10 items x 5 ms = 50 ms of work; generous bounds (shared machine), but not a sleep.
     assert 0.02 < cpu < 0.5, cpu
+
+
+def test_a_strategy_the_worker_cannot_run_is_skipped_with_its_reason(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An optional strategy (asyncio-uvloop without uvloop, subinterpreters before 3.12) is a
+    skip that names the worker's reason, never a failure."""
+    from tests import conftest
+
+    fake = {"asyncio-uvloop": [False, "needs uvloop (No module named 'uvloop')"], "threads": [True, ""]}
+    monkeypatch.setattr(conftest, "_worker_availability", lambda: fake)
+    with pytest.raises(pytest.skip.Exception, match=r"asyncio-uvloop unavailable under .*needs uvloop"):
+        skip_unless_available("asyncio-uvloop")
+    skip_unless_available("threads")  # available: no skip
+
+
+def test_every_registered_strategy_is_a_conformance_case() -> None:
+    """A strategy added to the registry is picked up here with no test change."""
+    assert {s for s, _ in CASES} == set(registry.default_names())
+    assert "asyncio-uvloop" in {s for s, _ in CASES}
