@@ -11,8 +11,11 @@ from __future__ import annotations
 from strategies.asyncio_tasks import run_on
 from strategies.base import Trace, Workload
 
+#: What it imports beyond the standard library: its registry entry's ``requires``.
+requires = ("uvloop",)
+
 
 def run(workload: Workload) -> Trace:
-    import uvloop  # optional: the registry entry requires it
+    import uvloop
 
     return run_on(workload, uvloop.new_event_loop)
