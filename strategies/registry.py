@@ -35,6 +35,10 @@ class Entry:
     #: The oldest Python it runs under.
     min_python: tuple[int, int] = (3, 10)
     test_only: bool = False
+    #: A further check, run in the worker's interpreter after ``min_python`` and ``requires``:
+    #: ``"module:callable"`` returning "" where the strategy can run, else the reason. For what
+    #: a tuple of module names cannot say (the module needed differs by Python version).
+    check: str = ""
 
     @property
     def uses_start_method(self) -> bool:
@@ -49,6 +53,11 @@ class Entry:
                 importlib.import_module(mod)
             except ImportError as exc:
                 return False, f"needs {mod} ({exc})"
+        if self.check:
+            module, _, attr = self.check.partition(":")
+            why: str = getattr(importlib.import_module(module), attr)()
+            if why:
+                return False, why
         return True, ""
 
     def load(self) -> Strategy:
@@ -96,6 +105,14 @@ REGISTRY: dict[str, Entry] = {
             "The asyncio strategy on uvloop's event loop (only the loop differs)",
             _A,
             requires=("uvloop",),
+        ),
+        Entry(
+            "subinterpreters",
+            "strategies.subinterpreters:run",
+            "Writer threads, an interpreter queue (PEP 734), `readers` reader subinterpreters",
+            _T,
+            min_python=(3, 12),
+            check="strategies.subinterpreters:unavailable",  # the 3.14 stdlib, or the backport before
         ),
         Entry(
             "sequential",

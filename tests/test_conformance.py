@@ -15,6 +15,11 @@ CASES = [
     for method in (START_METHODS if registry.get(name).uses_start_method else [None])
 ]
 
+#: Strategies whose sleeps count whole milliseconds: uvloop's timers are libuv's, in ms, set
+#: from a loop clock cached once per iteration, so a 0.5–1.5 ms sleep may end well under its
+#: duration (a sleep under 0.5 ms at once). Measured behaviour, recorded in docs/findings.md.
+COARSE_TIMERS = {"asyncio-uvloop"}
+
 
 @pytest.mark.parametrize(("strategy", "start_method"), CASES, ids=[f"{s}-{m or 'n/a'}" for s, m in CASES])
 def test_strategy_conforms(strategy: str, start_method: str | None) -> None:
@@ -36,8 +41,12 @@ def test_strategy_conforms(strategy: str, start_method: str | None) -> None:
     assert (rec[:, metrics.PRODUCED] <= rec[:, metrics.DEQUEUED]).all()
     assert (rec[:, metrics.DEQUEUED] <= rec[:, metrics.DONE]).all()
     assert (rec[:, metrics.PRODUCED] >= out.meta["start"]).all()
-    # Reader work really happened: each service time is at least its drawn sleep.
-    assert (rec[:, metrics.DONE] - rec[:, metrics.DEQUEUED]).min() >= 0.5 * 1e6 * 0.5
+    # Reader work really happened: each service time is at least half its least drawn sleep.
+    service = rec[:, metrics.DONE] - rec[:, metrics.DEQUEUED]
+    if strategy in COARSE_TIMERS:  # per item too strict for them: the work, summed, happened
+        assert service.sum() >= wl.total_items * 0.5 * 1e6 * 0.5
+    else:
+        assert service.min() >= 0.5 * 1e6 * 0.5
     distinct_readers = len(np.unique(rec[:, metrics.READER]))
     assert 1 <= distinct_readers <= (wl.readers if strategy != "sequential" else 1)
 
@@ -78,4 +87,4 @@ def test_a_strategy_the_worker_cannot_run_is_skipped_with_its_reason(monkeypatch
 def test_every_registered_strategy_is_a_conformance_case() -> None:
     """A strategy added to the registry is picked up here with no test change."""
     assert {s for s, _ in CASES} == set(registry.default_names())
-    assert "asyncio-uvloop" in {s for s, _ in CASES}
+    assert {"asyncio-uvloop", "subinterpreters"} <= {s for s, _ in CASES}
