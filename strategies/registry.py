@@ -115,6 +115,13 @@ REGISTRY: dict[str, Entry] = {
             check="strategies.subinterpreters:unavailable",  # the 3.14 stdlib, or the backport before
         ),
         Entry(
+            "subinterpreter-pool",
+            "strategies.subinterpreter_pool:run",
+            "Writer threads; a dispatcher submits each item to InterpreterPoolExecutor (3.14; not run here)",
+            _T,
+            min_python=(3, 14),
+        ),
+        Entry(
             "sequential",
             "strategies.sequential:run",
             "No concurrency: each item made then consumed in turn; the floor to beat",
