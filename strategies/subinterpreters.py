@@ -60,6 +60,8 @@ def api() -> ModuleType:
 def unavailable() -> str:
     """The registry's check: '' where PEP 734 subinterpreters can run here, else why not."""
     name = api_name()
+    if sys.version_info < (3, 13) and (crash := _import_crashes(name)):
+        return crash
     try:
         api()
     except ImportError as exc:
@@ -67,6 +69,18 @@ def unavailable() -> str:
             return f"needs {name} ({exc})"
         extra = " and interpreters-3-12" if sys.version_info < (3, 13) else ""
         return f"needs {name}: pip install interpreters-pep-734{extra} ({exc})"
+    return ""
+
+
+def _import_crashes(name: str) -> str:
+    """On 3.12 the backport's low-level modules are a C extension (interpreters-3-12) built
+    against CPython's internals, and it can crash the interpreter on import (it segfaults
+    under 3.12.1 here): try the import in a child first, so the probe itself survives."""
+    import subprocess
+
+    child = subprocess.run([sys.executable, "-c", f"import {name}"], capture_output=True, timeout=60, check=False)
+    if child.returncode < 0:
+        return f"importing {name} kills the interpreter (signal {-child.returncode}): its 3.12 build is broken here"
     return ""
 
 
