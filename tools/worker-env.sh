@@ -12,6 +12,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PYTHON="${1:?usage: tools/worker-env.sh /path/to/python}"
+command -v "$PYTHON" >/dev/null || { echo "worker-env: cannot run $PYTHON" >&2; exit 2; }
 # name: implementation, version and ABI flags, e.g. cpython-3.13.0 or cpython-3.13.5t
 name="$("$PYTHON" -c 'import sys, sysconfig; print(f"{sys.implementation.name}-{sys.version.split()[0]}" + ("t" if sysconfig.get_config_var("Py_GIL_DISABLED") else ""))')"
 minor="$("$PYTHON" -c 'import sys; print(sys.version_info[1])')"
