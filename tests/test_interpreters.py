@@ -3,6 +3,7 @@ subinterpreters), and their availability, with the reason, under those that do n
 
 from __future__ import annotations
 
+import subprocess
 import sys
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from typer.testing import CliRunner
 from harness import launchers, metrics
 from harness.cli import app
 from harness.launchers import TrialSpec
-from strategies import registry
+from strategies import base, registry
 from tests.conftest import ROOT, small_workload
 
 cli = CliRunner()
@@ -79,3 +80,36 @@ def test_optional_strategies_deliver_exactly_once_in_a_worker_env(python: Path, 
     assert 1 <= metrics.max_concurrency(rec[:, metrics.DEQUEUED], rec[:, metrics.DONE]) <= wl.readers
     assert (rec[:, metrics.PRODUCED] >= out.meta["start"]).all()
     assert len(np.unique(rec[:, metrics.READER])) <= wl.readers
+
+
+def _free_threaded_python() -> Path | None:
+    """The free-threaded build `make python-ft` made, if it is there (never builds it)."""
+    found = subprocess.run([str(ROOT / "tools" / "python-ft.sh"), "--path"], capture_output=True, text=True)
+    return Path(found.stdout.strip()) if found.returncode == 0 else None
+
+
+FT_PYTHON = _free_threaded_python()
+NO_FT = (
+    "no free-threaded build in the cache: `make python-ft` builds it (about 11 minutes); .ci/run builds it when absent"
+)
+
+
+@pytest.mark.skipif(FT_PYTHON is None, reason=NO_FT)
+def test_the_free_threaded_build_runs_the_worker_with_the_gil_off() -> None:
+    """The worker side imports nothing that turns the GIL back on (pandas would, with a warning)."""
+    facts = launchers.make("local", python=str(FT_PYTHON)).available()
+    assert facts["gil_enabled"] is False
+    assert facts["strategies"]["threads"] == [True, ""]
+
+
+@pytest.mark.skipif(FT_PYTHON is None, reason=NO_FT)
+def test_threads_deliver_exactly_once_on_gil_holding_work_without_the_gil() -> None:
+    """Reader threads really run Python code side by side there: same checks as anywhere."""
+    spec = base.WorkSpec("cpu", 1.0, params=(("gil", "hold"),))
+    wl = small_workload(None, readers=2, writer_work=base.WorkSpec(), reader_work=spec)
+    out = launchers.make("local", python=str(FT_PYTHON)).run(TrialSpec("threads", wl, 60.0))
+    assert out.status == "ok", out.errors
+    rec = metrics.join_records(out.reads, out.writes, wl.items_per_writer)
+    d = metrics.delivery(rec, wl.writers, wl.items_per_writer)
+    assert (d.lost, d.duplicated, d.unexpected, d.unique) == (0, 0, 0, wl.total_items)
+    assert 1 <= metrics.max_concurrency(rec[:, metrics.DEQUEUED], rec[:, metrics.DONE]) <= wl.readers

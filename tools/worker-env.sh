@@ -20,7 +20,7 @@ venv=".venvs/$name"
 py="$PWD/$venv/bin/python"
 
 # What each package is for, and where it is wanted (pip only, binary wheels where possible).
-wanted=("uvloop>=0.19,<1")
+wanted=("uvloop>=0.19,<1")  # a wheel only (see --only-binary below): no libuv build from source
 if (( minor == 12 || minor == 13 )); then
     wanted+=("interpreters-pep-734>=0.5")
 fi
@@ -42,7 +42,8 @@ if [[ ! -x "$py" ]] || ! "$py" -c '' 2>/dev/null; then
     "$PYTHON" -m venv "$venv"
 fi
 for req in "${wanted[@]}"; do
-    if "$py" -m pip install --quiet --disable-pip-version-check "$req" >"$venv/pip.log" 2>&1; then
+    only_binary=(); [[ "$req" == uvloop* ]] && only_binary=(--only-binary=uvloop)
+    if "$py" -m pip install --quiet --disable-pip-version-check "${only_binary[@]}" "$req" >"$venv/pip.log" 2>&1; then
         log "installed $req"
     else
         log "not installed: $req (pip failed; see $venv/pip.log); the strategies needing it stay unavailable here"
