@@ -43,7 +43,7 @@ if [[ ! -x "$py" ]] || ! "$py" -c '' 2>/dev/null; then
 fi
 for req in "${wanted[@]}"; do
     only_binary=(); [[ "$req" == uvloop* ]] && only_binary=(--only-binary=uvloop)
-    if "$py" -m pip install --quiet --disable-pip-version-check "${only_binary[@]}" "$req" >"$venv/pip.log" 2>&1; then
+    if "$py" -m pip install --quiet --disable-pip-version-check "${only_binary[@]}" "$req" >>"$venv/pip.log" 2>&1; then
         log "installed $req"
     else
         log "not installed: $req (pip failed; see $venv/pip.log); the strategies needing it stay unavailable here"
