@@ -41,6 +41,12 @@ class Entry:
     check: str = ""
 
     @property
+    def opt_in(self) -> bool:
+        """Needs more than any worker has (a package, a newer Python, a check): it runs when
+        named (``-s``, a scenario's list), never by default, so a plain run passes anywhere."""
+        return bool(self.requires or self.check or self.min_python > (3, 10))
+
+    @property
     def uses_start_method(self) -> bool:
         return self.family is Family.PROCESS
 
@@ -161,6 +167,12 @@ def get(name: str) -> Entry:
 
 
 def default_names() -> list[str]:
+    """What a run without ``-s`` runs: every strategy any worker can run."""
+    return [n for n, e in REGISTRY.items() if not e.test_only and not e.opt_in]
+
+
+def names() -> list[str]:
+    """Every strategy but the test-only ones: the default ones and the opt-in ones."""
     return [n for n, e in REGISTRY.items() if not e.test_only]
 
 

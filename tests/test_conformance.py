@@ -11,7 +11,7 @@ from tests.conftest import START_METHODS, run, skip_unless_available, small_work
 
 CASES = [
     (name, method)
-    for name in registry.default_names()
+    for name in registry.names()
     for method in (START_METHODS if registry.get(name).uses_start_method else [None])
 ]
 
@@ -86,5 +86,12 @@ def test_a_strategy_the_worker_cannot_run_is_skipped_with_its_reason(monkeypatch
 
 def test_every_registered_strategy_is_a_conformance_case() -> None:
     """A strategy added to the registry is picked up here with no test change."""
-    assert {s for s, _ in CASES} == set(registry.default_names())
+    assert {s for s, _ in CASES} == set(registry.names())
     assert {"asyncio-uvloop", "subinterpreters"} <= {s for s, _ in CASES}
+
+
+def test_strategies_that_need_more_than_any_worker_has_run_only_when_named() -> None:
+    """A plain run (no -s) stays green under any interpreter; the optional ones are opt-in."""
+    assert {"asyncio-uvloop", "subinterpreters", "subinterpreter-pool"}.isdisjoint(registry.default_names())
+    assert {"threads", "asyncio", "mp-queue", "sequential"} <= set(registry.default_names())
+    assert set(registry.default_names()) < set(registry.names())

@@ -257,7 +257,7 @@ def _service_workload(**overrides: Any) -> base.Workload:
     return small_workload(**fields)
 
 
-SERVICE_CASES = [(name, None) for name in registry.default_names()]
+SERVICE_CASES = [(name, None) for name in registry.names()]
 SERVICE_CASES += [("seed-pool", m) for m in START_METHODS if m != "fork"]  # the port travels pickled
 
 
