@@ -7,7 +7,13 @@ BIN    := $(VENV)/bin
 ARGS   ?=
 ROUNDS ?= 20
 
-.PHONY: run test lint typecheck pytest clean bench bench-gate docker docker-down docker-status
+.PHONY: run test lint typecheck pytest clean bench bench-gate docker docker-down docker-status worker-env python-ft
+
+# `make worker-env PYTHON=X` and `make python-ft` take PYTHON as the interpreter to prepare
+# (any version, free-threaded too), and the docker targets need no venv: the harness venv's
+# checks below do not apply to them.
+ONLY_WORKER_TOOLS := $(if $(MAKECMDGOALS),$(if $(filter-out worker-env python-ft docker docker-down docker-status,$(MAKECMDGOALS)),,yes),)
+ifneq ($(ONLY_WORKER_TOOLS),yes)
 
 # A .venv made by another Python than $(PYTHON) (say, after `make run PYTHON=python3.10`
 # failed) is rebuilt rather than reused; a Python too old for the harness is refused.
@@ -23,6 +29,7 @@ ifneq ($(HAVE_VERSION),)
 ifneq ($(HAVE_VERSION),$(WANT_VERSION))
 $(info .venv was made with Python $(HAVE_VERSION), not $(PYTHON) ($(WANT_VERSION)): rebuilding it)
 $(shell rm -rf $(VENV))
+endif
 endif
 endif
 # The build backend's notices (editable-install caveats) are not for users: progress only.
@@ -76,6 +83,16 @@ docker-down:
 
 docker-status:
 	scripts/docker-env.sh status
+
+## worker-env: a venv of PYTHON under .venvs/ with the optional strategies' packages (uvloop, the
+## PEP 734 backport where they install); prints its python for --python. Idempotent.
+worker-env:
+	@tools/worker-env.sh "$(PYTHON)"
+
+## python-ft: free-threaded CPython 3.13 built from Debian's source package into
+## $${XDG_CACHE_HOME:-~/.cache}/queuebench/python3.13t (reused when present); prints its python.
+python-ft:
+	@tools/python-ft.sh
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache *.egg-info

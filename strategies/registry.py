@@ -36,10 +36,18 @@ class Entry:
     #: The oldest Python it runs under.
     min_python: tuple[int, int] = (3, 10)
     test_only: bool = False
-    #: Run when no strategy is named (``make run``); False: only with ``-s NAME`` (slow to start).
-    by_default: bool = True
     #: Seconds its set-up may take beyond the trial's timeout (starting a cluster, say).
     startup_allowance_s: float = 0.0
+    #: A further check, run in the worker's interpreter after ``min_python`` and ``requires``:
+    #: ``"module:callable"`` returning "" where the strategy can run, else the reason. For what
+    #: a tuple of module names cannot say (the module needed differs by Python version).
+    check: str = ""
+
+    @property
+    def opt_in(self) -> bool:
+        """Needs more than any worker has (a package, a newer Python, a check): it runs when
+        named (``-s``, a scenario's list), never by default, so a plain run passes anywhere."""
+        return bool(self.requires or self.check or self.min_python > (3, 10))
 
     @property
     def uses_start_method(self) -> bool:
@@ -54,6 +62,11 @@ class Entry:
                 importlib.import_module(mod)
             except ImportError as exc:
                 return False, f"needs {mod} ({exc})"
+        if self.check:
+            module, _, attr = self.check.partition(":")
+            why: str = getattr(importlib.import_module(module), attr)()
+            if why:
+                return False, why
         return True, ""
 
     def load(self) -> Strategy:
@@ -96,6 +109,28 @@ REGISTRY: dict[str, Entry] = {
             _A,
         ),
         Entry(
+            "asyncio-uvloop",
+            "strategies.asyncio_uvloop:run",
+            "The asyncio strategy on uvloop's event loop (only the loop differs)",
+            _A,
+            requires=("uvloop",),
+        ),
+        Entry(
+            "subinterpreters",
+            "strategies.subinterpreters:run",
+            "Writer threads, an interpreter queue (PEP 734), `readers` reader subinterpreters",
+            _T,
+            min_python=(3, 12),
+            check="strategies.subinterpreters:unavailable",  # the 3.14 stdlib, or the backport before
+        ),
+        Entry(
+            "subinterpreter-pool",
+            "strategies.subinterpreter_pool:run",
+            "Writer threads; a dispatcher submits each item to InterpreterPoolExecutor (3.14; not run here)",
+            _T,
+            min_python=(3, 14),
+        ),
+        Entry(
             "sequential",
             "strategies.sequential:run",
             "No concurrency: each item made then consumed in turn; the floor to beat",
@@ -107,7 +142,6 @@ REGISTRY: dict[str, Entry] = {
             "Reader tasks on a LocalCluster, bounded by worker resources; items through distributed.Queue",
             Family.CLUSTER,
             requires=("distributed",),
-            by_default=False,
             startup_allowance_s=30.0,
         ),
         # Test-only strategies: same registry, hidden from the default selection.
@@ -144,12 +178,14 @@ def get(name: str) -> Entry:
 
 
 def default_names() -> list[str]:
-    """What runs when no strategy is named."""
-    return [n for n, e in REGISTRY.items() if not e.test_only and e.by_default]
+    #: Seconds its set-up may take beyond the trial's timeout (starting a cluster, say).
+    startup_allowance_s: float = 0.0
+    """What a run without ``-s`` runs: every strategy any worker can run."""
+    return [n for n, e in REGISTRY.items() if not e.test_only and not e.opt_in]
 
 
-def public_names() -> list[str]:
-    """Every strategy a user may name (``queuebench list``)."""
+def names() -> list[str]:
+    """Every strategy but the test-only ones: the default ones and the opt-in ones."""
     return [n for n, e in REGISTRY.items() if not e.test_only]
 
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import multiprocessing as mp
 import os
+import sys
 import tempfile
 from pathlib import Path
 
@@ -35,9 +37,28 @@ def small_workload(start_method: str | None = None, **overrides: object) -> base
     return base.Workload(**fields)  # type: ignore[arg-type]
 
 
+#: The worker interpreter of the trials the tests run (default: this one). Set
+#: QUEUEBENCH_TEST_PYTHON to run them under another, e.g. a worker env from `make worker-env`.
+WORKER_PYTHON = os.environ.get("QUEUEBENCH_TEST_PYTHON") or sys.executable
+
+
+@functools.cache
+def _worker_availability() -> dict[str, list[object]]:
+    strategies: dict[str, list[object]] = launchers.make("local", python=WORKER_PYTHON).available()["strategies"]
+    return strategies
+
+
+def skip_unless_available(strategy: str) -> None:
+    """Skip (with the worker's reason) a strategy the tests' worker interpreter cannot run:
+    an optional package not installed, a Python too old. Asked of the worker, as a run does."""
+    ok, why = _worker_availability()[strategy]
+    if not ok:
+        pytest.skip(f"{strategy} unavailable under {WORKER_PYTHON}: {why}")
+
+
 def run(strategy: str, workload: base.Workload, timeout: float = 60.0) -> TrialOutput:
     """One trial through the local launcher (a fresh worker process under the watchdog)."""
-    return launchers.make("local").run(TrialSpec(strategy, workload, timeout))
+    return launchers.make("local", python=WORKER_PYTHON).run(TrialSpec(strategy, workload, timeout))
 
 
 @pytest.fixture

@@ -69,5 +69,5 @@ def test_the_dask_strategy_delivers_exactly_once_within_its_pool() -> None:
 
 def test_dask_is_opt_in_and_needs_distributed_in_the_worker() -> None:
     entry = registry.get("dask")
-    assert "dask" not in registry.default_names() and "dask" in registry.public_names()
+    assert "dask" not in registry.default_names() and "dask" in registry.names()
     assert entry.requires == ("distributed",) and entry.family is registry.Family.CLUSTER

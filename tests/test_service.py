@@ -20,7 +20,7 @@ from harness.launchers import TrialSpec
 from harness.launchers.proctree import find_leftovers
 from strategies import base, kinds, registry, service_server
 from strategies.kinds import service
-from tests.conftest import SCENARIOS, START_METHODS, run, small_workload
+from tests.conftest import SCENARIOS, START_METHODS, run, skip_unless_available, small_workload
 
 #: Base service time for the TCP model checks: long enough that scheduling noise and
 #: the arrival skew of the clients (milliseconds) stay small against it.
@@ -257,7 +257,7 @@ def _service_workload(**overrides: Any) -> base.Workload:
     return small_workload(**fields)
 
 
-SERVICE_CASES = [(name, None) for name in registry.default_names()]
+SERVICE_CASES = [(name, None) for name in registry.names()]
 SERVICE_CASES += [("seed-pool", m) for m in START_METHODS if m != "fork"]  # the port travels pickled
 
 
@@ -266,6 +266,7 @@ SERVICE_CASES += [("seed-pool", m) for m in START_METHODS if m != "fork"]  # the
 )
 def test_every_strategy_runs_service_work(strategy: str, start_method: str | None) -> None:
     """Exactly once, within the pool, one request per item, the server stopped cleanly; no leftovers."""
+    skip_unless_available(strategy)
     wl = _service_workload(start_method=start_method)
     out = run(strategy, wl)
     assert out.status == "ok", out.errors

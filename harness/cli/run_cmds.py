@@ -66,7 +66,7 @@ def list_cmd(
         if entry.test_only:
             continue
         ok, why = answer["strategies"].get(entry.name, (False, "not known to that worker"))
-        shown = "yes" if entry.by_default else f"yes (opt-in: -s {entry.name})"
+        shown = f"yes (opt-in: -s {entry.name})" if entry.opt_in else "yes"
         table.add_row(entry.name, entry.family.value, shown if ok else f"[red]no: {esc(why)}[/]", entry.summary)
     con.print(table)
     table = Table(title="work kinds (scenario `kind = ...`)", title_justify="left", header_style="bold")
@@ -302,7 +302,7 @@ def stress(
         loaded = scenario.load_many(files or [scenario.scenario_dir() / "faults.toml"])
         # Every strategy a user can name (the opt-in ones too, e.g. dask): a survival matrix is
         # about how each one fails. One the worker cannot run shows as unavailable.
-        opts = _options(strategy or registry.public_names(), repeat, 0, start_method, python, timeout, out)
+        opts = _options(strategy or registry.names(), repeat, 0, start_method, python, timeout, out)
         planned = suite.plan(loaded, opts)
     except (scenario.ScenarioError, registry.UnknownStrategy) as exc:
         fail(str(exc))
