@@ -178,8 +178,6 @@ def get(name: str) -> Entry:
 
 
 def default_names() -> list[str]:
-    #: Seconds its set-up may take beyond the trial's timeout (starting a cluster, say).
-    startup_allowance_s: float = 0.0
     """What a run without ``-s`` runs: every strategy any worker can run."""
     return [n for n, e in REGISTRY.items() if not e.test_only and not e.opt_in]
 
