@@ -64,7 +64,7 @@ def ab(
     markdown: Annotated[Path | None, typer.Option("--markdown", help="Also write the verdicts as Markdown.")] = None,
     json_out: Annotated[Path | None, typer.Option("--json", help="Also write every pair's verdict as JSON.")] = None,
 ) -> None:
-    """Run both sides in ONE run, trials alternating A B B A ..., then judge B against A as compare does.
+    """Run both sides in one run, their trials alternating (ABBA), then judge B against A as compare does.
 
     A side is a source tree (a directory holding strategies/), a git ref of this repository
     (checked out into a temporary worktree, removed after) or python:PATH (this tree, another
