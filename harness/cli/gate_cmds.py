@@ -66,7 +66,9 @@ def compare(
     if markdown is not None:
         text = compare_render.markdown(report, str(base_dir), str(cur_dir), fail_on_inconclusive)
         try:
-            markdown.write_text(text, encoding="utf-8")
+            store.atomic_write(markdown, text.encode())
+        except store.RunDirError as exc:
+            fail(str(exc))
         except OSError as exc:
             fail(f"{markdown}: cannot write: {exc.strerror or exc}")
     if strict and report.mismatches:
@@ -124,15 +126,19 @@ def baseline_list(
     saved = bl.list_saved(results)
     con = render.console()
     if not saved:
-        con.print(f"no baselines in {bl.baselines_dir(results)}; save one with `queuebench baseline save RUN_DIR NAME`")
+        con.print(
+            f"no baselines in {esc(bl.baselines_dir(results))}; save one with `queuebench baseline save RUN_DIR NAME`"
+        )
         return
-    table = Table(title=f"baselines in {bl.baselines_dir(results)}", title_justify="left", header_style="bold")
+    table = Table(title=f"baselines in {esc(bl.baselines_dir(results))}", title_justify="left", header_style="bold")
     for col in ("name", "saved", "machine", "scenario / strategy (passing repeats)"):
         table.add_column(col)
     for item in saved:
         if item.doc is None:
-            table.add_row(item.name, item.saved_at, f"[red]{item.problem}[/]", "")
+            table.add_row(esc(item.name), esc(item.saved_at), f"[red]{esc(item.problem)}[/]", "")
             continue
         pairs = ", ".join(f"{s}/{t} ({n})" for (s, t), n in item.pairs.items())
-        table.add_row(item.name, item.saved_at, render.fingerprint_line(item.doc["fingerprint"]), pairs)
+        table.add_row(
+            esc(item.name), esc(item.saved_at), esc(render.fingerprint_line(item.doc["fingerprint"])), esc(pairs)
+        )
     con.print(table)

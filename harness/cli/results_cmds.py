@@ -79,7 +79,9 @@ def export(
     if not done.count:
         fail(f"{run_dir}: no measured trial passed; nothing to export")
     try:
-        output.write_text(done.text, encoding="utf-8")
+        store.atomic_write(output, done.text.encode())
+    except store.RunDirError as exc:
+        fail(str(exc))
     except OSError as exc:
         fail(f"{output}: cannot write: {exc.strerror or exc}")
     typer.echo(f"wrote {done.count} {done.noun}(s) to {output}")

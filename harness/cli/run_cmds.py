@@ -57,18 +57,20 @@ def list_cmd(
         if entry.test_only:
             continue
         ok, why = entry.available()
-        table.add_row(entry.name, entry.family.value, "yes" if ok else f"[red]no: {why}[/]", entry.summary)
+        table.add_row(
+            esc(entry.name), entry.family.value, "yes" if ok else f"[red]no: {esc(why)}[/]", esc(entry.summary)
+        )
     con.print(table)
     folder = scenarios_dir or scenario.scenario_dir()
-    table = Table(title=f"scenarios in {folder}", title_justify="left", header_style="bold")
+    table = Table(title=f"scenarios in {esc(folder)}", title_justify="left", header_style="bold")
     for col in ("file", "scenario", "description"):
         table.add_column(col)
     for path in sorted(folder.glob("*.toml")):
         try:
             for item in scenario.load(path):
-                table.add_row(path.name, item.scenario.name, item.scenario.description)
+                table.add_row(esc(path.name), esc(item.scenario.name), esc(item.scenario.description))
         except scenario.ScenarioError as exc:
-            table.add_row(path.name, "[red]invalid[/]", str(exc))
+            table.add_row(esc(path.name), "[red]invalid[/]", esc(exc))
     con.print(table)
     con.print(f"default suite (queuebench run with no files): {', '.join(scenario.DEFAULT_SUITE)}")
 
@@ -187,7 +189,7 @@ def sweep(
     print_sweep(doc, run_dir, con)
     bad = [t for t in doc["trials"] if t["status"] != "ok"]
     if bad:
-        con.print(f"[bold red]{len(bad)} trial(s) did not pass[/]; see `queuebench show {run_dir}`")
+        con.print(f"[bold red]{len(bad)} trial(s) did not pass[/]; see `queuebench show {esc(run_dir)}`")
         raise typer.Exit(1)
 
 
