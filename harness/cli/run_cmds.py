@@ -10,6 +10,9 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from harness.cli.common import (
+    MAX_REPEAT,
+    MAX_TIMEOUT,
+    ForceOpt,
     OutOpt,
     PythonOpt,
     RepeatOpt,
@@ -27,6 +30,7 @@ from harness.cli.results_cmds import print_sweep, write_report
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from harness import suite
     from harness.scenario import LoadedScenario
     from harness.suite import Options
 
@@ -93,6 +97,11 @@ def run(
     make_report: Annotated[
         bool, typer.Option("--report", help="Write report.md, report.html and figures into the run directory.")
     ] = False,
+    force: ForceOpt = False,
+    dry_run: Annotated[
+        bool,
+        typer.Option("--dry-run", help="Check the files and options, print the plan and the estimate; run nothing."),
+    ] = False,
 ) -> None:
     """Run scenarios against strategies; every trial in a fresh process, under a watchdog."""
     from harness import render, scenario, suite
@@ -102,8 +111,11 @@ def run(
     try:
         paths = files or scenario.default_suite()
         loaded = scenario.load_many(paths)
-        opts = _options(strategy, repeat, warmup, start_method, python, timeout, out)
+        opts = _options(strategy, repeat, warmup, start_method, python, timeout, out, force)
         planned = suite.plan(loaded, opts)
+        if dry_run:
+            _dry_run(planned, opts)
+            return
     except (scenario.ScenarioError, registry.UnknownStrategy) as exc:
         fail(str(exc))
     run_dir, doc = _measure(loaded, opts, len(planned))
@@ -117,6 +129,21 @@ def run(
     if bad:
         con.print(f"[bold red]{len(bad)} trial(s) did not pass[/]; see `queuebench show {esc(run_dir)}`")
         raise typer.Exit(1)
+
+
+def _dry_run(planned: list[suite.Planned], opts: Options) -> None:
+    """What ``run`` would do: the trials and each strategy's pre-flight estimate; no probe, no trial."""
+    import multiprocessing
+
+    from harness import preflight, render
+
+    method = opts.start_method or multiprocessing.get_start_method()
+    pairs = {(id(p.loaded), p.strategy): (p.loaded, p.strategy) for p in planned}
+    estimates = preflight.check(list(pairs.values()), method, opts.force)
+    con = render.console()
+    con.print(f"dry run: {len(planned)} trial(s) of {len(pairs)} scenario x strategy pair(s); nothing was run")
+    for e in estimates:
+        con.print(e.line(), markup=False, highlight=False)
 
 
 def _execute(
@@ -164,6 +191,7 @@ def sweep(
     python: PythonOpt = None,
     timeout: TimeoutOpt = None,
     out: OutOpt = Path("results"),
+    force: ForceOpt = False,
 ) -> None:
     """Run a scenario at each value of a parameter (e.g. readers=1..8): best value and knee per strategy.
 
@@ -178,7 +206,7 @@ def sweep(
         chosen = sw.pick(scenario.load(file), scenario_name)
         points = sw.expand(chosen, varies)
         loaded = [p.loaded for p in points]
-        opts = _options(strategy, repeat, warmup, start_method, python, timeout, out)
+        opts = _options(strategy, repeat, warmup, start_method, python, timeout, out, force)
         opts.extra = {"sweep": sw.record(chosen, varies, points)}
         planned = suite.plan(loaded, opts)
     except (sw.SweepError, scenario.ScenarioError, registry.UnknownStrategy) as exc:
@@ -201,6 +229,7 @@ def _options(
     python: str | None,
     timeout: float | None,
     out: Path,
+    force: bool = False,
 ) -> Options:
     """The run options shared by run, sweep and stress."""
     from harness import suite
@@ -213,6 +242,7 @@ def _options(
         python=python or sys.executable,
         timeout=timeout,
         out=out,
+        force=force,
     )
 
 
@@ -237,6 +267,8 @@ def _measure(loaded: list[LoadedScenario], opts: Options, total: int) -> tuple[P
         return _execute(loaded, opts, probe, total, con)
     except (scenario.ScenarioError, store.RunDirError) as exc:
         fail(str(exc))
+    except OSError as exc:  # not from storing (those are RunDirError): say what, in one line
+        fail(f"cannot run: {exc.strerror or exc}")
     except KeyboardInterrupt:
         con.print("[bold yellow]interrupted[/]: trial processes killed; partial results marked incomplete")
         raise typer.Exit(130) from None
@@ -251,14 +283,19 @@ def stress(
         ),
     ] = None,
     strategy: StrategyOpt = None,
-    repeat: Annotated[int | None, typer.Option("--repeat", "-r", min=1, help="Trials per cell.")] = None,
+    repeat: Annotated[
+        int | None, typer.Option("--repeat", "-r", min=1, max=MAX_REPEAT, help="Trials per cell.")
+    ] = None,
     start_method: StartMethodOpt = None,
     python: PythonOpt = None,
     timeout: Annotated[
         float | None,
-        typer.Option("--timeout", min=0.1, help="Seconds before a trial counts as hung and is killed."),
+        typer.Option(
+            "--timeout", min=0.1, max=MAX_TIMEOUT, help="Seconds before a trial counts as hung and is killed."
+        ),
     ] = None,
     out: OutOpt = Path("results"),
+    force: ForceOpt = False,
 ) -> None:
     """Run the fault matrix (strategies x faults) and print the survival matrix.
 
@@ -271,7 +308,7 @@ def stress(
 
     try:
         loaded = scenario.load_many(files or [scenario.scenario_dir() / "faults.toml"])
-        opts = _options(strategy, repeat, 0, start_method, python, timeout, out)
+        opts = _options(strategy, repeat, 0, start_method, python, timeout, out, force)
         planned = suite.plan(loaded, opts)
     except (scenario.ScenarioError, registry.UnknownStrategy) as exc:
         fail(str(exc))
