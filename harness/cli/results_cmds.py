@@ -104,7 +104,10 @@ def write_report(run_dir: Path, out: Path | None, con: Console) -> None:
     except store.RunDirError as exc:
         fail(str(exc))
     except OSError as exc:
-        fail(f"cannot write the report: {exc}")
+        fail(f"cannot write the report: {exc.strerror or exc}")
+    except KeyboardInterrupt:  # every file is written by rename: none is left half-written
+        con.print("[bold yellow]interrupted[/] while writing the report; files already written are whole")
+        raise typer.Exit(130) from None
     con.print(escape(f"report: {written.html} · {written.markdown} · {len(written.figures)} figure(s)"))
 
 
