@@ -59,7 +59,11 @@ def resolve(arg: str, results: Path) -> Path:
     of a saved baseline (a path to a run's run.json names its directory). Raises
     BaselineError naming what was tried."""
     path = store.run_dir_of(Path(arg))
-    if path.is_dir():
+    try:
+        is_dir = path.is_dir()
+    except OSError as exc:  # a name too long, a loop of links
+        raise BaselineError(f"{arg[:120]!r}: cannot be read ({exc.strerror or exc})") from None
+    if is_dir:
         if (path / store.RUN_FILE).is_file():
             return path
         latest = _latest_run_in(path)

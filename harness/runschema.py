@@ -226,7 +226,7 @@ def _faults(f: Any, where: str) -> None:
     if f is None:
         return
     f = _table(f, f"{where}: faults")
-    if f.get("outcome") not in OUTCOMES:
+    if not isinstance(f.get("outcome"), str) or f["outcome"] not in OUTCOMES:
         raise Bad(f"{where}: faults.outcome must be one of {', '.join(sorted(OUTCOMES))}")
     _texts(f.get("injected", []), f"{where}: faults.injected")
     for key in ("delivered", "lost", "duplicated", "failed_with_error", "leftover_processes"):
@@ -247,7 +247,8 @@ def _sweep(sweep: Any, scenarios: dict[str, Any]) -> None:
             raise Bad(f"sweep.params.{key} must be a list of numbers")
         for v in values:
             _number(v, f"sweep.params.{key} item")
-    if sweep.get("param") not in params or sweep.get("values") != params[sweep["param"]]:
+    param = sweep.get("param")
+    if not isinstance(param, str) or param not in params or sweep.get("values") != params[param]:
         raise Bad("sweep.param and sweep.values must name the first swept parameter and its values")
     points = _table(sweep.get("points"), "sweep.points")
     for name, values in points.items():
@@ -263,7 +264,7 @@ def problem(doc: dict[str, Any]) -> str | None:
     """What is wrong with a run document's shape, if anything; normalises its scenario
     definitions in place (so every consumer finds every field)."""
     try:
-        if doc["status"] not in RUN_STATUSES:
+        if not isinstance(doc["status"], str) or doc["status"] not in RUN_STATUSES:
             raise Bad(f"status must be one of {', '.join(sorted(RUN_STATUSES))}, got {shown(doc['status'])}")
         _fingerprint(doc["fingerprint"])
         _text(doc.get("started_at"), "started_at", limit=100)

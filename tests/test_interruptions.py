@@ -104,9 +104,26 @@ def test_a_name_too_long_for_out_is_one_line(tmp_path: Path) -> None:
     result = cli.invoke(app, ["run", SMOKE, "-s", "sequential", "-r", "1", "-o", str(tmp_path / ("x" * 300))])
     assert result.exit_code == 2, result.output
     assert "File name too long" in result.output and result.output.strip().splitlines()[-1].startswith("error: ")
-    for verb in (["show"], ["report"], ["export"]):
-        shown = cli.invoke(app, [*verb, str(tmp_path / ("x" * 300))])
-        assert shown.exit_code == 2 and shown.output.startswith("error: "), (verb, shown.output)
+    long = str(tmp_path / ("x" * 300))
+    for args in (["show", long], ["report", long], ["export", long], ["compare", long, long]):
+        shown = cli.invoke(app, args)
+        assert shown.exit_code == 2 and shown.output.startswith("error: "), (args[0], shown.output)
+
+
+def test_a_name_too_long_for_an_output_is_one_line(tmp_path: Path) -> None:
+    made = cli.invoke(app, ["run", SMOKE, "-s", "sequential", "-r", "1", "--warmup", "0", "-o", str(tmp_path / "r")])
+    assert made.exit_code == 0, made.output
+    (run,) = (tmp_path / "r").iterdir()
+    long = str(tmp_path / ("x" * 300))
+    for args in (
+        ["report", str(run), "-o", long],
+        ["plot", str(run), "-o", long + ".png"],
+        ["export", str(run), "-o", long],
+        ["baseline", "save", str(run), "b", "--results", long],
+    ):
+        result = cli.invoke(app, args)
+        assert result.exit_code == 2 and "File name too long" in result.output, (args[0], result.output)
+        assert result.exception is None or isinstance(result.exception, SystemExit)
 
 
 def test_180_simultaneous_run_folders_are_all_made_and_distinct(tmp_path: Path) -> None:

@@ -93,12 +93,15 @@ def write_report(run_dir: Path, out: Path | None, con: Console) -> None:
     from harness import report as reporting
     from harness import store
 
-    for above in [out, *out.parents] if out is not None else []:
-        if above.exists():
-            if not above.is_dir():
-                where = "" if above == out else f" ({above} is a file)"
-                fail(f"--out {out}: not a directory{where}; the report is written into a directory")
-            break
+    try:
+        for above in [out, *out.parents] if out is not None else []:
+            if above.exists():
+                if not above.is_dir():
+                    where = "" if above == out else f" ({above} is a file)"
+                    fail(f"--out {out}: not a directory{where}; the report is written into a directory")
+                break
+    except OSError as exc:  # a name too long, a loop of links
+        fail(f"--out: cannot use it ({exc.strerror or exc})")
     try:
         written = reporting.write_report(run_dir, out)
     except store.RunDirError as exc:
