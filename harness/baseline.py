@@ -133,11 +133,12 @@ def _copy_samples(run_dir: Path, samples: Path) -> None:
     for entry in sorted(os.scandir(source), key=lambda e: e.name):
         if not entry.is_file(follow_symlinks=False) or entry.name.startswith("."):
             continue
-        data = store.read_regular(Path(entry.path), store.MAX_SAMPLES_FILE)
-        total += len(data)
-        if total > MAX_SAMPLES_TOTAL:
-            raise BaselineError(f"{run_dir}: samples over {MAX_SAMPLES_TOTAL:,} bytes; save without --with-samples")
-        store.atomic_write(samples / entry.name, data)
+        with store.open_regular(Path(entry.path), store.MAX_SAMPLES_FILE) as (src, size):
+            total += size
+            if total > MAX_SAMPLES_TOTAL:
+                raise BaselineError(f"{run_dir}: samples over {MAX_SAMPLES_TOTAL:,} bytes; save without --with-samples")
+            with store.atomic_file(samples / entry.name) as dst:  # streamed: never the whole file in memory
+                shutil.copyfileobj(src, dst, 1 << 20)
 
 
 @dataclass(frozen=True)

@@ -180,9 +180,9 @@ def _trial(t: Any, i: int, scenarios: dict[str, Any], ids: set[str]) -> None:
     _name(t["strategy"], f"{where}: strategy")
     if t["status"] not in TRIAL_STATUSES:
         raise Bad(f"{where}: status must be one of {', '.join(sorted(TRIAL_STATUSES))}, got {shown(t['status'])}")
-    if not isinstance(t.get("errors", []), list):
+    if not isinstance(t.get("errors"), list):
         raise Bad(f"{where}: errors must be a list")
-    _texts(t.get("errors", []), f"{where}: errors")
+    _texts(t["errors"], f"{where}: errors")
     _texts(t.get("leftovers"), f"{where}: leftovers", optional=True)
     _integer(t.get("repeat", 0), f"{where}: repeat", lo=-1000, hi=10**9)
     if not isinstance(t.get("warmup", False), bool):
@@ -203,7 +203,12 @@ def _metrics(m: Any, where: str, status: str) -> None:
         return
     if not isinstance(m, dict) or any(not isinstance(v, int | float | bool | None) for v in m.values()):
         raise Bad(f"{where}: metrics must be a table of numbers")
-    # A metric may be absent (a run made by a tool that records fewer); one that is there has its type.
+    # A metric may be absent (a run made by a tool that records fewer); one that is there has its
+    # type, and the counts come together (the summary reads max_concurrency with pool_size).
+    counted = [k for k in (*COUNTS, "pool_size", "exactly_once") if k in m]
+    if counted and len(counted) < len(COUNTS) + 2:
+        missing = sorted(set((*COUNTS, "pool_size", "exactly_once")) - set(counted))
+        raise Bad(f"{where}: metrics lack {', '.join(missing)}")
     for key in COUNTS:
         if key in m:
             _integer(m[key], f"{where}: metrics.{key}")

@@ -232,10 +232,11 @@ def run_dir_of(path: Path) -> Path:
         return path
 
 
-def read_regular(file: Path, limit: int) -> bytes:
-    """The bytes of a regular file of at most ``limit`` bytes. Opened without blocking (a FIFO
-    in its place must not hang), checked after opening (a name cannot be swapped in between),
-    and read no further than the limit (``/dev/zero`` in its place must not fill memory)."""
+@contextmanager
+def open_regular(file: Path, limit: int) -> Iterator[tuple[BinaryIO, int]]:
+    """A regular file of at most ``limit`` bytes, open for reading, and its size. Opened without
+    blocking (a FIFO in its place must not hang) and without following a link, checked after
+    opening (a name cannot be swapped in between); a device such as ``/dev/zero`` is refused."""
     flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0)
     try:
         fd = os.open(file, flags)
@@ -248,17 +249,26 @@ def read_regular(file: Path, limit: int) -> bytes:
             raise RunDirError(f"{file}: not a regular file")
         if info.st_size > limit:
             raise RunDirError(f"{file}: {info.st_size:,} bytes; at most {limit:,} are read")
-        chunks, size = [], 0
-        while chunk := os.read(fd, 1 << 20):
-            chunks.append(chunk)
-            size += len(chunk)
-            if size > limit:
-                raise RunDirError(f"{file}: more than {limit:,} bytes; at most {limit:,} are read")
-        return b"".join(chunks)
+    except BaseException:
+        os.close(fd)
+        raise
+    with os.fdopen(fd, "rb") as fh:
+        yield fh, info.st_size
+
+
+def read_regular(file: Path, limit: int) -> bytes:
+    """The bytes of a regular file of at most ``limit`` bytes (see :func:`open_regular`); read no
+    further than the limit, whatever the file grows to meanwhile."""
+    try:
+        with open_regular(file, limit) as (fh, _size):
+            data = fh.read(limit + 1)
+    except RunDirError:
+        raise
     except OSError as exc:
         raise RunDirError(f"{file}: cannot read ({exc.strerror or exc})") from None
-    finally:
-        os.close(fd)
+    if len(data) > limit:
+        raise RunDirError(f"{file}: more than {limit:,} bytes; at most {limit:,} are read")
+    return data
 
 
 def _no_constant(name: str) -> Any:
@@ -302,6 +312,20 @@ def load_run(path: Path) -> dict[str, Any]:
     return doc
 
 
+def _check_parquet_frame(fh: BinaryIO, size: int, file: Path) -> None:
+    """A Parquet file starts and ends with PAR1 and its footer fits in it: checked here, before
+    pyarrow trusts the footer's lengths."""
+    if size < 12:
+        raise RunDirError(f"{file}: damaged samples: too short for Parquet")
+    head = fh.read(4)
+    fh.seek(size - 8)
+    tail = fh.read(8)
+    footer = int.from_bytes(tail[:4], "little")
+    if head != b"PAR1" or tail[4:] != b"PAR1" or footer > size - 12:
+        raise RunDirError(f"{file}: damaged samples: not a whole Parquet file")
+    fh.seek(0)
+
+
 def load_samples(run_dir: Path, trial: dict[str, Any]) -> np.ndarray:
     """Per-item records of one trial as an (n, records.WIDTH) int64 array (a column that an
     older run did not record, e.g. ``work_cpu``, reads as records.UNKNOWN).
@@ -316,12 +340,13 @@ def load_samples(run_dir: Path, trial: dict[str, Any]) -> np.ndarray:
         return np.empty((0, records.WIDTH), dtype=np.int64)
     file = Path(run_dir) / rel
     try:
-        data = read_regular(file, MAX_SAMPLES_FILE)
-        parquet = pq.ParquetFile(pa.BufferReader(data))
-        if parquet.metadata.num_rows > MAX_SAMPLE_ROWS:
-            raise RunDirError(f"{file}: {parquet.metadata.num_rows:,} rows; a trial has at most {MAX_SAMPLE_ROWS:,}")
-        present = [n for n in records.FIELDS if n in parquet.schema_arrow.names]
-        table = parquet.read(columns=present)
+        with open_regular(file, MAX_SAMPLES_FILE) as (fh, size):
+            _check_parquet_frame(fh, size, file)
+            parquet = pq.ParquetFile(fh)  # reads the footer and the columns asked for, not the file
+            if parquet.metadata.num_rows > MAX_SAMPLE_ROWS:
+                raise RunDirError(f"{file}: {parquet.metadata.num_rows:,} rows; at most {MAX_SAMPLE_ROWS:,}")
+            present = [n for n in records.FIELDS if n in parquet.schema_arrow.names]
+            table = parquet.read(columns=present, use_threads=False)
     except (OSError, ValueError, TypeError, NotImplementedError, KeyError, IndexError, pa.ArrowException) as exc:
         if isinstance(exc, RunDirError):
             raise

@@ -30,8 +30,9 @@ def show(run_dir: Annotated[Path, typer.Argument(help="A results directory (resu
         why = "interrupted" if doc["status"] == "incomplete" else "the harness stopped mid-run (killed?)"
         con.print(f"[yellow]partial results: {why}; {len(doc['trials'])} trial(s) stored[/]")
     con.print(render.fingerprint_line(doc["fingerprint"]), markup=False)
-    con.print(render.summary_table(summarize(doc)))
-    if doc.get("sweep"):
+    frame = summarize(doc)
+    con.print(render.summary_table(frame))
+    if doc.get("sweep") and not frame.empty:  # a sweep stopped before its first measured trial has none
         print_sweep(doc, run_dir, con, figure=False)
     for t in doc["trials"]:
         if t["status"] != "ok":
