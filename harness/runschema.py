@@ -15,6 +15,7 @@ import re
 from typing import Any
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,159}$")
+STRATEGY = re.compile(r"^[^\x00-\x1f\x7f]{1,200}$")
 TRIAL_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,299}$")
 SAMPLES = re.compile(r"^samples/[A-Za-z0-9][A-Za-z0-9_.-]{0,299}\.parquet$")
 RUN_STATUSES = frozenset({"running", "incomplete", "complete"})
@@ -177,7 +178,9 @@ def _trial(t: Any, i: int, scenarios: dict[str, Any], ids: set[str]) -> None:
     where = f"trial {t['id']}"
     if _name(t["scenario"], f"{where}: scenario") not in scenarios:
         raise Bad(f"{where}: scenario {t['scenario']!r} is not defined in the run")
-    _name(t["strategy"], f"{where}: strategy")
+    # A strategy's name is shown, never a path part: any printable text (escaped where shown).
+    if not STRATEGY.match(t["strategy"]):
+        raise Bad(f"{where}: strategy must be printable text of 1 to 200 characters, got {shown(t['strategy'])}")
     if t["status"] not in TRIAL_STATUSES:
         raise Bad(f"{where}: status must be one of {', '.join(sorted(TRIAL_STATUSES))}, got {shown(t['status'])}")
     if not isinstance(t.get("errors"), list):

@@ -554,7 +554,7 @@ def fuzz(
             (_scenario_chunk, (seed, s, min(per_task["scenarios"], n_scenarios - s), str(workdir)))
             for s in range(0, n_scenarios, per_task["scenarios"])
         ]
-        with ProcessPoolExecutor(max_workers=jobs, max_tasks_per_child=40) as pool:
+        with ProcessPoolExecutor(max_workers=jobs, max_tasks_per_child=8) as pool:
             futures = [pool.submit(fn, arg) for fn, arg in tasks]
             for n, f in enumerate(futures, 1):
                 done = f.result()
@@ -563,9 +563,11 @@ def fuzz(
                 total.update(done["counts"])
                 problems += done["problems"]
                 peak_kb = max(peak_kb, done["peak_kb"])
+        total["peak_worker_mb"] = peak_kb // 1024
         total.update(subprocess_cases(workdir, bases, n_procs, seed))
-        peak_kb = max(peak_kb, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
-        peak_kb = max(peak_kb, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+        total["peak_main_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+        total["peak_children_mb"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024
+        peak_kb = max(peak_kb, 1024 * max(total["peak_main_mb"], total["peak_children_mb"]))
         escaped = [p for p in workdir.parent.glob("ESCAPED*")] + list(workdir.rglob("ESCAPED*"))
         total["escaped_files"] += len(escaped)
     finally:
@@ -592,7 +594,8 @@ def main() -> int:
     bad = c["tracebacks"] + c["hangs"] + c["wrote_outside"] + c["escaped_files"] + c["wrote_runs"]
     print(
         f"tracebacks: {c['tracebacks']} · hangs: {c['hangs']} · wrote outside: {c['wrote_outside']} · "
-        f"escaped files: {c['escaped_files']} · peak RSS of any process: {found['peak_mb']:.0f} MB · "
+        f"escaped files: {c['escaped_files']} · peak RSS of any process: {found['peak_mb']:.0f} MB "
+        f"(fuzz workers {c['peak_worker_mb']}, driver {c['peak_main_mb']}, its children {c['peak_children_mb']}) · "
         f"{found['seconds']:.0f} s"
     )
     return 1 if bad or found["peak_mb"] > 500 else 0

@@ -81,7 +81,7 @@ DAMAGES: dict[str, Callable[[dict[str, Any]], None]] = {
     "sweep a string": lambda d: d.update(sweep="readers"),
     "options null": lambda d: d.update(options=None),
     "reader_work a string": lambda d: d["scenarios"]["smoke"]["definition"].update(reader_work="io"),
-    "strategy with markup": lambda d: _trial0(d).update(strategy="[/]"),
+    "strategy with a newline": lambda d: _trial0(d).update(strategy="a\nb"),
     "status with markup": lambda d: d.update(status="[/]"),
     "scenario traversal": lambda d: d.update(
         scenarios={"x/../../../ESCAPED": d["scenarios"]["smoke"]},
@@ -209,8 +209,8 @@ def test_markup_in_texts_does_not_crash_list_show_or_compare(run_dir: Path, tmp_
     listed = cli.invoke(app, ["list", "--scenarios", str(folder)], terminal_width=300)
     assert listed.exit_code == 0 and "[/] [bold]x" in listed.output, listed.output
     edit(run_dir, lambda d: d["scenarios"]["smoke"]["definition"].update(description="[/] [red]"))
-    edit(run_dir, lambda d: _trial0(d).update(status="failed", errors=["[/] boom [bold]"]))
+    edit(run_dir, lambda d: _trial0(d).update(status="failed", errors=["[/] boom [bold]"], strategy="x[/]y"))
     shown = cli.invoke(app, ["show", str(run_dir)], terminal_width=300)
-    assert shown.exit_code == 0 and "[/] boom [bold]" in shown.output, shown.output
+    assert shown.exit_code == 0 and "[/] boom [bold]" in shown.output and "x[/]y" in shown.output, shown.output
     compared = cli.invoke(app, ["compare", str(run_dir), str(run_dir)], terminal_width=300)
     assert compared.exception is None or isinstance(compared.exception, SystemExit), compared.exception
