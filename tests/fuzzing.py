@@ -554,15 +554,20 @@ def fuzz(
             (_scenario_chunk, (seed, s, min(per_task["scenarios"], n_scenarios - s), str(workdir)))
             for s in range(0, n_scenarios, per_task["scenarios"])
         ]
-        with ProcessPoolExecutor(max_workers=jobs, max_tasks_per_child=8) as pool:
-            futures = [pool.submit(fn, arg) for fn, arg in tasks]
-            for n, f in enumerate(futures, 1):
-                done = f.result()
-                if n % 10 == 0 or n == len(futures):
-                    print(f"  {n}/{len(futures)} tasks, {time.monotonic() - started:.0f} s", flush=True)
-                total.update(done["counts"])
-                problems += done["problems"]
-                peak_kb = max(peak_kb, done["peak_kb"])
+        # Fresh workers every round (memory that builds up over thousands of in-process commands
+        # goes with them); not max_tasks_per_child, which can stall the pool on Python 3.11.
+        done_tasks, per_round = 0, jobs * 8
+        for lo in range(0, len(tasks), per_round):
+            with ProcessPoolExecutor(max_workers=jobs) as pool:
+                futures = [pool.submit(fn, arg) for fn, arg in tasks[lo : lo + per_round]]
+                for f in futures:
+                    done = f.result()
+                    total.update(done["counts"])
+                    problems += done["problems"]
+                    peak_kb = max(peak_kb, done["peak_kb"])
+                    done_tasks += 1
+                    if done_tasks % 10 == 0 or done_tasks == len(tasks):
+                        print(f"  {done_tasks}/{len(tasks)} tasks, {time.monotonic() - started:.0f} s", flush=True)
         total["peak_worker_mb"] = peak_kb // 1024
         total.update(subprocess_cases(workdir, bases, n_procs, seed))
         total["peak_main_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
