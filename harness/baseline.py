@@ -11,8 +11,10 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
+import os
 import re
 import shutil
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,6 +23,7 @@ from harness import store
 
 BASELINES = "baselines"
 META_FILE = "baseline.json"
+MAX_SAMPLES_TOTAL = 4 * 2**30
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,79}$")
 
 
@@ -56,7 +59,11 @@ def resolve(arg: str, results: Path) -> Path:
     of a saved baseline (a path to a run's run.json names its directory). Raises
     BaselineError naming what was tried."""
     path = store.run_dir_of(Path(arg))
-    if path.is_dir():
+    try:
+        is_dir = path.is_dir()
+    except OSError as exc:  # a name too long, a loop of links
+        raise BaselineError(f"{arg[:120]!r}: cannot be read ({exc.strerror or exc})") from None
+    if is_dir:
         if (path / store.RUN_FILE).is_file():
             return path
         latest = _latest_run_in(path)
@@ -82,26 +89,56 @@ def save(run_dir: Path, name: str, results: Path, with_samples: bool = False, fo
         raise BaselineError(f"baseline {name!r} already exists at {dest}; use --force to replace it")
     if dest.resolve() == Path(run_dir).resolve():
         raise BaselineError(f"{run_dir} is already the baseline {name!r}")
-    tmp = dest.with_name(f".{name}.tmp")
-    if tmp.exists():
-        shutil.rmtree(tmp)
-    tmp.mkdir(parents=True)
-    shutil.copy2(Path(run_dir) / store.RUN_FILE, tmp / store.RUN_FILE)
-    if (Path(run_dir) / "summary.csv").is_file():
-        shutil.copy2(Path(run_dir) / "summary.csv", tmp / "summary.csv")
-    if with_samples and (Path(run_dir) / "samples").is_dir():
-        shutil.copytree(Path(run_dir) / "samples", tmp / "samples")
-    meta = {
-        "name": name,
-        "source": str(run_dir),
-        "saved_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "samples": with_samples,
-    }
-    (tmp / META_FILE).write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
-    if dest.exists():
-        shutil.rmtree(dest)
-    tmp.rename(dest)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=dest.parent, prefix=f".{name}.", suffix=".tmp"))
+    try:
+        _copy(Path(run_dir) / store.RUN_FILE, tmp / store.RUN_FILE, store.MAX_RUN_FILE)
+        if os.path.lexists(Path(run_dir) / "summary.csv"):
+            _copy(Path(run_dir) / "summary.csv", tmp / "summary.csv", store.MAX_RUN_FILE)
+        if with_samples:
+            _copy_samples(Path(run_dir), tmp / "samples")
+        meta = {
+            "name": name,
+            "source": str(run_dir),
+            "saved_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            "samples": with_samples,
+        }
+        store.atomic_write(tmp / META_FILE, (json.dumps(meta, indent=1) + "\n").encode())
+        os.chmod(tmp, 0o755)  # mkdtemp makes 0700: baselines are meant to be committed
+        if dest.is_symlink():
+            raise BaselineError(f"{dest}: is a symbolic link; refusing to replace it")
+        if dest.exists():
+            shutil.rmtree(dest)
+        tmp.rename(dest)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
     return dest
+
+
+def _copy(src: Path, dst: Path, limit: int) -> None:
+    """Copy one file of a results folder: a regular file (never a link, a FIFO or a device),
+    at most ``limit`` bytes, written atomically."""
+    store.atomic_write(dst, store.read_regular(src, limit))
+
+
+def _copy_samples(run_dir: Path, samples: Path) -> None:
+    """The regular files of ``samples/``: a link (to ``/etc/hostname``, to ``/dev/zero``), a
+    FIFO, a device or a folder there is left out, never followed; sizes are capped."""
+    samples.mkdir()
+    source = run_dir / "samples"
+    if source.is_symlink() or not source.is_dir():
+        return
+    total = 0
+    for entry in sorted(os.scandir(source), key=lambda e: e.name):
+        if not entry.is_file(follow_symlinks=False) or entry.name.startswith("."):
+            continue
+        with store.open_regular(Path(entry.path), store.MAX_SAMPLES_FILE) as (src, size):
+            total += size
+            if total > MAX_SAMPLES_TOTAL:
+                raise BaselineError(f"{run_dir}: samples over {MAX_SAMPLES_TOTAL:,} bytes; save without --with-samples")
+            with store.atomic_file(samples / entry.name) as dst:  # streamed: never the whole file in memory
+                shutil.copyfileobj(src, dst, 1 << 20)
 
 
 @dataclass(frozen=True)

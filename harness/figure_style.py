@@ -66,7 +66,14 @@ def style() -> Iterator[None]:
 
 
 def save(fig: Figure, path: Path) -> Path:
-    fig.savefig(path, dpi=DPI, facecolor="white")
+    """Write a figure atomically (never through a link, never half-written); a file name made
+    from names in a run (scenarios) is sanitised to one plain part, so it stays in its folder."""
+    from harness import store
+
+    path = Path(path)
+    path = path.with_name(store.slug(path.stem) + path.suffix)
+    with store.atomic_file(path) as fh:
+        fig.savefig(fh, format=path.suffix.lstrip(".").lower() or "png", dpi=DPI, facecolor="white")
     return path
 
 

@@ -40,6 +40,8 @@ class Options:
     extra: dict[str, Any] = field(default_factory=dict)
     #: Measure the cpu work's calibration afresh instead of reusing this machine's.
     recalibrate: bool = False
+    #: Run even what the pre-flight estimate says this machine cannot take (harness.preflight).
+    force: bool = False
 
 
 @dataclass(frozen=True)
@@ -225,7 +227,17 @@ def prepare(scenarios: list[LoadedScenario], opts: Options, launcher: Launcher |
     trials = plan(scenarios, opts)
     launcher = launcher or make("local", python=opts.python, recalibrate=opts.recalibrate)
     probe = launcher.probe()
-    return Prepared(scenarios, opts, launcher, probe, trials, start_method_for(opts, probe))
+    return preflight_checked(Prepared(scenarios, opts, launcher, probe, trials, start_method_for(opts, probe)))
+
+
+def preflight_checked(prepared: Prepared) -> Prepared:
+    """Refuse (preflight.TooBig, one line) a run whose trials this machine cannot take, unless
+    ``opts.force``: processes, threads, memory in flight, record files, file descriptors."""
+    from harness import preflight
+
+    pairs = {(id(p.loaded), p.strategy): (p.loaded, p.strategy) for p in prepared.trials}
+    preflight.check(list(pairs.values()), prepared.method, prepared.opts.force)
+    return prepared
 
 
 def execute(
@@ -240,7 +252,7 @@ def execute(
         return prepare(scenarios, opts, launcher).run(on_progress)
     launcher = launcher or make("local", python=opts.python, recalibrate=opts.recalibrate)
     prepared = Prepared(scenarios, opts, launcher, probe, plan(scenarios, opts), start_method_for(opts, probe))
-    return prepared.run(on_progress)
+    return preflight_checked(prepared).run(on_progress)
 
 
 def _one(

@@ -152,11 +152,14 @@ def test_corrupted_or_foreign_run_json(tmp_path_factory: Any, raw: bytes) -> Non
 def test_hand_damaged_trials_are_refused_not_crashed_on(tmp_path: Path) -> None:
     """A readable run.json whose trials were edited into nonsense: one clear error for show."""
     good = {
-        "tool": "queuebench", "schema_version": 1, "status": "complete", "scenarios": {},
+        "tool": "queuebench", "schema_version": 1, "status": "complete", "started_at": "2026-01-01T00:00:00+00:00",
+        "options": {},
+        "scenarios": {"s": {"source": "s.toml", "definition": {"name": "s", "writers": 1, "readers": 1,
+                                                               "items_per_writer": 1}}},
         "fingerprint": {"os": "Linux", "os_release": "6", "arch": "x86_64", "cpu_model": "cpu", "logical_cores": 2,
                         "effective_parallelism": 2.0, "start_method": "fork",
                         "python": {"implementation": "CPython", "version": "3.11.7"}},
-        "trials": [{"id": "t1", "scenario": "s", "strategy": "threads", "status": "ok", "errors": [],
+        "trials": [{"id": "t1", "scenario": "s", "strategy": "threads", "status": "timeout", "errors": [],
                     "metrics": {"throughput": 1.0}}],
     }  # fmt: skip
     cases = [

@@ -149,25 +149,47 @@ PythonOpt = Annotated[
     str | None,
     typer.Option("--python", metavar="PATH", help="Interpreter the worker runs under. Default: this one."),
 ]
-OutOpt = Annotated[Path, typer.Option("--out", "-o", metavar="DIR", help="Directory for results.")]
+#: The limits a scenario file has (harness.scenario): an option may not go past them either.
+MAX_REPEAT, MAX_WARMUP, MAX_TIMEOUT = 1000, 100, 24 * 3600.0
+
+
+def _out_path(value: str | Path) -> Path:
+    if isinstance(value, str) and not value.strip():
+        raise typer.BadParameter("empty path; name a directory for the results")
+    return Path(value)
+
+
+OutOpt = Annotated[Path, typer.Option("--out", "-o", parser=_out_path, metavar="DIR", help="Directory for results.")]
 RepeatOpt = Annotated[
     int | None,
     typer.Option(
-        "--repeat", "-r", min=1, metavar="N", help="Measured repeats per strategy (overrides the scenario file)."
+        "--repeat",
+        "-r",
+        min=1,
+        max=MAX_REPEAT,
+        metavar="N",
+        help="Measured repeats per strategy (overrides the scenario file).",
     ),
 ]
 WarmupOpt = Annotated[
     int | None,
-    typer.Option("--warmup", min=0, metavar="N", help="Warmup trials, discarded (overrides the scenario file)."),
+    typer.Option(
+        "--warmup", min=0, max=MAX_WARMUP, metavar="N", help="Warmup trials, discarded (overrides the scenario file)."
+    ),
 ]
 TimeoutOpt = Annotated[
     float | None,
     typer.Option(
         "--timeout",
         min=0.1,
+        max=MAX_TIMEOUT,
         metavar="SECONDS",
         help="Seconds per trial before it is killed (overrides the scenario file).",
     ),
+]
+ForceOpt = Annotated[
+    bool,
+    typer.Option("--force", help="Run even what the pre-flight estimate says this machine cannot take."),
 ]
 
 

@@ -100,7 +100,7 @@ def conclude(
 ) -> NoReturn:
     """Print the verdict table and its notes, write --markdown and --json, exit with the gate's code
     (``compare`` and ``ab`` end alike)."""
-    from harness import compare_json, compare_render, render
+    from harness import compare_json, compare_render, render, store
 
     con = render.console()
     for line in report.warnings:
@@ -113,14 +113,18 @@ def conclude(
     if markdown is not None:
         text = compare_render.markdown(report, baseline, current, fail_on_inconclusive, accept_inconclusive)
         try:
-            markdown.write_text(text, encoding="utf-8")
+            store.atomic_write(markdown, text.encode())
+        except store.RunDirError as exc:
+            fail(str(exc))
         except OSError as exc:
             fail(f"{markdown}: cannot write: {exc.strerror or exc}")
     code = report.exit_code(fail_on_inconclusive, accept_inconclusive)
     if json_out is not None:
         head = compare_render.headline(report, fail_on_inconclusive, accept_inconclusive)
         try:
-            json_out.write_text(compare_json.dumps(report, baseline, current, code, head), encoding="utf-8")
+            store.atomic_write(json_out, compare_json.dumps(report, baseline, current, code, head).encode())
+        except store.RunDirError as exc:
+            fail(str(exc))
         except OSError as exc:
             fail(f"{json_out}: cannot write: {exc.strerror or exc}")
     raise typer.Exit(code)
@@ -174,15 +178,19 @@ def baseline_list(
     saved = bl.list_saved(results)
     con = render.console()
     if not saved:
-        con.print(f"no baselines in {bl.baselines_dir(results)}; save one with `queuebench baseline save RUN_DIR NAME`")
+        con.print(
+            f"no baselines in {esc(bl.baselines_dir(results))}; save one with `queuebench baseline save RUN_DIR NAME`"
+        )
         return
-    table = Table(title=f"baselines in {bl.baselines_dir(results)}", title_justify="left", header_style="bold")
+    table = Table(title=f"baselines in {esc(bl.baselines_dir(results))}", title_justify="left", header_style="bold")
     for col in ("name", "saved", "machine", "scenario / strategy (passing repeats)"):
         table.add_column(col)
     for item in saved:
         if item.doc is None:
-            table.add_row(item.name, item.saved_at, f"[red]{item.problem}[/]", "")
+            table.add_row(esc(item.name), esc(item.saved_at), f"[red]{esc(item.problem)}[/]", "")
             continue
         pairs = ", ".join(f"{s}/{t} ({n})" for (s, t), n in item.pairs.items())
-        table.add_row(item.name, item.saved_at, render.fingerprint_line(item.doc["fingerprint"]), pairs)
+        table.add_row(
+            esc(item.name), esc(item.saved_at), esc(render.fingerprint_line(item.doc["fingerprint"])), esc(pairs)
+        )
     con.print(table)

@@ -60,8 +60,9 @@ def show(run_dir: RunDirArg, rank_by: RankByOpt = RankBy.total) -> None:
     con.print(render.fingerprint_line(doc["fingerprint"]), markup=False)
     if has_faults(doc):  # a fault run: how each strategy ended leads, as in its report
         con.print(render.survival_table(survival(doc)))
-    print_summary(doc, summarize(doc, rank_by.value), con)
-    if doc.get("sweep"):
+    frame = summarize(doc, rank_by.value)
+    print_summary(doc, frame, con)
+    if doc.get("sweep") and not frame.empty:  # a sweep stopped before its first measured trial has none
         print_sweep(doc, run_dir, con, figure=False, rank_by=rank_by.value)
     for (status, why), ids in failure_groups(t for t in doc["trials"] if t["status"] != "ok").items():
         count = f" × {len(ids)}" if len(ids) > 1 else ""
@@ -125,7 +126,9 @@ def export(
     if not done.count:
         fail(f"{found}: no measured trial passed; nothing to export")
     try:
-        output.write_text(done.text, encoding="utf-8")
+        store.atomic_write(output, done.text.encode())
+    except store.RunDirError as exc:
+        fail(str(exc))
     except OSError as exc:
         fail(f"{output}: cannot write: {exc.strerror or exc}")
     if found != store.run_dir_of(Path(run_dir)):  # a folder of runs or a baseline's name: say which run
@@ -139,18 +142,24 @@ def write_report(run_dir: Path, out: Path | None, con: Console, rank_by: str = R
     from harness import report as reporting
     from harness import store
 
-    for above in [out, *out.parents] if out is not None else []:
-        if above.exists():
-            if not above.is_dir():
-                where = "" if above == out else f" ({above} is a file)"
-                fail(f"--out {out}: not a directory{where}; the report is written into a directory")
-            break
+    try:
+        for above in [out, *out.parents] if out is not None else []:
+            if above.exists():
+                if not above.is_dir():
+                    where = "" if above == out else f" ({above} is a file)"
+                    fail(f"--out {out}: not a directory{where}; the report is written into a directory")
+                break
+    except OSError as exc:  # a name too long, a loop of links
+        fail(f"--out: cannot use it ({exc.strerror or exc})")
     try:
         written = reporting.write_report(run_dir, out, rank_by)
     except store.RunDirError as exc:
         fail(str(exc))
     except OSError as exc:
-        fail(f"cannot write the report: {exc}")
+        fail(f"cannot write the report: {exc.strerror or exc}")
+    except KeyboardInterrupt:  # every file is written by rename: none is left half-written
+        con.print("[bold yellow]interrupted[/] while writing the report; files already written are whole")
+        raise typer.Exit(130) from None
     con.print(escape(f"report: {written.html} · {written.markdown} · {len(written.figures)} figure(s)"))
 
 

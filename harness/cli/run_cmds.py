@@ -10,6 +10,9 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from harness.cli.common import (
+    MAX_REPEAT,
+    MAX_TIMEOUT,
+    ForceOpt,
     OutOpt,
     PythonOpt,
     RankBy,
@@ -29,6 +32,7 @@ from harness.cli.results_cmds import parallelism_line, print_summary, print_swee
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from harness import suite
     from harness.scenario import LoadedScenario
     from harness.suite import Options
 
@@ -67,7 +71,9 @@ def list_cmd(
             continue
         ok, why = answer["strategies"].get(entry.name, (False, "not known to that worker"))
         shown = f"yes (opt-in: -s {entry.name})" if entry.opt_in else "yes"
-        table.add_row(entry.name, entry.family.value, shown if ok else f"[red]no: {esc(why)}[/]", entry.summary)
+        table.add_row(
+            esc(entry.name), entry.family.value, shown if ok else f"[red]no: {esc(why)}[/]", esc(entry.summary)
+        )
     con.print(table)
     table = Table(title="work kinds (scenario `kind = ...`)", title_justify="left", header_style="bold")
     for col in ("kind", "available", "what it does"):
@@ -77,15 +83,15 @@ def list_cmd(
         table.add_row(name, "yes" if ok else f"[red]no: {esc(why)}[/]", kinds.get(name).summary if ok else "")
     con.print(table)
     folder = scenarios_dir or scenario.scenario_dir()
-    table = Table(title=f"scenarios in {folder}", title_justify="left", header_style="bold")
+    table = Table(title=f"scenarios in {esc(folder)}", title_justify="left", header_style="bold")
     for col in ("file", "scenario", "description"):
         table.add_column(col)
     for path in sorted(folder.glob("*.toml")):
         try:
             for item in scenario.load(path):
-                table.add_row(path.name, item.scenario.name, item.scenario.description)
+                table.add_row(esc(path.name), esc(item.scenario.name), esc(item.scenario.description))
         except scenario.ScenarioError as exc:
-            table.add_row(path.name, "[red]invalid[/]", str(exc))
+            table.add_row(esc(path.name), "[red]invalid[/]", esc(exc))
     con.print(table)
     con.print(f"default suite (queuebench run with no files): {', '.join(scenario.DEFAULT_SUITE)}")
 
@@ -111,6 +117,11 @@ def run(
         bool, typer.Option("--report", help="Write report.md, report.html and figures into the run directory.")
     ] = False,
     rank_by: RankByOpt = RankBy.total,
+    force: ForceOpt = False,
+    dry_run: Annotated[
+        bool,
+        typer.Option("--dry-run", help="Check the files and options, print the plan and the estimate; run nothing."),
+    ] = False,
 ) -> None:
     """Run scenarios against strategies; every trial in a fresh process, under a watchdog."""
     from harness import render, scenario, suite
@@ -120,8 +131,11 @@ def run(
     try:
         paths = files or scenario.default_suite()
         loaded = scenario.load_many(paths)
-        opts = _options(strategy, repeat, warmup, start_method, python, timeout, out)
+        opts = _options(strategy, repeat, warmup, start_method, python, timeout, out, force)
         planned = suite.plan(loaded, opts)
+        if dry_run:
+            _dry_run(planned, opts)
+            return
     except (scenario.ScenarioError, registry.UnknownStrategy) as exc:
         fail(str(exc))
     run_dir, doc = _measure(loaded, opts, len(planned))
@@ -134,6 +148,21 @@ def run(
     if bad:
         con.print(f"[bold red]{len(bad)} trial(s) did not pass[/]; see `queuebench show {esc(run_dir)}`")
         raise typer.Exit(1)
+
+
+def _dry_run(planned: list[suite.Planned], opts: Options) -> None:
+    """What ``run`` would do: the trials and each strategy's pre-flight estimate; no probe, no trial."""
+    import multiprocessing
+
+    from harness import preflight, render
+
+    method = opts.start_method or multiprocessing.get_start_method()
+    pairs = {(id(p.loaded), p.strategy): (p.loaded, p.strategy) for p in planned}
+    estimates = preflight.check(list(pairs.values()), method, opts.force)
+    con = render.console()
+    con.print(f"dry run: {len(planned)} trial(s) of {len(pairs)} scenario x strategy pair(s); nothing was run")
+    for e in estimates:
+        con.print(e.line(), markup=False, highlight=False)
 
 
 def _execute(
@@ -186,6 +215,7 @@ def sweep(
     timeout: TimeoutOpt = None,
     out: OutOpt = Path("results"),
     rank_by: RankByOpt = RankBy.total,
+    force: ForceOpt = False,
 ) -> None:
     """Run a scenario at each value of a parameter, such as readers=1..8: best value and knee per strategy.
 
@@ -200,7 +230,7 @@ def sweep(
         chosen = sw.pick(scenario.load(file), scenario_name)
         points = sw.expand(chosen, varies)
         loaded = [p.loaded for p in points]
-        opts = _options(strategy, repeat, warmup, start_method, python, timeout, out)
+        opts = _options(strategy, repeat, warmup, start_method, python, timeout, out, force)
         opts.extra = {"sweep": sw.record(chosen, varies, points)}
         planned = suite.plan(loaded, opts)
     except (sw.SweepError, scenario.ScenarioError, registry.UnknownStrategy) as exc:
@@ -211,7 +241,7 @@ def sweep(
     print_sweep(doc, run_dir, con, rank_by=rank_by.value)
     bad = [t for t in doc["trials"] if t["status"] != "ok"]
     if bad:
-        con.print(f"[bold red]{len(bad)} trial(s) did not pass[/]; see `queuebench show {run_dir}`")
+        con.print(f"[bold red]{len(bad)} trial(s) did not pass[/]; see `queuebench show {esc(run_dir)}`")
         raise typer.Exit(1)
 
 
@@ -223,6 +253,7 @@ def _options(
     python: str | None,
     timeout: float | None,
     out: Path,
+    force: bool = False,
 ) -> Options:
     """The run options shared by run, sweep and stress."""
     from harness import suite
@@ -235,6 +266,7 @@ def _options(
         python=python or sys.executable,
         timeout=timeout,
         out=out,
+        force=force,
     )
 
 
@@ -260,6 +292,8 @@ def _measure(loaded: list[LoadedScenario], opts: Options, total: int) -> tuple[P
         return _execute(loaded, opts, probe, total, con)
     except (scenario.ScenarioError, store.RunDirError) as exc:
         fail(str(exc))
+    except OSError as exc:  # not from storing (those are RunDirError): say what, in one line
+        fail(f"cannot run: {exc.strerror or exc}")
     except KeyboardInterrupt:
         con.print("[bold yellow]interrupted[/]: trial processes killed; partial results marked incomplete")
         raise typer.Exit(130) from None
@@ -276,16 +310,23 @@ def stress(
         ),
     ] = None,
     strategy: StrategyOpt = None,
-    repeat: Annotated[int | None, typer.Option("--repeat", "-r", min=1, metavar="N", help="Trials per cell.")] = None,
+    repeat: Annotated[
+        int | None, typer.Option("--repeat", "-r", min=1, max=MAX_REPEAT, metavar="N", help="Trials per cell.")
+    ] = None,
     start_method: StartMethodOpt = None,
     python: PythonOpt = None,
     timeout: Annotated[
         float | None,
         typer.Option(
-            "--timeout", min=0.1, metavar="SECONDS", help="Seconds before a trial counts as hung and is killed."
+            "--timeout",
+            min=0.1,
+            max=MAX_TIMEOUT,
+            metavar="SECONDS",
+            help="Seconds before a trial counts as hung and is killed.",
         ),
     ] = None,
     out: OutOpt = Path("results"),
+    force: ForceOpt = False,
 ) -> None:
     """Run the fault matrix (strategies x faults) and print the survival matrix.
 
@@ -302,7 +343,7 @@ def stress(
         loaded = scenario.load_many(files or [scenario.scenario_dir() / "faults.toml"])
         # Every strategy a user can name (the opt-in ones too, e.g. dask): a survival matrix is
         # about how each one fails. One the worker cannot run shows as unavailable.
-        opts = _options(strategy or registry.names(), repeat, 0, start_method, python, timeout, out)
+        opts = _options(strategy or registry.names(), repeat, 0, start_method, python, timeout, out, force)
         planned = suite.plan(loaded, opts)
     except (scenario.ScenarioError, registry.UnknownStrategy) as exc:
         fail(str(exc))
