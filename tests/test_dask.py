@@ -71,3 +71,36 @@ def test_dask_is_opt_in_and_needs_distributed_in_the_worker() -> None:
     entry = registry.get("dask")
     assert "dask" not in registry.default_names() and "dask" in registry.names()
     assert entry.requires == ("distributed",) and entry.family is registry.Family.CLUSTER
+
+
+def test_run_dask_local_from_the_cli_names_the_worker_of_each_trial(tmp_path: Path) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from harness.cli import app
+
+    args = ["run", "scenarios/smoke.toml", "-s", "threads", "-r", "1", "--warmup", "0", "--dask", "local"]
+    result = CliRunner().invoke(app, [*args, "-o", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    (run_json,) = tmp_path.glob("*/run.json")
+    doc = json.loads(run_json.read_text())
+    assert doc["options"]["launcher"] == "dask"
+    assert all("dask worker" in t["where"] for t in doc["trials"])
+
+
+@pytest.mark.parametrize(
+    ("args", "line"),
+    [
+        (["--dask", "bogus"], "--dask 'bogus': give 'local' or a scheduler address"),
+        (["--each-worker"], "--each-worker needs --dask"),
+    ],
+)
+def test_bad_dask_options_are_one_line(args: list[str], line: str, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from harness.cli import app
+
+    result = CliRunner().invoke(app, ["run", "scenarios/smoke.toml", "-s", "threads", *args, "-o", str(tmp_path)])
+    assert result.exit_code == 2
+    assert line in result.output and result.output.strip().count("\n") == 0

@@ -187,6 +187,23 @@ TimeoutOpt = Annotated[
         help="Seconds per trial before it is killed (overrides the scenario file).",
     ),
 ]
+DaskOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--dask",
+        metavar="local|tcp://HOST:PORT",
+        help="Run the trials on a Dask cluster: 'local' starts a loopback one for the run; an address uses "
+        "a running scheduler whose workers hold the resource trial=1 (one trial per machine at a time).",
+    ),
+]
+EachWorkerOpt = Annotated[
+    bool,
+    typer.Option("--each-worker", help="With --dask: the whole run once on every worker, one results folder each."),
+]
+RecalibrateOpt = Annotated[
+    bool,
+    typer.Option("--recalibrate", help="Measure the cpu work's units per ms afresh instead of this machine's cache."),
+]
 ForceOpt = Annotated[
     bool,
     typer.Option("--force", help="Run even what the pre-flight estimate says this machine cannot take."),

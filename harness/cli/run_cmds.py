@@ -12,11 +12,14 @@ import typer
 from harness.cli.common import (
     MAX_REPEAT,
     MAX_TIMEOUT,
+    DaskOpt,
+    EachWorkerOpt,
     ForceOpt,
     OutOpt,
     PythonOpt,
     RankBy,
     RankByOpt,
+    RecalibrateOpt,
     RepeatOpt,
     StartMethod,
     StartMethodOpt,
@@ -33,6 +36,7 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from harness import suite
+    from harness.launchers import Launcher
     from harness.scenario import LoadedScenario
     from harness.suite import Options
 
@@ -122,6 +126,9 @@ def run(
         bool,
         typer.Option("--dry-run", help="Check the files and options, print the plan and the estimate; run nothing."),
     ] = False,
+    dask: DaskOpt = None,
+    each_worker: EachWorkerOpt = False,
+    recalibrate: RecalibrateOpt = False,
 ) -> None:
     """Run scenarios against strategies; every trial in a fresh process, under a watchdog."""
     from harness import render, scenario, suite
@@ -132,13 +139,14 @@ def run(
         paths = files or scenario.default_suite()
         loaded = scenario.load_many(paths)
         opts = _options(strategy, repeat, warmup, start_method, python, timeout, out, force)
+        opts.recalibrate = recalibrate
         planned = suite.plan(loaded, opts)
         if dry_run:
             _dry_run(planned, opts)
             return
     except (scenario.ScenarioError, registry.UnknownStrategy) as exc:
         fail(str(exc))
-    run_dir, doc = _measure(loaded, opts, len(planned))
+    run_dir, doc = _measure(loaded, opts, len(planned), dask, each_worker)
     con = render.console()
     print_summary(doc, summarize(doc, rank_by.value), con, said=True)
     con.print(f"results: {esc(run_dir)}")
@@ -165,12 +173,8 @@ def _dry_run(planned: list[suite.Planned], opts: Options) -> None:
         con.print(e.line(), markup=False, highlight=False)
 
 
-def _execute(
-    loaded: list[LoadedScenario], opts: Options, probe: dict[str, Any], total: int, con: Console
-) -> tuple[Path, dict[str, Any]]:
+def _execute(prepared: suite.Prepared, total: int, con: Console) -> tuple[Path, dict[str, Any]]:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    from harness import suite
 
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=con, transient=True) as progress:
@@ -185,7 +189,7 @@ def _execute(
                 why = "; ".join(trial["errors"])[:400]
                 progress.console.print(f"[red]{trial['status']}[/] {esc(planned.label)}: {esc(why)}")
 
-        return suite.execute(loaded, opts, probe, on_progress)
+        return prepared.run(on_progress)
 
 
 @app.command()
@@ -216,6 +220,8 @@ def sweep(
     out: OutOpt = Path("results"),
     rank_by: RankByOpt = RankBy.total,
     force: ForceOpt = False,
+    dask: DaskOpt = None,
+    recalibrate: RecalibrateOpt = False,
 ) -> None:
     """Run a scenario at each value of a parameter, such as readers=1..8: best value and knee per strategy.
 
@@ -232,12 +238,13 @@ def sweep(
         loaded = [p.loaded for p in points]
         opts = _options(strategy, repeat, warmup, start_method, python, timeout, out, force)
         opts.extra = {"sweep": sw.record(chosen, varies, points)}
+        opts.recalibrate = recalibrate
         planned = suite.plan(loaded, opts)
     except (sw.SweepError, scenario.ScenarioError, registry.UnknownStrategy) as exc:
         fail(str(exc))
     con = render.console()
     con.print(f"sweep of {chosen.scenario.name}: {len(points)} points, {len(planned)} trials")
-    run_dir, doc = _measure(loaded, opts, len(planned))
+    run_dir, doc = _measure(loaded, opts, len(planned), dask)
     print_sweep(doc, run_dir, con, rank_by=rank_by.value)
     bad = [t for t in doc["trials"] if t["status"] != "ok"]
     if bad:
@@ -270,33 +277,73 @@ def _options(
     )
 
 
-def _measure(loaded: list[LoadedScenario], opts: Options, total: int) -> tuple[Path, dict[str, Any]]:
-    """Probe the worker, run every planned trial with a progress bar; handles bad --python and Ctrl+C."""
-    from harness import launchers, render, scenario, store, trust
+def _launcher(opts: Options, dask: str | None) -> Launcher:
+    from harness import launchers
+
+    if dask is None:
+        return launchers.make("local", python=opts.python, recalibrate=opts.recalibrate)
+    if dask != "local" and not dask.startswith(("tcp://", "tls://")):
+        fail(f"--dask {dask!r}: give 'local' or a scheduler address such as tcp://HOST:8786")
+    # On a Dask worker the default interpreter is that worker's own: --python only when given.
+    python = opts.python if opts.python != sys.executable else None
+    return launchers.make("dask", address=dask, python=python, recalibrate=opts.recalibrate)
+
+
+def _measure(
+    loaded: list[LoadedScenario], opts: Options, total: int, dask: str | None = None, each_worker: bool = False
+) -> tuple[Path, dict[str, Any]]:
+    """Probe where the trials run, run every planned trial with a progress bar; handles a bad
+    --python or --dask, an unavailable work kind and Ctrl+C. With --each-worker, one run per Dask
+    worker (the last is returned; each folder is printed)."""
+    from harness import launchers, render, scenario, store, suite, trust
 
     con = render.console()
     if hasattr(signal, "SIGTERM"):
         signal.signal(signal.SIGTERM, _raise_interrupt)
+    if each_worker and dask is None:
+        fail("--each-worker needs --dask (the workers of a Dask cluster)")
+    launcher = _launcher(opts, dask)
     try:
-        with con.status("probing the worker interpreter: calibrating cpu work, measuring parallelism"):
-            probe = launchers.make("local", python=opts.python, recalibrate=opts.recalibrate).probe()
-    except launchers.WorkerError as exc:
-        fail(str(exc))
-    except KeyboardInterrupt:
-        con.print("[bold yellow]interrupted[/] before any trial ran; nothing was written")
-        raise typer.Exit(130) from None
-    con.print(f"worker: {esc(probe['implementation'])} {esc(probe['version'])} · {esc(parallelism_line(probe))}")
-    if (busy := render.busy_line(trust.probe_warning(probe))) is not None:
-        con.print(busy)
-    try:
-        return _execute(loaded, opts, probe, total, con)
-    except (scenario.ScenarioError, store.RunDirError) as exc:
-        fail(str(exc))
-    except OSError as exc:  # not from storing (those are RunDirError): say what, in one line
-        fail(f"cannot run: {exc.strerror or exc}")
-    except KeyboardInterrupt:
-        con.print("[bold yellow]interrupted[/]: trial processes killed; partial results marked incomplete")
-        raise typer.Exit(130) from None
+        targets: list[Launcher] = [launcher]
+        if each_worker:
+            with con.status(f"asking the Dask scheduler at {dask} for its workers"):
+                targets = [launcher.pinned(w) for w in launcher.workers()]  # type: ignore[attr-defined]
+        result: tuple[Path, dict[str, Any]] | None = None
+        for target in targets:
+            pinned = getattr(target, "worker", None)
+            where = f" on {pinned}" if pinned else ""
+            try:
+                with con.status(f"probing the worker interpreter{where}: calibrating cpu work, measuring parallelism"):
+                    prepared = suite.prepare(loaded, opts, target)
+            except launchers.WorkerError as exc:
+                fail(str(exc))
+            except KeyboardInterrupt:
+                con.print("[bold yellow]interrupted[/] before any trial ran; nothing was written")
+                raise typer.Exit(130) from None
+            if (line := prepared.unrunnable()) is not None:
+                fail(line)
+            probe = prepared.probe
+            facts = f"{probe['implementation']} {probe['version']} · {parallelism_line(probe)}"
+            con.print(f"worker{esc(where)}: {esc(facts)}")
+            if (busy := render.busy_line(trust.probe_warning(probe))) is not None:
+                con.print(busy)
+            try:
+                result = _execute(prepared, total, con)
+            except (scenario.ScenarioError, store.RunDirError) as exc:
+                fail(str(exc))
+            except OSError as exc:  # not from storing (those are RunDirError): say what, in one line
+                fail(f"cannot run: {exc.strerror or exc}")
+            except KeyboardInterrupt:
+                con.print("[bold yellow]interrupted[/]: trial processes killed; partial results marked incomplete")
+                raise typer.Exit(130) from None
+            if each_worker:
+                con.print(f"results{where}: {esc(result[0])}")
+        assert result is not None
+        return result
+    finally:
+        close = getattr(launcher, "close", None)
+        if close is not None:
+            close()
 
 
 @app.command()
@@ -327,6 +374,7 @@ def stress(
     ] = None,
     out: OutOpt = Path("results"),
     force: ForceOpt = False,
+    dask: DaskOpt = None,
 ) -> None:
     """Run the fault matrix (strategies x faults) and print the survival matrix.
 
@@ -347,7 +395,7 @@ def stress(
         planned = suite.plan(loaded, opts)
     except (scenario.ScenarioError, registry.UnknownStrategy) as exc:
         fail(str(exc))
-    run_dir, doc = _measure(loaded, opts, len(planned))
+    run_dir, doc = _measure(loaded, opts, len(planned), dask)
     con = render.console()
     matrix = survival(doc)  # built once: the terminal table and survival.md render the same data
     con.print(render.survival_table(matrix))
