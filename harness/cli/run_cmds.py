@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import signal
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -30,19 +29,12 @@ from harness.cli.common import (
     esc,
     fail,
 )
-from harness.cli.results_cmds import parallelism_line, print_summary, print_sweep, write_report
+from harness.cli.measuring import measure
+from harness.cli.results_cmds import print_summary, print_sweep, write_report
 
 if TYPE_CHECKING:
-    from rich.console import Console
-
     from harness import suite
-    from harness.launchers import Launcher
-    from harness.scenario import LoadedScenario
     from harness.suite import Options
-
-
-def _raise_interrupt(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt
 
 
 @app.command("list")
@@ -146,7 +138,7 @@ def run(
             return
     except (scenario.ScenarioError, registry.UnknownStrategy) as exc:
         fail(str(exc))
-    run_dir, doc = _measure(loaded, opts, len(planned), dask, each_worker)
+    run_dir, doc = measure(loaded, opts, len(planned), dask, each_worker)
     con = render.console()
     print_summary(doc, summarize(doc, rank_by.value), con, said=True)
     con.print(f"results: {esc(run_dir)}")
@@ -171,25 +163,6 @@ def _dry_run(planned: list[suite.Planned], opts: Options) -> None:
     con.print(f"dry run: {len(planned)} trial(s) of {len(pairs)} scenario x strategy pair(s); nothing was run")
     for e in estimates:
         con.print(e.line(), markup=False, highlight=False)
-
-
-def _execute(prepared: suite.Prepared, total: int, con: Console) -> tuple[Path, dict[str, Any]]:
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=con, transient=True) as progress:
-        task = progress.add_task("starting", total=total)
-
-        def on_progress(planned: suite.Planned, trial: dict[str, Any] | None) -> None:
-            if trial is None:
-                progress.update(task, description=planned.label)
-                return
-            progress.advance(task)
-            if trial["status"] != "ok":
-                why = "; ".join(trial["errors"])[:400]
-                progress.console.print(f"[red]{trial['status']}[/] {esc(planned.label)}: {esc(why)}")
-
-        return prepared.run(on_progress)
 
 
 @app.command()
@@ -244,7 +217,7 @@ def sweep(
         fail(str(exc))
     con = render.console()
     con.print(f"sweep of {chosen.scenario.name}: {len(points)} points, {len(planned)} trials")
-    run_dir, doc = _measure(loaded, opts, len(planned), dask)
+    run_dir, doc = measure(loaded, opts, len(planned), dask)
     print_sweep(doc, run_dir, con, rank_by=rank_by.value)
     bad = [t for t in doc["trials"] if t["status"] != "ok"]
     if bad:
@@ -275,75 +248,6 @@ def _options(
         out=out,
         force=force,
     )
-
-
-def _launcher(opts: Options, dask: str | None) -> Launcher:
-    from harness import launchers
-
-    if dask is None:
-        return launchers.make("local", python=opts.python, recalibrate=opts.recalibrate)
-    if dask != "local" and not dask.startswith(("tcp://", "tls://")):
-        fail(f"--dask {dask!r}: give 'local' or a scheduler address such as tcp://HOST:8786")
-    # On a Dask worker the default interpreter is that worker's own: --python only when given.
-    python = opts.python if opts.python != sys.executable else None
-    return launchers.make("dask", address=dask, python=python, recalibrate=opts.recalibrate)
-
-
-def _measure(
-    loaded: list[LoadedScenario], opts: Options, total: int, dask: str | None = None, each_worker: bool = False
-) -> tuple[Path, dict[str, Any]]:
-    """Probe where the trials run, run every planned trial with a progress bar; handles a bad
-    --python or --dask, an unavailable work kind and Ctrl+C. With --each-worker, one run per Dask
-    worker (the last is returned; each folder is printed)."""
-    from harness import launchers, render, scenario, store, suite, trust
-
-    con = render.console()
-    if hasattr(signal, "SIGTERM"):
-        signal.signal(signal.SIGTERM, _raise_interrupt)
-    if each_worker and dask is None:
-        fail("--each-worker needs --dask (the workers of a Dask cluster)")
-    launcher = _launcher(opts, dask)
-    try:
-        targets: list[Launcher] = [launcher]
-        if each_worker:
-            with con.status(f"asking the Dask scheduler at {dask} for its workers"):
-                targets = [launcher.pinned(w) for w in launcher.workers()]  # type: ignore[attr-defined]
-        result: tuple[Path, dict[str, Any]] | None = None
-        for target in targets:
-            pinned = getattr(target, "worker", None)
-            where = f" on {pinned}" if pinned else ""
-            try:
-                with con.status(f"probing the worker interpreter{where}: calibrating cpu work, measuring parallelism"):
-                    prepared = suite.prepare(loaded, opts, target)
-            except launchers.WorkerError as exc:
-                fail(str(exc))
-            except KeyboardInterrupt:
-                con.print("[bold yellow]interrupted[/] before any trial ran; nothing was written")
-                raise typer.Exit(130) from None
-            if (line := prepared.unrunnable()) is not None:
-                fail(line)
-            probe = prepared.probe
-            facts = f"{probe['implementation']} {probe['version']} · {parallelism_line(probe)}"
-            con.print(f"worker{esc(where)}: {esc(facts)}")
-            if (busy := render.busy_line(trust.probe_warning(probe))) is not None:
-                con.print(busy)
-            try:
-                result = _execute(prepared, total, con)
-            except (scenario.ScenarioError, store.RunDirError) as exc:
-                fail(str(exc))
-            except OSError as exc:  # not from storing (those are RunDirError): say what, in one line
-                fail(f"cannot run: {exc.strerror or exc}")
-            except KeyboardInterrupt:
-                con.print("[bold yellow]interrupted[/]: trial processes killed; partial results marked incomplete")
-                raise typer.Exit(130) from None
-            if each_worker:
-                con.print(f"results{where}: {esc(result[0])}")
-        assert result is not None
-        return result
-    finally:
-        close = getattr(launcher, "close", None)
-        if close is not None:
-            close()
 
 
 @app.command()
@@ -395,7 +299,7 @@ def stress(
         planned = suite.plan(loaded, opts)
     except (scenario.ScenarioError, registry.UnknownStrategy) as exc:
         fail(str(exc))
-    run_dir, doc = _measure(loaded, opts, len(planned), dask)
+    run_dir, doc = measure(loaded, opts, len(planned), dask)
     con = render.console()
     matrix = survival(doc)  # built once: the terminal table and survival.md render the same data
     con.print(render.survival_table(matrix))
