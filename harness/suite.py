@@ -175,6 +175,20 @@ class Prepared:
             return None
         return reasons[sorted(needs[0])[0]]
 
+    def unavailable(self, named: bool) -> str | None:
+        """Strategies the worker's interpreter cannot run (its probe said why). Named by the user
+        (``named``): the one line to exit 2 with, before anything runs. Chosen by default (stress
+        takes every strategy): they are dropped from the plan, and None."""
+        answers = self.probe.get("strategies") or {}
+        missing = {p.strategy: str(answers[p.strategy][1]) for p in self.trials if not answers.get(p.strategy, (1,))[0]}
+        if not missing:
+            return None
+        if named:
+            python = self.probe.get("executable", "the worker")
+            return "; ".join(f"strategy {n!r} cannot run under {python}: {why}" for n, why in missing.items())
+        self.trials = [p for p in self.trials if p.strategy not in missing]
+        return None
+
     def run(self, on_progress: Progress = lambda planned, trial: None) -> tuple[Path, dict[str, Any]]:
         """Run every planned trial; returns the run directory and its final document.
 

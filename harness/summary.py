@@ -61,10 +61,16 @@ COLUMNS = [
 ]
 
 
+def side_label(trial: dict[str, Any]) -> str:
+    """A trial's strategy, with its side in an ``ab`` run (``threads@A``): the sides never pool."""
+    side = trial.get("side")
+    return f"{trial['strategy']}@{side}" if side else str(trial["strategy"])
+
+
 def trials_frame(doc: dict[str, Any]) -> pd.DataFrame:
     """Measured (non-warmup) trials, one row each, metrics flattened."""
     rows = [
-        {**{k: v for k, v in t.items() if k != "metrics"}, **(t.get("metrics") or {})}
+        {**{k: v for k, v in t.items() if k != "metrics"}, **(t.get("metrics") or {}), "strategy": side_label(t)}
         for t in doc["trials"]
         if not t.get("warmup")
     ]
@@ -143,9 +149,9 @@ def summarize(doc: dict[str, Any], rank_by: str = DEFAULT_RANK_BY) -> pd.DataFra
         mine = out[(out["scenario"] == scenario) & out["rank"].notna()].sort_values("rank", kind="stable")
         group = tie_group({s: samples[(scenario, s)] for s in mine["strategy"]}, list(mine["strategy"]))
         if group:
-            out.loc[(out["scenario"] == scenario) & out["strategy"].isin(group), "verdict"] = (
-                "best" if len(group) == 1 else "tie"
-            )
+            # A winner needs a runner-up to beat: a lone strategy is ranked, never crowned.
+            verdict = "tie" if len(group) > 1 else "best" if len(mine) > 1 else ""
+            out.loc[(out["scenario"] == scenario) & out["strategy"].isin(group), "verdict"] = verdict
     return out[COLUMNS]
 
 

@@ -44,14 +44,17 @@ class Metric:
 #: Short names accepted by ``--metric``; any ``<e2e|wait|service|put>_<p50|p90|p99|max>_ms``
 #: key and ``makespan_s`` are accepted as well.
 ALIASES = {
-    "throughput": Metric("throughput", True, "items/s"),
+    "throughput": Metric("throughput", True, "items/s (makespan)"),
+    "throughput_total": Metric("throughput_total", True, "items/s (total)"),
     "makespan": Metric("makespan_s", False, "makespan s"),
+    "total": Metric("total_s", False, "total s"),
     "p50": Metric("e2e_p50_ms", False, "e2e p50 ms"),
     "p90": Metric("e2e_p90_ms", False, "e2e p90 ms"),
     "p99": Metric("e2e_p99_ms", False, "e2e p99 ms"),
     "max": Metric("e2e_max_ms", False, "e2e max ms"),
     "efficiency": Metric("efficiency", True, "efficiency"),
-    "rss": Metric("peak_rss_mb", False, "peak RSS MB"),
+    "rss": Metric("peak_rss_mb", False, "worker peak RSS MB"),
+    "tree_peak": Metric("tree_peak_mb", False, "tree peak MB (PSS)"),
 }
 _LATENCY_KEY = re.compile(r"^(e2e|wait|service|put)_(p50|p90|p99|max)_ms$")
 

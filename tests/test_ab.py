@@ -51,6 +51,13 @@ def test_an_ab_run_stores_trials_abba_in_one_run_and_judges_b_against_a(tmp_path
     assert {(r.scenario, r.strategy) for r in report.rows} == {("ab", "threads"), ("ab", "sequential")}
     assert report.family == 2 and report.drift == []  # one session: no drift guard
     assert report.notes[0].startswith("one run, trials interleaved A B B A")
+    # Outside compare and ab, the two sides never pool into one row or one benchmark.
+    from harness.exports import pytest_benchmark
+    from harness.summary import summarize
+
+    assert set(summarize(stored)["strategy"]) == {"threads@A", "threads@B", "sequential@A", "sequential@B"}
+    names = {b["name"] for b in pytest_benchmark.to_pytest_benchmark(stored)["benchmarks"]}
+    assert len(names) == 4 and all("@A" in n or "@B" in n for n in names)
 
 
 def test_sides_a_tree_an_interpreter_and_a_bad_name(tmp_path: Path) -> None:

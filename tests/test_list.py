@@ -33,3 +33,13 @@ def test_list_with_a_missing_interpreter_is_one_line_and_exit_2() -> None:
     assert result.exit_code == 2
     assert result.output.strip().count("\n") == 0
     assert "cannot run worker interpreter '/no/such/python'" in result.output
+
+
+def test_running_a_strategy_the_worker_cannot_run_is_refused_before_any_trial(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    args = ["run", "scenarios/smoke.toml", "-s", "subinterpreter-pool", "-r", "1", "--warmup", "0"]
+    result = cli.invoke(app, [*args, "-o", str(tmp_path)])
+    assert result.exit_code == 2
+    assert (
+        "strategy 'subinterpreter-pool' cannot run under" in result.output and "needs Python >= 3.14" in result.output
+    )
+    assert not any(tmp_path.iterdir())  # nothing was run, nothing written

@@ -194,3 +194,9 @@ def test_sweep_stars_a_best_value_only_when_the_repeats_separate_it() -> None:
     assert found.tie_with is not None and "not distinguishable from readers =" in found.lines()[0]
     (throughput, _p99) = sweep.pivots(close, frame, [found])
     assert "★" not in "".join(c.mark for c in throughput.rows[0][1] if c)
+
+
+def test_a_lone_strategy_is_ranked_but_never_crowned() -> None:
+    frame = summarize(_doc(_repeats("threads", [100.0] * 5, [90.0] * 5)))
+    assert list(frame["rank"]) == [1] and list(frame["verdict"]) == [""]  # no runner-up to beat
+    assert trust.busy_warning(1.15, 2, [0.7]) is None  # an idle 2-core VM's noisy probe is not "busy"

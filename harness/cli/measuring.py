@@ -64,7 +64,7 @@ def measure(
     """Probe where the trials run, run every planned trial with a progress bar; handles a bad
     --python or --dask, an unavailable work kind and Ctrl+C. With --each-worker, one run per Dask
     worker (the last is returned; each folder is printed)."""
-    from harness import launchers, render, scenario, store, suite, trust
+    from harness import launchers, render, scenario, store, suite
 
     con = render.console()
     if hasattr(signal, "SIGTERM"):
@@ -93,9 +93,9 @@ def measure(
                 fail(line)
             probe = prepared.probe
             facts = f"{probe['implementation']} {probe['version']} · {parallelism_line(probe)}"
-            con.print(f"worker{esc(where)}: {esc(facts)}")
-            if (busy := render.busy_line(trust.probe_warning(probe))) is not None:
-                con.print(busy)
+            con.print(f"worker{esc(where)}: {esc(facts)}")  # a busy machine is said once, above the table
+            if (line := prepared.unavailable(named=bool(opts.strategies))) is not None:
+                fail(line)
             try:
                 result = _execute(prepared, total, con)
             except (scenario.ScenarioError, store.RunDirError) as exc:

@@ -130,6 +130,11 @@ def machine_info(fp: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _label(trial: dict[str, Any]) -> str:
+    """The strategy, with its side in an ``ab`` run: the two sides are two benchmarks, never one."""
+    return f"{trial['strategy']}@{trial['side']}" if trial.get("side") else str(trial["strategy"])
+
+
 def to_pytest_benchmark(doc: dict[str, Any]) -> dict[str, Any]:
     """A pytest-benchmark document for a loaded run (:func:`harness.store.load_run`)."""
     groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
@@ -137,7 +142,7 @@ def to_pytest_benchmark(doc: dict[str, Any]) -> dict[str, Any]:
     for t in doc["trials"]:
         if t.get("warmup"):
             continue
-        key = (t["scenario"], t["strategy"])
+        key = (t["scenario"], _label(t))
         thr = (t.get("metrics") or {}).get("throughput")
         if t.get("status") == "ok" and isinstance(thr, int | float) and thr > 0:
             groups.setdefault(key, []).append(t)
@@ -146,7 +151,7 @@ def to_pytest_benchmark(doc: dict[str, Any]) -> dict[str, Any]:
     warmups: dict[tuple[str, str], int] = {}
     for t in doc["trials"]:
         if t.get("warmup"):
-            warmups[(t["scenario"], t["strategy"])] = warmups.get((t["scenario"], t["strategy"]), 0) + 1
+            warmups[(t["scenario"], _label(t))] = warmups.get((t["scenario"], _label(t)), 0) + 1
     benchmarks = []
     for (scenario, strategy), trials in groups.items():
         info = extra_info(trials)
