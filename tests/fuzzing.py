@@ -356,7 +356,7 @@ def _verdict(result: Any) -> str:
         return "hang"
     if exc is not None and not isinstance(exc, SystemExit):
         return f"traceback: {type(exc).__name__}: {str(exc)[:200]}"
-    if result.exit_code not in (0, 1, 2, 130):
+    if result.exit_code not in (0, 1, 2, 3, 130):  # 3: compare could not judge (too few repeats)
         return f"exit {result.exit_code}"
     if result.exit_code == 2:
         lines = result.output.strip().splitlines()
@@ -397,9 +397,9 @@ def _light_figures() -> None:
     real_draw, real_compare = report.draw_figures, plot_runs.compare_figure
     seen = {"report": 0, "plot": 0}
 
-    def draw(doc: Any, run_dir: Path, out: Path) -> dict[str, Path]:
+    def draw(doc: Any, run_dir: Path, out: Path, *rest: Any) -> dict[str, Path]:
         seen["report"] += 1
-        return real_draw(doc, run_dir, out) if seen["report"] % FIGURE_EVERY == 0 else {}
+        return real_draw(doc, run_dir, out, *rest) if seen["report"] % FIGURE_EVERY == 0 else {}
 
     def compare_figure(*args: Any) -> Figure:
         seen["plot"] += 1
@@ -519,7 +519,7 @@ def subprocess_cases(workdir: Path, bases: list[str], n: int, seed: int) -> Coun
             try:
                 done = subprocess.run([*exe, *args], capture_output=True, text=True, timeout=60, cwd=ROOT)
                 counts["processes"] += 1
-                if "Traceback" in done.stderr or done.returncode not in (0, 1, 2):
+                if "Traceback" in done.stderr or done.returncode not in (0, 1, 2, 3):
                     counts["tracebacks"] += 1
                     print(f"subprocess {args[0]} case {i}: rc {done.returncode}: {done.stderr[-300:]}")
             except subprocess.TimeoutExpired:
