@@ -143,23 +143,6 @@ def _repeats(text: str | None) -> int | None:
 
 
 def _run(prepared: Any, con: Any, stepper: AutoRepeat | None) -> tuple[Path, dict[str, Any]]:
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from harness.cli.measuring import run_with_progress
 
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=con, transient=True) as progress:
-        task = progress.add_task("starting", total=len(prepared.trials))
-
-        def on_progress(planned: Any, trial: dict[str, Any] | None) -> None:
-            if stepper is not None:
-                stepper.on_progress(planned, trial)  # may add a round of trials
-            progress.update(task, total=len(prepared.trials))
-            if trial is None:
-                progress.update(task, description=planned.label)
-                return
-            progress.advance(task)
-            if trial["status"] != "ok":
-                why = "; ".join(trial["errors"])[:400]
-                progress.console.print(f"[red]{trial['status']}[/] {esc(planned.label)}: {esc(why)}")
-
-        result: tuple[Path, dict[str, Any]] = prepared.run(on_progress)
-        return result
+    return run_with_progress(prepared, con, stepper.on_progress if stepper is not None else None)

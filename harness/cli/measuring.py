@@ -27,14 +27,21 @@ def _raise_interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
-def _execute(prepared: suite.Prepared, total: int, con: Console) -> tuple[Path, dict[str, Any]]:
+def run_with_progress(
+    prepared: suite.Prepared, con: Console, before: suite.Progress | None = None
+) -> tuple[Path, dict[str, Any]]:
+    """Run a prepared suite under a progress bar, printing each trial that did not pass.
+    ``before`` sees every progress event first (``ab -r auto`` adds rounds of trials there)."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=con, transient=True) as progress:
-        task = progress.add_task("starting", total=total)
+        task = progress.add_task("starting", total=len(prepared.trials))
 
         def on_progress(planned: suite.Planned, trial: dict[str, Any] | None) -> None:
+            if before is not None:
+                before(planned, trial)
+            progress.update(task, total=len(prepared.trials))
             if trial is None:
                 progress.update(task, description=planned.label)
                 return
@@ -59,7 +66,7 @@ def launcher_for(opts: Options, dask: str | None) -> Launcher:
 
 
 def measure(
-    loaded: list[LoadedScenario], opts: Options, total: int, dask: str | None = None, each_worker: bool = False
+    loaded: list[LoadedScenario], opts: Options, dask: str | None = None, each_worker: bool = False
 ) -> tuple[Path, dict[str, Any]]:
     """Probe where the trials run, run every planned trial with a progress bar; handles a bad
     --python or --dask, an unavailable work kind and Ctrl+C. With --each-worker, one run per Dask
@@ -97,7 +104,7 @@ def measure(
             if (line := prepared.unavailable(named=bool(opts.strategies))) is not None:
                 fail(line)
             try:
-                result = _execute(prepared, total, con)
+                result = run_with_progress(prepared, con)
             except (scenario.ScenarioError, store.RunDirError) as exc:
                 fail(str(exc))
             except OSError as exc:  # not from storing (those are RunDirError): say what, in one line

@@ -138,7 +138,7 @@ def run(
             return
     except (scenario.ScenarioError, registry.UnknownStrategy) as exc:
         fail(str(exc))
-    run_dir, doc = measure(loaded, opts, len(planned), dask, each_worker)
+    run_dir, doc = measure(loaded, opts, dask, each_worker)
     con = render.console()
     print_summary(doc, summarize(doc, rank_by.value), con, said=True)
     con.print(f"results: {esc(run_dir)}")
@@ -217,7 +217,7 @@ def sweep(
         fail(str(exc))
     con = render.console()
     con.print(f"sweep of {chosen.scenario.name}: {len(points)} points, {len(planned)} trials")
-    run_dir, doc = measure(loaded, opts, len(planned), dask)
+    run_dir, doc = measure(loaded, opts, dask)
     print_sweep(doc, run_dir, con, rank_by=rank_by.value)
     bad = [t for t in doc["trials"] if t["status"] != "ok"]
     if bad:
@@ -294,12 +294,12 @@ def stress(
     try:
         loaded = scenario.load_many(files or [scenario.scenario_dir() / "faults.toml"])
         # Every strategy a user can name (the opt-in ones too, e.g. dask): a survival matrix is
-        # about how each one fails. One the worker cannot run shows as unavailable.
+        # about how each one fails. One the worker cannot run is left out (suite.Prepared.unavailable).
         opts = _options(strategy or registry.names(), repeat, 0, start_method, python, timeout, out, force)
-        planned = suite.plan(loaded, opts)
+        suite.plan(loaded, opts)  # an unknown strategy is one line, before anything runs
     except (scenario.ScenarioError, registry.UnknownStrategy) as exc:
         fail(str(exc))
-    run_dir, doc = measure(loaded, opts, len(planned), dask)
+    run_dir, doc = measure(loaded, opts, dask)
     con = render.console()
     matrix = survival(doc)  # built once: the terminal table and survival.md render the same data
     con.print(render.survival_table(matrix))
