@@ -44,6 +44,8 @@ def cell(trial: dict[str, Any]) -> str:
     if f is None:
         return str(trial["status"])
     m = trial.get("metrics") or {}
+    # The schema lets a stored run omit a count (it reads as 0): never index what may be absent.
+    f = {"delivered": "?", "lost": 0, "duplicated": 0, "failed_with_error": 0, "leftover_processes": 0, **f}
     text = str(f["outcome"])
     if f["outcome"] == "hung":
         text += f" ({f['detection_s']:.1f} s)" if f.get("detection_s") is not None else ""
