@@ -18,13 +18,7 @@ POSIX = os.name == "posix"
 
 def kill_tree(pid: int) -> list[str]:
     """Kill ``pid`` and every descendant (and, on POSIX, its process group). Returns what it killed."""
-    victims: list[psutil.Process] = []
-    try:
-        root = psutil.Process(pid)
-        victims = [root, *root.children(recursive=True)]
-    except psutil.NoSuchProcess:
-        pass
-    victims.extend(p for p in _group_members(pid) if p not in victims)
+    victims = tree_of(pid)
     if POSIX:
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(pid, signal.SIGKILL)
