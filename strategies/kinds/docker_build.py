@@ -24,7 +24,7 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from strategies.base import Calibration, WorkSpec
-from strategies.kinds import AItemPerform, ItemPerform, Running
+from strategies.kinds import ItemPerform, Running
 from strategies.kinds import docker_engine as engine
 
 MAX_IMAGE_BYTES = 64 * 1024 * 1024
@@ -81,16 +81,6 @@ class DockerBuild(engine.DockerKind):
 
         def perform(seconds: float, writer: int, seq: int) -> str:
             return build(trial, writer, seq, size)
-
-        return perform
-
-    def aprepare_item(self, spec: WorkSpec, cal: Calibration) -> AItemPerform:
-        import asyncio
-
-        sync = self.prepare_item(spec, cal)
-
-        async def perform(seconds: float, writer: int, seq: int) -> object:
-            return await asyncio.to_thread(sync, seconds, writer, seq)
 
         return perform
 

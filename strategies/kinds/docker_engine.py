@@ -20,7 +20,8 @@ import socket
 from dataclasses import dataclass, field
 from typing import Any
 
-from strategies.kinds import Kind
+from strategies.base import Calibration, WorkSpec
+from strategies.kinds import AItemPerform, Kind
 
 HOST = "127.0.0.1"
 #: A hint the user can act on, in every "engine unreachable" line.
@@ -126,6 +127,17 @@ class DockerKind(Kind):
         if problem:
             return False, f"no Docker engine at {url} ({problem}); {HOW_TO_START}"
         return True, ""
+
+    def aprepare_item(self, spec: WorkSpec, cal: Calibration) -> AItemPerform:
+        """The blocking SDK call in a thread, so an event loop keeps serving its other tasks."""
+        import asyncio
+
+        sync = self.prepare_item(spec, cal)
+
+        async def perform(seconds: float, writer: int, seq: int) -> object:
+            return await asyncio.to_thread(sync, seconds, writer, seq)
+
+        return perform
 
 
 def images_of(trial: str) -> list[Any]:

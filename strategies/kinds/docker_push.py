@@ -36,7 +36,7 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from strategies.base import Calibration, WorkSpec
-from strategies.kinds import AItemPerform, ItemPerform, Running
+from strategies.kinds import ItemPerform, Running
 from strategies.kinds import docker_engine as engine
 from strategies.kinds.service import MODELS, _env
 
@@ -195,16 +195,6 @@ class DockerPush(engine.DockerKind):
 
         def perform(seconds: float, writer: int, seq: int) -> None:
             push(trial, port, writer, seq)
-
-        return perform
-
-    def aprepare_item(self, spec: WorkSpec, cal: Calibration) -> AItemPerform:
-        import asyncio
-
-        sync = self.prepare_item(spec, cal)
-
-        async def perform(seconds: float, writer: int, seq: int) -> object:
-            return await asyncio.to_thread(sync, seconds, writer, seq)
 
         return perform
 
