@@ -149,24 +149,21 @@ def prepare(
 ) -> suite.Prepared:
     """A run of every planned trial once per side, interleaved A B B A ...; side A's probe
     gives the cpu calibration both sides use (the same work in both) and the fingerprint."""
-    launchers = [s.launcher(opts.recalibrate) if isinstance(s, Side) else s for s in (a, b)]
-    probes = [launcher.probe() for launcher in launchers]
-    opts.extra = {
+    given = dict(zip(SIDES, (a, b), strict=True))
+    launchers = {n: s.launcher(opts.recalibrate) if isinstance(s, Side) else s for n, s in given.items()}
+    prepared = suite.prepare_sides(scenarios, opts, launchers)
+    prepared.opts.extra = {
         **opts.extra,
         "ab": {
             "order": "ABBA",
             "sides": {
-                n: (s.record() if isinstance(s, Side) else {"launcher": s.name}) | _probe_facts(p)
-                for n, s, p in zip(SIDES, (a, b), probes, strict=True)
+                n: (s.record() if isinstance(s, Side) else {"launcher": s.name}) | _probe_facts(prepared.sides[n][1])
+                for n, s in zip(SIDES, (a, b), strict=True)
             },
             **(records or {}),
         },
     }
-    trials = suite.interleave_sides(suite.plan(scenarios, opts), SIDES)
-    method = suite.start_method_for(opts, probes[0])
-    suite.start_method_for(opts, probes[1])  # both sides must offer it
-    sides = {n: (launcher, p) for n, launcher, p in zip(SIDES, launchers, probes, strict=True)}
-    return suite.Prepared(scenarios, opts, launchers[0], probes[0], trials, method, sides)
+    return prepared
 
 
 def _probe_facts(probe: dict[str, Any]) -> dict[str, Any]:
@@ -181,9 +178,16 @@ def split(doc: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     for name in SIDES:
         half = {k: v for k, v in doc.items() if k not in ("trials", "ab")}
         half["ab_side"] = name
-        half["trials"] = [copy.deepcopy(t) for t in doc["trials"] if t.get("side") == name]
+        # Each half is one side's plain run: its trials lose the side, so pairs match by strategy.
+        half["trials"] = [_sideless(t) for t in doc["trials"] if t.get("side") == name]
         out.append(half)
     return out[0], out[1]
+
+
+def _sideless(trial: dict[str, Any]) -> dict[str, Any]:
+    out = copy.deepcopy(trial)
+    out.pop("side", None)
+    return out
 
 
 def judge(doc: dict[str, Any], metric: str, max_regression: float, alpha: float) -> Report:

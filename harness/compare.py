@@ -44,6 +44,7 @@ from pathlib import Path
 from typing import Any
 
 from harness import drift, verdicts
+from harness.summary import side_label
 from harness.verdicts import (
     ALIASES,
     EXIT_OK,
@@ -82,12 +83,13 @@ __all__ = [
 
 
 def _samples(doc: dict[str, Any], key: str) -> dict[tuple[str, str], tuple[list[float], list[str]]]:
-    """(scenario, strategy) -> (metric values of passing measured trials, other statuses)."""
+    """(scenario, strategy) -> (metric values of passing measured trials, other statuses). In a run
+    of several interpreters the strategy keeps its side (``threads@3.13.5t``): they never pool."""
     out: dict[tuple[str, str], tuple[list[float], list[str]]] = {}
     for t in doc["trials"]:
         if t.get("warmup") or t.get("status") == "unavailable":
             continue
-        values, bad = out.setdefault((t["scenario"], t["strategy"]), ([], []))
+        values, bad = out.setdefault((t["scenario"], side_label(t)), ([], []))
         if t.get("status") != "ok":
             bad.append(str(t.get("status")))
             continue

@@ -20,7 +20,8 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import FuncFormatter
 
-from harness import figure_style, store
+from harness import figure_style, interpreters, store
+from harness.summary import side_label
 
 #: Fields of a scenario definition that do not change the workload itself.
 NOT_WORKLOAD = frozenset({"description", "repeats", "warmup", "timeout", "strategies"})
@@ -35,6 +36,21 @@ def _python(doc: dict[str, Any], path: Path) -> str:
     py = doc["fingerprint"].get("python", {})
     gil = "" if py.get("gil_enabled", True) else " free-threaded"
     return f"{py.get('implementation', '?')} {py.get('version', '?')}{gil}"
+
+
+def _group_and_strategy(run: Run, trial: dict[str, Any], by: str) -> tuple[str, str]:
+    """A trial's group and strategy label. A run of several interpreters (or an ab run) holds
+    sides: grouped by python, an interpreter's trials form its own group; otherwise the side
+    stays in the strategy's label (``threads@3.13.5t``), so sides never pool."""
+    side = trial.get("side")
+    if not side:
+        return run.group, str(trial["strategy"])
+    found = interpreters.of_run(run.doc)
+    if by == "python" and side in found:
+        entry = found[side]
+        gil = " free-threaded" if entry.get("free_threaded_build") and not entry.get("gil_enabled", True) else ""
+        return f"{entry.get('implementation') or '?'} {entry.get('version') or '?'}{gil}", str(trial["strategy"])
+    return run.group, side_label(trial)
 
 
 BY: dict[str, Callable[[dict[str, Any], Path], str]] = {
@@ -127,7 +143,7 @@ def _number(raw: object) -> float:
     return math.nan
 
 
-def collect(runs: list[Run], metric: str, normalize: str | None, split: bool = False) -> pd.DataFrame:
+def collect(runs: list[Run], metric: str, normalize: str | None, split: bool = False, by: str = "run") -> pd.DataFrame:
     """One row per measured trial: facet, strategy, group, run, value (NaN unless the trial passed)."""
     names = facets(runs, split)
     rows = []
@@ -136,12 +152,13 @@ def collect(runs: list[Run], metric: str, normalize: str | None, split: bool = F
             if t.get("warmup"):
                 continue
             value = _number((t.get("metrics") or {}).get(metric)) if t["status"] == "ok" else math.nan
+            group, strategy = _group_and_strategy(run, t, by)
             rows.append(
                 {
                     "facet": names[(i, t["scenario"])],
                     "scenario": t["scenario"],
-                    "strategy": t["strategy"],
-                    "group": run.group,
+                    "strategy": strategy,
+                    "group": group,
                     "run": i,
                     "value": value,
                 }
@@ -166,7 +183,9 @@ def collect(runs: list[Run], metric: str, normalize: str | None, split: bool = F
         have = ", ".join(dict.fromkeys(frame["strategy"]))
         raise PlotError(f"--normalize {normalize}: no such strategy in these runs; they hold: {have}")
     parts = []
-    for (i, scenario), part in frame.groupby(["run", "scenario"], sort=False):
+    # The reference is taken within its own run, scenario and group (an interpreter of a run
+    # of several is a group of its own under --by python).
+    for (i, scenario, _), part in frame.groupby(["run", "scenario", "group"], sort=False):
         ref = part[part["strategy"] == normalize]["value"].dropna()
         if ref.empty or not ref.median() > 0:
             raise PlotError(
@@ -285,12 +304,12 @@ def plot_runs(
     if out is not None:
         check_out(out)
     runs = load_runs(paths, by)
-    frame = collect(runs, metric, normalize, split)
+    frame = collect(runs, metric, normalize, split, by)
     out = out or Path(f"queuebench-{metric}-by-{by}{f'-vs-{normalize}' if normalize else ''}.png")
     if out.parent and not out.parent.exists():
         out.parent.mkdir(parents=True)
     figure_style.save(compare_figure(frame, by, metric, normalize, len(runs)), out)
-    counts: dict[str, int] = {}
-    for run in runs:
-        counts[run.group] = counts.get(run.group, 0) + 1
+    counts: dict[str, int] = {}  # a run of several interpreters counts in each of its groups
+    for group, part in frame.groupby("group", sort=False):
+        counts[str(group)] = int(part["run"].nunique())
     return out, counts

@@ -206,3 +206,34 @@ def console() -> Console:
     if not con.is_terminal:
         con = Console(highlight=False, width=160)
     return con
+
+
+def _plain(text: str) -> str:
+    """Block text (Markdown's inline subset, outside text escaped) as the terminal shows it."""
+    import re
+
+    text = re.sub(r"(`+) ?(.*?) ?\1", lambda m: m[2].replace("\\", "\x00"), text)  # code spans stay literal
+    text = re.sub(r"\*\*(.+?)\*\*", r"\1", text)
+    return re.sub(r"\\(.)", r"\1", text).replace("\x00", "\\")
+
+
+def print_blocks(blocks: list[Any], con: Console) -> None:
+    """Blocks on the terminal: headings bold, tables as tables, text without its Markdown marks."""
+    from harness.blocks import Bullets, Heading, Para
+    from harness.blocks import Table as TableBlock
+
+    for block in blocks:
+        if isinstance(block, Heading):
+            con.print(f"[bold]{escape(_plain(block.text))}[/]")
+        elif isinstance(block, Para):
+            con.print(escape(_plain(block.text)))
+        elif isinstance(block, Bullets):
+            for item in block.items:
+                con.print(f"  • {escape(_plain(item))}")
+        elif isinstance(block, TableBlock):
+            table = Table(header_style="bold")
+            for i, name in enumerate(block.header):
+                table.add_column(escape(_plain(name)), justify="right" if i in block.right else "left")
+            for row in block.rows:
+                table.add_row(*(escape(_plain(c)) for c in row))
+            con.print(table)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from harness import figures, sample_figures, store, stress_figure, sweep, sweep_plot
+from harness import figures, interpreters, sample_figures, store, stress_figure, sweep, sweep_plot
 from harness.blocks import Block, Heading, Image, Para
 from harness.figure_style import save
 from harness.html_page import to_html
@@ -111,6 +111,7 @@ def build(
     blocks += sweep_section(doc, pics, rank_by)
     busy = pool_busy(doc, run_dir)
     blocks += recommendations(doc, summary, busy)
+    blocks += interpreters.section(doc)  # several --python in one run: side by side
     blocks.append(Heading(2, "Figures"))
     for key, alt in (("throughput", "throughput per strategy"), ("efficiency", "efficiency and CPU parallelism")):
         if key in pics:

@@ -32,6 +32,9 @@ class Options:
     warmup: int | None = None
     start_method: str | None = None
     python: str = sys.executable
+    #: Several interpreters measured side by side in one run (``run --python X --python Y``):
+    #: every one of them, ``python`` being the first; empty for a one-interpreter run.
+    pythons: list[str] = field(default_factory=list)
     timeout: float | None = None
     out: Path = Path("results")
     #: Extra workload options for test-only strategies, e.g. (("delay_factor", 1.2),).
@@ -50,7 +53,7 @@ class Planned:
     strategy: str
     repeat: int  # measured repeats count from 0; warmups are negative
     warmup: bool
-    side: str | None = None  # ab: which side's launcher runs it (Prepared.sides); None: a plain run
+    side: str | None = None  # which side's launcher runs it (Prepared.sides): ab, or --python X --python Y
 
     @property
     def label(self) -> str:
@@ -77,10 +80,11 @@ def plan(scenarios: list[LoadedScenario], opts: Options) -> list[Planned]:
     return out
 
 
-def interleave_sides(trials: list[Planned], sides: tuple[str, str], start: int = 0) -> list[Planned]:
-    """ab: every planned trial once per side, alternating A B, B A, A B, ... (A B B A A B ...),
-    so drift and order effects (first after a warmup, after a heavy trial) hit both sides alike.
-    ``start``: how many pairs came before (a round appended by ``ab --repeat auto``)."""
+def interleave_sides(trials: list[Planned], sides: tuple[str, ...], start: int = 0) -> list[Planned]:
+    """Every planned trial once per side, forwards then backwards (A B, B A, A B, ...; with
+    three interpreters A B C, C B A, ...), so drift and order effects (first after a warmup,
+    after a heavy trial) hit every side alike. ``start``: how many rounds came before (a
+    round appended by ``ab --repeat auto``)."""
     out: list[Planned] = []
     for i, planned in enumerate(trials, start):
         order = sides if i % 2 == 0 else sides[::-1]
@@ -159,7 +163,8 @@ class Prepared:
     probe: dict[str, Any]
     trials: list[Planned]
     method: str
-    #: ab: side name -> (its launcher, its probe); a planned trial with a side runs there
+    #: side name -> (its launcher, its probe), for ab's A and B or one per interpreter of a
+    #: multi-interpreter run; a planned trial with a side runs there
     sides: dict[str, tuple[Launcher, dict[str, Any]]] = field(default_factory=dict)
 
     def unrunnable(self) -> str | None:
@@ -244,6 +249,29 @@ def prepare(scenarios: list[LoadedScenario], opts: Options, launcher: Launcher |
     return preflight_checked(Prepared(scenarios, opts, launcher, probe, trials, start_method_for(opts, probe)))
 
 
+def prepare_sides(
+    scenarios: list[LoadedScenario],
+    opts: Options,
+    launchers: dict[str, Launcher],
+    probes: dict[str, dict[str, Any]] | None = None,
+) -> Prepared:
+    """A run of every planned trial once per side (``launchers``: side name -> launcher),
+    interleaved; the first side's probe gives the cpu calibration every side uses (the same
+    work everywhere: a slower interpreter takes longer over it) and the fingerprint. Each side
+    must offer the start method. ``probes``: the sides' probes when the caller has them.
+    Raises as :func:`prepare`."""
+    names = tuple(launchers)
+    probes = probes or {name: launcher.probe() for name, launcher in launchers.items()}
+    first = names[0]
+    method = start_method_for(opts, probes[first])
+    for name in names[1:]:
+        start_method_for(opts, probes[name])
+    trials = interleave_sides(plan(scenarios, opts), names)
+    sides = {name: (launchers[name], probes[name]) for name in names}
+    prepared = Prepared(scenarios, opts, launchers[first], probes[first], trials, method, sides)
+    return preflight_checked(prepared)
+
+
 def preflight_checked(prepared: Prepared) -> Prepared:
     """Refuse (preflight.TooBig, one line) a run whose trials this machine cannot take, unless
     ``opts.force``: processes, threads, memory in flight, record files, file descriptors."""
@@ -289,7 +317,7 @@ def _one(
         "start_method": method if entry.uses_start_method else None,
     }
     launcher, probe = prepared.launcher, prepared.probe
-    if planned.side is not None:  # ab: this side's launcher and its worker's answers
+    if planned.side is not None:  # this side's launcher and its worker's answers
         launcher, probe = prepared.sides[planned.side]
         trial["id"] += f"-{planned.side}"
         trial["side"] = planned.side

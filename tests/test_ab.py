@@ -46,7 +46,8 @@ def test_an_ab_run_stores_trials_abba_in_one_run_and_judges_b_against_a(tmp_path
     assert all(t["id"].endswith("-" + t["side"]) for t in stored["trials"])
     assert stored["ab"]["order"] == "ABBA" and set(stored["ab"]["sides"]) == {"A", "B"}
     a, b = ab.split(stored)
-    assert {t["side"] for t in a["trials"]} == {"A"} and {t["side"] for t in b["trials"]} == {"B"}
+    assert {t["id"][-2:] for t in a["trials"]} == {"-A"} and {t["id"][-2:] for t in b["trials"]} == {"-B"}
+    assert a["ab_side"] == "A" and not any("side" in t for t in a["trials"] + b["trials"])  # pairs match by strategy
     report = ab.judge(stored, "throughput", 0.10, 0.01)
     assert {(r.scenario, r.strategy) for r in report.rows} == {("ab", "threads"), ("ab", "sequential")}
     assert report.family == 2 and report.drift == []  # one session: no drift guard

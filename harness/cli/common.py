@@ -149,6 +149,15 @@ PythonOpt = Annotated[
     str | None,
     typer.Option("--python", metavar="PATH", help="Interpreter the worker runs under. Default: this one."),
 ]
+PythonsOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--python",
+        metavar="PATH",
+        help="Interpreter the worker runs under. Repeat it to measure several side by side: their trials "
+        "take turns in one run, and the table shows strategy@version. Default: this one.",
+    ),
+]
 #: The limits a scenario file has (harness.scenario): an option may not go past them either.
 MAX_REPEAT, MAX_WARMUP, MAX_TIMEOUT = 1000, 100, 24 * 3600.0
 

@@ -65,6 +65,43 @@ def launcher_for(opts: Options, dask: str | None) -> Launcher:
     return launchers.make("dask", address=dask, python=python, recalibrate=opts.recalibrate)
 
 
+def prepare_interpreters(loaded: list[LoadedScenario], opts: Options, con: Console) -> suite.Prepared:
+    """``run --python X --python Y``: one side per interpreter, their trials interleaved; each
+    interpreter said in one line; a strategy one of them cannot run is left out there alone
+    (the run fails only when a strategy named with -s runs under none of them)."""
+    from harness import interpreters, launchers, suite
+
+    sides, probes = {}, []
+    with con.status(f"probing {len(opts.pythons)} worker interpreters: calibrating cpu work, measuring parallelism"):
+        for python in opts.pythons:
+            launcher = launchers.make("local", python=python, recalibrate=opts.recalibrate)
+            probes.append(launcher.probe())
+            sides[python] = launcher
+    names = interpreters.labels(probes)
+    by_label = dict(zip(names, sides.values(), strict=True))
+    prepared = suite.prepare_sides(loaded, opts, by_label, dict(zip(names, probes, strict=True)))
+    record: dict[str, dict[str, Any]] = {}
+    for name, probe in zip(names, probes, strict=True):
+        answers = probe.get("strategies") or {}
+        missing = {
+            p.strategy: str(answers[p.strategy][1])
+            for p in prepared.trials
+            if p.side == name and not answers.get(p.strategy, (1,))[0]
+        }
+        prepared.trials = [p for p in prepared.trials if not (p.side == name and p.strategy in missing)]
+        record[name] = interpreters.facts(probe) | {"unavailable": missing}
+        said = f"{interpreters.describe(probe)} ({probe['executable']}) · {parallelism_line(probe)}"
+        con.print(f"worker {esc(name)}: {esc(said)}")
+        for strategy, why in missing.items():
+            con.print(f"  [yellow]not under {esc(name)}[/]: {esc(strategy)}: {esc(why)}")
+    if opts.strategies:
+        ran = {p.strategy for p in prepared.trials}
+        if none := [s for s in opts.strategies if s not in ran]:
+            fail(f"strategy {none[0]!r} cannot run under any of the interpreters given (see the lines above)")
+    opts.extra = {**opts.extra, "interpreters": record}
+    return prepared
+
+
 def measure(
     loaded: list[LoadedScenario], opts: Options, dask: str | None = None, each_worker: bool = False
 ) -> tuple[Path, dict[str, Any]]:
@@ -89,8 +126,12 @@ def measure(
             pinned = getattr(target, "worker", None)
             where = f" on {pinned}" if pinned else ""
             try:
-                with con.status(f"probing the worker interpreter{where}: calibrating cpu work, measuring parallelism"):
-                    prepared = suite.prepare(loaded, opts, target)
+                if len(opts.pythons) > 1:
+                    prepared = prepare_interpreters(loaded, opts, con)
+                else:
+                    probing = f"probing the worker interpreter{where}: calibrating cpu work, measuring parallelism"
+                    with con.status(probing):
+                        prepared = suite.prepare(loaded, opts, target)
             except launchers.WorkerError as exc:
                 fail(str(exc))
             except KeyboardInterrupt:
@@ -98,11 +139,12 @@ def measure(
                 raise typer.Exit(130) from None
             if (line := prepared.unrunnable()) is not None:
                 fail(line)
-            probe = prepared.probe
-            facts = f"{probe['implementation']} {probe['version']} · {parallelism_line(probe)}"
-            con.print(f"worker{esc(where)}: {esc(facts)}")  # a busy machine is said once, above the table
-            if (line := prepared.unavailable(named=bool(opts.strategies))) is not None:
-                fail(line)
+            if not prepared.sides:
+                probe = prepared.probe
+                facts = f"{probe['implementation']} {probe['version']} · {parallelism_line(probe)}"
+                con.print(f"worker{esc(where)}: {esc(facts)}")  # a busy machine is said once, above the table
+                if (line := prepared.unavailable(named=bool(opts.strategies))) is not None:
+                    fail(line)
             try:
                 result = run_with_progress(prepared, con)
             except (scenario.ScenarioError, store.RunDirError) as exc:

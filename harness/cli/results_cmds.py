@@ -28,7 +28,7 @@ def parallelism_line(probe: dict[str, Any]) -> str:
 def print_summary(doc: dict[str, Any], frame: Any, con: Console, said: bool = False) -> None:
     """The busy-machine warning (when there is one), then the summary table. ``said``: the warning
     was printed in full already (``run``'s header): a one-line reminder is enough."""
-    from harness import render, trust
+    from harness import interpreters, render, trust
 
     warning = trust.run_warning(doc)
     if warning is not None and said:
@@ -38,6 +38,7 @@ def print_summary(doc: dict[str, Any], frame: Any, con: Console, said: bool = Fa
     elif (busy := render.busy_line(warning)) is not None:
         con.print(busy)
     con.print(render.summary_table(frame))
+    render.print_blocks(interpreters.section(doc), con)  # several --python: side by side
 
 
 @app.command()

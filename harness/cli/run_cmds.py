@@ -16,6 +16,7 @@ from harness.cli.common import (
     ForceOpt,
     OutOpt,
     PythonOpt,
+    PythonsOpt,
     RankBy,
     RankByOpt,
     RecalibrateOpt,
@@ -106,7 +107,7 @@ def run(
     repeat: RepeatOpt = None,
     warmup: WarmupOpt = None,
     start_method: StartMethodOpt = None,
-    python: PythonOpt = None,
+    python: PythonsOpt = None,
     timeout: TimeoutOpt = None,
     out: OutOpt = Path("results"),
     make_report: Annotated[
@@ -130,8 +131,12 @@ def run(
     try:
         paths = files or scenario.default_suite()
         loaded = scenario.load_many(paths)
-        opts = _options(strategy, repeat, warmup, start_method, python, timeout, out, force)
+        opts = _options(strategy, repeat, warmup, start_method, python[0] if python else None, timeout, out, force)
         opts.recalibrate = recalibrate
+        if python and len(python) > 1:
+            if dask is not None:
+                fail("several --python with --dask: a Dask worker runs its own interpreter; give one --python")
+            opts.pythons = list(python)
         planned = suite.plan(loaded, opts)
         if dry_run:
             _dry_run(planned, opts)

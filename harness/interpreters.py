@@ -1,0 +1,137 @@
+"""Several interpreters in one run (``queuebench run --python X --python Y``).
+
+Each interpreter is a *side* of the run, as ``ab``'s A and B are: its own local launcher
+and probe, its trials interleaved with the others' trial by trial (forwards, then
+backwards), so the drift of a shared machine hits them all alike. A side is named by what
+its worker said of itself — ``3.13.5t`` for a free-threaded build, ``3.13.5t+gil`` for one
+that runs with the GIL back on (``-X gil=1``, or an extension that asked for it),
+``3.11.7`` for a GIL build — so tables read ``threads@3.13.5t`` beside ``threads@3.11.7``.
+
+The run document keeps each interpreter's facts under ``interpreters`` (the fingerprint
+holds the first's, which also gives the cpu calibration every side uses: the same work
+everywhere). A strategy one interpreter cannot run (subinterpreters under 3.11) is left out
+for that interpreter alone, said in ``interpreters[label]["unavailable"]``: the others
+still run it.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import pandas as pd
+
+from harness.blocks import Block, Bullets, Heading, Para, Table
+
+#: What run.json keeps of each interpreter's probe.
+FACTS = ("executable", "implementation", "version", "gil_enabled", "free_threaded_build", "effective_parallelism")
+
+
+def label(probe: dict[str, Any]) -> str:
+    """``3.13.5t`` (free-threaded build, GIL off), ``3.13.5t+gil`` (that build, GIL on), ``3.11.7``;
+    another implementation than CPython is named first (``PyPy 3.10.14``)."""
+    version = str(probe.get("version", "?"))
+    if probe.get("free_threaded_build"):
+        version += "t" if not probe.get("gil_enabled", True) else "t+gil"
+    impl = str(probe.get("implementation", "CPython"))
+    return version if impl == "CPython" else f"{impl} {version}"
+
+
+def labels(probes: list[dict[str, Any]]) -> list[str]:
+    """One distinct label per probe, in order: a repeated one gets ``#2``, ``#3``, ..."""
+    out: list[str] = []
+    for probe in probes:
+        name, k = label(probe), 2
+        while name in out:
+            name = f"{label(probe)}#{k}"
+            k += 1
+        out.append(name)
+    return out
+
+
+def facts(probe: dict[str, Any]) -> dict[str, Any]:
+    return {k: probe.get(k) for k in FACTS}
+
+
+def describe(entry: dict[str, Any]) -> str:
+    """One interpreter's facts as a reader wants them: ``CPython 3.13.5, free-threaded build, GIL off``."""
+    text = f"{entry.get('implementation') or '?'} {entry.get('version') or '?'}"
+    if entry.get("free_threaded_build"):
+        text += ", free-threaded build, GIL " + ("on" if entry.get("gil_enabled", True) else "off")
+    return text
+
+
+def of_run(doc: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The run's interpreters (label -> facts), in the order given; empty for a one-interpreter run."""
+    found = doc.get("interpreters")
+    if not isinstance(found, dict):
+        return {}
+    return {str(k): v for k, v in found.items() if isinstance(v, dict)}
+
+
+def side_by_side(doc: dict[str, Any], metric: str = "throughput_total") -> pd.DataFrame:
+    """Scenario x strategy rows, one column per interpreter: the median of ``metric`` over the
+    passing measured trials, and each interpreter's ratio to the first (``3.13.5t ÷ 3.11.7``).
+    Empty when the run has fewer than two interpreters."""
+    names = list(of_run(doc))
+    if len(names) < 2:
+        return pd.DataFrame()
+    values: dict[tuple[str, str], dict[str, list[float]]] = {}
+    for t in doc.get("trials") or []:
+        side = t.get("side")
+        if t.get("warmup") or side not in names or t.get("status") != "ok":
+            continue
+        raw = (t.get("metrics") or {}).get(metric)
+        if isinstance(raw, int | float) and not isinstance(raw, bool) and math.isfinite(raw):
+            values.setdefault((t["scenario"], t["strategy"]), {}).setdefault(side, []).append(float(raw))
+    rows = []
+    for (scenario, strategy), per in values.items():
+        row: dict[str, Any] = {"scenario": scenario, "strategy": strategy}
+        medians = {n: float(pd.Series(per[n]).median()) if n in per else math.nan for n in names}
+        row.update(medians)
+        first = medians[names[0]]
+        for n in names[1:]:
+            row[f"{n} ÷ {names[0]}"] = medians[n] / first if first > 0 else math.nan
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def section(doc: dict[str, Any], metric: str = "throughput_total") -> list[Block]:
+    """The report's (and the terminal's) side-by-side view: which interpreter ran what, and per
+    scenario x strategy the median items/s under each with the ratio to the first. Empty for a
+    one-interpreter run."""
+    from harness.markdown import code, escape
+    from harness.render import si
+
+    found = of_run(doc)
+    frame = side_by_side(doc, metric)
+    if frame.empty:
+        return []
+    names = list(found)
+    lines = []
+    for name, entry in found.items():
+        text = f"{code(name)}: {escape(describe(entry))} ({code(str(entry.get('executable')))})"
+        if entry.get("unavailable"):
+            text += "; not run here: " + ", ".join(
+                f"{escape(s)} ({escape(str(why))})" for s, why in entry["unavailable"].items()
+            )
+        lines.append(text)
+    ratios = [c for c in frame.columns if "÷" in str(c)]
+    header = ["scenario", "strategy", *(f"{n} items/s" for n in names), *ratios]
+    rows = []
+    for _, row in frame.iterrows():
+        cells = [escape(str(row["scenario"])), escape(str(row["strategy"]))]
+        cells += ["—" if math.isnan(row[n]) else si(row[n]) for n in names]
+        cells += ["—" if math.isnan(row[c]) else f"×{row[c]:.2f}" for c in ratios]
+        rows.append(cells)
+    window = "total window" if metric == "throughput_total" else metric
+    return [
+        Heading(2, "Interpreters side by side"),
+        Bullets(lines),
+        Para(
+            f"Median items/s ({escape(window)}) over the passing repeats; trials of the interpreters took turns "
+            f"in this one run, so drift hit them alike. The ratios divide by the first interpreter, "
+            f"{code(names[0])}, whose cpu calibration every interpreter ran: the same work everywhere."
+        ),
+        Table(header, rows, frozenset(range(2, len(header)))),
+    ]

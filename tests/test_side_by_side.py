@@ -1,0 +1,104 @@
+"""Several interpreters in one run (``queuebench run --python X --python Y``): their trials take
+turns, the run keeps each one's facts, and the table, report, plot and compare keep them apart."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from harness import compare, interpreters, launchers, plot_runs, store, suite
+from harness.cli import app
+from tests.test_interpreters import PY313, WORKER_ENVS
+
+cli = CliRunner()
+SMALL = """
+[[scenario]]
+name = "pair"
+writers = 2
+readers = 2
+items_per_writer = 5
+reader_work = { kind = "io", ms = 1 }
+"""
+THIS = f"{sys.version_info.major}.{sys.version_info.minor}.{sys.version_info.micro}"
+
+
+def test_sides_take_turns_forwards_then_backwards() -> None:
+    plain = [suite.Planned(None, s, r, False) for r in range(2) for s in ("x", "y")]  # type: ignore[arg-type]
+    order = [(p.strategy, p.side) for p in suite.interleave_sides(plain, ("a", "b", "c"))]
+    assert [side for _, side in order] == list("abccbaabccba")
+    assert [s for s, _ in order] == ["x"] * 3 + ["y"] * 3 + ["x"] * 3 + ["y"] * 3
+
+
+def test_an_interpreter_is_named_by_what_its_worker_said() -> None:
+    gil = {"version": "3.11.7", "implementation": "CPython", "gil_enabled": True, "free_threaded_build": False}
+    ft = {**gil, "version": "3.13.5", "gil_enabled": False, "free_threaded_build": True}
+    ft_gil_on = {**ft, "gil_enabled": True}
+    pypy = {**gil, "implementation": "PyPy", "version": "3.10.14"}
+    assert interpreters.labels([gil, ft, ft_gil_on, pypy, gil]) == [
+        "3.11.7",
+        "3.13.5t",
+        "3.13.5t+gil",
+        "PyPy 3.10.14",
+        "3.11.7#2",
+    ]
+    assert interpreters.describe(ft) == "CPython 3.13.5, free-threaded build, GIL off"
+
+
+@pytest.mark.skipif(not PY313.exists(), reason="needs pyenv's CPython 3.13.0")
+def test_two_interpreters_in_one_run_alternate_and_stay_apart(tmp_path: Path) -> None:
+    """The second interpreter is a worker env of 3.13 when there is one (it has the PEP 734
+    backport: subinterpreters run there and not under this 3.11), else pyenv's bare 3.13."""
+    other = WORKER_ENVS[-1] if WORKER_ENVS else PY313
+    scenario = tmp_path / "pair.toml"
+    scenario.write_text(SMALL)
+    strategies = ["-s", "threads", "-s", "sequential"] + (["-s", "subinterpreters"] if WORKER_ENVS else [])
+    args = ["run", str(scenario), *strategies, "-r", "2", "--warmup", "0", "-o", str(tmp_path / "out")]
+    result = cli.invoke(app, [*args, "--python", sys.executable, "--python", str(other)])
+    assert result.exit_code == 0, result.output
+    run_dir = next((tmp_path / "out").iterdir())
+    doc = json.loads((run_dir / "run.json").read_text())
+    names = list(doc["interpreters"])
+    assert names[0] == THIS and names[1].startswith("3.13.")
+    assert doc["interpreters"][names[1]]["version"].startswith("3.13.")  # each one's facts, as its worker said
+    assert doc["interpreters"][names[0]]["gil_enabled"] is True
+    sides = [t["side"] for t in doc["trials"] if t["strategy"] != "subinterpreters"]  # those run under both
+    pairs = list(zip(sides[::2], sides[1::2], strict=True))  # each planned trial under both, back to back
+    assert all(set(pair) == set(names) for pair in pairs)
+    assert {pair[0] for pair in pairs} == set(names)  # and which goes first alternates
+    if WORKER_ENVS:  # left out where it cannot run, kept where it can: the run still passes
+        assert "subinterpreters" in doc["interpreters"][THIS]["unavailable"]
+        assert {t["side"] for t in doc["trials"] if t["strategy"] == "subinterpreters"} == {names[1]}
+    assert all(t["status"] == "ok" for t in doc["trials"])
+    # The terminal table and the side-by-side view name both; nothing pools.
+    assert f"threads@{names[1]}" in result.output and "Interpreters side by side" in result.output
+    frame = interpreters.side_by_side(doc)
+    assert set(frame["strategy"]) >= {"threads", "sequential"} and f"{names[1]} ÷ {names[0]}" in frame.columns
+    # compare of the run with itself pairs like with like: one row per strategy and interpreter
+    rows = compare.compare(doc, doc, "throughput", 0.10, 0.01).rows
+    assert {r.strategy for r in rows} >= {f"threads@{names[0]}", f"threads@{names[1]}"}
+    # plot --by python: one group per interpreter of the one run
+    runs = plot_runs.load_runs([run_dir], "python")
+    groups = set(plot_runs.collect(runs, "throughput", None, by="python")["group"])
+    assert len(groups) == 2 and any("3.13." in g for g in groups)
+    # and the report carries the same section
+    written = cli.invoke(app, ["report", str(run_dir)])
+    assert written.exit_code == 0, written.output
+    assert "## Interpreters side by side" in (run_dir / "report.md").read_text()
+    assert store.load_run(run_dir)["interpreters"] == doc["interpreters"]
+
+
+@pytest.mark.skipif(not PY313.exists(), reason="needs pyenv's CPython 3.13.0")
+def test_a_strategy_no_interpreter_given_can_run_is_refused_in_one_line(tmp_path: Path) -> None:
+    if launchers.make("local", python=str(PY313)).available()["strategies"]["subinterpreters"][0]:
+        pytest.skip("pyenv's 3.13 has the PEP 734 backport installed here")
+    scenario = tmp_path / "pair.toml"
+    scenario.write_text(SMALL)
+    args = ["run", str(scenario), "-s", "subinterpreters", "-r", "1", "-o", str(tmp_path / "out")]
+    result = cli.invoke(app, [*args, "--python", sys.executable, "--python", str(PY313)])  # 3.11; bare 3.13
+    assert result.exit_code == 2, result.output
+    assert "cannot run under any of the interpreters given" in result.output
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
