@@ -24,7 +24,7 @@ from harness import store
 BASELINES = "baselines"
 META_FILE = "baseline.json"
 MAX_SAMPLES_TOTAL = 4 * 2**30
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,79}$")
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,79}\Z")
 
 
 class BaselineError(ValueError):

@@ -14,10 +14,10 @@ import math
 import re
 from typing import Any
 
-NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,159}$")
-STRATEGY = re.compile(r"^[^\x00-\x1f\x7f]{1,200}$")
-TRIAL_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,299}$")
-SAMPLES = re.compile(r"^samples/[A-Za-z0-9][A-Za-z0-9_.-]{0,299}\.parquet$")
+NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,159}\Z")
+STRATEGY = re.compile(r"^[^\x00-\x1f\x7f]{1,200}\Z")
+TRIAL_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,299}\Z")
+SAMPLES = re.compile(r"^samples/[A-Za-z0-9][A-Za-z0-9_.-]{0,299}\.parquet\Z")
 RUN_STATUSES = frozenset({"running", "incomplete", "complete"})
 TRIAL_STATUSES = frozenset({"ok", "failed", "timeout", "error", "unavailable"})
 OUTCOMES = frozenset({"recovered", "hung", "crashed"})
@@ -181,6 +181,9 @@ def _trial(t: Any, i: int, scenarios: dict[str, Any], ids: set[str]) -> None:
     # A strategy's name is shown, never a path part: any printable text (escaped where shown).
     if not STRATEGY.match(t["strategy"]):
         raise Bad(f"{where}: strategy must be printable text of 1 to 200 characters, got {shown(t['strategy'])}")
+    side = t.get("side")  # ab's A/B, or an interpreter's label: shown beside the strategy
+    if side is not None and not (isinstance(side, str) and STRATEGY.match(side)):
+        raise Bad(f"{where}: side must be printable text of 1 to 200 characters, got {shown(side)}")
     if t["status"] not in TRIAL_STATUSES:
         raise Bad(f"{where}: status must be one of {', '.join(sorted(TRIAL_STATUSES))}, got {shown(t['status'])}")
     if not isinstance(t.get("errors"), list):
@@ -268,6 +271,26 @@ def _sweep(sweep: Any, scenarios: dict[str, Any]) -> None:
             _number(v, f"sweep point {name}")
 
 
+def _interpreters(found: Any) -> None:
+    """A run of several interpreters: label -> that interpreter's facts (harness.interpreters)."""
+    if found is None:
+        return
+    if not isinstance(found, dict) or len(found) > 100:
+        raise Bad("interpreters must be a table of at most 100 entries")
+    for label, entry in found.items():
+        if not STRATEGY.match(label):
+            raise Bad(f"interpreters: a label must be printable text of 1 to 200 characters, got {shown(label)}")
+        entry = _table(entry, f"interpreters.{label}")
+        for key, value in entry.items():
+            if key == "unavailable":
+                for strategy, why in _table(value, f"interpreters.{label}.unavailable").items():
+                    _text(why, f"interpreters.{label}.unavailable.{strategy}", limit=1000)
+            elif isinstance(value, str):
+                _text(value, f"interpreters.{label}.{key}", limit=5000)
+            elif not isinstance(value, bool | int | float | None):
+                raise Bad(f"interpreters.{label}.{key} must be a plain value")
+
+
 def problem(doc: dict[str, Any]) -> str | None:
     """What is wrong with a run document's shape, if anything; normalises its scenario
     definitions in place (so every consumer finds every field)."""
@@ -288,6 +311,7 @@ def problem(doc: dict[str, Any]) -> str | None:
             _trial(t, i, scenarios, ids)
         if doc.get("sweep") is not None:
             _sweep(doc["sweep"], scenarios)
+        _interpreters(doc.get("interpreters"))
     except Bad as exc:
         return str(exc)
     doc["scenarios"] = scenarios

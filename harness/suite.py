@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -319,7 +320,7 @@ def _one(
     launcher, probe = prepared.launcher, prepared.probe
     if planned.side is not None:  # this side's launcher and its worker's answers
         launcher, probe = prepared.sides[planned.side]
-        trial["id"] += f"-{planned.side}"
+        trial["id"] += "-" + re.sub(r"[^A-Za-z0-9._-]", "-", planned.side)  # ids are plain names
         trial["side"] = planned.side
     # Availability as the worker's interpreter answered it (its probe), not the harness's.
     ok, why = (probe.get("strategies") or {}).get(planned.strategy, entry.available())

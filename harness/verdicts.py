@@ -56,7 +56,7 @@ ALIASES = {
     "rss": Metric("peak_rss_mb", False, "worker peak RSS MB"),
     "tree_peak": Metric("tree_peak_mb", False, "tree peak MB (PSS)"),
 }
-_LATENCY_KEY = re.compile(r"^(e2e|wait|service|put)_(p50|p90|p99|max)_ms$")
+_LATENCY_KEY = re.compile(r"^(e2e|wait|service|put)_(p50|p90|p99|max)_ms\Z")
 
 
 def metric(name: str) -> Metric:

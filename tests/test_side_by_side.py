@@ -102,3 +102,32 @@ def test_a_strategy_no_interpreter_given_can_run_is_refused_in_one_line(tmp_path
     assert result.exit_code == 2, result.output
     assert "cannot run under any of the interpreters given" in result.output
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+def test_a_label_that_is_no_plain_name_stays_out_of_trial_ids_and_a_damaged_record_is_refused(tmp_path: Path) -> None:
+    """``3.13.5t+gil`` is a label, not a file name: ids stay plain and the run loads; hostile
+    interpreter records (a CI artifact is untrusted input) are refused in one line."""
+    from harness import runschema, scenario
+
+    path = tmp_path / "pair.toml"
+    path.write_text(SMALL)
+    opts = suite.Options(strategies=["sequential"], repeat=1, warmup=0, out=tmp_path)
+    sides = {"3.13.5t+gil": launchers.make("inprocess"), "3.11.7": launchers.make("inprocess")}
+    prepared = suite.prepare_sides(scenario.load_many([path]), opts, sides)
+    opts.extra = {"interpreters": {name: {"version": name, "unavailable": {}} for name in sides}}
+    run_dir, doc = prepared.run()
+    assert [t["id"][5:] for t in doc["trials"]] == ["pair-sequential-r1-3.13.5t-gil", "pair-sequential-r1-3.11.7"]
+    assert [t["side"] for t in doc["trials"]] == ["3.13.5t+gil", "3.11.7"]
+    assert store.load_run(run_dir)["interpreters"]["3.13.5t+gil"]["version"] == "3.13.5t+gil"
+    for bad in ({"x\n": {}}, {"a": []}, {"a": {"version": ["x"]}}, {"a": {"unavailable": {"s": 1}}}):
+        assert runschema.problem({**doc, "interpreters": bad}) is not None
+    assert runschema.problem({**doc, "trials": [{**doc["trials"][0], "side": "\x1b[2J"}]}) is not None
+
+
+def test_a_name_ending_in_a_newline_is_no_plain_name() -> None:
+    """``$`` matches before a final newline; the schema's names must end where the text ends."""
+    from harness import runschema
+
+    for pattern in (runschema.NAME, runschema.TRIAL_ID, runschema.STRATEGY):
+        assert pattern.match("abc") and not pattern.match("abc\n")
+    assert not runschema.SAMPLES.match("samples/x.parquet\n")

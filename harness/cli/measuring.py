@@ -111,8 +111,7 @@ def measure(
     from harness import launchers, render, scenario, store, suite
 
     con = render.console()
-    if hasattr(signal, "SIGTERM"):
-        signal.signal(signal.SIGTERM, _raise_interrupt)
+    previous = signal.signal(signal.SIGTERM, _raise_interrupt) if hasattr(signal, "SIGTERM") else None
     if each_worker and dask is None:
         fail("--each-worker needs --dask (the workers of a Dask cluster)")
     launcher = launcher_for(opts, dask)
@@ -162,3 +161,5 @@ def measure(
         close = getattr(launcher, "close", None)
         if close is not None:
             close()
+        if previous is not None:  # a caller that goes on (a test, the pytest plugin) keeps its own
+            signal.signal(signal.SIGTERM, previous)
