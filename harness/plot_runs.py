@@ -98,6 +98,13 @@ def load_runs(paths: list[Path], by: str) -> list[Run]:
         raise PlotError(f"unknown --by {by!r}; choose one of: {', '.join(BY)}")
     if not paths:
         raise PlotError("give at least one run directory (results/<time>-<host>)")
+    seen: dict[Path, Path] = {}
+    for path in paths:  # one run given twice would count twice and weigh double in every panel
+        key = Path(path).resolve()
+        if key in seen:
+            same = "given twice" if str(path) == str(seen[key]) else f"the same run as {seen[key]}"
+            raise PlotError(f"{path} is {same}: give each run once")
+        seen[key] = Path(path)
     runs = []
     for path in paths:
         doc = store.load_run(path)

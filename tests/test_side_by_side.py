@@ -131,3 +131,11 @@ def test_a_name_ending_in_a_newline_is_no_plain_name() -> None:
     for pattern in (runschema.NAME, runschema.TRIAL_ID, runschema.STRATEGY):
         assert pattern.match("abc") and not pattern.match("abc\n")
     assert not runschema.SAMPLES.match("samples/x.parquet\n")
+
+
+def test_plot_refuses_one_run_given_twice(tmp_path: Path) -> None:
+    run = tmp_path / "r"
+    run.mkdir()
+    for given in ([run, run], [run, tmp_path / "." / "r"]):
+        with pytest.raises(plot_runs.PlotError, match="give each run once"):
+            plot_runs.load_runs(given, "run")

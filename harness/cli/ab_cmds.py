@@ -36,7 +36,12 @@ def ab(
     strategy: StrategyOpt = None,
     repeat: Annotated[
         str | None,
-        typer.Option("--repeat", "-r", help="Measured repeats per side, or 'auto': until every pair is settled."),
+        typer.Option(
+            "--repeat",
+            "-r",
+            metavar="N|auto",
+            help="Measured repeats per side, or 'auto': until every pair is settled.",
+        ),
     ] = None,
     budget: Annotated[float, typer.Option("--budget", min=1, help="--repeat auto: seconds to spend at most.")] = 600.0,
     max_repeat: Annotated[int, typer.Option("--max-repeat", min=5, help="--repeat auto: repeats at most.")] = 30,
