@@ -22,6 +22,7 @@ import os
 import platform
 import sys
 import sysconfig
+import threading
 import time
 import traceback
 from typing import Any
@@ -52,7 +53,12 @@ def _spin(n: int) -> int:
 
 
 def parallelism(seconds: float = 0.15) -> float:
-    """How many cores this machine gives right now: N * t(1 alone) / t(N at once)."""
+    """How many cores this machine gives right now: N * t(1 alone) / t(N at once).
+
+    The N spins run one per pool worker and start together: each task waits at a barrier
+    before it spins (so no worker can take two tasks while another is still starting, which
+    made 16 idle cores read as 7), and the N-at-once time is taken from the workers' own
+    clocks (first start to last end), not from the pool's dispatch."""
     n_cpu = os.cpu_count() or 1
     units = 100_000
     while True:
@@ -66,12 +72,31 @@ def parallelism(seconds: float = 0.15) -> float:
     if n_cpu == 1:
         return 1.0
     ctx = mp.get_context("spawn" if sys.platform == "win32" else None)
-    with ctx.Pool(n_cpu) as pool:
-        pool.map(_spin, [1] * n_cpu)  # start every worker before timing
-        t0 = time.perf_counter()
-        pool.map(_spin, [units] * n_cpu, chunksize=1)
-        tn = time.perf_counter() - t0
+    barrier = ctx.Barrier(n_cpu)
+    with ctx.Pool(n_cpu, initializer=_keep_barrier, initargs=(barrier,)) as pool:
+        try:
+            spans = pool.map(_spin_together, [units] * n_cpu, chunksize=1)
+        except threading.BrokenBarrierError:  # a worker never came (a machine in trouble): say so
+            return 0.0
+    # perf_counter is CLOCK_MONOTONIC on Linux, mach_absolute_time on macOS and QPC on
+    # Windows: one clock for every process of the machine.
+    tn = max(end for _, end in spans) - min(start for start, _ in spans)
     return round(min(float(n_cpu), n_cpu * t1 / tn), 2)
+
+
+_BARRIER: Any = None
+
+
+def _keep_barrier(barrier: Any) -> None:
+    global _BARRIER
+    _BARRIER = barrier
+
+
+def _spin_together(units: int) -> tuple[float, float]:
+    _BARRIER.wait(timeout=30.0)
+    start = time.perf_counter()
+    _spin(units)
+    return start, time.perf_counter()
 
 
 def _timed_spin(units: int) -> float:

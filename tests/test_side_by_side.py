@@ -139,3 +139,14 @@ def test_plot_refuses_one_run_given_twice(tmp_path: Path) -> None:
     for given in ([run, run], [run, tmp_path / "." / "r"]):
         with pytest.raises(plot_runs.PlotError, match="give each run once"):
             plot_runs.load_runs(given, "run")
+
+
+def test_the_parallelism_probe_runs_one_timed_spin_per_worker_and_stays_within_the_cores() -> None:
+    """Every task waits at the barrier, so each of the N pool workers runs exactly one; the
+    answer is a share of the machine, never more than its cores."""
+    import os
+
+    from harness import worker
+
+    value = worker.parallelism(0.02)
+    assert 0 < value <= (os.cpu_count() or 1)
