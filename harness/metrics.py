@@ -235,7 +235,8 @@ def trial_metrics(
     complete = d.lost == 0 and d.unexpected == 0
     m["efficiency"] = ideal / makespan if complete and ideal > 0 and makespan > 0 else math.nan
     m["reader_work_cpu_ms"], m["writer_work_cpu_ms"] = work_cpu_ms(rows, writes)
-    wall = meta.get("wall_ns", 0) / 1e9
+    # A trial killed before its end (timeout, crash) never reported its wall: unknown, not 0.
+    wall = meta["wall_ns"] / 1e9 if meta.get("wall_ns") else math.nan
     known = meta.get("cpu_children_measured", True)  # False: children never reaped (forkserver, Windows)
     m["cpu_user_s"] = meta.get("cpu_user", math.nan) if known else math.nan
     m["cpu_sys_s"] = meta.get("cpu_sys", math.nan) if known else math.nan

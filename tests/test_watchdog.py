@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import time
 
@@ -19,6 +20,10 @@ def test_hang_is_killed_at_timeout_with_its_tree() -> None:
     assert "timed out after 1s" in out.errors[0]
     assert out.meta == {}
     assert alive_in_group(out.pid) == []
+    wl = small_workload()
+    rows = metrics.join_records(out.reads, out.writes, wl.items_per_writer)
+    m = metrics.trial_metrics(rows, wl, out.meta, 2.0, out.writes, out.memory)
+    assert math.isnan(m["trial_wall_s"]) and math.isnan(m["cpu_parallelism"])  # never reported: unknown, not 0
 
 
 def test_crash_is_an_error_not_a_harness_failure() -> None:

@@ -198,6 +198,10 @@ def sweep(
     out: OutOpt = Path("results"),
     rank_by: RankByOpt = RankBy.total,
     force: ForceOpt = False,
+    dry_run: Annotated[
+        bool,
+        typer.Option("--dry-run", help="Check the file and values, print the points and the estimate; run nothing."),
+    ] = False,
     dask: DaskOpt = None,
     recalibrate: RecalibrateOpt = False,
 ) -> None:
@@ -222,6 +226,9 @@ def sweep(
         fail(str(exc))
     con = render.console()
     con.print(f"sweep of {chosen.scenario.name}: {len(points)} points, {len(planned)} trials")
+    if dry_run:
+        _dry_run(planned, opts)
+        return
     run_dir, doc = measure(loaded, opts, dask)
     print_sweep(doc, run_dir, con, rank_by=rank_by.value)
     bad = [t for t in doc["trials"] if t["status"] != "ok"]
