@@ -288,7 +288,8 @@ def load_run(path: Path) -> dict[str, Any]:
         if not file.exists() and not file.is_symlink():
             runs = sorted(p.parent.name for p in path.glob(f"*/{RUN_FILE}"))
             if runs:
-                raise RunDirError(f"{path}: a folder of {len(runs)} runs, not a run; the newest is {path / runs[-1]}")
+                held = "a folder of 1 run" if len(runs) == 1 else f"a folder of {len(runs)} runs"
+                raise RunDirError(f"{path}: {held}, not a run; the newest is {path / runs[-1]}")
             raise RunDirError(f"{path}: no {RUN_FILE} here; is this a queuebench results directory?")
     except OSError as exc:
         raise RunDirError(f"{_short(path)}: cannot read ({exc.strerror or exc})") from None
