@@ -119,6 +119,23 @@ def test_read_regular_caps_size_before_reading(tmp_path: Path) -> None:
     assert store.read_regular(big, 1000) == b"x" * 1000
 
 
+def test_run_json_that_would_parse_into_far_more_than_its_size_is_refused_unparsed(
+    run_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Under the byte limit, tiny values build objects many times their size (64 MiB of `[],`
+    took 1.7 GB): refused by a count before parsing, like a file that is not an object at all
+    (a 40 MB run.json of zero bytes was decoded whole to find that out)."""
+    file = run_dir / "run.json"
+    packed = b'{"tool": "queuebench", "x": [' + b"[]," * (store.MAX_RUN_VALUES // 2) + b"[]]}"
+    for raw, expected in [(packed, "JSON values; at most 2,500,000 are read"), (b"\0" * 2**20, "not a JSON object")]:
+        file.write_bytes(raw)
+        assert_one_line_exit_2(run_dir, tmp_path / "out", expected)
+        with monkeypatch.context() as m:
+            m.setattr(store.json, "loads", lambda *a, **k: pytest.fail("parsed"))
+            with pytest.raises(store.RunDirError, match=expected):
+                store.load_run(run_dir)
+
+
 @pytest.mark.parametrize("how", ["null column", "missing column", "text column", "garbage", "link to /dev/zero"])
 def test_damaged_samples_are_one_line(run_dir: Path, tmp_path: Path, how: str) -> None:
     import pyarrow as pa
