@@ -231,3 +231,21 @@ def test_markup_in_texts_does_not_crash_list_show_or_compare(run_dir: Path, tmp_
     assert shown.exit_code == 0 and "[/] boom [bold]" in shown.output and "x[/]y" in shown.output, shown.output
     compared = cli.invoke(app, ["compare", str(run_dir), str(run_dir)], terminal_width=300)
     assert compared.exception is None or isinstance(compared.exception, SystemExit), compared.exception
+
+
+def test_baseline_json_as_a_fifo_or_dev_zero_is_not_waited_on(run_dir: Path, tmp_path: Path) -> None:
+    """report (on a run without samples) and baseline list read baseline.json: a FIFO there hung
+    them, a link to /dev/zero read until memory ran out. Now it reads as no baseline.json."""
+    shutil.rmtree(run_dir / "samples")
+    results = tmp_path / "results"
+    assert cli.invoke(app, ["baseline", "save", str(run_dir), "b", "--results", str(results)]).exit_code == 0
+    saved = results / "baselines" / "b"
+    for make in (os.mkfifo, lambda f: f.symlink_to("/dev/zero")):
+        for folder in (run_dir, saved):
+            (folder / "baseline.json").unlink(missing_ok=True)
+            make(folder / "baseline.json")
+        result = cli.invoke(app, ["report", str(run_dir), "-o", str(tmp_path / "report")])
+        assert result.exit_code == 0, result.output
+        assert "per-item samples are not here" in (tmp_path / "report" / "report.md").read_text()
+        result = cli.invoke(app, ["baseline", "list", "--results", str(results)])
+        assert result.exit_code == 0 and "b" in result.output, result.output
