@@ -313,7 +313,7 @@ def damage(run: Path, base_doc: dict[str, Any], rng: random.Random, victim: Path
             _special(rng.choice(samples), rng, victim)
             done.append("parquet-special")
         elif kind < 0.89:
-            _special(run / rng.choice(["summary.csv", "samples"]), rng, victim)
+            _special(run / rng.choice(["summary.csv", "samples", "baseline.json"]), rng, victim)
             done.append("folder-special")
         else:  # output traps: links where outputs and their old temp names go
             for name in rng.sample(["throughput.png", ".report.md.tmp", "report.md", "report.html", "sweep.png"], 2):
