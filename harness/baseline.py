@@ -8,7 +8,6 @@ per trial) and nothing in a comparison needs them; ``--with-samples`` copies the
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import json
 import os
@@ -24,11 +23,23 @@ from harness import store
 BASELINES = "baselines"
 META_FILE = "baseline.json"
 MAX_SAMPLES_TOTAL = 4 * 2**30
+MAX_META_FILE = 64 * 2**10
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,79}\Z")
 
 
 class BaselineError(ValueError):
     """A baseline that cannot be saved or found; the message is one line for the user."""
+
+
+def read_meta(folder: Path) -> dict[str, Any] | None:
+    """A folder's baseline.json, or None where it is missing or unreadable. Read like run.json
+    (harness.store.read_regular): a regular file of at most 64 KiB, never through a link, never
+    waiting on a FIFO; a baselines folder is committed and may come from anyone."""
+    try:
+        meta = json.loads(store.read_regular(Path(folder) / META_FILE, MAX_META_FILE).decode("utf-8"))
+    except (store.RunDirError, ValueError, RecursionError):
+        return None
+    return meta if isinstance(meta, dict) else None
 
 
 def baselines_dir(results: Path) -> Path:
@@ -165,9 +176,7 @@ def list_saved(results: Path) -> list[Saved]:
     out = []
     for name in saved_names(results):
         path = baselines_dir(results) / name
-        meta: dict[str, Any] = {}
-        with contextlib.suppress(OSError, ValueError):
-            meta = json.loads((path / META_FILE).read_text(encoding="utf-8"))
+        meta = read_meta(path) or {}
         try:
             doc: dict[str, Any] | None = store.load_run(path)
             problem = ""

@@ -8,13 +8,12 @@ decide how it looks. Outside text (errors, paths, labels) goes through
 
 from __future__ import annotations
 
-import contextlib
-import json
 import math
 from pathlib import Path
 from typing import Any
 
 from harness import sweep, sweep_notes
+from harness.baseline import read_meta
 from harness.blocks import Block, Bullets, Heading, Image, Para, Table
 from harness.errors_digest import MAX_IDS, grouped, without_pids
 from harness.markdown import code, escape
@@ -135,10 +134,8 @@ def samples_note(doc: dict[str, Any], run_dir: Path, missing: list[str]) -> list
         return []
     have = sum(1 for t in doc["trials"] if not t.get("warmup") and t.get("samples"))
     measured = have + len(missing)
-    meta: Any = None
-    with contextlib.suppress(OSError, ValueError):
-        meta = json.loads((Path(run_dir) / "baseline.json").read_text(encoding="utf-8"))
-    why = " (a baseline saved without `--with-samples`)" if isinstance(meta, dict) and not meta.get("samples") else ""
+    meta = read_meta(run_dir)
+    why = " (a baseline saved without `--with-samples`)" if meta is not None and not meta.get("samples") else ""
     where = escape(str(Path(run_dir) / "samples"))
     if not have:
         return [

@@ -57,6 +57,10 @@ def _clean(value: Any) -> Any:
 
 #: Files a results folder may hold are read whole; nothing queuebench writes is near these.
 MAX_RUN_FILE = 64 * 2**20
+#: JSON values in run.json (counted, before parsing, as its commas and opening brackets): a real
+#: run has one per ~29 bytes, so 64 MiB hold about 2.3 million. Without a count, 64 MiB of tiny
+#: values (``[[],[],...]``) would build 1.7 GB of objects before the schema could refuse them.
+MAX_RUN_VALUES = 2_500_000
 MAX_SAMPLES_FILE = 1 * 2**30
 #: Rows a trial's samples may have: one per item, and a scenario has at most 5,000,000 items.
 MAX_SAMPLE_ROWS = 5_000_000
@@ -294,8 +298,11 @@ def load_run(path: Path) -> dict[str, Any]:
     except OSError as exc:
         raise RunDirError(f"{_short(path)}: cannot read ({exc.strerror or exc})") from None
     raw = read_regular(file, MAX_RUN_FILE)
+    _check_json_shape(raw, file)
     try:
-        doc = json.loads(raw.decode("utf-8"), parse_constant=_no_constant)
+        text = raw.decode("utf-8")
+        del raw  # parsed from the text alone: the bytes are not held while the objects are built
+        doc = json.loads(text, parse_constant=_no_constant)
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         why = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)[:200]
         raise RunDirError(f"{file}: damaged or not JSON ({why})") from None
@@ -311,6 +318,16 @@ def load_run(path: Path) -> dict[str, Any]:
     if problem:
         raise RunDirError(f"{file}: damaged: {problem}")
     return doc
+
+
+def _check_json_shape(raw: bytes, file: Path) -> None:
+    """What run.json's bytes can be refused for before they are decoded or parsed (each costs
+    memory a few times their size): not starting with an object, or too many values."""
+    if not re.match(rb"[ \t\r\n]*\{", raw):
+        raise RunDirError(f"{file}: not a queuebench run file (not a JSON object)")
+    values = raw.count(b",") + raw.count(b"[") + raw.count(b"{")
+    if values > MAX_RUN_VALUES:
+        raise RunDirError(f"{file}: about {values:,} JSON values; at most {MAX_RUN_VALUES:,} are read")
 
 
 def _check_parquet_frame(fh: BinaryIO, size: int, file: Path) -> None:

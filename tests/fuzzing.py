@@ -22,6 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import traceback
 from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -214,8 +215,11 @@ def _parquet_damage(file: Path, rng: random.Random) -> None:
     import pyarrow.parquet as pq
 
     how = rng.randrange(9)
-    table = pq.read_table(file)
-    n = table.num_rows
+    try:
+        table = pq.read_table(file)
+    except pa.ArrowException:  # an earlier step left something else here: damage its bytes
+        how, table = 6 + how % 3, None
+    n = table.num_rows if table is not None else 0
     file.unlink()
     if how == 0:
         table = table.set_column(0, table.column_names[0], pa.array([None] * n, pa.int64()))
@@ -237,6 +241,28 @@ def _parquet_damage(file: Path, rng: random.Random) -> None:
         file.write_bytes(b"PAR1" + os.urandom(100) + b"PAR1")
     else:
         file.write_bytes(b"")
+
+
+def _damage_bytes(file: Path, rng: random.Random) -> str:
+    """Cut the file, replace it by noise, put a BOM before it, or pack it with tiny JSON values
+    (objects many times its size, under the byte limit). Streamed: an earlier step may have
+    made it a 100 MB sparse file, which the fuzzer must not read whole (its own peak counts)."""
+    cut = rng.randrange(max(file.stat().st_size, 1))
+    how = rng.randrange(4)
+    if how == 0:
+        os.truncate(file, cut)
+    elif how == 1:
+        file.write_bytes(os.urandom(cut % 500))
+    elif how == 2:
+        with open(file, "rb") as src, open(file.with_name(".bom"), "wb") as dst:
+            dst.write(b"\xef\xbb\xbf")
+            shutil.copyfileobj(src, dst, 1 << 20)
+        file.with_name(".bom").replace(file)
+    else:
+        unit = rng.choice([b"[],", b"{},", b"0,", b'"",', b"1.5,"])
+        file.write_bytes(b'{"tool": "queuebench", "x": [' + unit * rng.choice([1_000, 6_000_000]) + b"0]}")
+        return "json-packed"
+    return "json-bytes"
 
 
 def _special(path: Path, rng: random.Random, victim: Path) -> None:
@@ -276,10 +302,7 @@ def damage(run: Path, base_doc: dict[str, Any], rng: random.Random, victim: Path
             (run / "run.json").write_text(mutate_json(json.loads(json.dumps(base_doc)), rng))
             done.append("json")
         elif kind < 0.62 and _regular(run / "run.json"):
-            raw = (run / "run.json").read_bytes()
-            cut = rng.randrange(max(len(raw), 1))
-            (run / "run.json").write_bytes(rng.choice([raw[:cut], os.urandom(cut % 500), b"\xef\xbb\xbf" + raw]))
-            done.append("json-bytes")
+            done.append(_damage_bytes(run / "run.json", rng))
         elif kind < 0.67:
             _special(run / "run.json", rng, victim)
             done.append("json-special")
@@ -290,7 +313,7 @@ def damage(run: Path, base_doc: dict[str, Any], rng: random.Random, victim: Path
             _special(rng.choice(samples), rng, victim)
             done.append("parquet-special")
         elif kind < 0.89:
-            _special(run / rng.choice(["summary.csv", "samples"]), rng, victim)
+            _special(run / rng.choice(["summary.csv", "samples", "baseline.json"]), rng, victim)
             done.append("folder-special")
         else:  # output traps: links where outputs and their old temp names go
             for name in rng.sample(["throughput.png", ".report.md.tmp", "report.md", "report.html", "sweep.png"], 2):
@@ -344,7 +367,31 @@ class Runner:
         self.runner, self.app = typer.testing.CliRunner(), app
 
     def invoke(self, args: list[str]) -> Any:
-        return self.runner.invoke(self.app, args)
+        result = self.runner.invoke(self.app, args)
+        release(result)
+        return result
+
+
+def release(result: Any) -> None:
+    """Drop the tracebacks of a finished in-process command. CliRunner.invoke keeps
+    ``sys.exc_info()`` in its frame, and the frames on a traceback reach back (``f_back``) to the
+    caller's frame that holds the result: a reference cycle that keeps every frame of a failed
+    command (a 40 MB run.json's bytes and its decoded text, say) until the cyclic collector runs,
+    which counts objects, not bytes. In one fuzz worker such garbage took it from 240 to 700 MB
+    over the six commands of one case. A real command is its own process; here each one must
+    start from what the worker held before it. The result keeps its exception, message and exit
+    code; the exceptions it was raised from go."""
+    seen: set[int] = set()
+    pending = [result.exception, *(result.exc_info or ())[1:2]]
+    while pending:
+        exc = pending.pop()
+        if isinstance(exc, BaseException) and id(exc) not in seen:
+            seen.add(id(exc))
+            traceback.clear_frames(exc.__traceback__)
+            pending += [exc.__context__, exc.__cause__]
+            exc.__traceback__ = exc.__context__ = exc.__cause__ = None  # (json's error keeps the text)
+    if result.exc_info:
+        result.exc_info = (*result.exc_info[:2], None)
 
 
 # --------------------------------------------------------------------------- checking
@@ -413,6 +460,7 @@ def _light_figures() -> None:
 def _scenario_chunk(args: tuple[int, int, int, str]) -> dict[str, Any]:
     seed, start, count, workdir = args
     runner, counts, problems = Runner(), Counter[str](), []
+    peaks = Peaks()
     folder = Path(tempfile.mkdtemp(dir=workdir, prefix="sc-"))
     for i in range(start, start + count):
         rng = random.Random(seed * 1_000_003 + i)
@@ -423,6 +471,7 @@ def _scenario_chunk(args: tuple[int, int, int, str]) -> dict[str, Any]:
                 result = runner.invoke(["run", str(file), "--dry-run", "-o", str(folder / "never")])
             except Hang:
                 result = None
+        peaks.mark(f"scenario case {i}")
         verdict = "hang" if result is None else _verdict(result)
         counts["files"] += 1
         counts["valid" if result is not None and result.exit_code == 0 else "refused"] += 1
@@ -432,7 +481,7 @@ def _scenario_chunk(args: tuple[int, int, int, str]) -> dict[str, Any]:
         file.unlink()
     counts["wrote_runs"] += (folder / "never").exists()
     shutil.rmtree(folder, ignore_errors=True)
-    return {"counts": counts, "problems": problems[:20], "peak_kb": own_peak_kb()}
+    return {"counts": counts, "problems": problems[:20], **peaks.report()}
 
 
 def _results_chunk(args: tuple[int, int, int, str, list[str]]) -> dict[str, Any]:
@@ -441,6 +490,7 @@ def _results_chunk(args: tuple[int, int, int, str, list[str]]) -> dict[str, Any]
     _light_figures()
     os.fsync = lambda fd: None  # durability is not under test here, and fsync is slow on shared disks
     runner, counts, problems = Runner(), Counter[str](), []
+    peaks = Peaks()
     docs = [json.loads((Path(b) / "run.json").read_text()) for b in bases]
     for i in range(start, start + count):
         rng = random.Random(seed * 7_000_003 + i)
@@ -451,6 +501,7 @@ def _results_chunk(args: tuple[int, int, int, str, list[str]]) -> dict[str, Any]
         out.mkdir()
         victim.write_text("precious")
         label = damage(run, docs[which], rng, victim, out)
+        peaks.mark(f"results case {i} ({label}): damaging it")
         before = sorted(p.name for p in box.iterdir())
         for args_ in commands(run, out, Path(bases[which]), traps="traps" in label):
             with deadline(CASE_SECONDS):
@@ -458,6 +509,7 @@ def _results_chunk(args: tuple[int, int, int, str, list[str]]) -> dict[str, Any]
                     result = runner.invoke(args_)
                 except Hang:
                     result = None
+            peaks.mark(f"results case {i} ({label}) {args_[0]}")
             verdict = "hang" if result is None else _verdict(result)
             counts["commands"] += 1
             counts[f"exit {result.exit_code if result is not None else 'hang'}"] += 1
@@ -469,7 +521,7 @@ def _results_chunk(args: tuple[int, int, int, str, list[str]]) -> dict[str, Any]
             counts["wrote_outside"] += 1
             problems.append(f"results case {i} ({label}): wrote outside its folders")
         shutil.rmtree(box.parent.parent.parent, ignore_errors=True)
-    return {"counts": counts, "problems": problems[:20], "peak_kb": own_peak_kb()}
+    return {"counts": counts, "problems": problems[:20], **peaks.report()}
 
 
 def make_bases(workdir: Path, kinds: tuple[str, ...] = ("plain", "sweep", "stress")) -> list[str]:
@@ -508,6 +560,32 @@ def own_peak_kb() -> int:
     except OSError:
         pass
     return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+
+
+class Peaks:
+    """A worker's peak memory, split by command: ``mark`` reads this process's high-water mark
+    since the last mark, then resets it (Linux: ``clear_refs``), so each command is charged
+    with its own peak. ``worst`` names the command with the highest peak and what the worker
+    held just before it (its footprint so far: interpreter, pandas, pyarrow, matplotlib...)."""
+
+    def __init__(self) -> None:
+        self.peak_kb = self.worst_kb = self.held_kb = 0
+        self.worst = ""
+        self.mark("start")
+
+    def mark(self, label: str) -> int:
+        kb = own_peak_kb()
+        self.peak_kb = max(self.peak_kb, kb)
+        if kb > self.worst_kb:
+            self.worst_kb, self.worst = kb, f"{label} (from {self.held_kb // 1024} MB)"
+        with suppress(OSError), open("/proc/self/clear_refs", "w", encoding="ascii") as fh:
+            fh.write("5")  # VmHWM := VmRSS (without it, marks only ever see the whole run's peak)
+        self.held_kb = own_peak_kb()
+        return kb
+
+    def report(self) -> dict[str, Any]:
+        self.mark("end")
+        return {"peak_kb": self.peak_kb, "worst": f"{self.worst_kb // 1024} MB in {self.worst}"}
 
 
 def _run_sampled(cmd: list[str], timeout: float) -> tuple[subprocess.CompletedProcess[str], int]:
@@ -579,7 +657,7 @@ def fuzz(
     workdir = Path(tempfile.mkdtemp(prefix="queuebench-fuzz-", dir=root))
     total: Counter[str] = Counter()
     problems: list[str] = []
-    peak_kb = 0
+    peak_kb, worst = 0, ""
     try:
         bases = make_bases(workdir, kinds)
         per_task = {"scenarios": 250, "results": 50}
@@ -601,7 +679,8 @@ def fuzz(
                     done = f.result()
                     total.update(done["counts"])
                     problems += done["problems"]
-                    peak_kb = max(peak_kb, done["peak_kb"])
+                    if done["peak_kb"] > peak_kb:
+                        peak_kb, worst = done["peak_kb"], done["worst"]
                     done_tasks += 1
                     if done_tasks % 10 == 0 or done_tasks == len(tasks):
                         print(f"  {done_tasks}/{len(tasks)} tasks, {time.monotonic() - started:.0f} s", flush=True)
@@ -614,7 +693,10 @@ def fuzz(
         total["escaped_files"] += len(escaped)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
-    return {"counts": total, "problems": problems, "peak_mb": peak_kb / 1024, "seconds": time.monotonic() - started}
+    return {
+        "counts": total, "problems": problems, "peak_mb": peak_kb / 1024, "worst": worst,
+        "seconds": time.monotonic() - started,
+    }  # fmt: skip
 
 
 def main() -> int:
@@ -641,6 +723,7 @@ def main() -> int:
         f"(fuzz workers {c['peak_worker_mb']}, driver {c['peak_main_mb']}, its children {c['peak_children_mb']}) · "
         f"{found['seconds']:.0f} s"
     )
+    print(f"the fuzz workers' highest command: {found['worst']}")
     return 1 if bad or peak > 500 else 0
 
 

@@ -119,6 +119,23 @@ def test_read_regular_caps_size_before_reading(tmp_path: Path) -> None:
     assert store.read_regular(big, 1000) == b"x" * 1000
 
 
+def test_run_json_that_would_parse_into_far_more_than_its_size_is_refused_unparsed(
+    run_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Under the byte limit, tiny values build objects many times their size (64 MiB of `[],`
+    took 1.7 GB): refused by a count before parsing, like a file that is not an object at all
+    (a 40 MB run.json of zero bytes was decoded whole to find that out)."""
+    file = run_dir / "run.json"
+    packed = b'{"tool": "queuebench", "x": [' + b"[]," * (store.MAX_RUN_VALUES // 2) + b"[]]}"
+    for raw, expected in [(packed, "JSON values; at most 2,500,000 are read"), (b"\0" * 2**20, "not a JSON object")]:
+        file.write_bytes(raw)
+        assert_one_line_exit_2(run_dir, tmp_path / "out", expected)
+        with monkeypatch.context() as m:
+            m.setattr(store.json, "loads", lambda *a, **k: pytest.fail("parsed"))
+            with pytest.raises(store.RunDirError, match=expected):
+                store.load_run(run_dir)
+
+
 @pytest.mark.parametrize("how", ["null column", "missing column", "text column", "garbage", "link to /dev/zero"])
 def test_damaged_samples_are_one_line(run_dir: Path, tmp_path: Path, how: str) -> None:
     import pyarrow as pa
@@ -214,3 +231,21 @@ def test_markup_in_texts_does_not_crash_list_show_or_compare(run_dir: Path, tmp_
     assert shown.exit_code == 0 and "[/] boom [bold]" in shown.output and "x[/]y" in shown.output, shown.output
     compared = cli.invoke(app, ["compare", str(run_dir), str(run_dir)], terminal_width=300)
     assert compared.exception is None or isinstance(compared.exception, SystemExit), compared.exception
+
+
+def test_baseline_json_as_a_fifo_or_dev_zero_is_not_waited_on(run_dir: Path, tmp_path: Path) -> None:
+    """report (on a run without samples) and baseline list read baseline.json: a FIFO there hung
+    them, a link to /dev/zero read until memory ran out. Now it reads as no baseline.json."""
+    shutil.rmtree(run_dir / "samples")
+    results = tmp_path / "results"
+    assert cli.invoke(app, ["baseline", "save", str(run_dir), "b", "--results", str(results)]).exit_code == 0
+    saved = results / "baselines" / "b"
+    for make in (os.mkfifo, lambda f: f.symlink_to("/dev/zero")):
+        for folder in (run_dir, saved):
+            (folder / "baseline.json").unlink(missing_ok=True)
+            make(folder / "baseline.json")
+        result = cli.invoke(app, ["report", str(run_dir), "-o", str(tmp_path / "report")])
+        assert result.exit_code == 0, result.output
+        assert "per-item samples are not here" in (tmp_path / "report" / "report.md").read_text()
+        result = cli.invoke(app, ["baseline", "list", "--results", str(results)])
+        assert result.exit_code == 0 and "b" in result.output, result.output
