@@ -10,6 +10,7 @@ import tracemalloc
 from pathlib import Path
 
 import fuzzing  # tests/fuzzing.py
+from fuzz.in_process import Runner  # tests/fuzz/in_process.py
 
 
 def test_fuzz_slice(tmp_path: Path) -> None:
@@ -24,12 +25,12 @@ def test_fuzz_slice(tmp_path: Path) -> None:
 
 def test_a_failed_in_process_command_leaves_no_garbage(tmp_path: Path) -> None:
     """CliRunner keeps the exception in a reference cycle with every frame of the command: without
-    ``fuzzing.release``, each failed command's data (here a 5 MB run.json's text, kept by json's
+    ``fuzz.in_process.release``, each failed command's data (here a 5 MB run.json's text, kept by json's
     error) stayed until the cyclic collector ran, and one fuzz worker grew by 470 MB in one case."""
     run = tmp_path / "run"
     run.mkdir()
     (run / "run.json").write_bytes(b"{" + b"x" * 5_000_000)
-    runner = fuzzing.Runner()
+    runner = Runner()
     runner.invoke(["show", str(run)])  # imports and caches, before anything is counted
     gc.collect()
     gc.disable()
