@@ -1,4 +1,4 @@
-"""``queuebench ab A B``: two sides measured in ONE run, trial by trial, A B B A ...
+"""``queuebench ab A B``: two sides measured in ONE run, trial by trial, A B then B A ...
 
 Runs made at different times on a shared machine are not samples of one distribution;
 pyperf and asv answer this by interleaving both sides in one session, so drift hits both
@@ -147,7 +147,7 @@ def prepare(
     b: Side | Launcher,
     records: dict[str, Any] | None = None,
 ) -> suite.Prepared:
-    """A run of every planned trial once per side, interleaved A B B A ...; side A's probe
+    """A run of every planned trial once per side, interleaved (A B, then B A the next repeat); side A's probe
     gives the cpu calibration both sides use (the same work in both) and the fingerprint."""
     given = dict(zip(SIDES, (a, b), strict=True))
     launchers = {n: s.launcher(opts.recalibrate) if isinstance(s, Side) else s for n, s in given.items()}
@@ -155,7 +155,7 @@ def prepare(
     prepared.opts.extra = {
         **opts.extra,
         "ab": {
-            "order": "ABBA",
+            "order": "AB/BA by repeat",
             "sides": {
                 n: (s.record() if isinstance(s, Side) else {"launcher": s.name}) | _probe_facts(prepared.sides[n][1])
                 for n, s in zip(SIDES, (a, b), strict=True)
@@ -195,5 +195,7 @@ def judge(doc: dict[str, Any], metric: str, max_regression: float, alpha: float)
     a, b = split(doc)
     report = compare(a, b, metric, max_regression, alpha, same_session=True)
     said = {n: s.get("spec") or s.get("launcher") for n, s in doc["ab"]["sides"].items()}
-    report.notes.insert(0, f"one run, trials interleaved A B B A …: A = {said.get('A')}, B = {said.get('B')}")
+    report.notes.insert(
+        0, f"one run, trials interleaved (A B, then B A the next repeat): A = {said.get('A')}, B = {said.get('B')}"
+    )
     return report

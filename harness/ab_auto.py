@@ -3,7 +3,7 @@
 As pyperf and pytest-benchmark choose their own number of runs, ``ab`` can: it starts with
 the fewest repeats a rank test can use (5 at alpha 0.01), and each time a round of repeats
 ends it judges every pair so far (with the family-wise control) and adds one more round,
-still interleaved A B B A, for the pairs that are not settled. A pair is settled when it has
+still interleaved (A B, B A by repeat), for the pairs that are not settled. A pair is settled when it has
 a verdict (slower, faster, unchanged, broken) or its interval is narrower than the threshold
 factor (more repeats would only narrow it further around a change too small to matter... or
 too close to the limit to ever tell). It stops when every pair is settled, when the time
@@ -86,5 +86,4 @@ class AutoRepeat:
             for name in suite.strategies_for(loaded, self.prepared.opts)
             if (loaded.scenario.name, name) in open_pairs
         ]
-        start = len(self.prepared.trials) // 2  # keep the A B / B A alternation going
-        self.prepared.trials.extend(suite.interleave_sides(more, ab.SIDES, start))
+        self.prepared.trials.extend(suite.interleave_sides(more, ab.SIDES))  # A B or B A by repeat

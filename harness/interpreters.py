@@ -1,8 +1,8 @@
 """Several interpreters in one run (``queuebench run --python X --python Y``).
 
 Each interpreter is a *side* of the run, as ``ab``'s A and B are: its own local launcher
-and probe, its trials interleaved with the others' trial by trial (forwards, then
-backwards), so the drift of a shared machine hits them all alike. A side is named by what
+and probe, its trials interleaved with the others' trial by trial (forwards in one
+repeat, backwards in the next), so the drift of a shared machine hits them all alike. A side is named by what
 its worker said of itself — ``3.13.5t`` for a free-threaded build, ``3.13.5t+gil`` for one
 that runs with the GIL back on (``-X gil=1``, or an extension that asked for it),
 ``3.11.7`` for a GIL build — so tables read ``threads@3.13.5t`` beside ``threads@3.11.7``.
@@ -31,7 +31,7 @@ def label(probe: dict[str, Any]) -> str:
     """``3.13.5t`` (free-threaded build, GIL off), ``3.13.5t+gil`` (that build, GIL on), ``3.11.7``;
     another implementation than CPython is named first (``PyPy 3.10.14``)."""
     version = str(probe.get("version", "?"))
-    if probe.get("free_threaded_build"):
+    if probe.get("free_threaded_build") or probe.get("gil_enabled") is False:  # only such a build runs without
         version += "t" if not probe.get("gil_enabled", True) else "t+gil"
     impl = str(probe.get("implementation", "CPython"))
     return version if impl == "CPython" else f"{impl} {version}"
@@ -96,13 +96,14 @@ def side_by_side(doc: dict[str, Any], metric: str = "throughput_total") -> pd.Da
     return pd.DataFrame(rows)
 
 
-def section(doc: dict[str, Any], metric: str = "throughput_total") -> list[Block]:
+def section(doc: dict[str, Any], rank_by: str = "total") -> list[Block]:
     """The report's (and the terminal's) side-by-side view: which interpreter ran what, and per
-    scenario x strategy the median items/s under each with the ratio to the first. Empty for a
-    one-interpreter run."""
+    scenario x strategy the median items/s under each (over the window the table ranks by) with
+    the ratio to the first. Empty for a one-interpreter run."""
     from harness.markdown import code, escape
     from harness.render import si
 
+    metric = "throughput" if rank_by == "makespan" else "throughput_total"
     found = of_run(doc)
     frame = side_by_side(doc, metric)
     if frame.empty:
@@ -110,7 +111,9 @@ def section(doc: dict[str, Any], metric: str = "throughput_total") -> list[Block
     names = list(found)
     lines = []
     for name, entry in found.items():
-        text = f"{code(name)}: {escape(describe(entry))} ({code(str(entry.get('executable')))})"
+        text = f"{code(name)}: {escape(describe(entry))} ({code(str(entry.get('executable')))}"
+        given = entry.get("given")
+        text += f", given as {code(str(given))})" if given and given != entry.get("executable") else ")"
         if entry.get("unavailable"):
             text += "; not run here: " + ", ".join(
                 f"{escape(s)} ({escape(str(why))})" for s, why in entry["unavailable"].items()
@@ -124,7 +127,7 @@ def section(doc: dict[str, Any], metric: str = "throughput_total") -> list[Block
         cells += ["—" if math.isnan(row[n]) else si(row[n]) for n in names]
         cells += ["—" if math.isnan(row[c]) else f"×{row[c]:.2f}" for c in ratios]
         rows.append(cells)
-    window = "total window" if metric == "throughput_total" else metric
+    window = "total window" if metric == "throughput_total" else "makespan"
     return [
         Heading(2, "Interpreters side by side"),
         Bullets(lines),

@@ -33,9 +33,15 @@ class PlotError(ValueError):
 
 
 def _python(doc: dict[str, Any], path: Path) -> str:
-    py = doc["fingerprint"].get("python", {})
-    gil = "" if py.get("gil_enabled", True) else " free-threaded"
-    return f"{py.get('implementation', '?')} {py.get('version', '?')}{gil}"
+    """``CPython 3.13.5t`` (free-threaded, GIL off), ``CPython 3.13.5t+gil``, ``CPython 3.11.7``:
+    the names a run of several interpreters gives its sides, so both kinds of run group alike."""
+    return _named(doc["fingerprint"].get("python", {}), None)
+
+
+def _named(facts: dict[str, Any], side: str | None) -> str:
+    impl = str(facts.get("implementation") or "?")
+    name = side or interpreters.label(facts)
+    return name if name.startswith(impl) else f"{impl} {name}"
 
 
 def _group_and_strategy(run: Run, trial: dict[str, Any], by: str) -> tuple[str, str]:
@@ -46,10 +52,8 @@ def _group_and_strategy(run: Run, trial: dict[str, Any], by: str) -> tuple[str, 
     if not side:
         return run.group, str(trial["strategy"])
     found = interpreters.of_run(run.doc)
-    if by == "python" and side in found:
-        entry = found[side]
-        gil = " free-threaded" if entry.get("free_threaded_build") and not entry.get("gil_enabled", True) else ""
-        return f"{entry.get('implementation') or '?'} {entry.get('version') or '?'}{gil}", str(trial["strategy"])
+    if by == "python" and side in found:  # its label: 3.13.5t+gil and 3.11.7#2 stay apart
+        return _named(found[side], side), str(trial["strategy"])
     return run.group, side_label(trial)
 
 

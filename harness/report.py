@@ -111,7 +111,7 @@ def build(
     blocks += sweep_section(doc, pics, rank_by)
     busy = pool_busy(doc, run_dir)
     blocks += recommendations(doc, summary, busy)
-    blocks += interpreters.section(doc)  # several --python in one run: side by side
+    blocks += interpreters.section(doc, str(summary["rank_by"].iloc[0]))  # several --python: side by side
     blocks.append(Heading(2, "Figures"))
     for key, alt in (("throughput", "throughput per strategy"), ("efficiency", "efficiency and CPU parallelism")):
         if key in pics:

@@ -81,14 +81,14 @@ def plan(scenarios: list[LoadedScenario], opts: Options) -> list[Planned]:
     return out
 
 
-def interleave_sides(trials: list[Planned], sides: tuple[str, ...], start: int = 0) -> list[Planned]:
-    """Every planned trial once per side, forwards then backwards (A B, B A, A B, ...; with
-    three interpreters A B C, C B A, ...), so drift and order effects (first after a warmup,
-    after a heavy trial) hit every side alike. ``start``: how many rounds came before (a
-    round appended by ``ab --repeat auto``)."""
+def interleave_sides(trials: list[Planned], sides: tuple[str, ...]) -> list[Planned]:
+    """Every planned trial once per side, back to back: forwards in even repeats, backwards in
+    odd ones (A B in repeat 1, B A in repeat 2, ...; with three interpreters A B C, C B A), so for
+    every scenario x strategy each side goes first as often as the others, whatever the number
+    of pairs in a round, and drift hits every side alike."""
     out: list[Planned] = []
-    for i, planned in enumerate(trials, start):
-        order = sides if i % 2 == 0 else sides[::-1]
+    for planned in trials:
+        order = sides if planned.repeat % 2 == 0 else sides[::-1]
         out.extend(dataclasses.replace(planned, side=side) for side in order)
     return out
 

@@ -26,10 +26,12 @@ reader_work = { kind = "io", ms = 1 }
 THIS = f"{sys.version_info.major}.{sys.version_info.minor}.{sys.version_info.micro}"
 
 
-def test_sides_take_turns_forwards_then_backwards() -> None:
+def test_sides_take_turns_forwards_in_one_repeat_backwards_in_the_next() -> None:
+    """Per repeat, not per position: with an even number of strategies a round, each strategy
+    still sees every interpreter go first in turn."""
     plain = [suite.Planned(None, s, r, False) for r in range(2) for s in ("x", "y")]  # type: ignore[arg-type]
     order = [(p.strategy, p.side) for p in suite.interleave_sides(plain, ("a", "b", "c"))]
-    assert [side for _, side in order] == list("abccbaabccba")
+    assert [side for _, side in order] == list("abcabccbacba")
     assert [s for s, _ in order] == ["x"] * 3 + ["y"] * 3 + ["x"] * 3 + ["y"] * 3
 
 
@@ -151,3 +153,35 @@ def test_the_parallelism_probe_answers_a_share_of_the_machine() -> None:
 
     value = worker.parallelism(0.02)
     assert 0 < value <= (os.cpu_count() or 1)
+
+
+def test_the_same_interpreter_twice_is_two_sides_an_aa_check(tmp_path: Path) -> None:
+    scenario = tmp_path / "pair.toml"
+    scenario.write_text(SMALL)
+    args = ["run", str(scenario), "-s", "sequential", "-r", "2", "--warmup", "0", "-o", str(tmp_path / "out")]
+    result = cli.invoke(app, [*args, "--python", sys.executable, "--python", sys.executable])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(next((tmp_path / "out").glob("*/run.json")).read_text())
+    assert list(doc["interpreters"]) == [THIS, f"{THIS}#2"]
+    assert all(entry["given"] == sys.executable for entry in doc["interpreters"].values())
+    runs = plot_runs.load_runs([doc_dir(tmp_path)], "python")
+    groups = set(plot_runs.collect(runs, "throughput", None, by="python")["group"])
+    assert groups == {f"CPython {THIS}", f"CPython {THIS}#2"}  # one marker each, not pooled
+
+
+def doc_dir(tmp_path: Path) -> Path:
+    return next((tmp_path / "out").iterdir())
+
+
+def test_commands_of_one_interpreter_refuse_a_second_python_and_dry_run_counts_every_one(tmp_path: Path) -> None:
+    scenario = tmp_path / "pair.toml"
+    scenario.write_text(SMALL)
+    two = ["--python", sys.executable, "--python", sys.executable]
+    for command in (["sweep", str(scenario), "--vary", "readers=1..2"], ["list"], ["stress", str(scenario)]):
+        result = cli.invoke(app, [*command, *two])
+        assert result.exit_code == 2 and "--python given 2 times" in result.output, result.output
+    result = cli.invoke(app, ["run", str(scenario), "-s", "threads", "-r", "3", "--warmup", "0", "--dry-run", *two])
+    assert result.exit_code == 0 and "dry run: 6 trial(s)" in result.output, result.output
+    missing = ["--python", sys.executable, "--python", "/nonexistent/py"]
+    result = cli.invoke(app, ["run", str(scenario), "--dry-run", *missing])
+    assert result.exit_code == 2 and "no such executable" in result.output

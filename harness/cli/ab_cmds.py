@@ -18,6 +18,7 @@ from harness.cli.common import (
     app,
     esc,
     fail,
+    one_python,
 )
 from harness.cli.gate_cmds import conclude
 
@@ -69,7 +70,7 @@ def ab(
     markdown: Annotated[Path | None, typer.Option("--markdown", help="Also write the verdicts as Markdown.")] = None,
     json_out: Annotated[Path | None, typer.Option("--json", help="Also write every pair's verdict as JSON.")] = None,
 ) -> None:
-    """Run both sides in one run, their trials alternating (ABBA), then judge B against A as compare does.
+    """Run both sides in one run, trials alternating (A B, B A next repeat), then judge B against A as compare does.
 
     A side is a source tree (a directory holding strategies/), a git ref of this repository
     (checked out into a temporary worktree, removed after) or python:PATH (this tree, another
@@ -96,7 +97,7 @@ def ab(
         loaded = scenario.load_many(files or scenario.default_suite())
         auto = repeat is not None and repeat.strip().lower() == "auto"
         repeats = AutoRepeat.first_repeats(alpha) if auto else _repeats(repeat)
-        opts = _options(strategy, repeats, warmup, start_method, python, timeout, out)
+        opts = _options(strategy, repeats, warmup, start_method, one_python(python, "ab"), timeout, out)
     except (cmp.CompareError, abmod.SideError, scenario.ScenarioError, registry.UnknownStrategy) as exc:
         fail(str(exc))
     con = render.console()

@@ -146,9 +146,20 @@ StartMethodOpt = Annotated[
     ),
 ]
 PythonOpt = Annotated[
-    str | None,
+    list[str] | None,
     typer.Option("--python", metavar="PATH", help="Interpreter the worker runs under. Default: this one."),
 ]
+
+
+def one_python(given: list[str] | None, command: str) -> str | None:
+    """The one --python of a command that runs one interpreter; given twice, one line and exit 2
+    (typer would silently keep the last)."""
+    if given and len(given) > 1:
+        hint = "give each as a side, python:PATH" if command == "ab" else "`queuebench run` takes several"
+        fail(f"--python given {len(given)} times: {command} runs one interpreter ({hint})")
+    return given[0] if given else None
+
+
 PythonsOpt = Annotated[
     list[str] | None,
     typer.Option(

@@ -71,17 +71,17 @@ def prepare_interpreters(loaded: list[LoadedScenario], opts: Options, con: Conso
     (the run fails only when a strategy named with -s runs under none of them)."""
     from harness import interpreters, launchers, suite
 
-    sides, probes = {}, []
+    sides: list[Launcher] = []
+    probes: list[dict[str, Any]] = []
     with con.status(f"probing {len(opts.pythons)} worker interpreters: calibrating cpu work, measuring parallelism"):
-        for python in opts.pythons:
-            launcher = launchers.make("local", python=python, recalibrate=opts.recalibrate)
-            probes.append(launcher.probe())
-            sides[python] = launcher
+        for python in opts.pythons:  # the same one twice is two sides (3.11.7 and 3.11.7#2): an A/A check
+            sides.append(launchers.make("local", python=python, recalibrate=opts.recalibrate))
+            probes.append(sides[-1].probe())
     names = interpreters.labels(probes)
-    by_label = dict(zip(names, sides.values(), strict=True))
+    by_label = dict(zip(names, sides, strict=True))
     prepared = suite.prepare_sides(loaded, opts, by_label, dict(zip(names, probes, strict=True)))
     record: dict[str, dict[str, Any]] = {}
-    for name, probe in zip(names, probes, strict=True):
+    for name, probe, given in zip(names, probes, opts.pythons, strict=True):
         answers = probe.get("strategies") or {}
         missing = {
             p.strategy: str(answers[p.strategy][1])
@@ -89,7 +89,7 @@ def prepare_interpreters(loaded: list[LoadedScenario], opts: Options, con: Conso
             if p.side == name and not answers.get(p.strategy, (1,))[0]
         }
         prepared.trials = [p for p in prepared.trials if not (p.side == name and p.strategy in missing)]
-        record[name] = interpreters.facts(probe) | {"unavailable": missing}
+        record[name] = interpreters.facts(probe) | {"given": given, "unavailable": missing}
         said = f"{interpreters.describe(probe)} ({probe['executable']}) · {parallelism_line(probe)}"
         con.print(f"worker {esc(name)}: {esc(said)}")
         for strategy, why in missing.items():

@@ -38,7 +38,8 @@ def print_summary(doc: dict[str, Any], frame: Any, con: Console, said: bool = Fa
     elif (busy := render.busy_line(warning)) is not None:
         con.print(busy)
     con.print(render.summary_table(frame))
-    render.print_blocks(interpreters.section(doc), con)  # several --python: side by side
+    rank_by = str(frame["rank_by"].iloc[0]) if len(frame) else "total"
+    render.print_blocks(interpreters.section(doc, rank_by), con)  # several --python: side by side
 
 
 @app.command()

@@ -29,6 +29,7 @@ from harness.cli.common import (
     app,
     esc,
     fail,
+    one_python,
 )
 from harness.cli.measuring import measure
 from harness.cli.results_cmds import print_summary, print_sweep, write_report
@@ -56,7 +57,7 @@ def list_cmd(
         fail(f"--scenarios {scenarios_dir}: not a directory")
     con = render.console()
     try:  # asked of the interpreter that will run the trials, never assumed from this one
-        answer = launchers.make("local", python=python).available()
+        answer = launchers.make("local", python=one_python(python, "list")).available()
     except launchers.WorkerError as exc:
         fail(str(exc))
     where = f"Python {answer['version']} ({answer['executable']})"
@@ -158,6 +159,7 @@ def run(
 def _dry_run(planned: list[suite.Planned], opts: Options) -> None:
     """What ``run`` would do: the trials and each strategy's pre-flight estimate; no probe, no trial."""
     import multiprocessing
+    import shutil
 
     from harness import preflight, render
 
@@ -165,7 +167,14 @@ def _dry_run(planned: list[suite.Planned], opts: Options) -> None:
     pairs = {(id(p.loaded), p.strategy): (p.loaded, p.strategy) for p in planned}
     estimates = preflight.check(list(pairs.values()), method, opts.force)
     con = render.console()
-    con.print(f"dry run: {len(planned)} trial(s) of {len(pairs)} scenario x strategy pair(s); nothing was run")
+    each = ""
+    if len(opts.pythons) > 1:  # not started, so not asked what each can run: only that it is there
+        for python in opts.pythons:
+            if shutil.which(python) is None:
+                fail(f"--python {python!r}: no such executable")
+        each = f" under each of {len(opts.pythons)} interpreters (what each can run is asked when the run starts)"
+    total = len(planned) * max(1, len(opts.pythons))
+    con.print(f"dry run: {total} trial(s) of {len(pairs)} scenario x strategy pair(s){each}; nothing was run")
     for e in estimates:
         con.print(e.line(), markup=False, highlight=False)
 
@@ -218,7 +227,7 @@ def sweep(
         chosen = sw.pick(scenario.load(file), scenario_name)
         points = sw.expand(chosen, varies)
         loaded = [p.loaded for p in points]
-        opts = _options(strategy, repeat, warmup, start_method, python, timeout, out, force)
+        opts = _options(strategy, repeat, warmup, start_method, one_python(python, "sweep"), timeout, out, force)
         opts.extra = {"sweep": sw.record(chosen, varies, points)}
         opts.recalibrate = recalibrate
         planned = suite.plan(loaded, opts)
@@ -307,7 +316,8 @@ def stress(
         loaded = scenario.load_many(files or [scenario.scenario_dir() / "faults.toml"])
         # Every strategy a user can name (the opt-in ones too, e.g. dask): a survival matrix is
         # about how each one fails. One the worker cannot run is left out (suite.Prepared.unavailable).
-        opts = _options(strategy or registry.names(), repeat, 0, start_method, python, timeout, out, force)
+        python_one = one_python(python, "stress")
+        opts = _options(strategy or registry.names(), repeat, 0, start_method, python_one, timeout, out, force)
         suite.plan(loaded, opts)  # an unknown strategy is one line, before anything runs
     except (scenario.ScenarioError, registry.UnknownStrategy) as exc:
         fail(str(exc))
