@@ -124,6 +124,48 @@ def test_the_shaper_gives_each_upload_the_models_rate() -> None:
     assert shaper.delay(1000) > 1.0  # beyond capacity: slower than full speed
 
 
+def test_the_shaper_charges_time_to_the_number_of_uploads_in_flight() -> None:
+    """The time-weighted uploads in flight, from the clock values given (no sleeping)."""
+    shaper = Shaper(3, "collapse", 0.5, bandwidth=1000.0)
+    shaper.begin(t=0.0)
+    shaper.begin(t=1.0)  # 1 s alone
+    shaper.end(0.0, False, t=4.0)  # 3 s at two
+    shaper.end(0.0, False, t=5.0)  # 1 s alone
+    shaper.begin(t=9.0)  # 4 s with none: not counted
+    shaper.end(0.0, False, t=10.0)
+    stats = shaper.stats()
+    assert stats["level_s"] == {"1": 3.0, "2": 3.0}
+    assert stats["upload_busy_s"] == 6.0 and stats["mean_uploads"] == 1.5 and stats["beyond_capacity_s"] == 0.0
+
+
+def test_async_sides_each_get_their_own_sdk_thread() -> None:
+    """asyncio's reader and writer tasks run the blocking SDK call on a thread each, never queued
+    behind one another in the loop's default executor (min(32, cores + 4) threads): 40 sides whose
+    calls can only return once all 40 are in flight at the same time all return."""
+    import asyncio
+    import threading
+
+    sides = 40
+    barrier = threading.Barrier(sides, timeout=120)  # a hang guard, not a timing threshold
+
+    class Blocking(engine.DockerKind):
+        name = "blocking-sdk"
+
+        def prepare_item(self, spec: base.WorkSpec, cal: base.Calibration) -> Any:
+            return lambda seconds, writer, seq: barrier.wait()
+
+    kind = Blocking()
+    performs = [kind.aprepare_item(base.WorkSpec("blocking-sdk"), base.Calibration()) for _ in range(sides)]
+
+    async def main() -> list[object]:
+        return await asyncio.gather(*(perform(0.0, w, 0) for w, perform in enumerate(performs)))
+
+    try:
+        assert sorted(asyncio.run(main())) == list(range(sides))  # type: ignore[type-var]
+    finally:
+        engine.end_side_threads()
+
+
 def test_without_an_engine_the_kinds_say_how_to_start_one(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     url = f"unix://{tmp_path}/no-engine.sock"
     monkeypatch.setenv("QUEUEBENCH_DOCKER_HOST", url)

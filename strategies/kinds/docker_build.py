@@ -89,6 +89,7 @@ class DockerBuild(engine.DockerKind):
         trial = engine.new_trial()
 
         def stop() -> dict[str, Any]:
+            engine.end_side_threads()
             images = engine.images_of(trial.name)
             repo = engine.repository(trial.name)
             trial.built = {t for img in images for t in img.tags if t.startswith(f"{repo}:")}

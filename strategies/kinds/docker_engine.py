@@ -129,15 +129,38 @@ class DockerKind(Kind):
         return True, ""
 
     def aprepare_item(self, spec: WorkSpec, cal: Calibration) -> AItemPerform:
-        """The blocking SDK call in a thread, so an event loop keeps serving its other tasks."""
+        """The blocking SDK call on a thread of this side's own (one per writer task, one per reader
+        task: the worker prepares each side once), so an event loop keeps serving its other tasks
+        and a pool of ``readers`` reader tasks holds ``readers`` SDK calls at once.
+
+        Not ``asyncio.to_thread``: that shares the loop's default executor, ``min(32, cores + 4)``
+        threads (6 on 2 cores), FIFO, between the builds and the pushes. Measured before this change
+        (docs/findings.md): a push queued behind the writers' builds waited 1-3 s for a thread, so the
+        registry saw fewer than ``readers`` uploads at the start of every trial by a varying amount,
+        and a pool beyond 6 never held more than 6 pushes.
+        """
         import asyncio
+        from concurrent.futures import ThreadPoolExecutor
 
         sync = self.prepare_item(spec, cal)
+        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"{self.name}-sdk")
+        _SIDE_THREADS.append(pool)
 
         async def perform(seconds: float, writer: int, seq: int) -> object:
-            return await asyncio.to_thread(sync, seconds, writer, seq)
+            return await asyncio.get_running_loop().run_in_executor(pool, sync, seconds, writer, seq)
 
         return perform
+
+
+#: The async sides' own SDK threads (DockerKind.aprepare_item); ended by :func:`end_side_threads`.
+_SIDE_THREADS: list[Any] = []
+
+
+def end_side_threads() -> None:
+    """End the async sides' SDK threads: at once where idle, else when their call returns (a
+    strategy that failed may have left one running; the trial's stop must not wait for it)."""
+    while _SIDE_THREADS:
+        _SIDE_THREADS.pop().shutdown(wait=False, cancel_futures=True)
 
 
 def images_of(trial: str) -> list[Any]:

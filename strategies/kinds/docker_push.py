@@ -216,6 +216,7 @@ class DockerPush(engine.DockerKind):
             raise
 
         def stop() -> dict[str, Any]:
+            engine.end_side_threads()
             stats: dict[str, Any] = {"proxy": proxy.stop()}
             try:
                 found = registry.tags()
@@ -245,6 +246,8 @@ class DockerPush(engine.DockerKind):
         return {
             "proxy_uploads": proxy.get("uploads", math.nan),
             "proxy_peak_uploads": proxy.get("peak_uploads", math.nan),
+            # Time-weighted uploads in flight while any was: what the pool really held at the registry.
+            "proxy_mean_uploads": proxy.get("mean_uploads", math.nan),
             "proxy_upload_ms_mean": proxy.get("upload_ms_mean", math.nan),
             "proxy_lag_p99_ms": proxy.get("lag_p99_ms", math.nan),
             "registry_tags_expected": stats.get("registry_tags_expected", math.nan),
