@@ -5,7 +5,9 @@ The one front door for the CLI, sweeps, stress and the pytest plugin:
 options against it and plans the trials; :meth:`Prepared.run` runs and stores them.
 
 Strategies are interleaved within each round (A B C, A B C, ...) rather than run in
-blocks, so slow drift of a shared machine spreads over all of them alike.
+blocks, so slow drift of a shared machine spreads over all of them alike. A sweep
+(``Options.rounds_span_scenarios``) goes further: each round visits every point, so a burst of
+load from elsewhere lands on one repeat of many points, not on every repeat of one point.
 """
 
 from __future__ import annotations
@@ -42,6 +44,9 @@ class Options:
     recalibrate: bool = False
     #: Run even what the pre-flight estimate says this machine cannot take (harness.preflight).
     force: bool = False
+    #: One round is every scenario x strategy once (a sweep: its points are the scenarios),
+    #: instead of every repeat of a scenario before the next scenario.
+    rounds_span_scenarios: bool = False
 
 
 @dataclass(frozen=True)
@@ -66,15 +71,17 @@ def strategies_for(loaded: LoadedScenario, opts: Options) -> list[str]:
 
 
 def plan(scenarios: list[LoadedScenario], opts: Options) -> list[Planned]:
-    out: list[Planned] = []
-    for loaded in scenarios:
+    rows: list[tuple[int, int, Planned]] = []  # (round, scenario's index, trial)
+    for index, loaded in enumerate(scenarios):
         sc = loaded.scenario
         warmup = sc.warmup if opts.warmup is None else opts.warmup
         repeats = sc.repeats if opts.repeat is None else opts.repeat
         names = strategies_for(loaded, opts)
         for r in range(-warmup, repeats):
-            out.extend(Planned(loaded, name, r, r < 0) for name in names)
-    return out
+            rows.extend((r, index, Planned(loaded, name, r, r < 0)) for name in names)
+    if opts.rounds_span_scenarios:  # stable: within a round, the scenarios' order, then the strategies'
+        rows.sort(key=lambda row: (row[0], row[1]))
+    return [planned for _, _, planned in rows]
 
 
 def interleave_sides(trials: list[Planned], sides: tuple[str, str], start: int = 0) -> list[Planned]:

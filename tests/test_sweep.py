@@ -95,6 +95,18 @@ def test_expand_grid_and_plan() -> None:
     opts = suite.Options(strategies=["threads", "asyncio"], repeat=2, warmup=1)
     planned = suite.plan([p.loaded for p in points], opts)
     assert len(planned) == 6 * 2 * 3
+    # A plain run: every repeat of a point before the next point (strategies interleaved).
+    assert [(t.loaded.scenario.name[-19:], t.repeat, t.strategy) for t in planned[:6]] == [
+        ("readers-1.writers-4", r, s) for r in (-1, 0, 1) for s in ("threads", "asyncio")
+    ]
+    # A sweep's rounds span the points: each round is every point x strategy once, in grid order.
+    opts.rounds_span_scenarios = True
+    rounds = suite.plan([p.loaded for p in points], opts)
+    assert len(rounds) == len(planned)
+    assert [(t.repeat, t.loaded.scenario.name) for t in rounds[::2]] == [
+        (r, p.loaded.scenario.name) for r in (-1, 0, 1) for p in points
+    ]
+    assert all(t.strategy == "threads" for t in rounds[::2]) and all(t.strategy == "asyncio" for t in rounds[1::2])
     rec = sweep.record(_registry(), varies, points)
     assert rec["param"] == "readers" and rec["values"] == [1, 2]
     assert rec["params"] == {"readers": [1, 2], "writers": [4, 8, 16]}
