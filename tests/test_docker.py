@@ -94,6 +94,24 @@ def test_builds_and_pushes_every_item_once_and_leaves_nothing(strategy: str, doc
     assert m["proxy_peak_uploads"] <= m["pool_size"]
 
 
+def _engine_files(client: Any) -> set[str]:
+    """Every file under the engine's data root (its images, layers and its own records)."""
+    root = Path(client.info()["DockerRootDir"])
+    return {str(p.relative_to(root)) for p in root.rglob("*") if p.is_file()}
+
+
+def test_trials_leave_the_engines_disk_as_they_found_it(docker_engine: Any) -> None:
+    """Trial after trial, in every pooled strategy: no image, layer, record of a push (dockerd
+    keeps those after the image goes) or registry folder is left behind."""
+    before, trials = _engine_files(docker_engine), Path(engine.env_dir()) / "trials"
+    for strategy in ("threads", "asyncio", "seed-pool", "manager-pool", "mp-queue", "process-pool"):
+        status, errors, m, stats = _trial(strategy, _workload(readers=2, writers=2, items=2))
+        assert (status, errors) == ("ok", []) and m["registry_tags_found"] == 4
+        assert stats["writer"]["push_records_removed"] == 4
+    assert _engine_files(docker_engine) == before
+    assert not trials.exists() or list(trials.iterdir()) == []
+
+
 def test_a_missing_tag_fails_the_trial(docker_engine: Any) -> None:
     status, _, m, _ = _trial("threads", _workload(readers=1, writers=2, items=1))
     assert status == "ok" and suite.registry_problems(m) == []

@@ -11,7 +11,9 @@ Sync strategies call the SDK directly; ``asyncio`` runs the blocking SDK call in
 
 Around the trial: ``start`` names the trial (its images' repository, shared with
 ``docker-push``); ``stop`` counts the trial's images and their layers (what the registry must
-hold afterwards), then removes every one of them, so a run leaves the engine's disk as it found it.
+hold afterwards), then removes every one of them and the engine's records of their pushes
+(:func:`~strategies.kinds.docker_engine.forget_pushes`), so a run leaves the engine's disk as it
+found it.
 """
 
 from __future__ import annotations
@@ -94,14 +96,16 @@ class DockerBuild(engine.DockerKind):
             repo = engine.repository(trial.name)
             trial.built = {t for img in images for t in img.tags if t.startswith(f"{repo}:")}
             trial.built_stopped = True
-            layers = sum(len((img.attrs.get("RootFS") or {}).get("Layers") or []) for img in images)
+            diffids = [d for img in images for d in (img.attrs.get("RootFS") or {}).get("Layers") or []]
             removed = engine.remove_images(trial.name)
             return {
                 "trial": trial.name,
                 "images_built": len(trial.built),
-                "layers": layers,
+                "layers": len(diffids),
                 "images_removed": removed,
                 "images_left": len(engine.images_of(trial.name)),
+                # The pushes are done (the strategy has returned): the engine's records of them go too.
+                "push_records_removed": engine.forget_pushes(diffids),
             }
 
         return Running(spec.with_param("trial", trial.name), stop)

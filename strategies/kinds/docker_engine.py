@@ -14,9 +14,13 @@ worker) picks up the same trial name from :data:`CURRENT`.
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
+import re
 import secrets
 import socket
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -185,3 +189,41 @@ def remove_images(trial: str) -> int:
         except docker.errors.NotFound:
             pass
     return removed
+
+
+_SHA256 = re.compile(r"sha256:([0-9a-f]{64})")
+
+
+def forget_pushes(diffids: Iterable[str]) -> int:
+    """Remove the engine's records of where these layers were pushed; returns how many layers'.
+
+    dockerd keeps, per pushed layer, two small files under its data root
+    (``image/<driver>/distribution/v2metadata-by-diffid/`` and ``diffid-by-digest/``) after the
+    image is removed, and never prunes them: about 300 bytes and two files per push, so a run of
+    many trials would not leave the disk as it found it. Only on the project's own engine (its
+    data root under :func:`env_dir`), only for the given layers (a trial's own: unique bytes)."""
+    info = client().info()
+    base = os.path.realpath(os.path.join(str(info.get("DockerRootDir", "")), "image", str(info.get("Driver", ""))))
+    if not base.startswith(os.path.realpath(env_dir()) + os.sep):
+        return 0  # not our engine: its files are not ours to touch
+    base = os.path.join(base, "distribution")
+    forgotten = 0
+    for diffid in diffids:
+        found = _SHA256.fullmatch(diffid)
+        if found is None:
+            continue
+        record = os.path.join(base, "v2metadata-by-diffid", "sha256", found.group(1))
+        try:
+            with open(record, encoding="utf-8") as fh:
+                entries = json.load(fh)
+        except (OSError, ValueError):
+            continue
+        for entry in entries if isinstance(entries, list) else []:
+            digest = _SHA256.fullmatch(str(entry.get("Digest", "")) if isinstance(entry, dict) else "")
+            if digest is not None:
+                with contextlib.suppress(FileNotFoundError):
+                    os.remove(os.path.join(base, "diffid-by-digest", "sha256", digest.group(1)))
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(record)
+            forgotten += 1
+    return forgotten

@@ -84,16 +84,20 @@ class RegistryProcess:
             self.proc = subprocess.Popen([exe, "serve", config], stdin=subprocess.DEVNULL, stdout=log, stderr=log)
         with open(os.path.join(folder, "registry.pid"), "w", encoding="ascii") as fh:  # for `make docker-down`
             fh.write(str(self.proc.pid))
-        deadline = time.monotonic() + 15
+
+    def wait_ready(self, timeout: float = 15.0) -> None:
+        """Until the registry answers ``GET /v2/`` (it was started by ``__init__``; the proxy can
+        start meanwhile: it connects to the registry only when a push connects to it)."""
+        deadline = time.monotonic() + timeout
         while True:
             try:
                 registry_get(self.port, "/v2/")
-                break
+                return
             except (OSError, ValueError):
                 if self.proc.poll() is not None or time.monotonic() > deadline:
                     self.stop()
-                    raise PushError(f"registry on {engine.HOST}:{self.port} did not start; see {folder}") from None
-                time.sleep(0.05)
+                    raise PushError(f"registry on {engine.HOST}:{self.port} did not start; see {self.folder}") from None
+                time.sleep(0.01)
 
     def tags(self) -> dict[str, list[str]]:
         """repository -> its tags, from the catalog."""
@@ -135,6 +139,12 @@ class ProxyProcess:
             self.proc.communicate()
             stats = {"errors": 1, "killed": True}
         return stats
+
+    def record_pid(self, folder: str) -> None:
+        """For `make docker-down`, beside the registry's (the proxy also ends when its trial does:
+        at EOF on its stdin)."""
+        with open(os.path.join(folder, "proxy.pid"), "w", encoding="ascii") as fh:
+            fh.write(str(self.proc.pid))
 
 
 def push(trial: str, port: int, writer: int, seq: int) -> None:
@@ -203,7 +213,7 @@ class DockerPush(engine.DockerKind):
             raise PushError("docker-push pushes the images docker-build makes: set writer_work kind = 'docker-build'")
         trial = engine.CURRENT[0]
         registry = RegistryProcess(os.path.join(engine.env_dir(), "trials", trial.name))
-        try:
+        try:  # the proxy starts while the registry does
             proxy = ProxyProcess(
                 registry.port,
                 int(spec.param("capacity")),
@@ -212,6 +222,13 @@ class DockerPush(engine.DockerKind):
                 float(spec.param("bandwidth_mib_s")) * 2**20,
             )
         except BaseException:
+            registry.stop()
+            raise
+        try:
+            proxy.record_pid(registry.folder)
+            registry.wait_ready()
+        except BaseException:
+            proxy.stop()
             registry.stop()
             raise
 
