@@ -6,8 +6,9 @@ options against it and plans the trials; :meth:`Prepared.run` runs and stores th
 
 Strategies are interleaved within each round (A B C, A B C, ...) rather than run in
 blocks, so slow drift of a shared machine spreads over all of them alike. A sweep
-(``Options.rounds_span_scenarios``) goes further: each round visits every point, so a burst of
-load from elsewhere lands on one repeat of many points, not on every repeat of one point.
+(``Options.rounds_span_scenarios``) goes further: each round visits every point x strategy
+once, in an order where neighbours differ in both, so a burst of load from elsewhere lands on
+one repeat of scattered cells, not on every repeat of one point or on one point of every strategy.
 """
 
 from __future__ import annotations
@@ -71,17 +72,25 @@ def strategies_for(loaded: LoadedScenario, opts: Options) -> list[str]:
 
 
 def plan(scenarios: list[LoadedScenario], opts: Options) -> list[Planned]:
-    rows: list[tuple[int, int, Planned]] = []  # (round, scenario's index, trial)
+    rows: list[tuple[tuple[int, int, int], Planned]] = []  # (round, diagonal, strategy's index), trial
     for index, loaded in enumerate(scenarios):
         sc = loaded.scenario
         warmup = sc.warmup if opts.warmup is None else opts.warmup
         repeats = sc.repeats if opts.repeat is None else opts.repeat
         names = strategies_for(loaded, opts)
+        # The diagonals' direction: the one whose last trial (strategy len - 1) and the next
+        # diagonal's first (strategy 0) are at different points.
+        step = -1 if (len(names) - 2) % len(scenarios) == 0 else 1
         for r in range(-warmup, repeats):
-            rows.extend((r, index, Planned(loaded, name, r, r < 0)) for name in names)
-    if opts.rounds_span_scenarios:  # stable: within a round, the scenarios' order, then the strategies'
-        rows.sort(key=lambda row: (row[0], row[1]))
-    return [planned for _, _, planned in rows]
+            for k, name in enumerate(names):
+                rows.append(((r, (index - step * k) % len(scenarios), k), Planned(loaded, name, r, r < 0)))
+    if opts.rounds_span_scenarios:
+        # Each round is every point x strategy once, walked along diagonals: strategy k at point
+        # d + k (or d - k), for d = 0, 1, ... So trials in a row differ in point and in strategy,
+        # and a burst of load from elsewhere lands on several points of several strategies, not
+        # on one point of every strategy (a false optimum for all) nor on every point of one.
+        rows.sort(key=lambda row: row[0])
+    return [planned for _, planned in rows]
 
 
 def interleave_sides(trials: list[Planned], sides: tuple[str, str], start: int = 0) -> list[Planned]:
