@@ -217,6 +217,74 @@ def test_the_engine_script_reports_its_state() -> None:
         assert done.returncode == 3 and "make docker" in done.stdout
 
 
+def _alive(pid: int) -> bool:
+    """A process that still runs (a zombie has ended: it only waits to be reaped)."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as fh:
+            return fh.read().rpartition(")")[2].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def _listening(port: int) -> bool:
+    import socket
+
+    with socket.socket() as sock:
+        return sock.connect_ex((engine.HOST, port)) == 0
+
+
+def test_docker_down_leaves_no_daemon_registry_proxy_port_or_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A second engine of its own (its own folder), a trial's registry and proxy left running as a
+    killed trial leaves them, then `docker-env.sh down`: nothing it started runs or listens, and
+    its folder is gone. Needs root and dockerd (as `make docker` does); under CI it must run."""
+    import subprocess
+
+    from strategies.kinds import docker_push
+
+    if os.geteuid() != 0 or shutil.which("dockerd") is None or shutil.which(docker_push.REGISTRY) is None:
+        if IN_CI:
+            pytest.fail("CI must run the docker-down test: it needs root, dockerd and docker-registry")
+        pytest.skip("needs root, dockerd and docker-registry (make docker installs them)")
+    folder = tmp_path / "eng"
+    monkeypatch.setenv("QUEUEBENCH_DOCKER_DIR", str(folder))
+    monkeypatch.delenv("QUEUEBENCH_DOCKER_HOST", raising=False)
+    script = str(ROOT / "scripts" / "docker-env.sh")
+    try:
+        up = subprocess.run([script, "up"], capture_output=True, text=True, timeout=120)
+        assert up.returncode == 0, up.stdout + up.stderr
+        dockerd = int((folder / "dockerd.pid").read_text())
+        registry = docker_push.RegistryProcess(str(folder / "trials" / "killed"))
+        proxy = docker_push.ProxyProcess(registry.port, 3, "collapse", 0.5, 2**20)
+        proxy.record_pid(registry.folder)
+        registry.wait_ready()
+        ports = [registry.port, proxy.port]
+        assert all(map(_listening, ports)) and _alive(dockerd)
+    finally:
+        down = subprocess.run([script, "down"], capture_output=True, text=True, timeout=120)
+    assert down.returncode == 0, down.stdout + down.stderr
+    registry.proc.wait(10)  # our children: reaped here, having been killed by `down`
+    proxy.proc.wait(10)
+    for pipe in (proxy.proc.stdin, proxy.proc.stdout):
+        if pipe is not None:
+            pipe.close()
+    assert registry.proc.returncode != 0 and proxy.proc.returncode != 0  # killed, not stopped by us
+    assert not _alive(dockerd) and not any(map(_listening, ports))
+    assert not folder.exists()
+    with open("/proc/self/mounts", encoding="utf-8") as fh:
+        assert str(folder) not in fh.read()
+    leftovers = []
+    for proc in Path("/proc").iterdir():
+        try:
+            cmdline = (proc / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if proc.name.isdigit() and str(folder).encode() in cmdline and _alive(int(proc.name)):
+            leftovers.append(cmdline.replace(b"\0", b" ").decode(errors="replace"))
+    assert leftovers == []  # containerd and anything else started under the folder
+
+
 def test_a_run_that_cannot_start_anything_says_so_in_one_line(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """What the CLI exits 2 with: the kinds' own reason (Prepared.unrunnable)."""
     url = f"unix://{tmp_path}/no-engine.sock"
