@@ -127,3 +127,18 @@ def test_a_trial_without_its_first_read_gives_no_seconds() -> None:
     found = _answer(doc)
     assert found is not None and all(math.isnan(c) for c in dict(found.rows)["threads"] if c is not None)
     assert found.lines[0].startswith("threads: best pool of 3 pushes: 100 images in unknown")
+
+
+def test_when_the_start_up_decides_the_best_the_line_says_so() -> None:
+    """A pool of 4 best by items/s only because its trial started up faster: counted once, as 100
+    images would, a pool of 3 is quicker, and the line says both (it decides nothing itself)."""
+    doc = _doc([("process-pool", 3, [2.0], "ok"), ("process-pool", 4, [2.2], "ok")])
+    slow_start = next(t for t in doc["trials"] if t["scenario"].endswith("-3"))
+    slow_start["metrics"]["first_read_s"] = 1.9  # pushes: 3.0 - 1.9 - 0.2 = 0.9 s for 6 images
+    found = _answer(doc)
+    assert found is not None
+    assert found.lines[0] == (
+        "process-pool: best pool of 4 pushes: 100 images in 27 s (not separated from a pool of 3 over the repeats); "
+        "knee 4; but counting the start-up once, as 100 images would, a pool of 3 is quicker (17 s): "
+        "the trials' start-up varied more than the pools differ"
+    )
