@@ -6,8 +6,8 @@ generator seeded by the item (so every image's layer is unique: nothing is dedup
 engine or the registry), tagged ``queuebench-<trial>:w<writer>-<seq>``. ``FROM scratch`` pulls
 nothing: no traffic leaves the machine.
 
-Sync strategies call the SDK directly; ``asyncio`` runs the blocking SDK call in a thread
-(``asyncio.to_thread``), as anyone using the SDK from asyncio must.
+Sync strategies call the SDK directly; ``asyncio`` runs the blocking SDK call in a thread, as
+anyone using the SDK from asyncio must: one per writer task (see ``DockerKind.aprepare_item``).
 
 Around the trial: ``start`` names the trial (its images' repository, shared with
 ``docker-push``); ``stop`` counts the trial's images and their layers (what the registry must

@@ -118,7 +118,7 @@ class DockerKind(Kind):
     requires: tuple[str, ...] = ("docker",)
     #: No duration of its own: an item takes what the engine takes (``ms`` stays 0).
     timed = False
-    #: Async strategies await it: the blocking SDK call runs in a thread (asyncio.to_thread).
+    #: Async strategies await it: the blocking SDK call runs in a thread of the side's own.
     awaits = True
     per_item = True
 

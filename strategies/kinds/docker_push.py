@@ -4,7 +4,7 @@ Each item's work is a real push on the project's Docker engine through the docke
 image ``docker-build`` made for the item (its reference follows from the trial's name, the
 item's writer and seq: :func:`strategies.kinds.docker_engine.image_ref`) is tagged for the
 registry and pushed with ``api.push(..., stream=True, decode=True)``; an error in the stream
-fails the item. ``asyncio`` runs the blocking SDK call in a thread (``asyncio.to_thread``).
+fails the item. ``asyncio`` runs the blocking SDK call in a thread, one per reader task.
 
 Around the trial, ``start`` runs, on ``127.0.0.1`` only:
 
