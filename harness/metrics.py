@@ -199,7 +199,8 @@ def trial_metrics(
     Time windows, from the worker's stamps (perf_counter_ns):
     ``total`` = the strategy's first step to its return (what a user waits for);
     ``setup`` = first step to the start line (pools, processes, servers being built);
-    ``makespan`` = start line to the last item done; ``teardown`` = last item done to return.
+    ``makespan`` = start line to the last item done; ``teardown`` = last item done to return;
+    ``first_read`` = first step to the first item dequeued.
     """
     writes = writes if writes is not None else np.empty((0, records.WRITER_WIDTH), dtype=np.int64)
     d = delivery(rows, wl.writers, wl.items_per_writer)
@@ -226,6 +227,9 @@ def trial_metrics(
     m["throughput_total"] = d.unique / total if total and total > 0 else math.nan
     m["setup_s"] = (start - t0) / 1e9 if start and t0 else math.nan
     m["teardown_s"] = (t1 - last_done) / 1e9 if t1 and last_done else math.nan
+    # The first step to the first item read: what a pipeline pays once before its readers work
+    # (pools started, the first item made), however many items follow.
+    m["first_read_s"] = (int(rows[:, DEQUEUED].min()) - t0) / 1e9 if len(rows) and t0 else math.nan
     for name in LATENCIES:  # one at a time: 1M-item runs keep a single temporary array
         for k, v in percentiles(latency(rows, name)).items():
             m[f"{name}_{k}_ms"] = v

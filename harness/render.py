@@ -15,6 +15,7 @@ from rich.table import Table
 if TYPE_CHECKING:
     from harness.survival import Survival
     from harness.sweep import Pivot
+    from harness.sweep_answer import Answer
 
 
 def si(value: float, unit: str = "") -> str:
@@ -171,6 +172,19 @@ def sweep_tables(pivots: list[Pivot]) -> list[Table]:
             table.add_row("[dim](ideal bound)[/]", *(f"[dim]{si(v)}[/]" for v in pivot.ideal))
         out.append(table)
     return out
+
+
+def answer_table(answer: Answer) -> Table:
+    """A push sweep's answer in the user's terms: seconds for 100 images per strategy and pool size."""
+    table = Table(title=answer.title, title_justify="left", header_style="bold")
+    table.add_column("pool of N pushes")
+    for v in answer.values:
+        table.add_column(f"N={v}" if v == answer.values[0] else str(v), justify="right")
+    for label, cells in answer.rows:
+        table.add_row(
+            escape(label), *("[red]✗[/]" if c is None else "—" if math.isnan(c) else f"{c:.0f} s" for c in cells)
+        )
+    return table
 
 
 def fingerprint_line(fp: dict[str, Any]) -> str:

@@ -12,7 +12,7 @@ import math
 from pathlib import Path
 from typing import Any
 
-from harness import sweep, sweep_notes
+from harness import sweep, sweep_answer, sweep_notes
 from harness.baseline import read_meta
 from harness.blocks import Block, Bullets, Heading, Image, Para, Table
 from harness.errors_digest import MAX_IDS, grouped, without_pids
@@ -181,6 +181,18 @@ def sweep_section(doc: dict[str, Any], pics: dict[str, Path], rank_by: str = "to
     lines += [escape(line) for line in sweep_notes.notes(doc, frame, found)]
     if lines:
         blocks.append(Bullets(lines))
+    pushes = sweep_answer.answer(doc, frame, found)
+    if pushes is not None:  # the origin story's question, in its terms
+        header = ["pool of N pushes", *(f"N={v}" if i == 0 else str(v) for i, v in enumerate(pushes.values))]
+        rows = [
+            [escape(s), *("✗" if c is None else "—" if math.isnan(c) else f"{c:.0f} s" for c in cells)]
+            for s, cells in pushes.rows
+        ]
+        blocks += [
+            Para(escape(pushes.title) + "."),
+            Table(header, rows, frozenset(range(1, len(header)))),
+            Bullets([escape(line) for line in pushes.lines]),
+        ]
     if "sweep" in pics:
         blocks.append(Image(pics["sweep"], f"throughput and p99 against {param}"))
     return blocks

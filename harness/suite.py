@@ -5,7 +5,10 @@ The one front door for the CLI, sweeps, stress and the pytest plugin:
 options against it and plans the trials; :meth:`Prepared.run` runs and stores them.
 
 Strategies are interleaved within each round (A B C, A B C, ...) rather than run in
-blocks, so slow drift of a shared machine spreads over all of them alike.
+blocks, so slow drift of a shared machine spreads over all of them alike. A sweep
+(``Options.rounds_span_scenarios``) goes further: each round visits every point x strategy
+once, in an order where neighbours differ in both, so a burst of load from elsewhere lands on
+one repeat of scattered cells, not on every repeat of one point or on one point of every strategy.
 """
 
 from __future__ import annotations
@@ -46,6 +49,9 @@ class Options:
     recalibrate: bool = False
     #: Run even what the pre-flight estimate says this machine cannot take (harness.preflight).
     force: bool = False
+    #: One round is every scenario x strategy once (a sweep: its points are the scenarios),
+    #: instead of every repeat of a scenario before the next scenario.
+    rounds_span_scenarios: bool = False
 
 
 @dataclass(frozen=True)
@@ -70,15 +76,25 @@ def strategies_for(loaded: LoadedScenario, opts: Options) -> list[str]:
 
 
 def plan(scenarios: list[LoadedScenario], opts: Options) -> list[Planned]:
-    out: list[Planned] = []
-    for loaded in scenarios:
+    rows: list[tuple[tuple[int, int, int], Planned]] = []  # (round, diagonal, strategy's index), trial
+    for index, loaded in enumerate(scenarios):
         sc = loaded.scenario
         warmup = sc.warmup if opts.warmup is None else opts.warmup
         repeats = sc.repeats if opts.repeat is None else opts.repeat
         names = strategies_for(loaded, opts)
+        # The diagonals' direction: the one whose last trial (strategy len - 1) and the next
+        # diagonal's first (strategy 0) are at different points.
+        step = -1 if (len(names) - 2) % len(scenarios) == 0 else 1
         for r in range(-warmup, repeats):
-            out.extend(Planned(loaded, name, r, r < 0) for name in names)
-    return out
+            for k, name in enumerate(names):
+                rows.append(((r, (index - step * k) % len(scenarios), k), Planned(loaded, name, r, r < 0)))
+    if opts.rounds_span_scenarios:
+        # Each round is every point x strategy once, walked along diagonals: strategy k at point
+        # d + k (or d - k), for d = 0, 1, ... So trials in a row differ in point and in strategy,
+        # and a burst of load from elsewhere lands on several points of several strategies, not
+        # on one point of every strategy (a false optimum for all) nor on every point of one.
+        rows.sort(key=lambda row: row[0])
+    return [planned for _, planned in rows]
 
 
 def interleave_sides(trials: list[Planned], sides: tuple[str, ...]) -> list[Planned]:

@@ -234,7 +234,7 @@ def findings(doc: dict[str, Any], frame: pd.DataFrame) -> list[Finding]:
     out: list[Finding] = []
     if frame.empty:
         return out
-    samples = _samples(doc, str(frame["rank_by"].iloc[0]))
+    samples = point_samples(doc, str(frame["rank_by"].iloc[0]))
     for key, g in frame.groupby([*groups, "strategy"], sort=False):
         keys = key if isinstance(key, tuple) else (key,)
         ok = g[(g["status"] == "ok") & g["throughput"].notna()]
@@ -264,7 +264,7 @@ def findings(doc: dict[str, Any], frame: pd.DataFrame) -> list[Finding]:
     return out
 
 
-def _samples(doc: dict[str, Any], window: str) -> dict[tuple[str, str], list[float]]:
+def point_samples(doc: dict[str, Any], window: str) -> dict[tuple[str, str], list[float]]:
     """Each point's passing repeats (items/s over ``window``), per (point scenario, strategy)."""
     key = RANK_BY[window]
     out: dict[tuple[str, str], list[float]] = {}

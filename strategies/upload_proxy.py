@@ -56,13 +56,25 @@ class Shaper:
         self.connections = 0
         self.upload_s: list[float] = []
         self.lags: list[float] = []
+        #: Seconds spent with n uploads in flight (n >= 1): what a pool really held at the registry.
+        self.level_s: dict[int, float] = {}
+        self._since = 0.0
 
-    def begin(self) -> None:
+    def _tick(self, t: float | None = None) -> None:
+        """Charge the time since the last change to the current number of uploads in flight."""
+        t = time.perf_counter() if t is None else t
+        if self.active:
+            self.level_s[self.active] = self.level_s.get(self.active, 0.0) + t - self._since
+        self._since = t
+
+    def begin(self, t: float | None = None) -> None:
+        self._tick(t)
         self.active += 1
         self.uploads += 1
         self.peak = max(self.peak, self.active)
 
-    def end(self, seconds: float, beyond: bool) -> None:
+    def end(self, seconds: float, beyond: bool, t: float | None = None) -> None:
+        self._tick(t)
         self.active -= 1
         self.uploads_beyond += beyond
         if len(self.upload_s) < MAX_SAMPLES:
@@ -78,10 +90,16 @@ class Shaper:
         def pct(values: list[float], p: float) -> float:
             return values[min(len(values) - 1, int(p * len(values)))] * 1e3 if values else 0.0
 
+        busy = sum(self.level_s.values())
         return {
             "connections": self.connections,
             "uploads": self.uploads,
             "peak_uploads": self.peak,
+            # Time-weighted over the time any upload was in flight: the pool's real hold on the registry.
+            "mean_uploads": sum(n * s for n, s in self.level_s.items()) / busy if busy else 0.0,
+            "upload_busy_s": busy,
+            "beyond_capacity_s": sum(s for n, s in self.level_s.items() if n > self.capacity),
+            "level_s": {str(n): round(s, 4) for n, s in sorted(self.level_s.items())},
             "uploads_beyond_capacity": self.uploads_beyond,
             "bytes_up": self.bytes_up,
             "bytes_down": self.bytes_down,

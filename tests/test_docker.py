@@ -94,6 +94,24 @@ def test_builds_and_pushes_every_item_once_and_leaves_nothing(strategy: str, doc
     assert m["proxy_peak_uploads"] <= m["pool_size"]
 
 
+def _engine_files(client: Any) -> set[str]:
+    """Every file under the engine's data root (its images, layers and its own records)."""
+    root = Path(client.info()["DockerRootDir"])
+    return {str(p.relative_to(root)) for p in root.rglob("*") if p.is_file()}
+
+
+def test_trials_leave_the_engines_disk_as_they_found_it(docker_engine: Any) -> None:
+    """Trial after trial, in every pooled strategy: no image, layer, record of a push (dockerd
+    keeps those after the image goes) or registry folder is left behind."""
+    before, trials = _engine_files(docker_engine), Path(engine.env_dir()) / "trials"
+    for strategy in ("threads", "asyncio", "seed-pool", "manager-pool", "mp-queue", "process-pool"):
+        status, errors, m, stats = _trial(strategy, _workload(readers=2, writers=2, items=2))
+        assert (status, errors) == ("ok", []) and m["registry_tags_found"] == 4
+        assert stats["writer"]["push_records_removed"] == 4
+    assert _engine_files(docker_engine) == before
+    assert not trials.exists() or list(trials.iterdir()) == []
+
+
 def test_a_missing_tag_fails_the_trial(docker_engine: Any) -> None:
     status, _, m, _ = _trial("threads", _workload(readers=1, writers=2, items=1))
     assert status == "ok" and suite.registry_problems(m) == []
@@ -122,6 +140,48 @@ def test_the_shaper_gives_each_upload_the_models_rate() -> None:
         assert math.isclose(shaper.delay(1000), 1 / rate(n, 3, "collapse", 0.5))
     assert shaper.peak == 7 and shaper.uploads == 7
     assert shaper.delay(1000) > 1.0  # beyond capacity: slower than full speed
+
+
+def test_the_shaper_charges_time_to_the_number_of_uploads_in_flight() -> None:
+    """The time-weighted uploads in flight, from the clock values given (no sleeping)."""
+    shaper = Shaper(3, "collapse", 0.5, bandwidth=1000.0)
+    shaper.begin(t=0.0)
+    shaper.begin(t=1.0)  # 1 s alone
+    shaper.end(0.0, False, t=4.0)  # 3 s at two
+    shaper.end(0.0, False, t=5.0)  # 1 s alone
+    shaper.begin(t=9.0)  # 4 s with none: not counted
+    shaper.end(0.0, False, t=10.0)
+    stats = shaper.stats()
+    assert stats["level_s"] == {"1": 3.0, "2": 3.0}
+    assert stats["upload_busy_s"] == 6.0 and stats["mean_uploads"] == 1.5 and stats["beyond_capacity_s"] == 0.0
+
+
+def test_async_sides_each_get_their_own_sdk_thread() -> None:
+    """asyncio's reader and writer tasks run the blocking SDK call on a thread each, never queued
+    behind one another in the loop's default executor (min(32, cores + 4) threads): 40 sides whose
+    calls can only return once all 40 are in flight at the same time all return."""
+    import asyncio
+    import threading
+
+    sides = 40
+    barrier = threading.Barrier(sides, timeout=120)  # a hang guard, not a timing threshold
+
+    class Blocking(engine.DockerKind):
+        name = "blocking-sdk"
+
+        def prepare_item(self, spec: base.WorkSpec, cal: base.Calibration) -> Any:
+            return lambda seconds, writer, seq: barrier.wait()
+
+    kind = Blocking()
+    performs = [kind.aprepare_item(base.WorkSpec("blocking-sdk"), base.Calibration()) for _ in range(sides)]
+
+    async def main() -> list[object]:
+        return await asyncio.gather(*(perform(0.0, w, 0) for w, perform in enumerate(performs)))
+
+    try:
+        assert sorted(asyncio.run(main())) == list(range(sides))  # type: ignore[type-var]
+    finally:
+        engine.end_side_threads()
 
 
 def test_without_an_engine_the_kinds_say_how_to_start_one(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -155,6 +215,74 @@ def test_the_engine_script_reports_its_state() -> None:
         assert "listening on unix://" in done.stdout
     else:
         assert done.returncode == 3 and "make docker" in done.stdout
+
+
+def _alive(pid: int) -> bool:
+    """A process that still runs (a zombie has ended: it only waits to be reaped)."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as fh:
+            return fh.read().rpartition(")")[2].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def _listening(port: int) -> bool:
+    import socket
+
+    with socket.socket() as sock:
+        return sock.connect_ex((engine.HOST, port)) == 0
+
+
+def test_docker_down_leaves_no_daemon_registry_proxy_port_or_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A second engine of its own (its own folder), a trial's registry and proxy left running as a
+    killed trial leaves them, then `docker-env.sh down`: nothing it started runs or listens, and
+    its folder is gone. Needs root and dockerd (as `make docker` does); under CI it must run."""
+    import subprocess
+
+    from strategies.kinds import docker_push
+
+    if os.geteuid() != 0 or shutil.which("dockerd") is None or shutil.which(docker_push.REGISTRY) is None:
+        if IN_CI:
+            pytest.fail("CI must run the docker-down test: it needs root, dockerd and docker-registry")
+        pytest.skip("needs root, dockerd and docker-registry (make docker installs them)")
+    folder = tmp_path / "eng"
+    monkeypatch.setenv("QUEUEBENCH_DOCKER_DIR", str(folder))
+    monkeypatch.delenv("QUEUEBENCH_DOCKER_HOST", raising=False)
+    script = str(ROOT / "scripts" / "docker-env.sh")
+    try:
+        up = subprocess.run([script, "up"], capture_output=True, text=True, timeout=120)
+        assert up.returncode == 0, up.stdout + up.stderr
+        dockerd = int((folder / "dockerd.pid").read_text())
+        registry = docker_push.RegistryProcess(str(folder / "trials" / "killed"))
+        proxy = docker_push.ProxyProcess(registry.port, 3, "collapse", 0.5, 2**20)
+        proxy.record_pid(registry.folder)
+        registry.wait_ready()
+        ports = [registry.port, proxy.port]
+        assert all(map(_listening, ports)) and _alive(dockerd)
+    finally:
+        down = subprocess.run([script, "down"], capture_output=True, text=True, timeout=120)
+    assert down.returncode == 0, down.stdout + down.stderr
+    registry.proc.wait(10)  # our children: reaped here, having been killed by `down`
+    proxy.proc.wait(10)
+    for pipe in (proxy.proc.stdin, proxy.proc.stdout):
+        if pipe is not None:
+            pipe.close()
+    assert registry.proc.returncode != 0 and proxy.proc.returncode != 0  # killed, not stopped by us
+    assert not _alive(dockerd) and not any(map(_listening, ports))
+    assert not folder.exists()
+    with open("/proc/self/mounts", encoding="utf-8") as fh:
+        assert str(folder) not in fh.read()
+    leftovers = []
+    for proc in Path("/proc").iterdir():
+        try:
+            cmdline = (proc / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if proc.name.isdigit() and str(folder).encode() in cmdline and _alive(int(proc.name)):
+            leftovers.append(cmdline.replace(b"\0", b" ").decode(errors="replace"))
+    assert leftovers == []  # containerd and anything else started under the folder
 
 
 def test_a_run_that_cannot_start_anything_says_so_in_one_line(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from pathlib import Path
 from typing import Any
@@ -95,10 +96,41 @@ def test_expand_grid_and_plan() -> None:
     opts = suite.Options(strategies=["threads", "asyncio"], repeat=2, warmup=1)
     planned = suite.plan([p.loaded for p in points], opts)
     assert len(planned) == 6 * 2 * 3
+    # A plain run: every repeat of a point before the next point (strategies interleaved).
+    assert [(t.loaded.scenario.name[-19:], t.repeat, t.strategy) for t in planned[:6]] == [
+        ("readers-1.writers-4", r, s) for r in (-1, 0, 1) for s in ("threads", "asyncio")
+    ]
+    # A sweep's rounds span the points: each round is every point x strategy once, walked along
+    # diagonals (strategy k at point d - k here: two strategies), so neighbours differ in point and
+    # in strategy.
+    opts.rounds_span_scenarios = True
+    rounds = suite.plan([p.loaded for p in points], opts)
+    assert len(rounds) == len(planned)
+    names = [p.loaded.scenario.name for p in points]
+    for r, start in ((-1, 0), (0, 12), (1, 24)):
+        one = rounds[start : start + 12]
+        assert {t.repeat for t in one} == {r}
+        assert sorted((t.loaded.scenario.name, t.strategy) for t in one) == sorted(
+            (n, s) for n in names for s in ("threads", "asyncio")
+        )
+        cells = [(names.index(t.loaded.scenario.name), t.strategy) for t in one]
+        assert cells[:4] == [(0, "threads"), (5, "asyncio"), (1, "threads"), (0, "asyncio")]
+        assert all(a[0] != b[0] and a[1] != b[1] for a, b in itertools.pairwise(cells))
     rec = sweep.record(_registry(), varies, points)
     assert rec["param"] == "readers" and rec["values"] == [1, 2]
     assert rec["params"] == {"readers": [1, 2], "writers": [4, 8, 16]}
     assert rec["points"]["registry-push.readers-1.writers-16"] == {"readers": 1, "writers": 16}
+
+
+@pytest.mark.parametrize("n_points", [3, 4, 6, 7])
+@pytest.mark.parametrize("n_strategies", [2, 3, 4, 6, 7])
+def test_a_sweeps_neighbouring_trials_differ_in_point_and_strategy(n_points: int, n_strategies: int) -> None:
+    points = sweep.expand(_registry(), [sweep.parse_vary(f"readers=1..{n_points}")])
+    names = ["threads", "asyncio", "mp-queue", "seed-pool", "manager-pool", "process-pool", "sequential"]
+    opts = suite.Options(strategies=names[:n_strategies], repeat=2, warmup=0, rounds_span_scenarios=True)
+    cells = [(t.loaded.scenario.name, t.strategy) for t in suite.plan([p.loaded for p in points], opts)]
+    assert sorted(cells[: len(cells) // 2]) == sorted(set(cells))  # a round: every cell once
+    assert all(a[0] != b[0] and a[1] != b[1] for a, b in itertools.pairwise(cells))
 
 
 def test_expand_validates_every_point() -> None:
@@ -187,7 +219,13 @@ def test_sweep_command_end_to_end(tmp_path: Path) -> None:
     assert doc["status"] == "complete"
     assert doc["sweep"]["param"] == "readers" and doc["sweep"]["values"] == [1, 2]
     assert sorted(doc["scenarios"]) == ["smoke.readers-1", "smoke.readers-2"]
-    assert [t["scenario"] for t in doc["trials"]] == ["smoke.readers-1"] * 2 + ["smoke.readers-2"] * 2
+    # One round over every point x strategy, neighbours differing in both (suite.plan's diagonals).
+    assert [(t["scenario"][-9:], t["strategy"]) for t in doc["trials"]] == [
+        ("readers-1", "threads"),
+        ("readers-2", "sequential"),
+        ("readers-2", "threads"),
+        ("readers-1", "sequential"),
+    ]
     assert (run_dir / "sweep.png").read_bytes().startswith(b"\x89PNG")
     assert (run_dir / "summary.csv").exists()
     shown = cli.invoke(app, ["show", str(run_dir)])

@@ -74,7 +74,7 @@ def show(run_dir: RunDirArg, rank_by: RankByOpt = RankBy.total) -> None:
 def print_sweep(
     doc: dict[str, Any], run_dir: Path, con: Console, figure: bool = True, rank_by: str = RankBy.total.value
 ) -> None:
-    from harness import render, sweep_notes, sweep_plot
+    from harness import render, sweep_answer, sweep_notes, sweep_plot
     from harness import sweep as sw
 
     frame = sw.results(doc, rank_by)
@@ -86,6 +86,11 @@ def print_sweep(
             con.print(line, markup=False)
     for line in sweep_notes.notes(doc, frame, found):
         con.print(line, markup=False)
+    pushes = sweep_answer.answer(doc, frame, found)
+    if pushes is not None:  # the origin story's question, in its terms
+        con.print(render.answer_table(pushes))
+        for line in pushes.lines:
+            con.print(line, markup=False)
     if figure and not frame.empty:
         con.print(f"figure: {esc(sweep_plot.write(doc, frame, found, run_dir / 'sweep.png'))}")
     if figure:

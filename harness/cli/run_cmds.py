@@ -230,6 +230,7 @@ def sweep(
         opts = _options(strategy, repeat, warmup, start_method, one_python(python, "sweep"), timeout, out, force)
         opts.extra = {"sweep": sw.record(chosen, varies, points)}
         opts.recalibrate = recalibrate
+        opts.rounds_span_scenarios = True  # repeat by repeat over every point: load bursts spread out
         planned = suite.plan(loaded, opts)
     except (sw.SweepError, scenario.ScenarioError, registry.UnknownStrategy) as exc:
         fail(str(exc))

@@ -6,12 +6,14 @@ generator seeded by the item (so every image's layer is unique: nothing is dedup
 engine or the registry), tagged ``queuebench-<trial>:w<writer>-<seq>``. ``FROM scratch`` pulls
 nothing: no traffic leaves the machine.
 
-Sync strategies call the SDK directly; ``asyncio`` runs the blocking SDK call in a thread
-(``asyncio.to_thread``), as anyone using the SDK from asyncio must.
+Sync strategies call the SDK directly; ``asyncio`` runs the blocking SDK call in a thread, as
+anyone using the SDK from asyncio must: one per writer task (see ``DockerKind.aprepare_item``).
 
 Around the trial: ``start`` names the trial (its images' repository, shared with
 ``docker-push``); ``stop`` counts the trial's images and their layers (what the registry must
-hold afterwards), then removes every one of them, so a run leaves the engine's disk as it found it.
+hold afterwards), then removes every one of them and the engine's records of their pushes
+(:func:`~strategies.kinds.docker_engine.forget_pushes`), so a run leaves the engine's disk as it
+found it.
 """
 
 from __future__ import annotations
@@ -89,18 +91,21 @@ class DockerBuild(engine.DockerKind):
         trial = engine.new_trial()
 
         def stop() -> dict[str, Any]:
+            engine.end_side_threads()
             images = engine.images_of(trial.name)
             repo = engine.repository(trial.name)
             trial.built = {t for img in images for t in img.tags if t.startswith(f"{repo}:")}
             trial.built_stopped = True
-            layers = sum(len((img.attrs.get("RootFS") or {}).get("Layers") or []) for img in images)
+            diffids = [d for img in images for d in (img.attrs.get("RootFS") or {}).get("Layers") or []]
             removed = engine.remove_images(trial.name)
             return {
                 "trial": trial.name,
                 "images_built": len(trial.built),
-                "layers": layers,
+                "layers": len(diffids),
                 "images_removed": removed,
                 "images_left": len(engine.images_of(trial.name)),
+                # The pushes are done (the strategy has returned): the engine's records of them go too.
+                "push_records_removed": engine.forget_pushes(diffids),
             }
 
         return Running(spec.with_param("trial", trial.name), stop)

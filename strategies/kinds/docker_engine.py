@@ -14,9 +14,13 @@ worker) picks up the same trial name from :data:`CURRENT`.
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
+import re
 import secrets
 import socket
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -114,7 +118,7 @@ class DockerKind(Kind):
     requires: tuple[str, ...] = ("docker",)
     #: No duration of its own: an item takes what the engine takes (``ms`` stays 0).
     timed = False
-    #: Async strategies await it: the blocking SDK call runs in a thread (asyncio.to_thread).
+    #: Async strategies await it: the blocking SDK call runs in a thread of the side's own.
     awaits = True
     per_item = True
 
@@ -129,15 +133,38 @@ class DockerKind(Kind):
         return True, ""
 
     def aprepare_item(self, spec: WorkSpec, cal: Calibration) -> AItemPerform:
-        """The blocking SDK call in a thread, so an event loop keeps serving its other tasks."""
+        """The blocking SDK call on a thread of this side's own (one per writer task, one per reader
+        task: the worker prepares each side once), so an event loop keeps serving its other tasks
+        and a pool of ``readers`` reader tasks holds ``readers`` SDK calls at once.
+
+        Not ``asyncio.to_thread``: that shares the loop's default executor, ``min(32, cores + 4)``
+        threads (6 on 2 cores), FIFO, between the builds and the pushes. Measured before this change
+        (docs/findings.md): a push queued behind the writers' builds waited 1-3 s for a thread, so the
+        registry saw fewer than ``readers`` uploads at the start of every trial by a varying amount,
+        and a pool beyond 6 never held more than 6 pushes.
+        """
         import asyncio
+        from concurrent.futures import ThreadPoolExecutor
 
         sync = self.prepare_item(spec, cal)
+        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"{self.name}-sdk")
+        _SIDE_THREADS.append(pool)
 
         async def perform(seconds: float, writer: int, seq: int) -> object:
-            return await asyncio.to_thread(sync, seconds, writer, seq)
+            return await asyncio.get_running_loop().run_in_executor(pool, sync, seconds, writer, seq)
 
         return perform
+
+
+#: The async sides' own SDK threads (DockerKind.aprepare_item); ended by :func:`end_side_threads`.
+_SIDE_THREADS: list[Any] = []
+
+
+def end_side_threads() -> None:
+    """End the async sides' SDK threads: at once where idle, else when their call returns (a
+    strategy that failed may have left one running; the trial's stop must not wait for it)."""
+    while _SIDE_THREADS:
+        _SIDE_THREADS.pop().shutdown(wait=False, cancel_futures=True)
 
 
 def images_of(trial: str) -> list[Any]:
@@ -162,3 +189,41 @@ def remove_images(trial: str) -> int:
         except docker.errors.NotFound:
             pass
     return removed
+
+
+_SHA256 = re.compile(r"sha256:([0-9a-f]{64})")
+
+
+def forget_pushes(diffids: Iterable[str]) -> int:
+    """Remove the engine's records of where these layers were pushed; returns how many layers'.
+
+    dockerd keeps, per pushed layer, two small files under its data root
+    (``image/<driver>/distribution/v2metadata-by-diffid/`` and ``diffid-by-digest/``) after the
+    image is removed, and never prunes them: about 300 bytes and two files per push, so a run of
+    many trials would not leave the disk as it found it. Only on the project's own engine (its
+    data root under :func:`env_dir`), only for the given layers (a trial's own: unique bytes)."""
+    info = client().info()
+    base = os.path.realpath(os.path.join(str(info.get("DockerRootDir", "")), "image", str(info.get("Driver", ""))))
+    if not base.startswith(os.path.realpath(env_dir()) + os.sep):
+        return 0  # not our engine: its files are not ours to touch
+    base = os.path.join(base, "distribution")
+    forgotten = 0
+    for diffid in diffids:
+        found = _SHA256.fullmatch(diffid)
+        if found is None:
+            continue
+        record = os.path.join(base, "v2metadata-by-diffid", "sha256", found.group(1))
+        try:
+            with open(record, encoding="utf-8") as fh:
+                entries = json.load(fh)
+        except (OSError, ValueError):
+            continue
+        for entry in entries if isinstance(entries, list) else []:
+            digest = _SHA256.fullmatch(str(entry.get("Digest", "")) if isinstance(entry, dict) else "")
+            if digest is not None:
+                with contextlib.suppress(FileNotFoundError):
+                    os.remove(os.path.join(base, "diffid-by-digest", "sha256", digest.group(1)))
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(record)
+            forgotten += 1
+    return forgotten

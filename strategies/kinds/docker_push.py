@@ -4,7 +4,7 @@ Each item's work is a real push on the project's Docker engine through the docke
 image ``docker-build`` made for the item (its reference follows from the trial's name, the
 item's writer and seq: :func:`strategies.kinds.docker_engine.image_ref`) is tagged for the
 registry and pushed with ``api.push(..., stream=True, decode=True)``; an error in the stream
-fails the item. ``asyncio`` runs the blocking SDK call in a thread (``asyncio.to_thread``).
+fails the item. ``asyncio`` runs the blocking SDK call in a thread, one per reader task.
 
 Around the trial, ``start`` runs, on ``127.0.0.1`` only:
 
@@ -84,16 +84,20 @@ class RegistryProcess:
             self.proc = subprocess.Popen([exe, "serve", config], stdin=subprocess.DEVNULL, stdout=log, stderr=log)
         with open(os.path.join(folder, "registry.pid"), "w", encoding="ascii") as fh:  # for `make docker-down`
             fh.write(str(self.proc.pid))
-        deadline = time.monotonic() + 15
+
+    def wait_ready(self, timeout: float = 15.0) -> None:
+        """Until the registry answers ``GET /v2/`` (it was started by ``__init__``; the proxy can
+        start meanwhile: it connects to the registry only when a push connects to it)."""
+        deadline = time.monotonic() + timeout
         while True:
             try:
                 registry_get(self.port, "/v2/")
-                break
+                return
             except (OSError, ValueError):
                 if self.proc.poll() is not None or time.monotonic() > deadline:
                     self.stop()
-                    raise PushError(f"registry on {engine.HOST}:{self.port} did not start; see {folder}") from None
-                time.sleep(0.05)
+                    raise PushError(f"registry on {engine.HOST}:{self.port} did not start; see {self.folder}") from None
+                time.sleep(0.01)
 
     def tags(self) -> dict[str, list[str]]:
         """repository -> its tags, from the catalog."""
@@ -135,6 +139,12 @@ class ProxyProcess:
             self.proc.communicate()
             stats = {"errors": 1, "killed": True}
         return stats
+
+    def record_pid(self, folder: str) -> None:
+        """For `make docker-down`, beside the registry's (the proxy also ends when its trial does:
+        at EOF on its stdin)."""
+        with open(os.path.join(folder, "proxy.pid"), "w", encoding="ascii") as fh:
+            fh.write(str(self.proc.pid))
 
 
 def push(trial: str, port: int, writer: int, seq: int) -> None:
@@ -203,7 +213,7 @@ class DockerPush(engine.DockerKind):
             raise PushError("docker-push pushes the images docker-build makes: set writer_work kind = 'docker-build'")
         trial = engine.CURRENT[0]
         registry = RegistryProcess(os.path.join(engine.env_dir(), "trials", trial.name))
-        try:
+        try:  # the proxy starts while the registry does
             proxy = ProxyProcess(
                 registry.port,
                 int(spec.param("capacity")),
@@ -214,8 +224,16 @@ class DockerPush(engine.DockerKind):
         except BaseException:
             registry.stop()
             raise
+        try:
+            proxy.record_pid(registry.folder)
+            registry.wait_ready()
+        except BaseException:
+            proxy.stop()
+            registry.stop()
+            raise
 
         def stop() -> dict[str, Any]:
+            engine.end_side_threads()
             stats: dict[str, Any] = {"proxy": proxy.stop()}
             try:
                 found = registry.tags()
@@ -245,6 +263,8 @@ class DockerPush(engine.DockerKind):
         return {
             "proxy_uploads": proxy.get("uploads", math.nan),
             "proxy_peak_uploads": proxy.get("peak_uploads", math.nan),
+            # Time-weighted uploads in flight while any was: what the pool really held at the registry.
+            "proxy_mean_uploads": proxy.get("mean_uploads", math.nan),
             "proxy_upload_ms_mean": proxy.get("upload_ms_mean", math.nan),
             "proxy_lag_p99_ms": proxy.get("lag_p99_ms", math.nan),
             "registry_tags_expected": stats.get("registry_tags_expected", math.nan),
