@@ -64,3 +64,28 @@ def run(strategy: str, workload: base.Workload, timeout: float = 60.0) -> TrialO
 @pytest.fixture
 def out_dir(tmp_path: Path) -> Path:
     return tmp_path / "results"
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    """What the tests run against, at the top of every log (CI's too): the Docker engine, the
+    Dask package, the free-threaded build. Each line says whether it is there."""
+    import importlib.util
+    import subprocess
+
+    from strategies.kinds.docker_engine import engine_url
+
+    lines = []
+    try:
+        import docker
+
+        version = docker.DockerClient(base_url=engine_url(), timeout=5).version().get("Version", "?")
+        lines.append(f"queuebench: Docker engine {version} at {engine_url()}: the Docker tests run against it")
+    except Exception as exc:  # any failure means: no engine to test against
+        lines.append(f"queuebench: no Docker engine at {engine_url()} ({type(exc).__name__}): the Docker tests skip")
+    dask = importlib.util.find_spec("distributed") is not None
+    said = "installed: the Dask tests run" if dask else "missing: the Dask tests skip"
+    lines.append(f"queuebench: distributed {said}")
+    found = subprocess.run([str(ROOT / "tools" / "python-ft.sh"), "--path"], capture_output=True, text=True)
+    ft = found.stdout.strip() if found.returncode == 0 else "none (its tests skip)"
+    lines.append(f"queuebench: free-threaded build {ft}")
+    return lines
