@@ -39,8 +39,13 @@ def _start(tmp_path: Path, strategies: list[str]) -> tuple[subprocess.Popen[byte
     args = [sys.executable, "-m", "harness.cli", "run", str(scenario), "--out", str(out)]
     for s in strategies:
         args += ["-s", s]
-    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    # A CI job started in the background inherits SIGINT ignored; a user's Ctrl+C never is.
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, preexec_fn=_sigint_default)
     return proc, out
+
+
+def _sigint_default() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def _wait_for_trials(out: Path, n: int, limit: float = 60) -> Path:

@@ -40,6 +40,15 @@ def test_ctrl_c_during_the_parquet_write_keeps_the_finished_trial(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     run = writer(tmp_path)
+    # A CI job started in the background inherits SIGINT ignored: Ctrl+C must mean Ctrl+C here.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        _interrupted_mid_write(run, monkeypatch)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _interrupted_mid_write(run: store.RunWriter, monkeypatch: pytest.MonkeyPatch) -> None:
     real = store.write_samples
 
     def interrupted_write(path: Path, data: np.ndarray) -> None:
