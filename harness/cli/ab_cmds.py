@@ -9,6 +9,12 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from harness.cli.common import (
+    AcceptInconclusiveOpt,
+    AlphaOpt,
+    FailOnInconclusiveOpt,
+    MarkdownOpt,
+    MaxRegressionOpt,
+    MetricOpt,
     OutOpt,
     PythonOpt,
     StartMethodOpt,
@@ -57,17 +63,12 @@ def ab(
     b_env: Annotated[
         list[str] | None, typer.Option("--b-env", help="KEY=VALUE for side B's worker (repeatable).")
     ] = None,
-    metric: Annotated[str, typer.Option("--metric", "-m", help="Metric judged, as in compare.")] = "throughput",
-    max_regression: Annotated[str, typer.Option("--max-regression", help="As in compare: 10% = x1.10.")] = "10%",
-    alpha: Annotated[float, typer.Option("--alpha", help="Family-wise significance level.")] = 0.01,
-    fail_on_inconclusive: Annotated[
-        bool, typer.Option("--fail-on-inconclusive", help="Exit 1 (not 3) when a pair could not be judged.")
-    ] = False,
-    accept_inconclusive: Annotated[
-        bool,
-        typer.Option("--accept-inconclusive", help="Exit 0 (not 3) when no pair regressed but some were not judged."),
-    ] = False,
-    markdown: Annotated[Path | None, typer.Option("--markdown", help="Also write the verdicts as Markdown.")] = None,
+    metric: MetricOpt = "throughput",
+    max_regression: MaxRegressionOpt = "10%",
+    alpha: AlphaOpt = 0.01,
+    fail_on_inconclusive: FailOnInconclusiveOpt = False,
+    accept_inconclusive: AcceptInconclusiveOpt = False,
+    markdown: MarkdownOpt = None,
     json_out: Annotated[Path | None, typer.Option("--json", help="Also write every pair's verdict as JSON.")] = None,
 ) -> None:
     """Run both sides in one run, trials alternating (A B, B A next repeat), then judge B against A as compare does.

@@ -169,6 +169,34 @@ PythonsOpt = Annotated[
         "take turns in one run, and the table shows strategy@version. Default: this one.",
     ),
 ]
+DryRunOpt = Annotated[
+    bool,
+    typer.Option("--dry-run", help="Check the files and options, print the plan and the estimate; run nothing."),
+]
+# The gate's judging options, shared by compare and ab.
+MetricOpt = Annotated[
+    str,
+    typer.Option(
+        "--metric",
+        "-m",
+        metavar="METRIC",
+        help="throughput (items/s), makespan (makespan_s), p50, p90, p99, max (end-to-end latency ms), "
+        "efficiency, rss (peak_rss_mb), or a latency key <e2e|wait|service|put>_<p50|p90|p99|max>_ms "
+        "such as wait_p99_ms.",
+    ),
+]
+MaxRegressionOpt = Annotated[
+    str, typer.Option("--max-regression", help="Smallest change that counts, as a factor: 10% = x1.10 worse.")
+]
+AlphaOpt = Annotated[float, typer.Option("--alpha", help="Significance level for the whole family of pairs (Holm).")]
+FailOnInconclusiveOpt = Annotated[
+    bool, typer.Option("--fail-on-inconclusive", help="Exit 1 (not 3) when a pair could not be judged.")
+]
+AcceptInconclusiveOpt = Annotated[
+    bool,
+    typer.Option("--accept-inconclusive", help="Exit 0 (not 3) when no pair regressed but some could not be judged."),
+]
+MarkdownOpt = Annotated[Path | None, typer.Option("--markdown", help="Also write the verdicts as Markdown.")]
 #: The limits a scenario file has (harness.scenario): an option may not go past them either.
 MAX_REPEAT, MAX_WARMUP, MAX_TIMEOUT = 1000, 100, 24 * 3600.0
 

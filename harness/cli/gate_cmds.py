@@ -7,7 +7,17 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
-from harness.cli.common import app, esc, fail
+from harness.cli.common import (
+    AcceptInconclusiveOpt,
+    AlphaOpt,
+    FailOnInconclusiveOpt,
+    MarkdownOpt,
+    MaxRegressionOpt,
+    MetricOpt,
+    app,
+    esc,
+    fail,
+)
 
 if TYPE_CHECKING:
     from harness.verdicts import Report
@@ -17,35 +27,16 @@ if TYPE_CHECKING:
 def compare(
     baseline: Annotated[str, typer.Argument(help="Baseline: a run directory or a saved baseline name.")],
     current: Annotated[str, typer.Argument(help="Current: a run directory (or a folder: its newest run).")],
-    metric: Annotated[
-        str,
-        typer.Option(
-            "--metric",
-            "-m",
-            metavar="METRIC",
-            help="throughput (items/s), makespan (makespan_s), p50, p90, p99, max (end-to-end latency ms), "
-            "efficiency, rss (peak_rss_mb), or a latency key <e2e|wait|service|put>_<p50|p90|p99|max>_ms "
-            "such as wait_p99_ms.",
-        ),
-    ] = "throughput",
-    max_regression: Annotated[
-        str, typer.Option("--max-regression", help="Smallest change that counts, as a factor: 10% = x1.10 worse.")
-    ] = "10%",
-    alpha: Annotated[float, typer.Option("--alpha", help="Significance level of the one-sided rank test.")] = 0.01,
-    fail_on_inconclusive: Annotated[
-        bool, typer.Option("--fail-on-inconclusive", help="Exit 1 (not 3) when a pair could not be judged.")
-    ] = False,
-    accept_inconclusive: Annotated[
-        bool,
-        typer.Option(
-            "--accept-inconclusive", help="Exit 0 (not 3) when no pair regressed but some could not be judged."
-        ),
-    ] = False,
+    metric: MetricOpt = "throughput",
+    max_regression: MaxRegressionOpt = "10%",
+    alpha: AlphaOpt = 0.01,
+    fail_on_inconclusive: FailOnInconclusiveOpt = False,
+    accept_inconclusive: AcceptInconclusiveOpt = False,
     strict: Annotated[
         bool,
         typer.Option("--strict", help="Refuse (exit 2) when scenarios or machines differ, or repeats are too few."),
     ] = False,
-    markdown: Annotated[Path | None, typer.Option("--markdown", help="Also write the verdicts as Markdown.")] = None,
+    markdown: MarkdownOpt = None,
     json_out: Annotated[
         Path | None, typer.Option("--json", help="Also write every pair (ratio, interval, p, adjusted p, verdict).")
     ] = None,

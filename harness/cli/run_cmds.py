@@ -12,6 +12,7 @@ from harness.cli.common import (
     MAX_REPEAT,
     MAX_TIMEOUT,
     DaskOpt,
+    DryRunOpt,
     EachWorkerOpt,
     ForceOpt,
     OutOpt,
@@ -116,10 +117,7 @@ def run(
     ] = False,
     rank_by: RankByOpt = RankBy.total,
     force: ForceOpt = False,
-    dry_run: Annotated[
-        bool,
-        typer.Option("--dry-run", help="Check the files and options, print the plan and the estimate; run nothing."),
-    ] = False,
+    dry_run: DryRunOpt = False,
     dask: DaskOpt = None,
     each_worker: EachWorkerOpt = False,
     recalibrate: RecalibrateOpt = False,
@@ -207,10 +205,7 @@ def sweep(
     out: OutOpt = Path("results"),
     rank_by: RankByOpt = RankBy.total,
     force: ForceOpt = False,
-    dry_run: Annotated[
-        bool,
-        typer.Option("--dry-run", help="Check the file and values, print the points and the estimate; run nothing."),
-    ] = False,
+    dry_run: DryRunOpt = False,
     dask: DaskOpt = None,
     recalibrate: RecalibrateOpt = False,
 ) -> None:
