@@ -17,11 +17,15 @@ still run it.
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from harness.blocks import Block, Bullets, Heading, Para, Table
+
+if TYPE_CHECKING:
+    from harness.scenario import LoadedScenario
+    from harness.suite import Options, Prepared
 
 #: What run.json keeps of each interpreter's probe.
 FACTS = ("executable", "implementation", "version", "gil_enabled", "free_threaded_build", "effective_parallelism")
@@ -47,6 +51,28 @@ def labels(probes: list[dict[str, Any]]) -> list[str]:
             k += 1
         out.append(name)
     return out
+
+
+def prepare(scenarios: list[LoadedScenario], opts: Options) -> Prepared:
+    """A run with one side per interpreter of ``opts.pythons``, their trials interleaved; each
+    side named from its worker's probe; a strategy one of them cannot run left out there alone.
+    The interpreters' facts (and what each left out) go into ``opts.extra["interpreters"]``.
+    Raises as :func:`harness.suite.prepare`."""
+    from harness import launchers, suite
+
+    sides = [launchers.make("local", python=p, recalibrate=opts.recalibrate) for p in opts.pythons]
+    probes = [side.probe() for side in sides]  # the same one twice is two sides: an A/A check
+    names = labels(probes)
+    prepared = suite.prepare_sides(
+        scenarios, opts, dict(zip(names, sides, strict=True)), dict(zip(names, probes, strict=True))
+    )
+    left_out = prepared.drop_unavailable_by_side()
+    record = {
+        name: facts(probe) | {"given": given, "unavailable": left_out[name]}
+        for name, probe, given in zip(names, probes, opts.pythons, strict=True)
+    }
+    opts.extra = {**opts.extra, "interpreters": record}
+    return prepared
 
 
 def facts(probe: dict[str, Any]) -> dict[str, Any]:

@@ -211,6 +211,20 @@ class Prepared:
         self.trials = [p for p in self.trials if p.strategy not in missing]
         return None
 
+    def drop_unavailable_by_side(self) -> dict[str, dict[str, str]]:
+        """A run of sides (several interpreters): drop the trials a side's worker cannot run,
+        from that side alone; returns side -> {strategy: why} (empty for a side that runs all)."""
+        out: dict[str, dict[str, str]] = {}
+        for name, (_, probe) in self.sides.items():
+            answers = probe.get("strategies") or {}
+            out[name] = {
+                p.strategy: str(answers[p.strategy][1])
+                for p in self.trials
+                if p.side == name and not answers.get(p.strategy, (1,))[0]
+            }
+        self.trials = [p for p in self.trials if p.side is None or p.strategy not in out.get(p.side, {})]
+        return out
+
     def run(self, on_progress: Progress = lambda planned, trial: None) -> tuple[Path, dict[str, Any]]:
         """Run every planned trial; returns the run directory and its final document.
 

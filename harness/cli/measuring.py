@@ -66,39 +66,21 @@ def launcher_for(opts: Options, dask: str | None) -> Launcher:
 
 
 def prepare_interpreters(loaded: list[LoadedScenario], opts: Options, con: Console) -> suite.Prepared:
-    """``run --python X --python Y``: one side per interpreter, their trials interleaved; each
-    interpreter said in one line; a strategy one of them cannot run is left out there alone
-    (the run fails only when a strategy named with -s runs under none of them)."""
-    from harness import interpreters, launchers, suite
+    """``run --python X --python Y`` (harness.interpreters.prepare), each interpreter said in one
+    line with what it left out; fails only when a strategy named with -s runs under none."""
+    from harness import interpreters
 
-    sides: list[Launcher] = []
-    probes: list[dict[str, Any]] = []
     with con.status(f"probing {len(opts.pythons)} worker interpreters: calibrating cpu work, measuring parallelism"):
-        for python in opts.pythons:  # the same one twice is two sides (3.11.7 and 3.11.7#2): an A/A check
-            sides.append(launchers.make("local", python=python, recalibrate=opts.recalibrate))
-            probes.append(sides[-1].probe())
-    names = interpreters.labels(probes)
-    by_label = dict(zip(names, sides, strict=True))
-    prepared = suite.prepare_sides(loaded, opts, by_label, dict(zip(names, probes, strict=True)))
-    record: dict[str, dict[str, Any]] = {}
-    for name, probe, given in zip(names, probes, opts.pythons, strict=True):
-        answers = probe.get("strategies") or {}
-        missing = {
-            p.strategy: str(answers[p.strategy][1])
-            for p in prepared.trials
-            if p.side == name and not answers.get(p.strategy, (1,))[0]
-        }
-        prepared.trials = [p for p in prepared.trials if not (p.side == name and p.strategy in missing)]
-        record[name] = interpreters.facts(probe) | {"given": given, "unavailable": missing}
+        prepared = interpreters.prepare(loaded, opts)
+    for name, entry in opts.extra["interpreters"].items():
+        probe = prepared.sides[name][1]
         said = f"{interpreters.describe(probe)} ({probe['executable']}) · {parallelism_line(probe)}"
         con.print(f"worker {esc(name)}: {esc(said)}")
-        for strategy, why in missing.items():
+        for strategy, why in entry["unavailable"].items():
             con.print(f"  [yellow]not under {esc(name)}[/]: {esc(strategy)}: {esc(why)}")
-    if opts.strategies:
-        ran = {p.strategy for p in prepared.trials}
-        if none := [s for s in opts.strategies if s not in ran]:
-            fail(f"strategy {none[0]!r} cannot run under any of the interpreters given (see the lines above)")
-    opts.extra = {**opts.extra, "interpreters": record}
+    ran = {p.strategy for p in prepared.trials}
+    if none := [s for s in opts.strategies if s not in ran]:
+        fail(f"strategy {none[0]!r} cannot run under any of the interpreters given (see the lines above)")
     return prepared
 
 
