@@ -16,7 +16,13 @@ throughput, threshold 10%, alpha 0.01 family-wise with Holm):
   CPU-bound load of our own started in between, judged by ``compare``. Target: never
   "slower" (the drift guard says "inconclusive: machine changed" where the machine moved).
 
-    python benchmarks/bench_gate.py [--rounds 20] [--repeats 10] [--parts aa,malloc,drift]
+* ``aa-overhead`` (not in the default parts) — ``ab . .`` on the malloc part's pairs: the
+  false-alarm side of the same measurement, e.g. with ``--repeats auto``.
+
+``--repeats auto`` runs the ``ab`` parts as ``ab -r auto`` does (planned looks, alpha spent over
+them: harness.ab_auto).
+
+    python benchmarks/bench_gate.py [--rounds 20] [--repeats 10|auto] [--parts aa,malloc,drift,aa-overhead]
 """
 
 from __future__ import annotations
@@ -32,6 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from harness import ab, compare, scenario, suite
+from harness.ab_auto import AutoRepeat
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -46,15 +53,24 @@ def load_average() -> str:
 
 
 def ab_round(
-    files: list[Path], strategies: list[str], repeats: int, out: Path, b_env: dict[str, str]
+    files: list[Path], strategies: list[str], repeats: int | str, out: Path, b_env: dict[str, str]
 ) -> tuple[compare.Report, float]:
-    """One ``ab . .`` run (side B with ``b_env``): its report and wall seconds."""
+    """One ``ab . .`` run (side B with ``b_env``; ``repeats`` a number or "auto", as the CLI's
+    ``-r``): its report and wall seconds."""
     loaded = scenario.load_many(files)
-    opts = suite.Options(strategies=strategies, repeat=repeats, out=out)
+    auto = repeats == "auto"
+    first = AutoRepeat.first_repeats(ALPHA) if auto else int(repeats)
+    opts = suite.Options(strategies=strategies, repeat=first, out=out)
     t0 = time.monotonic()
     with ab.resolve("A", ".", cwd=ROOT) as a, ab.resolve("B", ".", env=b_env, cwd=ROOT) as b:
-        _, doc = ab.prepare(loaded, opts, a, b).run()
-    return ab.judge(doc, METRIC, THRESHOLD, ALPHA), time.monotonic() - t0
+        prepared = ab.prepare(loaded, opts, a, b)
+        stepper = AutoRepeat(prepared, METRIC, THRESHOLD, ALPHA) if auto else None
+        _, doc = prepared.run(stepper.on_progress) if stepper else prepared.run()
+    report = ab.judge(doc, METRIC, THRESHOLD, stepper.alpha_per_look if stepper else ALPHA)
+    if stepper:
+        report.looks = len(stepper.schedule)
+        report.notes.append(stepper.stopped)
+    return report, time.monotonic() - t0
 
 
 def plain_run(files: list[Path], only: list[str], repeats: int, out: Path) -> dict[str, Any]:
@@ -82,6 +98,7 @@ def part_ab(
         counts = verdict_counts(report)
         slower = [f"{r.scenario}/{r.strategy} ×{r.ratio:.3f}" for r in report.rows if r.verdict.value == "slower"]
         ratios = {f"{r.scenario}/{r.strategy}": round(r.ratio, 4) for r in report.rows}
+        repeats = {f"{r.scenario}/{r.strategy}": r.n_base for r in report.rows}
         rounds.append(
             {
                 "round": i + 1,
@@ -89,13 +106,14 @@ def part_ab(
                 "counts": counts,
                 "slower": slower,
                 "ratios": ratios,
+                "repeats": repeats,
                 "exit_code": report.exit_code(),
                 "load": load_average(),
             }
         )
         print(
             f"{name} round {i + 1}/{args.rounds}: {wall:.0f}s · {counts} · exit {report.exit_code()} · "
-            f"slower: {', '.join(slower) or 'none'} · load {load_average()}",
+            f"slower: {', '.join(slower) or 'none'} · repeats {sorted(set(repeats.values()))} · load {load_average()}",
             flush=True,
         )
     per_strategy = {name: sum(any(f"/{name} " in x for x in r["slower"]) for r in rounds) for name in strategies or []}
@@ -109,11 +127,12 @@ def part_drift(args: argparse.Namespace, out: Path) -> dict[str, Any]:
     rounds = []
     for i in range(args.rounds):
         t0 = time.monotonic()
-        base = plain_run(files, only, args.repeats, out / "drift")
+        repeats = 10 if args.repeats == "auto" else int(args.repeats)  # plain runs: compare has no auto
+        base = plain_run(files, only, repeats, out / "drift")
         procs = burner(args.burners)
         try:
             time.sleep(args.settle)
-            cur = plain_run(files, only, args.repeats, out / "drift")
+            cur = plain_run(files, only, repeats, out / "drift")
         finally:
             for p in procs:
                 p.kill()
@@ -145,8 +164,12 @@ def part_drift(args: argparse.Namespace, out: Path) -> dict[str, Any]:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     ap.add_argument("--rounds", type=int, default=20, help="rounds of each part (default 20)")
-    ap.add_argument("--repeats", type=int, default=10, help="measured repeats per side (default 10)")
-    ap.add_argument("--parts", default="aa,malloc,drift", help="which parts, comma-separated (default all three)")
+    ap.add_argument("--repeats", default="10", help="measured repeats per side, or auto as ab -r auto (default 10)")
+    ap.add_argument(
+        "--parts",
+        default="aa,malloc,drift",
+        help="which parts, comma-separated (default aa,malloc,drift; also aa-overhead: the malloc part's pairs, A/A)",
+    )
     ap.add_argument("--burners", type=int, default=(os.cpu_count() or 1) * 2, help="drift: CPU-bound processes started")
     ap.add_argument("--settle", type=float, default=20.0, help="drift: seconds between starting them and the run")
     ap.add_argument("--out", type=Path, default=None, help="run directories (default results/bench-gate/<time>)")
@@ -167,12 +190,16 @@ def main() -> int:
         overhead = [ROOT / "scenarios" / "overhead.toml"]
         both = ["threads", "sequential"]  # the first is judged against the target
         results["malloc"] = part_ab("malloc", args, out, overhead, both, {"PYTHONMALLOC": "debug"})
+    if "aa-overhead" in parts:  # the malloc part's pairs with no change: its false-alarm side
+        overhead = [ROOT / "scenarios" / "overhead.toml"]
+        results["aa-overhead"] = part_ab("aa-overhead", args, out, overhead, ["threads", "sequential"], {})
     if "drift" in parts:
         results["drift"] = part_drift(args, out)
     n = args.rounds
     verdicts = {
         "aa": ("A/A ab . . (gate suite)", lambda k: k <= n / 20, f"<= {n / 20:g}"),
         "malloc": ("A/B PYTHONMALLOC=debug (overhead, threads)", lambda k: k >= n * 19 / 20, f">= {n * 19 / 20:g}"),
+        "aa-overhead": ("A/A ab . . (overhead, threads and sequential)", lambda k: k <= n / 20, f"<= {n / 20:g}"),
         "drift": ("A/A compare across a load change", lambda k: k == 0, "0"),
     }
     ok = True

@@ -33,9 +33,10 @@ def document(report: Report, baseline: str, current: str, exit_code: int, headli
         "metric": {"key": m.key, "higher_is_better": m.higher_is_better, "label": m.label},
         "max_regression": report.max_regression,
         "threshold_factor": 1 + report.max_regression,
-        "alpha": report.alpha,
+        "alpha": report.alpha,  # the level each verdict was tested at
+        "alpha_overall": report.alpha * report.looks,  # over every look (ab --repeat auto), else the same
         "interval_level": 1 - 2 * report.alpha,
-        "adjustment": {"method": "holm", "family": report.family},
+        "adjustment": {"method": "holm", "family": report.family, "looks": report.looks},
         "exit_code": exit_code,
         "headline": headline,
         "counts": {v.value: report.count(v) for v in {r.verdict for r in report.rows}},

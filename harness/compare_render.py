@@ -87,9 +87,18 @@ def describe(report: Report) -> str:
     level = (1 - 2 * report.alpha) * 100
     return (
         f"metric {m.key} ({better} is better) · threshold {report.max_regression * 100:g}% "
-        f"(×{1 + report.max_regression:g} worse or better) · alpha {report.alpha:g} for the family "
-        f"(Holm over {report.family} tested pair(s)) · {level:g}% interval of current/baseline per pair"
+        f"(×{1 + report.max_regression:g} worse or better) · {_alpha(report)} · {level:.4g}% interval of "
+        "current/baseline per pair"
     )
+
+
+def _alpha(report: Report) -> str:
+    if report.looks > 1:  # ab --repeat auto: the error spent over the looks
+        return (
+            f"alpha {report.alpha * report.looks:.2g} over {report.looks} looks ({report.alpha:.2g} each, "
+            f"Holm over {report.family} tested pair(s) within a look)"
+        )
+    return f"alpha {report.alpha:g} for the family (Holm over {report.family} tested pair(s))"
 
 
 def _numbers(report: Report, row: Row) -> list[str]:
@@ -122,7 +131,7 @@ def table(report: Report, fail_on_inconclusive: bool = False, accept_inconclusiv
     t.add_column(f"baseline {report.metric.label}", justify="right")
     t.add_column("current", justify="right")
     t.add_column("ratio", justify="right")
-    t.add_column(f"{level:g}% interval", justify="right")
+    t.add_column(f"{level:.4g}% interval", justify="right")
     t.add_column("p", justify="right")
     t.add_column("Holm p", justify="right")
     t.add_column("verdict")
@@ -205,7 +214,7 @@ def blocks(
         f"baseline {escape(report.metric.label)}",
         "current",
         "ratio",
-        f"{level:g}% interval",
+        f"{level:.4g}% interval",
         "p",
         "Holm p",
         "verdict",

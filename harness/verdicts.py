@@ -141,6 +141,9 @@ class Report:
     family: int = 0  # how many pairs were tested together (Holm's m)
     #: what moved between the runs (harness.drift): each turns slower/faster into MACHINE_CHANGED
     drift: list[str] = field(default_factory=list)
+    #: ``ab --repeat auto``: how many planned looks the error was spent over; ``alpha`` is then
+    #: each look's level, the overall one ``alpha * looks`` (harness.ab_auto)
+    looks: int = 1
 
     def count(self, *verdicts: Verdict) -> int:
         return sum(r.verdict in verdicts for r in self.rows)

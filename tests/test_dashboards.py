@@ -112,7 +112,7 @@ def test_compare_json_has_every_pair(tmp_path: Path) -> None:
     assert result.exit_code == 1, result.output
     doc = _strict_json(out.read_text())
     assert doc["exit_code"] == 1 and doc["headline"].startswith("REGRESSION")
-    assert doc["adjustment"] == {"method": "holm", "family": 2}
+    assert doc["adjustment"] == {"method": "holm", "family": 2, "looks": 1}
     rows = {p["strategy"]: p for p in doc["pairs"]}
     assert set(rows) == {"threads", "asyncio"}
     slow_row = rows["threads"]

@@ -47,7 +47,8 @@ def ab(
             "--repeat",
             "-r",
             metavar="N|auto",
-            help="Measured repeats per side, or 'auto': until every pair is settled.",
+            help="Measured repeats per side, or 'auto': until every pair is settled (judged at planned looks, "
+            "alpha spent over them).",
         ),
     ] = None,
     budget: Annotated[float, typer.Option("--budget", min=1, help="--repeat auto: seconds to spend at most.")] = 600.0,
@@ -97,7 +98,7 @@ def ab(
         envs = abmod.parse_env(a_env, "--a-env"), abmod.parse_env(b_env, "--b-env")
         loaded = scenario.load_many(files or scenario.default_suite())
         auto = repeat is not None and repeat.strip().lower() == "auto"
-        repeats = AutoRepeat.first_repeats(alpha) if auto else _repeats(repeat)
+        repeats = AutoRepeat.first_repeats(alpha, max_repeat) if auto else _repeats(repeat)
         opts = _options(strategy, repeats, warmup, start_method, one_python(python, "ab"), timeout, out)
     except (cmp.CompareError, abmod.SideError, scenario.ScenarioError, registry.UnknownStrategy) as exc:
         fail(str(exc))
@@ -121,10 +122,13 @@ def ab(
         raise typer.Exit(130) from None
     con.print(f"results: {esc(run_dir)}")
     try:
-        report = abmod.judge(doc, metric, threshold, alpha)
+        # --repeat auto: the verdicts are the last look's, at the level each look tests at
+        report = abmod.judge(doc, metric, threshold, stepper.alpha_per_look if stepper else alpha)
     except cmp.CompareError as exc:
         fail(str(exc))
     if stepper is not None:
+        report.looks = len(stepper.schedule)
+        report.notes.append(f"--repeat auto: {stepper.describe()}")
         report.notes.append(f"--repeat auto: {stepper.stopped}")
         if stepper.unsettled:
             report.notes.append(f"--repeat auto: still unsettled: {', '.join(stepper.unsettled)}")
