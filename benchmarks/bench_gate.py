@@ -16,6 +16,9 @@ throughput, threshold 10%, alpha 0.01 family-wise with Holm):
   CPU-bound load of our own started in between, judged by ``compare``. Target: never
   "slower" (the drift guard says "inconclusive: machine changed" where the machine moved).
 
+* ``effect`` (not in the default parts) — the debug allocator's cost on the uninstrumented
+  mechanism (benchmarks/minimal.py), A/B alternated: the change the malloc part asks for, as
+  an independent figure.
 * ``aa-overhead`` (not in the default parts) — ``ab . .`` on the malloc part's pairs: the
   false-alarm side of the same measurement, e.g. with ``--repeats auto``.
 
@@ -31,6 +34,7 @@ import argparse
 import collections
 import json
 import os
+import statistics
 import subprocess
 import sys
 import time
@@ -122,6 +126,30 @@ def part_ab(
     return {"rounds": rounds, "rounds_with_slower": counted, "rounds_with_slower_by_strategy": per_strategy}
 
 
+def part_effect(args: argparse.Namespace) -> dict[str, Any]:
+    """The debug allocator's cost on the uninstrumented mechanism (benchmarks/minimal.py, the
+    overhead scenario's shape), A/B alternated: an independent figure for the change the
+    malloc part asks the gate to find, beside what queuebench's trials measure of it."""
+    shape = ["4", "3", "400", "100", "fork"]  # writers, readers, items per writer, payload, start method
+    out: dict[str, Any] = {}
+    for name in ("threads", "sequential"):
+        seconds: dict[str, list[float]] = {"A": [], "B": []}
+        for i in range(args.rounds):
+            for side in ("A", "B") if i % 2 == 0 else ("B", "A"):
+                env = {**os.environ, **({"PYTHONMALLOC": "debug"} if side == "B" else {})}
+                cmd = [sys.executable, str(HERE / "minimal.py"), name, *shape]
+                done = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True, timeout=120)
+                seconds[side].append(float(done.stdout.split()[-1]))
+        a, b = statistics.median(seconds["A"]), statistics.median(seconds["B"])
+        out[name] = {"median_s": {"A": a, "B": b}, "throughput_ratio": a / b, "runs": args.rounds}
+        print(
+            f"effect {name}: minimal loop {a * 1e3:.2f} ms, under PYTHONMALLOC=debug {b * 1e3:.2f} ms: "
+            f"throughput x{a / b:.3f} ({b / a:.3f} times slower), median of {args.rounds} alternated runs",
+            flush=True,
+        )
+    return out
+
+
 def part_drift(args: argparse.Namespace, out: Path) -> dict[str, Any]:
     files, only = [HERE / "gate-suite.toml"], ["gate-cpu-hold-gil"]
     rounds = []
@@ -190,6 +218,8 @@ def main() -> int:
         overhead = [ROOT / "scenarios" / "overhead.toml"]
         both = ["threads", "sequential"]  # the first is judged against the target
         results["malloc"] = part_ab("malloc", args, out, overhead, both, {"PYTHONMALLOC": "debug"})
+    if "effect" in parts:
+        results["effect"] = part_effect(args)
     if "aa-overhead" in parts:  # the malloc part's pairs with no change: its false-alarm side
         overhead = [ROOT / "scenarios" / "overhead.toml"]
         results["aa-overhead"] = part_ab("aa-overhead", args, out, overhead, ["threads", "sequential"], {})
@@ -210,9 +240,17 @@ def main() -> int:
             good = passes(k)
             ok &= good
             print(f"{label}: rounds with 'slower' {k}/{n} (target {target}) {'PASS' if good else 'FAIL'}")
-            if part == "malloc":
+            if part in ("malloc", "aa-overhead"):
                 by = results[part]["rounds_with_slower_by_strategy"]
                 print("  by strategy: " + ", ".join(f"{s} {c}/{n}" for s, c in by.items()))
+                rounds = results[part]["rounds"]
+                for pair in rounds[0]["ratios"]:
+                    got = sorted(r["ratios"][pair] for r in rounds if pair in r["ratios"])
+                    reps = sorted(r["repeats"][pair] for r in rounds if pair in r["repeats"])
+                    print(
+                        f"  {pair}: ratio B/A median {statistics.median(got):.3f} ({got[0]:.3f}-{got[-1]:.3f}), "
+                        f"repeats a side {reps[0]}-{reps[-1]} (median {statistics.median(reps):g})"
+                    )
     summary = {
         "rounds": n,
         "repeats": args.repeats,
