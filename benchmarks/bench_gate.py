@@ -57,18 +57,23 @@ def load_average() -> str:
 
 
 def ab_round(
-    files: list[Path], strategies: list[str], repeats: int | str, out: Path, b_env: dict[str, str]
+    files: list[Path],
+    strategies: list[str],
+    repeats: int | str,
+    out: Path,
+    b_env: dict[str, str],
+    max_repeats: int = 30,
 ) -> tuple[compare.Report, float]:
     """One ``ab . .`` run (side B with ``b_env``; ``repeats`` a number or "auto", as the CLI's
     ``-r``): its report and wall seconds."""
     loaded = scenario.load_many(files)
     auto = repeats == "auto"
-    first = AutoRepeat.first_repeats(ALPHA) if auto else int(repeats)
+    first = AutoRepeat.first_repeats(ALPHA, max_repeats) if auto else int(repeats)
     opts = suite.Options(strategies=strategies, repeat=first, out=out)
     t0 = time.monotonic()
     with ab.resolve("A", ".", cwd=ROOT) as a, ab.resolve("B", ".", env=b_env, cwd=ROOT) as b:
         prepared = ab.prepare(loaded, opts, a, b)
-        stepper = AutoRepeat(prepared, METRIC, THRESHOLD, ALPHA) if auto else None
+        stepper = AutoRepeat(prepared, METRIC, THRESHOLD, ALPHA, max_repeats=max_repeats) if auto else None
         _, doc = prepared.run(stepper.on_progress) if stepper else prepared.run()
     report = ab.judge(doc, METRIC, THRESHOLD, stepper.alpha_per_look if stepper else ALPHA)
     if stepper:
@@ -98,7 +103,7 @@ def part_ab(
 ) -> dict[str, Any]:
     rounds: list[dict[str, Any]] = []
     for i in range(args.rounds):
-        report, wall = ab_round(files, strategies, args.repeats, out / name, env)
+        report, wall = ab_round(files, strategies, args.repeats, out / name, env, args.max_repeat)
         counts = verdict_counts(report)
         slower = [f"{r.scenario}/{r.strategy} ×{r.ratio:.3f}" for r in report.rows if r.verdict.value == "slower"]
         ratios = {f"{r.scenario}/{r.strategy}": round(r.ratio, 4) for r in report.rows}
@@ -193,6 +198,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     ap.add_argument("--rounds", type=int, default=20, help="rounds of each part (default 20)")
     ap.add_argument("--repeats", default="10", help="measured repeats per side, or auto as ab -r auto (default 10)")
+    ap.add_argument("--max-repeat", type=int, default=30, help="--repeats auto: repeats at most (default 30)")
     ap.add_argument(
         "--parts",
         default="aa,malloc,drift",
