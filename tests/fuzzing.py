@@ -82,6 +82,12 @@ def fuzz(
     }  # fmt: skip
 
 
+def _exits(counts: dict[str, int]) -> str:
+    """Every exit status the commands ended with, each counted (3: the gate could not judge)."""
+    codes = sorted((k.removeprefix("exit "), v) for k, v in counts.items() if k.startswith("exit "))
+    return "exit " + ", ".join(f"{code}: {n:,}" for code, n in codes) if codes else "no commands"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--scenarios", type=int, default=10_000)
@@ -96,7 +102,7 @@ def main() -> int:
     print(
         f"scenario files: {c['files']:,} ({c['valid']:,} valid, {c['refused']:,} refused in one line) · "
         f"results folders: {c['folders']:,} x 6 commands = {c['commands']:,} "
-        f"(exit 0: {c['exit 0']:,}, 1: {c['exit 1']:,}, 2: {c['exit 2']:,}) · subprocesses: {c['processes']:,}"
+        f"({_exits(c)}) · subprocesses: {c['processes']:,}"
     )
     bad = c["tracebacks"] + c["hangs"] + c["wrote_outside"] + c["escaped_files"] + c["wrote_runs"]
     peak = max(found["peak_mb"], c["peak_main_mb"])

@@ -44,3 +44,10 @@ def test_a_failed_in_process_command_leaves_no_garbage(tmp_path: Path) -> None:
     finally:
         gc.enable()
     assert held < 1_000_000, f"{held:,} bytes still held after the command"
+
+
+def test_the_summary_counts_every_exit_status() -> None:
+    # Exit 3 (the gate could not judge) was left out of the summary's counts before.
+    assert fuzzing._exits({"exit 3": 1588, "exit 0": 6617, "exit 2": 21798, "files": 9}) == (
+        "exit 0: 6,617, 2: 21,798, 3: 1,588"
+    )
