@@ -211,6 +211,18 @@ class Prepared:
         self.trials = [p for p in self.trials if p.strategy not in missing]
         return None
 
+    def caveats(self) -> list[str]:
+        """One line per planned scenario x strategy whose work this strategy measures differently
+        from the others (its registry entry's ``caveat``, e.g. uvloop's whole-millisecond sleeps)."""
+        out: dict[tuple[str, str], str] = {}
+        for p in self.trials:
+            key = (p.loaded.scenario.name, p.strategy)
+            if key not in out:
+                sc = p.loaded.scenario
+                said = registry.get(p.strategy).caveat_for(sc.writer_work.spec(), sc.reader_work.spec())
+                out[key] = f"{sc.name} / {p.strategy}: {said}" if said else ""
+        return [line for line in out.values() if line]
+
     def drop_unavailable_by_side(self) -> dict[str, dict[str, str]]:
         """A run of sides (several interpreters): drop the trials a side's worker cannot run,
         from that side alone; returns side -> {strategy: why} (empty for a side that runs all)."""

@@ -12,7 +12,7 @@ import importlib
 import sys
 from dataclasses import dataclass
 
-from strategies.base import Strategy
+from strategies.base import Strategy, WorkSpec
 
 
 class Family(enum.Enum):
@@ -42,6 +42,10 @@ class Entry:
     #: ``"module:callable"`` returning "" where the strategy can run, else the reason. For what
     #: a tuple of module names cannot say (the module needed differs by Python version).
     check: str = ""
+    #: ``"module:callable"`` taking a trial's (writer work, reader work) and returning "" or a
+    #: one-line warning: work this strategy measures differently from the others (printed
+    #: before a run, never a refusal).
+    caveat: str = ""
 
     @property
     def opt_in(self) -> bool:
@@ -68,6 +72,13 @@ class Entry:
             if why:
                 return False, why
         return True, ""
+
+    def caveat_for(self, writer_work: WorkSpec, reader_work: WorkSpec) -> str:
+        if not self.caveat:
+            return ""
+        module, _, attr = self.caveat.partition(":")
+        said: str = getattr(importlib.import_module(module), attr)(writer_work, reader_work)
+        return said
 
     def load(self) -> Strategy:
         module, _, attr = self.target.partition(":")
@@ -114,6 +125,7 @@ REGISTRY: dict[str, Entry] = {
             "The asyncio strategy on uvloop's event loop (only the loop differs)",
             _A,
             requires=("uvloop",),
+            caveat="strategies.asyncio_uvloop:caveat",
         ),
         Entry(
             "subinterpreters",

@@ -34,6 +34,9 @@ def run_with_progress(
     ``before`` sees every progress event first (``ab -r auto`` adds rounds of trials there)."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+    for line in prepared.caveats():  # measured, but not like the others: said before it runs
+        con.print(f"[yellow]caveat[/] {esc(line)}")
+
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=con, transient=True) as progress:
         task = progress.add_task("starting", total=len(prepared.trials))
