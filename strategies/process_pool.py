@@ -8,6 +8,7 @@ a queue proxy) is what each task ships.
 from __future__ import annotations
 
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 from strategies.base import Item, Trace, Workload, now
@@ -47,7 +48,16 @@ def run(workload: Workload) -> Trace:
         barrier.wait()
         wait_results(warm, trace)
         gate.open(workload.writers, trace)
-        futures: list[Future[None]] = [executor.submit(reader, q.get()) for _ in range(workload.total_items)]
+        futures: list[Future[None]] = []
+        for left in range(workload.total_items, 0, -1):
+            item = q.get()
+            try:
+                futures.append(executor.submit(reader, item))
+            except BrokenProcessPool as exc:  # a worker died while items were still coming: the pool
+                trace.errors.append(f"item {item[0]}/{item[1]} not submitted: {exc!r}")  # takes no more
+                for _ in range(left - 1):  # the rest are lost; take them so no writer waits on a full queue
+                    q.get()
+                break
         wait_results(futures, trace)
         join_all(writers, trace)
     trace.end = now()
