@@ -75,10 +75,7 @@ def ab_round(
         prepared = ab.prepare(loaded, opts, a, b)
         stepper = AutoRepeat(prepared, METRIC, THRESHOLD, ALPHA, max_repeats=max_repeats) if auto else None
         _, doc = prepared.run(stepper.on_progress) if stepper else prepared.run()
-    report = ab.judge(doc, METRIC, THRESHOLD, stepper.alpha_per_look if stepper else ALPHA)
-    if stepper:
-        report.looks = len(stepper.schedule)
-        report.notes.append(stepper.stopped)
+    report = stepper.judge(doc) if stepper else ab.judge(doc, METRIC, THRESHOLD, ALPHA)
     return report, time.monotonic() - t0
 
 

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from harness import ab, rankstats, suite
-from harness.verdicts import Row, Verdict
+from harness.verdicts import Report, Row, Verdict
 
 SETTLED = (Verdict.SLOWER, Verdict.FASTER, Verdict.UNCHANGED, Verdict.BROKEN, Verdict.BROKEN_BOTH)
 #: Each look comes after a quarter more repeats than the one before (at least one more).
@@ -98,6 +98,16 @@ class AutoRepeat:
             f"alpha {self.alpha:g}/{len(plan)} = {self.alpha_per_look:.2g}, so that over all looks the chance "
             f"of a false verdict stays within {self.alpha:g}"
         )
+
+    def judge(self, doc: dict[str, Any]) -> Report:
+        """The run's verdicts: the last look's, at the level each look tests at, with notes saying so."""
+        report = ab.judge(doc, self.metric, self.max_regression, self.alpha_per_look)
+        report.looks = len(self.schedule)
+        report.notes.append(f"--repeat auto: {self.describe()}")
+        report.notes.append(f"--repeat auto: {self.stopped}")
+        if self.unsettled:
+            report.notes.append(f"--repeat auto: still unsettled: {', '.join(self.unsettled)}")
+        return report
 
     def on_progress(self, planned: suite.Planned, trial: dict[str, Any] | None) -> None:
         """Hook for :meth:`harness.suite.Prepared.run`: after the last planned trial, look, maybe add repeats."""

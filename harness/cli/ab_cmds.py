@@ -122,16 +122,9 @@ def ab(
         raise typer.Exit(130) from None
     con.print(f"results: {esc(run_dir)}")
     try:
-        # --repeat auto: the verdicts are the last look's, at the level each look tests at
-        report = abmod.judge(doc, metric, threshold, stepper.alpha_per_look if stepper else alpha)
+        report = stepper.judge(doc) if stepper else abmod.judge(doc, metric, threshold, alpha)
     except cmp.CompareError as exc:
         fail(str(exc))
-    if stepper is not None:
-        report.looks = len(stepper.schedule)
-        report.notes.append(f"--repeat auto: {stepper.describe()}")
-        report.notes.append(f"--repeat auto: {stepper.stopped}")
-        if stepper.unsettled:
-            report.notes.append(f"--repeat auto: still unsettled: {', '.join(stepper.unsettled)}")
     conclude(report, f"A {side_a}", f"B {side_b}", fail_on_inconclusive, accept_inconclusive, markdown, json_out)
 
 
