@@ -1,7 +1,7 @@
 """Measure the regression gate itself (`make bench-gate`): does it cry wolf, does it catch a
 real slowdown, and does it refuse to judge a machine that changed?
 
-Three parts, each judged exactly as the CLI judges (harness.ab / harness.compare, defaults:
+Three parts, each judged exactly as the CLI judges (harness.gate.ab / harness.gate.compare, defaults:
 throughput, threshold 10%, alpha 0.01 family-wise with Holm):
 
 * ``aa`` — ``queuebench ab . .`` over benchmarks/gate-suite.toml (a gate-sized copy of the
@@ -23,7 +23,7 @@ throughput, threshold 10%, alpha 0.01 family-wise with Holm):
   false-alarm side of the same measurement, e.g. with ``--repeats auto``.
 
 ``--repeats auto`` runs the ``ab`` parts as ``ab -r auto`` does (planned looks, alpha spent over
-them: harness.ab_auto).
+them: harness.gate.auto_repeat).
 
     python benchmarks/bench_gate.py [--rounds 20] [--repeats 10|auto] [--parts aa,malloc,drift,aa-overhead]
 """
@@ -41,8 +41,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from harness import ab, compare, scenario, suite
-from harness.ab_auto import AutoRepeat
+from harness import scenario
+from harness.gate import ab, compare
+from harness.gate.auto_repeat import AutoRepeat
+from harness.running import suite
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent

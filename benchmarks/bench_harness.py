@@ -23,8 +23,10 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from harness import launchers, metrics, store  # noqa: E402
-from harness.launchers import TrialOutput, TrialSpec  # noqa: E402
+from harness.analysis import metrics  # noqa: E402
+from harness.rundir import store  # noqa: E402
+from harness.running import launchers  # noqa: E402
+from harness.running.launchers import TrialOutput, TrialSpec  # noqa: E402
 from strategies import base, registry  # noqa: E402
 
 PY = sys.executable

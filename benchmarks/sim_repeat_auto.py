@@ -15,8 +15,8 @@ import argparse
 import math
 import random
 
-from harness import verdicts
-from harness.ab_auto import looks, settled
+from harness.gate import verdicts
+from harness.gate.auto_repeat import looks, settled
 
 THRESHOLD, ALPHA, MAX_REPEATS = 0.10, 0.01, 30
 METRIC = verdicts.metric("throughput")
@@ -28,7 +28,7 @@ def row(base: list[float], cur: list[float], alpha: float) -> verdicts.Row:
 
 
 def procedure(base: list[float], cur: list[float], plan: tuple[int, ...] | range, alpha: float) -> verdicts.Verdict:
-    """Judge at each look, stop once the pair is settled (as harness.ab_auto does)."""
+    """Judge at each look, stop once the pair is settled (as harness.gate.auto_repeat does)."""
     verdict = verdicts.Verdict.INCONCLUSIVE
     for n in plan:
         r = row(base[:n], cur[:n], alpha)

@@ -10,8 +10,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from harness import metrics
-from harness.launchers.collect import read_records
+from harness.analysis import metrics
+from harness.running.launchers.collect import read_records
 from strategies import base, records
 from strategies.instrument import ReaderSide, WriterSide
 

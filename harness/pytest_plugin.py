@@ -86,7 +86,7 @@ def _scenario(spec: str | Path | Mapping[str, Any] | Scenario, name: str | None)
 
 
 def _probe(python: str) -> dict[str, Any]:
-    from harness import launchers
+    from harness.running import launchers
 
     if python not in _probes:
         _probes[python] = launchers.make("local", python=python).probe()
@@ -125,9 +125,9 @@ def _runner(request: pytest.FixtureRequest, tmp: pytest.TempPathFactory) -> Call
     ) -> Result:
         import sys
 
-        from harness import suite
         from harness.exports import pytest_benchmark as export
-        from harness.launchers import WorkerError
+        from harness.running import suite
+        from harness.running.launchers import WorkerError
         from harness.scenario import ScenarioError
         from strategies.registry import UnknownStrategy
 

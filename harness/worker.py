@@ -1,7 +1,7 @@
 """The measured side: runs one strategy on one workload in a fresh process.
 
 Standard library only, so it starts fast under ``spawn`` and runs under any
-interpreter (``--python``). The local launcher (harness.launchers.local) starts it as
+interpreter (``--python``). The local launcher (harness.running.launchers.local) starts it as
 
     python -m harness.worker probe [--recalibrate]  -> JSON on stdout
     python -m harness.worker trial SPEC OUT_DIR     -> files in OUT_DIR
@@ -9,7 +9,7 @@ interpreter (``--python``). The local launcher (harness.launchers.local) starts 
 A trial writes ``meta.json`` (phase stamps, errors, CPU, its own peak memory); the per-item records
 are in the record files the readers and writers wrote to ``OUT_DIR/scratch``
 (strategies.records), which the harness reads even after killing the trial.
-The launcher (harness.launchers) decides where this runs; the in-process launcher calls
+The launcher (harness.running.launchers) decides where this runs; the in-process launcher calls
 :func:`execute` directly.
 """
 

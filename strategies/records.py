@@ -14,7 +14,7 @@ back in bulk through these files, never through the queue under test.
 * ``w-<writer>.bin``: rows of :data:`WRITER_FIELDS`, indexed by ``seq``
   (``enqueued`` 0 = never put).
 
-The harness side (``harness.launchers.collect``) reads these files with numpy using the
+The harness side (``harness.running.launchers.collect``) reads these files with numpy using the
 same constants, so the layout is defined here and nowhere else.
 """
 

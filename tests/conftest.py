@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from harness import launchers
-from harness.launchers import TrialOutput, TrialSpec
+from harness.running import launchers
+from harness.running.launchers import TrialOutput, TrialSpec
 from strategies import base
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from harness import ab, launchers, suite
 from harness.cli import app
-from harness.launchers import WorkerError
+from harness.gate import ab
+from harness.running import launchers, suite
+from harness.running.launchers import WorkerError
 from harness.scenario import LoadedScenario, Scenario
 
 cli = CliRunner()
@@ -74,8 +75,8 @@ def test_an_ab_run_stores_trials_abba_in_one_run_and_judges_b_against_a(tmp_path
     assert report.family == 2 and report.drift == []  # one session: no drift guard
     assert report.notes[0].startswith("one run, trials interleaved")
     # Outside compare and ab, the two sides never pool into one row or one benchmark.
+    from harness.analysis.summary import summarize
     from harness.exports import pytest_benchmark
-    from harness.summary import summarize
 
     assert set(summarize(stored)["strategy"]) == {"threads@A", "threads@B", "sequential@A", "sequential@B"}
     names = {b["name"] for b in pytest_benchmark.to_pytest_benchmark(stored)["benchmarks"]}
@@ -148,7 +149,7 @@ def test_cli_ab_bad_side_is_exit_2(tmp_path: Path) -> None:
 
 
 def test_repeat_auto_adds_interleaved_rounds_until_settled_or_capped(tmp_path: Path) -> None:
-    from harness.ab_auto import AutoRepeat
+    from harness.gate.auto_repeat import AutoRepeat
 
     opts = suite.Options(strategies=["threads", "sequential"], out=tmp_path, repeat=AutoRepeat.first_repeats(0.01))
     prepared = ab.prepare(_scenario(), opts, launchers.make("inprocess"), launchers.make("inprocess"))
@@ -163,7 +164,7 @@ def test_repeat_auto_adds_interleaved_rounds_until_settled_or_capped(tmp_path: P
 
 
 def test_compare_refuses_an_ab_run_whose_pairs_hold_both_sides(tmp_path: Path) -> None:
-    from harness.compare import CompareError, compare
+    from harness.gate.compare import CompareError, compare
 
     opts = suite.Options(strategies=["threads"], out=tmp_path)
     _, doc = ab.prepare(_scenario(), opts, launchers.make("inprocess"), launchers.make("inprocess")).run()

@@ -1,5 +1,5 @@
 """``ab --repeat auto`` keeps its promise: over all its looks, identical code is called "slower"
-at most alpha of the time (harness.ab_auto). Simulated pairs, seeded: no trials, no timing."""
+at most alpha of the time (harness.gate.auto_repeat). Simulated pairs, seeded: no trials, no timing."""
 
 from __future__ import annotations
 
@@ -7,8 +7,9 @@ import itertools
 import math
 import random
 
-from harness import rankstats, verdicts
-from harness.ab_auto import AutoRepeat, looks, settled
+from harness.analysis import rankstats
+from harness.gate import verdicts
+from harness.gate.auto_repeat import AutoRepeat, looks, settled
 
 THRESHOLD, ALPHA = 0.10, 0.01
 METRIC = verdicts.metric("throughput")

@@ -13,13 +13,13 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from harness.blocks import Bullets, Heading, Para
+from harness.analysis.summary import summarize
 from harness.cli import app
 from harness.cli.common import COMMAND_ORDER
-from harness.markdown import to_markdown
-from harness.report import build
-from harness.report_scenarios import scenario_section
-from harness.summary import summarize
+from harness.presentation.blocks import Bullets, Heading, Para
+from harness.presentation.markdown import to_markdown
+from harness.presentation.report import build
+from harness.presentation.scenarios import scenario_section
 from tests.test_compare import make_doc, spread, write_run
 
 cli = CliRunner()
@@ -192,7 +192,7 @@ def test_plot_accepts_the_memory_and_window_metrics(tmp_path: Path) -> None:
 
 
 def test_latency_plot_puts_a_strategy_with_no_queue_last_and_names_it(tmp_path: Path) -> None:
-    from harness import plot_runs
+    from harness.presentation.figures import runs as plot_runs
 
     doc = make_doc({("io", "sequential"): spread(1.0, 3), ("io", "threads"): spread(20.0, 3)}, key="e2e_p99_ms")
     run = plot_runs.Run(write_run(tmp_path / "run", doc), doc, "run")

@@ -15,9 +15,10 @@ import pytest
 from scipy.stats import mannwhitneyu
 from typer.testing import CliRunner
 
-from harness import baseline, rankstats
+from harness.analysis import rankstats
 from harness.cli import app
-from harness.compare import CompareError, Verdict, compare, metric, parse_threshold
+from harness.gate import baseline
+from harness.gate.compare import CompareError, Verdict, compare, metric, parse_threshold
 
 cli = CliRunner()
 

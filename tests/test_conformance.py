@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from harness import metrics
+from harness.analysis import metrics
 from strategies import base, registry
 from tests.conftest import START_METHODS, run, skip_unless_available, small_workload
 

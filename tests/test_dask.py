@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from harness import launchers, metrics, suite
-from harness.launchers import WorkerError
+from harness.analysis import metrics
+from harness.running import launchers, suite
+from harness.running.launchers import WorkerError
 from harness.scenario import LoadedScenario, Scenario
 from strategies import registry
 from tests.conftest import run, small_workload

@@ -18,7 +18,8 @@ from typing import Any
 import pytest
 from conftest import run
 
-from harness import metrics, suite
+from harness.analysis import metrics
+from harness.running import suite
 from harness.scenario import load
 from strategies import base, kinds
 from strategies.kinds import docker_engine as engine

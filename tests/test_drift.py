@@ -7,10 +7,11 @@ import json
 from pathlib import Path
 from typing import Any
 
-from harness import drift, launchers, suite
-from harness.compare import Verdict, compare
+from harness.gate import drift
+from harness.gate.compare import Verdict, compare
+from harness.gate.verdicts import EXIT_UNJUDGED
+from harness.running import launchers, suite
 from harness.scenario import LoadedScenario, Scenario
-from harness.verdicts import EXIT_UNJUDGED
 from tests.test_compare import make_doc, spread
 
 SLOW = {("io", "threads"): spread(100 / 1.3), ("io", "asyncio"): spread(100)}

@@ -15,9 +15,10 @@ import pytest
 from pytest_benchmark.stats import Stats
 from typer.testing import CliRunner
 
-from harness import exports, launchers, scenario, suite
+from harness import exports, scenario
 from harness.cli import app
 from harness.exports import pytest_benchmark as pb_export
+from harness.running import launchers, suite
 from tests.conftest import SCENARIOS
 
 cli = CliRunner()

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from harness import launchers, suite
+from harness.running import launchers, suite
 from harness.scenario import LoadedScenario, Scenario
 from strategies import kinds, registry
 
@@ -125,7 +125,7 @@ def test_a_new_kind_checks_its_own_fields(plugin_dir: Path) -> None:
 
 
 def test_a_new_launcher_is_a_module_and_a_registry_line(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(launchers.LAUNCHERS, "mine", "harness.launchers.inprocess:InProcessLauncher")
+    monkeypatch.setitem(launchers.LAUNCHERS, "mine", "harness.running.launchers.inprocess:InProcessLauncher")
     assert launchers.make("mine").name == "inprocess"
     with pytest.raises(ValueError, match=r"unknown launcher .nope.; valid launchers: local, inprocess, dask, mine"):
         launchers.make("nope")
@@ -155,7 +155,7 @@ def test_every_name_in_the_extending_doc_exists() -> None:
         n
         for n in _dotted_names(text)
         if n.startswith(
-            ("strategies.my_", "strategies.kinds.disk", "harness.exports.csv_medians", "harness.launchers.nice")
+            ("strategies.my_", "strategies.kinds.disk", "harness.exports.csv_medians", "harness.running.launchers.nice")
         )
     }
     assert len(names) > 20

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from harness.analysis.rankstats import holm
 from harness.cli import app
-from harness.compare import Verdict, compare, decide, metric
-from harness.rankstats import holm
-from harness.verdicts import EXIT_OK, EXIT_REGRESSION, EXIT_UNJUDGED
+from harness.gate.compare import Verdict, compare, decide, metric
+from harness.gate.verdicts import EXIT_OK, EXIT_REGRESSION, EXIT_UNJUDGED
 from tests.test_compare import make_doc, spread, write_run
 
 cli = CliRunner()

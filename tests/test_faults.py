@@ -6,9 +6,10 @@ import random
 
 import pytest
 
-from harness import metrics, stress
-from harness.launchers import TrialOutput
-from harness.launchers.proctree import alive_in_group
+from harness.analysis import metrics
+from harness.running import faults as stress
+from harness.running.launchers import TrialOutput
+from harness.running.launchers.proctree import alive_in_group
 from strategies import base
 from strategies.faults import FaultSpec
 from tests.conftest import run, small_workload

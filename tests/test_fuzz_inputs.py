@@ -16,8 +16,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from harness import scenario, store
+from harness import scenario
 from harness.cli import app
+from harness.rundir import store
 
 FIELDS = [
     "name", "description", "writers", "readers", "items_per_writer", "payload_bytes", "queue_maxsize",

@@ -11,9 +11,10 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from harness import launchers, metrics
+from harness.analysis import metrics
 from harness.cli import app
-from harness.launchers import TrialSpec
+from harness.running import launchers
+from harness.running.launchers import TrialSpec
 from strategies import base, registry
 from tests.conftest import ROOT, small_workload
 

@@ -15,8 +15,9 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from harness import report, store
 from harness.cli import app
+from harness.presentation import report
+from harness.rundir import store
 from strategies import records
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.launchers import collect
+from harness.running.launchers import collect
 from strategies import base
 from strategies.faults import FaultSpec
 from tests.conftest import START_METHODS, run, small_workload

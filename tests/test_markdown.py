@@ -9,10 +9,14 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from harness import html_page, markdown, scenario, store, suite
-from harness.blocks import Table
+from harness import scenario
+from harness.analysis.survival import survival
 from harness.cli import app
-from harness.survival import survival
+from harness.presentation import html as html_page
+from harness.presentation import markdown
+from harness.presentation.blocks import Table
+from harness.rundir import store
+from harness.running import suite
 from tests.conftest import SCENARIOS
 
 cli = CliRunner()

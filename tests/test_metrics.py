@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from harness import metrics
+from harness.analysis import metrics
 from strategies import base, records
 
 

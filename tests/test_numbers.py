@@ -8,8 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from harness import launchers, metrics, suite
-from harness.launchers import TrialSpec
+from harness.analysis import metrics
+from harness.running import launchers, suite
+from harness.running.launchers import TrialSpec
 from harness.scenario import LoadedScenario, Scenario
 from strategies import base, kinds
 from strategies.kinds import cpu

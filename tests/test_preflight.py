@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from harness import launchers, preflight, scenario, suite
+from harness import scenario
 from harness.cli import app
+from harness.running import launchers, preflight, suite
 
 ROOT = Path(__file__).resolve().parent.parent
 cli = CliRunner()

@@ -10,9 +10,12 @@ from typing import Any
 import numpy as np
 import pytest
 
-from harness import ranking, sample_figures, sweep, sweep_notes, trust
-from harness.errors_digest import grouped
-from harness.summary import summarize, tied, window, winner
+from harness.analysis import ranking, trust
+from harness.analysis.errors_digest import grouped
+from harness.analysis.summary import summarize, tied, window, winner
+from harness.presentation.figures import samples as sample_figures
+from harness.sweeps import findings as sweep
+from harness.sweeps import notes as sweep_notes
 
 
 def _trial(strategy: str, status: str = "ok", scenario: str = "s", **metrics: float) -> dict[str, Any]:

@@ -15,10 +15,16 @@ from matplotlib.colors import to_hex
 from matplotlib.figure import Figure
 from typer.testing import CliRunner
 
-from harness import figure_style, figures, metrics, plot_runs, report, sample_figures, store, trust
+from harness.analysis import metrics, trust
+from harness.analysis.summary import ranked, summarize
 from harness.cli import app
-from harness.report_scenarios import no_queue
-from harness.summary import ranked, summarize
+from harness.presentation import report
+from harness.presentation.figures import run as figures
+from harness.presentation.figures import runs as plot_runs
+from harness.presentation.figures import samples as sample_figures
+from harness.presentation.figures import style as figure_style
+from harness.presentation.scenarios import no_queue
+from harness.rundir import store
 from tests.conftest import SCENARIOS, START_METHODS
 
 cli = CliRunner()
@@ -359,7 +365,7 @@ def _copy(run_dir: Path, dest: Path, **changes: Any) -> Path:
 
 def test_report_of_a_baseline_saved_without_samples(passing: Path, tmp_path: Path) -> None:
     """A baseline keeps run.json only: the report is still written, says so, and leaves out per-item figures."""
-    from harness import baseline
+    from harness.gate import baseline
 
     saved = baseline.save(passing, "nosamples", tmp_path / "results")
     assert not (saved / "samples").exists()

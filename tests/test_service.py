@@ -15,9 +15,11 @@ from typing import Any
 import psutil
 import pytest
 
-from harness import launchers, metrics, scenario
-from harness.launchers import TrialSpec
-from harness.launchers.proctree import find_leftovers
+from harness import scenario
+from harness.analysis import metrics
+from harness.running import launchers
+from harness.running.launchers import TrialSpec
+from harness.running.launchers.proctree import find_leftovers
 from strategies import base, kinds, registry, service_server
 from strategies.kinds import service
 from tests.conftest import SCENARIOS, START_METHODS, run, skip_unless_available, small_workload

@@ -10,8 +10,11 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from harness import compare, interpreters, launchers, plot_runs, store, suite
 from harness.cli import app
+from harness.gate import compare
+from harness.presentation.figures import runs as plot_runs
+from harness.rundir import store
+from harness.running import interpreters, launchers, suite
 from tests.test_interpreters import PY313, WORKER_ENVS
 
 cli = CliRunner()
@@ -109,7 +112,8 @@ def test_a_strategy_no_interpreter_given_can_run_is_refused_in_one_line(tmp_path
 def test_a_label_that_is_no_plain_name_stays_out_of_trial_ids_and_a_damaged_record_is_refused(tmp_path: Path) -> None:
     """``3.13.5t+gil`` is a label, not a file name: ids stay plain and the run loads; hostile
     interpreter records (a CI artifact is untrusted input) are refused in one line."""
-    from harness import runschema, scenario
+    from harness import scenario
+    from harness.rundir import schema as runschema
 
     path = tmp_path / "pair.toml"
     path.write_text(SMALL)
@@ -128,7 +132,7 @@ def test_a_label_that_is_no_plain_name_stays_out_of_trial_ids_and_a_damaged_reco
 
 def test_a_name_ending_in_a_newline_is_no_plain_name() -> None:
     """``$`` matches before a final newline; the schema's names must end where the text ends."""
-    from harness import runschema
+    from harness.rundir import schema as runschema
 
     for pattern in (runschema.NAME, runschema.TRIAL_ID, runschema.STRATEGY):
         assert pattern.match("abc") and not pattern.match("abc\n")

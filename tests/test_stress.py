@@ -8,9 +8,11 @@ from pathlib import Path
 from matplotlib.patches import Rectangle
 from typer.testing import CliRunner
 
-from harness import report, stress, stress_figure
+from harness.analysis.survival import survival
 from harness.cli import app
-from harness.survival import survival
+from harness.presentation import report
+from harness.presentation.figures import survival as stress_figure
+from harness.running import faults as stress
 
 FAULTS = """
 [defaults]

@@ -11,8 +11,10 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from harness import scenario, suite, sweep
+from harness import scenario
 from harness.cli import app
+from harness.running import suite
+from harness.sweeps import findings as sweep
 from tests.conftest import SCENARIOS
 
 cli = CliRunner()

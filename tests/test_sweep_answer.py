@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from harness import sweep, sweep_answer
+from harness.sweeps import answer as sweep_answer
+from harness.sweeps import findings as sweep
 
 
 def _doc(rows: list[tuple[str, int, list[float], str]], kind: str = "docker-push") -> dict[str, Any]:

@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from harness import store
 from harness.cli import app
+from harness.rundir import store
 
 ROOT = Path(__file__).resolve().parent.parent
 cli = CliRunner()

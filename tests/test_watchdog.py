@@ -8,8 +8,9 @@ import time
 
 import psutil
 
-from harness import launchers, metrics, suite
-from harness.launchers.proctree import alive_in_group
+from harness.analysis import metrics
+from harness.running import launchers, suite
+from harness.running.launchers.proctree import alive_in_group
 from strategies import base
 from tests.conftest import run, small_workload
 

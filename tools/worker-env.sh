@@ -7,7 +7,7 @@
 #   tools/worker-env.sh /root/.pyenv/versions/3.13.0/bin/python3.13
 #
 # The worker needs nothing else: it runs with the repository on PYTHONPATH
-# (harness/launchers/local.py), standard library only apart from these.
+# (harness/running/launchers/local.py), standard library only apart from these.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

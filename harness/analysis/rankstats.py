@@ -7,7 +7,7 @@ is the exact dual of the one-sided Mann–Whitney test: its lower bound at level
 above 0 exactly when the test rejects at alpha (for data without ties). So "significant"
 and "the interval excludes no change" are one statement, not two that may disagree.
 
-Standard library only (exact integer counts); verdicts are built in :mod:`harness.compare`.
+Standard library only (exact integer counts); verdicts are built in :mod:`harness.gate.compare`.
 """
 
 from __future__ import annotations

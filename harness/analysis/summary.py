@@ -6,7 +6,7 @@ strategies best first).
 ``rank_by`` chooses the window items/s is measured over: ``total`` (the strategy's first step
 to its return: what a user waits for, the default) or ``makespan`` (the start line to the last
 item done: the pipeline alone). ``verdict`` says whether the best is a clear winner ("best")
-or not distinguishable from others ("tie"; :mod:`harness.ranking`).
+or not distinguishable from others ("tie"; :mod:`harness.analysis.ranking`).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import Any
 
 import pandas as pd
 
-from harness.ranking import tie_group
+from harness.analysis.ranking import tie_group
 
 #: The windows items/s may be ranked by, and the trial metric each one reads.
 RANK_BY = {"total": "throughput_total", "makespan": "throughput"}
@@ -175,7 +175,7 @@ def throughput_label(summary: pd.DataFrame) -> str:
 
 def write_csv(run_dir: Path, doc: dict[str, Any], rank_by: str = DEFAULT_RANK_BY) -> Path:
     """Write ``summary.csv`` (the summary of ``doc``) into the run directory."""
-    from harness import store
+    from harness.rundir import store
 
     path = Path(run_dir) / "summary.csv"
     store.atomic_write(path, summarize(doc, rank_by).to_csv(index=False).encode())

@@ -1,7 +1,7 @@
 """The survival matrix as data: strategies x fault scenarios, how each measured trial ended.
 
-Built once per run by :func:`survival`; the terminal table (:func:`harness.render.survival_table`),
-the Markdown/HTML table (:meth:`Survival.block`) and the figure (:mod:`harness.stress_figure`)
+Built once per run by :func:`survival`; the terminal table (:func:`harness.presentation.terminal.survival_table`),
+the Markdown/HTML table (:meth:`Survival.block`) and the figure (:mod:`harness.presentation.figures.survival`)
 all draw this one object.
 """
 
@@ -11,14 +11,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from harness import markdown, stress
-from harness.blocks import Table
+from harness.presentation import markdown
+from harness.presentation.blocks import Table
+from harness.running import faults as stress
 
 
 @dataclass(frozen=True)
 class Outcome:
     kind: str  # recovered, hung or crashed (a fault trial); ok or other (a trial without faults)
-    text: str  # e.g. "recovered: 17/18, lost 1" (see harness.stress.cell)
+    text: str  # e.g. "recovered: 17/18, lost 1" (see harness.running.faults.cell)
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,7 @@ from harness.cli.common import (
 from harness.cli.gate_cmds import conclude
 
 if TYPE_CHECKING:
-    from harness.ab_auto import AutoRepeat
+    from harness.gate.auto_repeat import AutoRepeat
 
 
 @app.command()
@@ -78,12 +78,14 @@ def ab(
     (checked out into a temporary worktree, removed after) or python:PATH (this tree, another
     interpreter); `ab . .` is an A/A run. Exit codes as compare: 0 no regression, 1 regression,
     2 bad input, 3 could not judge."""
-    from harness import ab as abmod
-    from harness import compare as cmp
-    from harness import render, scenario, store
-    from harness.ab_auto import AutoRepeat
+    from harness import scenario
     from harness.cli.run_cmds import _options
-    from harness.launchers import WorkerError
+    from harness.gate import ab as abmod
+    from harness.gate import compare as cmp
+    from harness.gate.auto_repeat import AutoRepeat
+    from harness.presentation import terminal as render
+    from harness.rundir import store
+    from harness.running.launchers import WorkerError
     from strategies import registry
 
     try:
@@ -133,7 +135,7 @@ def _raise_interrupt(signum: int, frame: object) -> None:
 
 
 def _repeats(text: str | None) -> int | None:
-    from harness.compare import CompareError
+    from harness.gate.compare import CompareError
 
     if text is None:
         return None

@@ -20,7 +20,7 @@ from harness.cli.common import (
 )
 
 if TYPE_CHECKING:
-    from harness.verdicts import Report
+    from harness.gate.verdicts import Report
 
 
 @app.command()
@@ -48,9 +48,10 @@ def compare(
 
     Exit 0 no regression, 1 regression (slower, or trials that broke), 2 bad input, 3 could not
     judge (a pair inconclusive, too few repeats, or the machine changed; see --accept-inconclusive)."""
-    from harness import baseline as bl
-    from harness import compare as cmp
-    from harness import render, store
+    from harness.gate import baseline as bl
+    from harness.gate import compare as cmp
+    from harness.presentation import terminal as render
+    from harness.rundir import store
 
     try:
         if fail_on_inconclusive and accept_inconclusive:
@@ -91,7 +92,10 @@ def conclude(
 ) -> NoReturn:
     """Print the verdict table and its notes, write --markdown and --json, exit with the gate's code
     (``compare`` and ``ab`` end alike)."""
-    from harness import compare_json, compare_render, render, store
+    from harness.gate import document as compare_json
+    from harness.presentation import comparison as compare_render
+    from harness.presentation import terminal as render
+    from harness.rundir import store
 
     con = render.console()
     for line in report.warnings:
@@ -142,8 +146,8 @@ def baseline_save(
     ),
 ) -> None:
     """Copy a run (run.json, summary.csv) into results/baselines/NAME."""
-    from harness import baseline as bl
-    from harness import store
+    from harness.gate import baseline as bl
+    from harness.rundir import store
 
     try:
         dest = bl.save(run_dir, name, results, with_samples=with_samples, force=force)
@@ -163,8 +167,8 @@ def baseline_list(
     """List saved baselines: when, from which run, machine, and what they hold."""
     from rich.table import Table
 
-    from harness import baseline as bl
-    from harness import render
+    from harness.gate import baseline as bl
+    from harness.presentation import terminal as render
 
     saved = bl.list_saved(results)
     con = render.console()

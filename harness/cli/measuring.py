@@ -17,10 +17,10 @@ from harness.cli.results_cmds import parallelism_line
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from harness import suite
-    from harness.launchers import Launcher
+    from harness.running import suite
+    from harness.running.launchers import Launcher
+    from harness.running.suite import Options
     from harness.scenario import LoadedScenario
-    from harness.suite import Options
 
 
 def _raise_interrupt(signum: int, frame: object) -> None:
@@ -57,7 +57,7 @@ def run_with_progress(
 
 
 def launcher_for(opts: Options, dask: str | None) -> Launcher:
-    from harness import launchers
+    from harness.running import launchers
 
     if dask is None:
         return launchers.make("local", python=opts.python, recalibrate=opts.recalibrate)
@@ -69,9 +69,9 @@ def launcher_for(opts: Options, dask: str | None) -> Launcher:
 
 
 def prepare_interpreters(loaded: list[LoadedScenario], opts: Options, con: Console) -> suite.Prepared:
-    """``run --python X --python Y`` (harness.interpreters.prepare), each interpreter said in one
+    """``run --python X --python Y`` (harness.running.interpreters.prepare), each interpreter said in one
     line with what it left out; fails only when a strategy named with -s runs under none."""
-    from harness import interpreters
+    from harness.running import interpreters
 
     with con.status(f"probing {len(opts.pythons)} worker interpreters: calibrating cpu work, measuring parallelism"):
         prepared = interpreters.prepare(loaded, opts)
@@ -93,7 +93,10 @@ def measure(
     """Probe where the trials run, run every planned trial with a progress bar; handles a bad
     --python or --dask, an unavailable work kind and Ctrl+C. With --each-worker, one run per Dask
     worker (the last is returned; each folder is printed)."""
-    from harness import launchers, render, scenario, store, suite
+    from harness import scenario
+    from harness.presentation import terminal as render
+    from harness.rundir import store
+    from harness.running import launchers, suite
 
     con = render.console()
     previous = signal.signal(signal.SIGTERM, _raise_interrupt) if hasattr(signal, "SIGTERM") else None

@@ -28,7 +28,9 @@ def parallelism_line(probe: dict[str, Any]) -> str:
 def print_summary(doc: dict[str, Any], frame: Any, con: Console, said: bool = False) -> None:
     """The busy-machine warning (when there is one), then the summary table. ``said``: the warning
     was printed in full already (``run``'s header): a one-line reminder is enough."""
-    from harness import interpreters, render, trust
+    from harness.analysis import trust
+    from harness.presentation import terminal as render
+    from harness.running import interpreters
 
     warning = trust.run_warning(doc)
     if warning is not None and said:
@@ -45,10 +47,11 @@ def print_summary(doc: dict[str, Any], frame: Any, con: Console, said: bool = Fa
 @app.command()
 def show(run_dir: RunDirArg, rank_by: RankByOpt = RankBy.total) -> None:
     """Show a stored run: fingerprint, summary table, and any trial that did not pass."""
-    from harness import render, store
-    from harness.errors_digest import failure_groups, ids_line
-    from harness.summary import summarize
-    from harness.survival import has_faults, survival
+    from harness.analysis.errors_digest import failure_groups, ids_line
+    from harness.analysis.summary import summarize
+    from harness.analysis.survival import has_faults, survival
+    from harness.presentation import terminal as render
+    from harness.rundir import store
 
     try:
         doc = store.load_run(run_dir)
@@ -74,8 +77,11 @@ def show(run_dir: RunDirArg, rank_by: RankByOpt = RankBy.total) -> None:
 def print_sweep(
     doc: dict[str, Any], run_dir: Path, con: Console, figure: bool = True, rank_by: str = RankBy.total.value
 ) -> None:
-    from harness import render, sweep_answer, sweep_notes, sweep_plot
-    from harness import sweep as sw
+    from harness.presentation import terminal as render
+    from harness.presentation.figures import sweep as sweep_plot
+    from harness.sweeps import answer as sweep_answer
+    from harness.sweeps import findings as sw
+    from harness.sweeps import notes as sweep_notes
 
     frame = sw.results(doc, rank_by)
     found = sw.findings(doc, frame)
@@ -118,7 +124,9 @@ def export(
     ] = Path("results"),
 ) -> None:
     """Write a run in another tool's format: pytest-benchmark JSON, Bencher Metric Format, github-action-benchmark."""
-    from harness import baseline, exports, store
+    from harness import exports
+    from harness.gate import baseline
+    from harness.rundir import store
 
     try:
         write = exports.exporter(fmt)  # before reading the run: a bad --format is a usage error
@@ -146,8 +154,8 @@ def export(
 def write_report(run_dir: Path, out: Path | None, con: Console, rank_by: str = RankBy.total.value) -> None:
     from rich.markup import escape
 
-    from harness import report as reporting
-    from harness import store
+    from harness.presentation import report as reporting
+    from harness.rundir import store
 
     try:
         for above in [out, *out.parents] if out is not None else []:
@@ -180,7 +188,7 @@ def report(
     rank_by: RankByOpt = RankBy.total,
 ) -> None:
     """Write report.md (fits a CI job summary), a self-contained report.html and PNG figures for a run."""
-    from harness import render
+    from harness.presentation import terminal as render
 
     write_report(run_dir, out, render.console(), rank_by.value)
 
@@ -223,7 +231,9 @@ def plot(
     """Several runs in one figure: a panel per scenario, one marker per group of runs."""
     from rich.markup import escape
 
-    from harness import plot_runs, render, store
+    from harness.presentation import terminal as render
+    from harness.presentation.figures import runs as plot_runs
+    from harness.rundir import store
 
     try:
         path, groups = plot_runs.plot_runs(run_dirs or [], by, metric, normalize, out, split_mismatched)

@@ -36,8 +36,8 @@ from harness.cli.measuring import measure
 from harness.cli.results_cmds import print_summary, print_sweep, write_report
 
 if TYPE_CHECKING:
-    from harness import suite
-    from harness.suite import Options
+    from harness.running import suite
+    from harness.running.suite import Options
 
 
 @app.command("list")
@@ -51,7 +51,9 @@ def list_cmd(
     shipped scenarios."""
     from rich.table import Table
 
-    from harness import launchers, render, scenario
+    from harness import scenario
+    from harness.presentation import terminal as render
+    from harness.running import launchers
     from strategies import kinds, registry
 
     if scenarios_dir is not None and not scenarios_dir.is_dir():
@@ -123,8 +125,10 @@ def run(
     recalibrate: RecalibrateOpt = False,
 ) -> None:
     """Run scenarios against strategies; every trial in a fresh process, under a watchdog."""
-    from harness import render, scenario, suite
-    from harness.summary import summarize
+    from harness import scenario
+    from harness.analysis.summary import summarize
+    from harness.presentation import terminal as render
+    from harness.running import suite
     from strategies import registry
 
     try:
@@ -159,7 +163,8 @@ def _dry_run(planned: list[suite.Planned], opts: Options) -> None:
     import multiprocessing
     import shutil
 
-    from harness import preflight, render
+    from harness.presentation import terminal as render
+    from harness.running import preflight
 
     method = opts.start_method or multiprocessing.get_start_method()
     pairs = {(id(p.loaded), p.strategy): (p.loaded, p.strategy) for p in planned}
@@ -213,8 +218,10 @@ def sweep(
 
     Prints and plots (sweep.png) throughput and p99 against the parameter; the knee is the
     smallest value reaching 95% of the best throughput."""
-    from harness import render, scenario, suite
-    from harness import sweep as sw
+    from harness import scenario
+    from harness.presentation import terminal as render
+    from harness.running import suite
+    from harness.sweeps import findings as sw
     from strategies import registry
 
     try:
@@ -253,7 +260,7 @@ def _options(
     force: bool = False,
 ) -> Options:
     """The run options shared by run, sweep and stress."""
-    from harness import suite
+    from harness.running import suite
 
     return suite.Options(
         strategies=strategy or [],
@@ -302,10 +309,13 @@ def stress(
     Each cell says how the strategy ended under that fault: recovered (items delivered of
     expected, lost, raised), hung (killed by the watchdog after the timeout) or crashed.
     Hangs and losses are findings, not errors: the exit code is 0 unless the input is bad."""
-    from harness import render, scenario, store, suite
-    from harness.figure_style import save
-    from harness.stress_figure import survival_figure
-    from harness.survival import survival
+    from harness import scenario
+    from harness.analysis.survival import survival
+    from harness.presentation import terminal as render
+    from harness.presentation.figures.style import save
+    from harness.presentation.figures.survival import survival_figure
+    from harness.rundir import store
+    from harness.running import suite
     from strategies import registry
 
     try:

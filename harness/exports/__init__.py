@@ -1,7 +1,7 @@
 """Exports: a run written in another tool's format, chosen by name (``queuebench export --format``).
 
 :data:`FORMATS` maps a format's name to ``"module:function"``; the function takes a loaded
-run (:func:`harness.store.load_run`) and returns an :class:`Exported`. Adding a format is
+run (:func:`harness.rundir.store.load_run`) and returns an :class:`Exported`. Adding a format is
 its module plus one line here. Modules are imported only when their format is used.
 """
 

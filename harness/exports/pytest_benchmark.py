@@ -136,7 +136,7 @@ def _label(trial: dict[str, Any]) -> str:
 
 
 def to_pytest_benchmark(doc: dict[str, Any]) -> dict[str, Any]:
-    """A pytest-benchmark document for a loaded run (:func:`harness.store.load_run`)."""
+    """A pytest-benchmark document for a loaded run (:func:`harness.rundir.store.load_run`)."""
     groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
     failed: dict[tuple[str, str], int] = {}
     for t in doc["trials"]:

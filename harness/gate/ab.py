@@ -29,9 +29,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness import suite
-from harness.compare import CompareError, Report, compare
-from harness.launchers import Launcher, make
+from harness.gate.compare import CompareError, Report, compare
+from harness.running import suite
+from harness.running.launchers import Launcher, make
 from harness.scenario import LoadedScenario
 
 SIDES = ("A", "B")
@@ -99,7 +99,7 @@ def resolve(
 ) -> Iterator[Side]:
     """The side ``spec`` names; a git ref is checked out into a temporary worktree for the
     duration of the ``with`` block and removed afterwards. Raises SideError."""
-    from harness.launchers.local import ROOT
+    from harness.running.launchers.local import ROOT
 
     cwd = Path.cwd() if cwd is None else cwd
     python = python or sys.executable

@@ -21,7 +21,7 @@ settled are added at once, still interleaved (A B, B A by repeat). It stops when
 is settled, when the time budget is spent (checked at each look), or at the last look; the
 pairs still unsettled are named.
 
-The added trials are appended to the running :class:`harness.suite.Prepared`'s trial list,
+The added trials are appended to the running :class:`harness.running.suite.Prepared`'s trial list,
 which its ``run`` loop reads as it goes.
 """
 
@@ -32,8 +32,10 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from harness import ab, rankstats, suite
-from harness.verdicts import Report, Row, Verdict
+from harness.analysis import rankstats
+from harness.gate import ab
+from harness.gate.verdicts import Report, Row, Verdict
+from harness.running import suite
 
 SETTLED = (Verdict.SLOWER, Verdict.FASTER, Verdict.UNCHANGED, Verdict.BROKEN, Verdict.BROKEN_BOTH)
 #: Each look comes after a quarter more repeats than the one before (at least one more).
@@ -110,7 +112,7 @@ class AutoRepeat:
         return report
 
     def on_progress(self, planned: suite.Planned, trial: dict[str, Any] | None) -> None:
-        """Hook for :meth:`harness.suite.Prepared.run`: after the last planned trial, look, maybe add repeats."""
+        """Hook for :meth:`~harness.running.suite.Prepared.run`: after the last planned trial, look again."""
         if trial is None:
             return
         self.trials.append(trial)

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from harness import store
+from harness.rundir import store
 
 BASELINES = "baselines"
 META_FILE = "baseline.json"
@@ -33,7 +33,7 @@ class BaselineError(ValueError):
 
 def read_meta(folder: Path) -> dict[str, Any] | None:
     """A folder's baseline.json, or None where it is missing or unreadable. Read like run.json
-    (harness.store.read_regular): a regular file of at most 64 KiB, never through a link, never
+    (harness.rundir.store.read_regular): a regular file of at most 64 KiB, never through a link, never
     waiting on a FIFO; a baselines folder is committed and may come from anyone."""
     try:
         meta = json.loads(store.read_regular(Path(folder) / META_FILE, MAX_META_FILE).decode("utf-8"))

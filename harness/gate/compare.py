@@ -12,7 +12,7 @@ For every scenario x strategy measured in both runs, on one metric:
   - ``slower``  — a one-sided Mann–Whitney test says worse **and** the estimate is
     beyond the threshold. Both: significance alone flags 1% shifts on a quiet machine, a
     threshold alone flags noise. The test's p is adjusted for every pair of the
-    comparison (Holm; :mod:`harness.verdicts`), so an A/A comparison says "slower"
+    comparison (Holm; :mod:`harness.gate.verdicts`), so an A/A comparison says "slower"
     anywhere with probability at most alpha, however many pairs it holds.
   - ``faster``  — the mirror image.
   - ``unchanged`` — the whole interval lies within ±threshold: any change is smaller
@@ -20,7 +20,7 @@ For every scenario x strategy measured in both runs, on one metric:
   - ``inconclusive`` — anything else: the interval straddles the threshold, or a big
     move that is not significant for the family. More repeats would settle it.
   - ``inconclusive: machine changed`` — a slower or faster verdict between runs made at
-    different times whose machine moved meanwhile (:mod:`harness.drift`).
+    different times whose machine moved meanwhile (:mod:`harness.gate.drift`).
   - ``too few repeats`` — a rank test cannot reach alpha with so few repeats (3 vs 3
     can never give p < 0.05); said plainly rather than guessed around. The ratio shown is
     then the ratio of the medians, with no interval.
@@ -43,9 +43,9 @@ import statistics
 from pathlib import Path
 from typing import Any
 
-from harness import drift, verdicts
-from harness.summary import side_label
-from harness.verdicts import (
+from harness.analysis.summary import side_label
+from harness.gate import drift, verdicts
+from harness.gate.verdicts import (
     ALIASES,
     EXIT_OK,
     EXIT_REGRESSION,
@@ -169,7 +169,7 @@ def compare(
     alpha: float = 0.01,
     same_session: bool = False,
 ) -> Report:
-    """Compare two loaded run documents (see :func:`harness.store.load_run`).
+    """Compare two loaded run documents (see :func:`harness.rundir.store.load_run`).
 
     ``same_session``: both sides were measured in one run, interleaved (``ab``): the drift
     guard, which is for runs made at different times, does not apply."""

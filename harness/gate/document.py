@@ -13,7 +13,7 @@ import json
 import math
 from typing import Any
 
-from harness.verdicts import Report
+from harness.gate.verdicts import Report
 
 #: Bumped when a field changes meaning or goes away.
 SCHEMA_VERSION = 1

@@ -5,12 +5,12 @@ job starts, the CPU throttles, and every pair of the later run moves together. S
 comparison must not say "slower". Run-level signals that the machine changed:
 
 * ``reference`` — a fixed pure-Python loop timed in the harness at the start and end of
-  every run (:mod:`harness.reference`): across the runs, and start against end within a run;
+  every run (:mod:`harness.running.reference`): across the runs, and start against end within a run;
 * ``effective_parallelism`` — the cores' worth of CPU the worker's probe measured;
 * ``load_average`` — the 1-minute load average when the run started;
 * ``calibration`` — the cpu work's units per ms (measured afresh with ``--recalibrate``).
 
-Each signal that moved is one line saying which and by how much; :func:`harness.compare.compare`
+Each signal that moved is one line saying which and by how much; :func:`harness.gate.compare.compare`
 then turns every ``slower`` and ``faster`` into ``inconclusive: machine changed``. The cure is
 to run both sides in one session, interleaved (``queuebench ab``), where drift hits both alike.
 """

@@ -1,13 +1,13 @@
 """Verdict statistics: one pair's rank test and interval, and the family-wise step over all pairs.
 
-:mod:`harness.compare` matches two runs pair by pair and gathers the samples; this module
+:mod:`harness.gate.compare` matches two runs pair by pair and gathers the samples; this module
 turns each pair's samples into a ratio, an interval, a p-value and, once every pair of the
 comparison is known, a verdict.
 
 Family-wise error control: a comparison tests many pairs (35 in the default suite). At
 alpha = 0.01 each, 35 independent A/A pairs give a 1 - 0.99^35 = 30% chance that *some*
 pair says "slower". The p-values are therefore adjusted with Holm's step-down method
-(:func:`harness.rankstats.holm`) over every tested pair, once for "worse" and once for
+(:func:`harness.analysis.rankstats.holm`) over every tested pair, once for "worse" and once for
 "better", and a verdict needs the *adjusted* p <= alpha. Holm controls the family-wise error
 rate (the chance of ANY false "slower") at alpha whatever the number of pairs, needs no
 assumption about how the pairs depend on each other, and rejects everything Bonferroni does
@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from harness import rankstats
+from harness.analysis import rankstats
 
 #: Exit codes of the gate (``compare`` and ``ab``).
 EXIT_OK, EXIT_REGRESSION, EXIT_USAGE, EXIT_UNJUDGED = 0, 1, 2, 3
@@ -139,10 +139,10 @@ class Report:
     notes: list[str] = field(default_factory=list)  # worth knowing, not disqualifying
     warnings: list[str] = field(default_factory=list)  # said loudly, e.g. the same run on both sides
     family: int = 0  # how many pairs were tested together (Holm's m)
-    #: what moved between the runs (harness.drift): each turns slower/faster into MACHINE_CHANGED
+    #: what moved between the runs (harness.gate.drift): each turns slower/faster into MACHINE_CHANGED
     drift: list[str] = field(default_factory=list)
     #: ``ab --repeat auto``: how many planned looks the error was spent over; ``alpha`` is then
-    #: each look's level, the overall one ``alpha * looks`` (harness.ab_auto)
+    #: each look's level, the overall one ``alpha * looks`` (harness.gate.auto_repeat)
     looks: int = 1
 
     def count(self, *verdicts: Verdict) -> int:

@@ -3,7 +3,7 @@ Markdown, HTML) consumes the same list, so the outputs always say the same thing
 
 Text in blocks is Markdown's inline subset (``**bold**``, ``*emphasis*``, ```code```);
 text that comes from outside (errors, paths, names) goes through
-:func:`harness.markdown.escape` first, so it always reads literally.
+:func:`harness.presentation.markdown.escape` first, so it always reads literally.
 """
 
 from __future__ import annotations

@@ -9,12 +9,12 @@ from pathlib import Path
 from rich.markup import escape as escape_markup
 from rich.table import Table
 
-from harness import render
-from harness.blocks import Block, Bullets, Heading, Para
-from harness.blocks import Table as TableBlock
-from harness.compare import Report, Row, Verdict
-from harness.markdown import code, escape, to_markdown
-from harness.verdicts import EXIT_REGRESSION, EXIT_UNJUDGED, UNJUDGED
+from harness.gate.compare import Report, Row, Verdict
+from harness.gate.verdicts import EXIT_REGRESSION, EXIT_UNJUDGED, UNJUDGED
+from harness.presentation import terminal as render
+from harness.presentation.blocks import Block, Bullets, Heading, Para
+from harness.presentation.blocks import Table as TableBlock
+from harness.presentation.markdown import code, escape, to_markdown
 
 _STYLE = {
     Verdict.SLOWER: "bold red",
@@ -147,7 +147,7 @@ def advice(report: Report) -> list[str]:
     """Plain sentences for what cannot be judged, printed after the table."""
     lines = []
     if report.too_few:
-        from harness.rankstats import min_repeats
+        from harness.analysis.rankstats import min_repeats
 
         need = min_repeats(report.alpha)
         lines.append(

@@ -6,15 +6,15 @@ import base64
 import html
 import re
 
-from harness.blocks import Block, Bullets, Heading, Para, Table
-from harness.markdown import SPECIAL
+from harness.presentation.blocks import Block, Bullets, Heading, Para, Table
+from harness.presentation.markdown import SPECIAL
 
 _ESCAPED = re.compile(r"\\([" + re.escape(SPECIAL) + "])")
 
 
 def inline(text: str) -> str:
     """Markdown's inline subset as HTML: `code`, **bold**, *emphasis*; a backslash-escaped
-    character (see :func:`harness.markdown.escape`) stays literal."""
+    character (see :func:`harness.presentation.markdown.escape`) stays literal."""
     literal: list[str] = []
 
     def hold(m: re.Match[str]) -> str:

@@ -2,7 +2,7 @@
 
 GitHub-flavoured Markdown, as a CI job summary shows it. :func:`escape` makes outside
 text (trial errors, paths, names) literal anywhere, table cells included; :func:`to_markdown`
-renders :mod:`harness.blocks`.
+renders :mod:`harness.presentation.blocks`.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from harness.blocks import Block, Bullets, Heading, Para, Table
+from harness.presentation.blocks import Block, Bullets, Heading, Para, Table
 
 #: Characters that start Markdown syntax: emphasis, code, links, HTML, headings, strikethrough,
 #: and the pipe that ends a table cell.

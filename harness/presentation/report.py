@@ -1,8 +1,8 @@
 """A run's report: ``report.md`` (GitHub-flavoured, fits a CI job summary), ``report.html``
 (one self-contained file, figures embedded) and the PNG figures, next to the run or in DIR.
 
-Both documents are rendered from one list of blocks (:mod:`harness.blocks`, built here from
-:mod:`harness.report_sections`), so they always say the same thing, in the same order:
+Both documents are rendered from one list of blocks (:mod:`harness.presentation.blocks`, built here from
+:mod:`harness.presentation.sections`), so they always say the same thing, in the same order:
 verdicts first (trials that did not pass, exceeded limits), then which strategy wins each
 scenario and by how much, the figures, a ranked table per scenario, and the machine fingerprint.
 """
@@ -13,18 +13,24 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from harness import figures, interpreters, sample_figures, store, stress_figure, sweep, sweep_plot
-from harness.blocks import Block, Heading, Image, Para
-from harness.figure_style import save
-from harness.html_page import to_html
-from harness.markdown import escape, to_markdown
-from harness.metrics import pool_busy
-from harness.render import fingerprint_line
-from harness.report_scenarios import recommendations, scenario_section
-from harness.report_sections import machine_section, samples_note, survival_section, sweep_section, verdicts
-from harness.summary import DEFAULT_RANK_BY, scenarios_of, summarize
-from harness.survival import has_faults, survival
-from harness.trust import run_warning
+from harness.analysis.metrics import pool_busy
+from harness.analysis.summary import DEFAULT_RANK_BY, scenarios_of, summarize
+from harness.analysis.survival import has_faults, survival
+from harness.analysis.trust import run_warning
+from harness.presentation.blocks import Block, Heading, Image, Para
+from harness.presentation.figures import run as figures
+from harness.presentation.figures import samples as sample_figures
+from harness.presentation.figures import survival as stress_figure
+from harness.presentation.figures import sweep as sweep_plot
+from harness.presentation.figures.style import save
+from harness.presentation.html import to_html
+from harness.presentation.markdown import escape, to_markdown
+from harness.presentation.scenarios import recommendations, scenario_section
+from harness.presentation.sections import machine_section, samples_note, survival_section, sweep_section, verdicts
+from harness.presentation.terminal import fingerprint_line
+from harness.rundir import store
+from harness.running import interpreters
+from harness.sweeps import findings as sweep
 
 
 @dataclass(frozen=True)

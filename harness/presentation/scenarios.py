@@ -1,8 +1,8 @@
 """The report's verdict on each scenario, as blocks: which strategy to use (or which tie), and a
-section per scenario with every figure of its summary row (:mod:`harness.summary`).
+section per scenario with every figure of its summary row (:mod:`harness.analysis.summary`).
 
 A strategy is crowned only when the repeats separate it from the runner-up
-(:mod:`harness.ranking`); otherwise the report names the tie. Items/s, min–max and the lead
+(:mod:`harness.analysis.ranking`); otherwise the report names the tie. Items/s, min–max and the lead
 are over the window the summary was ranked by (``total`` unless ``--rank-by makespan``);
 setup, makespan and teardown are shown beside it, and cpu∥ is over the total window.
 """
@@ -15,11 +15,11 @@ from typing import Any
 
 import pandas as pd
 
-from harness.blocks import Block, Bullets, Heading, Image, Para, Table
-from harness.markdown import code, escape
-from harness.ranking import ALPHA, MIN_RANGE_REPEATS, min_repeats_for_a_verdict
-from harness.render import ms, pct, si, workload_line
-from harness.summary import ranked, scenarios_of, tied, winner
+from harness.analysis.ranking import ALPHA, MIN_RANGE_REPEATS, min_repeats_for_a_verdict
+from harness.analysis.summary import ranked, scenarios_of, tied, winner
+from harness.presentation.blocks import Block, Bullets, Heading, Image, Para, Table
+from harness.presentation.markdown import code, escape
+from harness.presentation.terminal import ms, pct, si, workload_line
 
 
 def no_queue(strategy: str) -> bool:

@@ -1,9 +1,9 @@
-"""The sections of a run's report, as blocks (:mod:`harness.blocks`): what went wrong, which
+"""The sections of a run's report, as blocks (:mod:`harness.presentation.blocks`): what went wrong, which
 strategy to use, a section per scenario, the sweep, the survival matrix and the machine.
 
-Sections only decide what to say; :mod:`harness.markdown` and :mod:`harness.html_page`
+Sections only decide what to say; :mod:`harness.presentation.markdown` and :mod:`harness.presentation.html`
 decide how it looks. Outside text (errors, paths, labels) goes through
-:func:`harness.markdown.escape`.
+:func:`harness.presentation.markdown.escape`.
 """
 
 from __future__ import annotations
@@ -12,13 +12,15 @@ import math
 from pathlib import Path
 from typing import Any
 
-from harness import sweep, sweep_answer, sweep_notes
-from harness.baseline import read_meta
-from harness.blocks import Block, Bullets, Heading, Image, Para, Table
-from harness.errors_digest import MAX_IDS, grouped, without_pids
-from harness.markdown import code, escape
-from harness.render import ms, si
-from harness.survival import Survival
+from harness.analysis.errors_digest import MAX_IDS, grouped, without_pids
+from harness.analysis.survival import Survival
+from harness.gate.baseline import read_meta
+from harness.presentation.blocks import Block, Bullets, Heading, Image, Para, Table
+from harness.presentation.markdown import code, escape
+from harness.presentation.terminal import ms, si
+from harness.sweeps import answer as sweep_answer
+from harness.sweeps import findings as sweep
+from harness.sweeps import notes as sweep_notes
 
 MAX_WHY = 300  # characters of a trial's errors in the verdict list (run.json holds them all)
 

@@ -13,9 +13,9 @@ from rich.markup import escape
 from rich.table import Table
 
 if TYPE_CHECKING:
-    from harness.survival import Survival
-    from harness.sweep import Pivot
-    from harness.sweep_answer import Answer
+    from harness.analysis.survival import Survival
+    from harness.sweeps.answer import Answer
+    from harness.sweeps.findings import Pivot
 
 
 def si(value: float, unit: str = "") -> str:
@@ -41,8 +41,8 @@ def pct(value: float) -> str:
 
 def summary_table(frame: pd.DataFrame, title: str = "queuebench summary") -> Table:
     """The run's summary: ★ a clear winner, ≈ strategies tied with the best (the caption names them)."""
-    from harness.ranking import min_repeats_for_a_verdict
-    from harness.summary import throughput_label, tied
+    from harness.analysis.ranking import min_repeats_for_a_verdict
+    from harness.analysis.summary import throughput_label, tied
 
     used = str(frame["rank_by"].iloc[0]) if len(frame) else "total"
     table = Table(
@@ -141,7 +141,7 @@ def survival_table(matrix: Survival) -> Table:
 
 def sweep_tables(pivots: list[Pivot]) -> list[Table]:
     """The sweep's pivots: items/s (best ★, knee ◆, a point that did not pass in red) and p99 ms."""
-    from harness.sweep import KNEE
+    from harness.sweeps.findings import KNEE
 
     out = []
     for pivot in pivots:
@@ -233,8 +233,8 @@ def _plain(text: str) -> str:
 
 def print_blocks(blocks: list[Any], con: Console) -> None:
     """Blocks on the terminal: headings bold, tables as tables, text without its Markdown marks."""
-    from harness.blocks import Bullets, Heading, Para
-    from harness.blocks import Table as TableBlock
+    from harness.presentation.blocks import Bullets, Heading, Para
+    from harness.presentation.blocks import Table as TableBlock
 
     for block in blocks:
         if isinstance(block, Heading):

@@ -272,7 +272,7 @@ def _sweep(sweep: Any, scenarios: dict[str, Any]) -> None:
 
 
 def _interpreters(found: Any) -> None:
-    """A run of several interpreters: label -> that interpreter's facts (harness.interpreters)."""
+    """A run of several interpreters: label -> that interpreter's facts (harness.running.interpreters)."""
     if found is None:
         return
     if not isinstance(found, dict) or len(found) > 100:

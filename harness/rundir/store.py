@@ -31,7 +31,7 @@ from typing import Any, BinaryIO
 
 import numpy as np
 
-from harness import runschema
+from harness.rundir import schema as runschema
 from strategies import records
 
 SCHEMA_VERSION = 1
@@ -190,7 +190,7 @@ class RunWriter:
             self.flush()
         except RunDirError as exc:
             raise RunDirError(f"{exc}; run.json could not be marked {status!r} (it may still say 'running')") from None
-        from harness import summary
+        from harness.analysis import summary
 
         self._guard(summary.write_csv, self.path, self.doc)
 
@@ -280,7 +280,7 @@ def _no_constant(name: str) -> Any:
 
 
 def load_run(path: Path) -> dict[str, Any]:
-    """Read a run directory's run.json and check it against the schema (harness.runschema),
+    """Read a run directory's run.json and check it against the schema (harness.rundir.schema),
     once: every command then reads a document of known shape. Raises RunDirError, one line."""
     path = run_dir_of(Path(path))
     try:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from harness.launchers import TrialOutput
+from harness.running.launchers import TrialOutput
 
 OUTCOMES = ("recovered", "hung", "crashed")
 

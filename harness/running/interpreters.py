@@ -21,11 +21,11 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from harness.blocks import Block, Bullets, Heading, Para, Table
+from harness.presentation.blocks import Block, Bullets, Heading, Para, Table
 
 if TYPE_CHECKING:
+    from harness.running.suite import Options, Prepared
     from harness.scenario import LoadedScenario
-    from harness.suite import Options, Prepared
 
 #: What run.json keeps of each interpreter's probe.
 FACTS = ("executable", "implementation", "version", "gil_enabled", "free_threaded_build", "effective_parallelism")
@@ -57,8 +57,8 @@ def prepare(scenarios: list[LoadedScenario], opts: Options) -> Prepared:
     """A run with one side per interpreter of ``opts.pythons``, their trials interleaved; each
     side named from its worker's probe; a strategy one of them cannot run left out there alone.
     The interpreters' facts (and what each left out) go into ``opts.extra["interpreters"]``.
-    Raises as :func:`harness.suite.prepare`."""
-    from harness import launchers, suite
+    Raises as :func:`harness.running.suite.prepare`."""
+    from harness.running import launchers, suite
 
     sides = [launchers.make("local", python=p, recalibrate=opts.recalibrate) for p in opts.pythons]
     probes = [side.probe() for side in sides]  # the same one twice is two sides: an A/A check
@@ -126,8 +126,8 @@ def section(doc: dict[str, Any], rank_by: str = "total") -> list[Block]:
     """The report's (and the terminal's) side-by-side view: which interpreter ran what, and per
     scenario x strategy the median items/s under each (over the window the table ranks by) with
     the ratio to the first. Empty for a one-interpreter run."""
-    from harness.markdown import code, escape
-    from harness.render import si
+    from harness.presentation.markdown import code, escape
+    from harness.presentation.terminal import si
 
     metric = "throughput" if rank_by == "makespan" else "throughput_total"
     found = of_run(doc)

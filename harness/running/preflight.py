@@ -1,6 +1,6 @@
 """Pre-flight: what a trial of each planned strategy will take, against what this machine gives.
 
-Checked before any trial starts (from :func:`harness.suite.prepare`), so an absurd but valid
+Checked before any trial starts (from :func:`harness.running.suite.prepare`), so an absurd but valid
 size is refused in one line rather than found out by swapping, a fork bomb or a full
 ``/dev/shm`` half an hour in. ``--force`` runs it anyway. The estimate is per trial (trials
 run one at a time) and per strategy family, counting what each mechanism really holds:
@@ -76,7 +76,7 @@ class Limits:
             files = None if soft == resource.RLIM_INFINITY else soft
         except (ImportError, OSError, ValueError):
             pass
-        from harness.launchers.collect import scratch_root
+        from harness.running.launchers.collect import scratch_root
 
         try:
             shm: int | None = shutil.disk_usage(scratch_root() or tempfile.gettempdir()).free

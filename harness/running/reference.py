@@ -3,7 +3,7 @@ every run (``run.json``: ``reference: {start_s, end_s, units, repeats}``).
 
 The same pure-Python loop the ``cpu`` kind burns (:func:`strategies.kinds.cpu.burn_hold`),
 for a fixed number of units, so its wall time says how fast this machine ran plain Python
-at that moment: a busier or throttled machine takes longer. :mod:`harness.drift` compares
+at that moment: a busier or throttled machine takes longer. :mod:`harness.gate.drift` compares
 it across runs (and start against end) to tell "the code got slower" from "the machine did".
 """
 

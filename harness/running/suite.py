@@ -22,9 +22,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness import metrics, reference, store, stress
-from harness.fingerprint import fingerprint
-from harness.launchers import Launcher, TrialOutput, TrialSpec, make
+from harness.analysis import metrics
+from harness.rundir import store
+from harness.running import faults as stress
+from harness.running import reference
+from harness.running.fingerprint import fingerprint
+from harness.running.launchers import Launcher, TrialOutput, TrialSpec, make
 from harness.scenario import LoadedScenario, ScenarioError
 from strategies import base, registry
 
@@ -43,11 +46,11 @@ class Options:
     out: Path = Path("results")
     #: Extra workload options for test-only strategies, e.g. (("delay_factor", 1.2),).
     strategy_options: tuple[tuple[str, float], ...] = ()
-    #: Extra top-level keys for run.json, e.g. {"sweep": {...}} (harness.sweep).
+    #: Extra top-level keys for run.json, e.g. {"sweep": {...}} (harness.sweeps.findings).
     extra: dict[str, Any] = field(default_factory=dict)
     #: Measure the cpu work's calibration afresh instead of reusing this machine's.
     recalibrate: bool = False
-    #: Run even what the pre-flight estimate says this machine cannot take (harness.preflight).
+    #: Run even what the pre-flight estimate says this machine cannot take (harness.running.preflight).
     force: bool = False
     #: One round is every scenario x strategy once (a sweep: its points are the scenarios),
     #: instead of every repeat of a scenario before the next scenario.
@@ -267,7 +270,7 @@ class Prepared:
         )
         if opts.extra:
             writer.doc.update(opts.extra)
-        # The drift guard's reference workload (harness.reference), timed here, before and after.
+        # The drift guard's reference workload (harness.running.reference), timed here, before and after.
         writer.doc["reference"] = {"start_s": reference.time_reference(), "end_s": None, "units": reference.UNITS}
         writer.flush()
         try:
@@ -318,7 +321,7 @@ def prepare_sides(
 def preflight_checked(prepared: Prepared) -> Prepared:
     """Refuse (preflight.TooBig, one line) a run whose trials this machine cannot take, unless
     ``opts.force``: processes, threads, memory in flight, record files, file descriptors."""
-    from harness import preflight
+    from harness.running import preflight
 
     pairs = {(id(p.loaded), p.strategy): (p.loaded, p.strategy) for p in prepared.trials}
     preflight.check(list(pairs.values()), prepared.method, prepared.opts.force)

@@ -15,7 +15,7 @@ up (about a quarter, for 6 images), which a run of 100 pays once; that would ove
 half. What this model still misses, and the title says it is a model: with a pool size that
 does not divide the trial's images, its last pushes run fewer at once than in a long run (6
 images at a pool of 4: four, then two), so T errs short there, past the capacity. The best and
-knee are the sweep's own (items/s, :func:`harness.sweep.findings`), never re-decided here.
+knee are the sweep's own (items/s, :func:`harness.sweeps.findings.findings`), never re-decided here.
 """
 
 from __future__ import annotations
@@ -27,8 +27,8 @@ from typing import Any
 
 import pandas as pd
 
-from harness.ranking import distinguishable
-from harness.sweep import KNEE, Finding, point_samples
+from harness.analysis.ranking import distinguishable
+from harness.sweeps.findings import KNEE, Finding, point_samples
 
 IMAGES = 100
 #: The classic recipe the origin story started from (Process writers, Manager().Queue(), Pool(3)).

@@ -4,7 +4,7 @@
 ``--vary payload_bytes=1e2,1e4,1e6`` (a list). Several ``--vary`` make a grid; the
 first is the x axis, the others split the lines. Each point is a normal scenario,
 named ``<scenario>.<param>-<value>`` (names stay file-safe), validated like any
-scenario file, and the whole sweep runs through :func:`harness.suite.execute` as
+scenario file, and the whole sweep runs through :func:`harness.running.suite.execute` as
 one run whose ``run.json`` records ``sweep``: the parameter, its values and which
 scenario is which point.
 
@@ -23,9 +23,9 @@ from typing import Any
 import pandas as pd
 from pydantic import ValidationError
 
-from harness.ranking import distinguishable
+from harness.analysis.ranking import distinguishable
+from harness.analysis.summary import DEFAULT_RANK_BY, RANK_BY, summarize
 from harness.scenario import LoadedScenario, Scenario
-from harness.summary import DEFAULT_RANK_BY, RANK_BY, summarize
 
 #: Scenario fields a sweep may vary (all integers).
 SWEEPABLE = ("readers", "writers", "items_per_writer", "payload_bytes", "queue_maxsize")
@@ -207,7 +207,7 @@ class Finding:
     #: Every passing value within KNEE of the best: the parameter makes no real difference
     #: (sequential ignores `readers`), so "best" is noise and only the knee means anything.
     flat: bool = False
-    #: The value the best was not distinguishable from over the repeats (harness.ranking), if any:
+    #: The value the best was not distinguishable from over the repeats (harness.analysis.ranking), if any:
     #: then the best is not marked ★, and the line says so.
     tie_with: int | None = None
 

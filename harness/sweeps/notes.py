@@ -10,7 +10,7 @@ from typing import Any
 
 import pandas as pd
 
-from harness.sweep import Finding
+from harness.sweeps.findings import Finding
 
 
 def edge_notes(doc: dict[str, Any], found: list[Finding]) -> list[str]:

@@ -116,7 +116,8 @@ FIGURE_EVERY = 16
 def light_figures() -> None:
     from matplotlib.figure import Figure
 
-    from harness import plot_runs, report
+    from harness.presentation import report
+    from harness.presentation.figures import runs as plot_runs
 
     real_draw, real_compare = report.draw_figures, plot_runs.compare_figure
     seen = {"report": 0, "plot": 0}

@@ -4,7 +4,7 @@ a. :func:`throughput_figure` — throughput per strategy per scenario, every rep
 d. :func:`efficiency_figure` — efficiency against the ideal makespan, and CPU parallelism,
    as two scenario x strategy matrices (compact for a whole suite).
 
-The per-item figures (b, latency; c, concurrency) are in :mod:`harness.sample_figures`.
+The per-item figures (b, latency; c, concurrency) are in :mod:`harness.presentation.figures.samples`.
 """
 
 from __future__ import annotations
@@ -19,10 +19,10 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from harness.figure_style import FAIL_COLOUR, panel_grid, strategy_colour, style, titled, value_axis
-from harness.render import si, workload_line
-from harness.summary import DEFAULT_RANK_BY, RANK_BY, ranked, scenarios_of, summarize, trials_frame
-from harness.trust import busy_reasons, run_warning
+from harness.analysis.summary import DEFAULT_RANK_BY, RANK_BY, ranked, scenarios_of, summarize, trials_frame
+from harness.analysis.trust import busy_reasons, run_warning
+from harness.presentation.figures.style import FAIL_COLOUR, panel_grid, strategy_colour, style, titled, value_axis
+from harness.presentation.terminal import si, workload_line
 
 
 def throughput_figure(doc: dict[str, Any], rank_by: str = DEFAULT_RANK_BY) -> Figure:

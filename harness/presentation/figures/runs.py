@@ -20,8 +20,10 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import FuncFormatter
 
-from harness import figure_style, interpreters, store
-from harness.summary import side_label
+from harness.analysis.summary import side_label
+from harness.presentation.figures import style as figure_style
+from harness.rundir import store
+from harness.running import interpreters
 
 #: Fields of a scenario definition that do not change the workload itself.
 NOT_WORKLOAD = frozenset({"description", "repeats", "warmup", "timeout", "strategies"})
@@ -208,7 +210,7 @@ def collect(runs: list[Run], metric: str, normalize: str | None, split: bool = F
 
 
 def compare_figure(frame: pd.DataFrame, by: str, metric: str, normalize: str | None, runs: int) -> Figure:
-    from harness.report_scenarios import no_queue
+    from harness.presentation.scenarios import no_queue
 
     label, higher = describe_metric(metric)
     latency = re.fullmatch(r"(wait|put|service|e2e)_(p\d+|max)_ms", metric) is not None

@@ -18,7 +18,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator, NullFormatter
 
-from harness.render import si
+from harness.presentation.terminal import si
 
 # Okabe-Ito (colour-blind safe) for the shipped strategies: process family warm, threads
 # blue, asyncio green, sequential grey. Anything else gets a stable colour from its name.
@@ -68,7 +68,7 @@ def style() -> Iterator[None]:
 def save(fig: Figure, path: Path) -> Path:
     """Write a figure atomically (never through a link, never half-written); a file name made
     from names in a run (scenarios) is sanitised to one plain part, so it stays in its folder."""
-    from harness import store
+    from harness.rundir import store
 
     path = Path(path)
     path = path.with_name(store.slug(path.stem) + path.suffix)

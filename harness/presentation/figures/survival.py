@@ -5,8 +5,8 @@ from __future__ import annotations
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch, Rectangle
 
-from harness.figure_style import DPI, style
-from harness.survival import Survival
+from harness.analysis.survival import Survival
+from harness.presentation.figures.style import DPI, style
 
 OUTCOME_COLOURS = {"recovered": "#9BD3AE", "hung": "#F5C26B", "crashed": "#E8857A", "ok": "#D9EAD3", "other": "#DDDDDD"}
 

@@ -19,9 +19,9 @@ from typing import Any
 import pandas as pd
 from matplotlib.figure import Figure
 
-from harness.figure_style import FAIL_COLOUR, readable_log_axis, save, strategy_colour, style
-from harness.render import ms, si
-from harness.sweep import KNEE, Finding, group_params
+from harness.presentation.figures.style import FAIL_COLOUR, readable_log_axis, save, strategy_colour, style
+from harness.presentation.terminal import ms, si
+from harness.sweeps.findings import KNEE, Finding, group_params
 
 LINESTYLES = ("-", "--", ":", "-.")
 

@@ -5,15 +5,15 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from harness.launchers.base import Launcher, TrialOutput, TrialSpec, WorkerError
+from harness.running.launchers.base import Launcher, TrialOutput, TrialSpec, WorkerError
 
 __all__ = ["LAUNCHERS", "Launcher", "TrialOutput", "TrialSpec", "WorkerError", "make"]
 
 #: name -> "module:class"; each class takes keyword options (e.g. ``python``).
 LAUNCHERS: dict[str, str] = {
-    "local": "harness.launchers.local:LocalLauncher",
-    "inprocess": "harness.launchers.inprocess:InProcessLauncher",
-    "dask": "harness.launchers.dask:DaskLauncher",
+    "local": "harness.running.launchers.local:LocalLauncher",
+    "inprocess": "harness.running.launchers.inprocess:InProcessLauncher",
+    "dask": "harness.running.launchers.dask:DaskLauncher",
 }
 
 

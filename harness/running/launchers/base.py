@@ -12,10 +12,10 @@ transports answer one method:
 * ``run(TrialSpec) -> TrialOutput``: run one trial there and bring back its raw output
   (records, meta, what the watchdog saw), never raising for a trial's own failure.
 
-The local subprocess launcher (:mod:`harness.launchers.local`) is the default; the
-in-process one (:mod:`harness.launchers.inprocess`) serves fast tests. Adding a
+The local subprocess launcher (:mod:`harness.running.launchers.local`) is the default; the
+in-process one (:mod:`harness.running.launchers.inprocess`) serves fast tests. Adding a
 launcher (another tree, a container, a remote worker) is its module plus one line in
-``harness.launchers.LAUNCHERS``.
+``harness.running.launchers.LAUNCHERS``.
 """
 
 from __future__ import annotations
@@ -56,7 +56,7 @@ class TrialOutput:
     fault_events: list[dict[str, Any]] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     leftovers: list[str] = field(default_factory=list)
-    #: The trial's memory as sampled from outside (harness.launchers.memory), in bytes.
+    #: The trial's memory as sampled from outside (harness.running.launchers.memory), in bytes.
     memory: dict[str, float] = field(default_factory=dict)
     #: Where it ran (a host name, a tree, a worker address): the launcher's word.
     where: str = ""

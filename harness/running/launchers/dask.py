@@ -23,7 +23,7 @@ import socket
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from harness.launchers.base import TrialOutput, TrialSpec, WorkerError
+from harness.running.launchers.base import TrialOutput, TrialSpec, WorkerError
 
 if TYPE_CHECKING:
     from distributed import Client, LocalCluster
@@ -35,13 +35,13 @@ CONNECT_TIMEOUT_S = 10
 
 def _on_worker_probe(python: str | None, recalibrate: bool) -> dict[str, Any]:
     """On the Dask worker: probe the worker interpreter of that machine."""
-    from harness.launchers.local import LocalLauncher
+    from harness.running.launchers.local import LocalLauncher
 
     return LocalLauncher(python, recalibrate=recalibrate).probe()
 
 
 def _on_worker_available(python: str | None) -> dict[str, Any]:
-    from harness.launchers.local import LocalLauncher
+    from harness.running.launchers.local import LocalLauncher
 
     return LocalLauncher(python).available()
 
@@ -50,7 +50,7 @@ def _on_worker_run(python: str | None, spec: TrialSpec) -> TrialOutput:
     """On the Dask worker: one trial through that machine's local launcher."""
     from distributed import get_worker
 
-    from harness.launchers.local import LocalLauncher
+    from harness.running.launchers.local import LocalLauncher
 
     out = LocalLauncher(python).run(spec)
     out.where = f"{socket.gethostname()} (dask worker {get_worker().address})"

@@ -21,8 +21,8 @@ from typing import Any
 import psutil
 
 from harness import worker
-from harness.launchers.base import TrialOutput, TrialSpec
-from harness.launchers.collect import read_records, scratch_root, trial_prefix
+from harness.running.launchers.base import TrialOutput, TrialSpec
+from harness.running.launchers.collect import read_records, scratch_root, trial_prefix
 from strategies import faults
 
 

@@ -22,10 +22,16 @@ import time
 from pathlib import Path
 from typing import Any
 
-from harness.launchers.base import TrialOutput, TrialSpec, WorkerError
-from harness.launchers.collect import read_records, scratch_root, sweep_semaphores, sweep_stale_trials, trial_prefix
-from harness.launchers.memory import TreeSampler
-from harness.launchers.proctree import POSIX, find_leftovers, kill_tree
+from harness.running.launchers.base import TrialOutput, TrialSpec, WorkerError
+from harness.running.launchers.collect import (
+    read_records,
+    scratch_root,
+    sweep_semaphores,
+    sweep_stale_trials,
+    trial_prefix,
+)
+from harness.running.launchers.memory import TreeSampler
+from harness.running.launchers.proctree import POSIX, find_leftovers, kill_tree
 from strategies import faults
 
 #: The directory holding ``harness/`` and ``strategies/`` of this checkout.

@@ -22,7 +22,7 @@ import time
 
 import psutil
 
-from harness.launchers.proctree import tree_of
+from harness.running.launchers.proctree import tree_of
 
 TICK_S = 0.02
 NEW_HIGH = 1.05

@@ -1,0 +1,1 @@
+"""Numbers only: per-trial metrics, the summary, ranking and rank statistics, survival, trust."""

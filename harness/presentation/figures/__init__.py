@@ -1,0 +1,1 @@
+"""The PNG figures (matplotlib): one module per figure family, a shared style."""
