@@ -67,7 +67,7 @@ pytest: $(VENV)/.installed-dev
 ## fuzz: 10,000 hostile scenario files and 5,000 damaged results folders through every command
 ## (zero tracebacks, hangs or writes outside, no process above 500 MB; ~10 min; make test runs a slice)
 fuzz: $(VENV)/.installed-dev
-	$(BIN)/python tests/fuzzing.py --scenarios 10000 --results 5000 $(ARGS)
+	$(BIN)/python -m tests.fuzzing --scenarios 10000 --results 5000 $(ARGS)
 
 ## bench: measure queuebench itself (overhead vs minimal loops, accuracy, scale, start-up; ~5 min)
 bench: $(VENV)/.installed-dev

@@ -2,9 +2,9 @@
 folders through every command that reads one, in-process (typer's CliRunner) and a few as real
 subprocesses. Counts tracebacks, hangs (a per-case alarm) and the peak memory of every process.
 
-    python tests/fuzzing.py --scenarios 10000 --results 5000 --jobs 2
+    python -m tests.fuzzing --scenarios 10000 --results 5000 --jobs 2
 
-``tests/test_fuzz_slice.py`` runs a few hundred cases of each under pytest (``make test``).
+``tests/fuzz/test_slice.py`` runs a few hundred cases of each under pytest (``make test``).
 Seeded: the same arguments give the same cases.
 """
 
@@ -23,8 +23,8 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from fuzz.cases import make_bases, results_chunk, scenario_chunk, subprocess_cases
-from fuzz.peaks import own_peak_kb
+from tests.fuzz.cases import make_bases, results_chunk, scenario_chunk, subprocess_cases
+from tests.fuzz.peaks import own_peak_kb
 
 
 def fuzz(

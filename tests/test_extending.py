@@ -14,6 +14,7 @@ import pytest
 from harness.running import launchers, suite
 from harness.scenario import LoadedScenario, Scenario
 from strategies import kinds, registry
+from tests.helpers import ROOT
 
 KIND_MODULE = """
 from strategies.base import Calibration, WorkSpec
@@ -150,7 +151,7 @@ def _resolve(name: str) -> object:
 
 
 def test_every_name_in_the_extending_doc_exists() -> None:
-    text = (Path(__file__).resolve().parent.parent / "docs" / "extending.md").read_text(encoding="utf-8")
+    text = (ROOT / "docs" / "extending.md").read_text(encoding="utf-8")
     names = _dotted_names(text) - {
         n
         for n in _dotted_names(text)

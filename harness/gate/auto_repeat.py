@@ -4,7 +4,7 @@ As pyperf and pytest-benchmark choose their own number of runs, ``ab`` can. Look
 verdicts as the repeats come in and stopping on the first one is *optional stopping*: every
 look is another chance for noise to pass the test, so judging each of up to 26 looks at
 alpha would say "slower" for identical code about five times as often as alpha promises
-(benchmarks/sim_repeat_auto.py; tests/test_ab_auto.py checks it). So the looks are planned
+(benchmarks/sim_repeat_auto.py; tests/harness/gate/test_auto_repeat.py checks it). So the looks are planned
 and the error is spent over them:
 
 * the pairs are judged only at planned repeat counts, growing by a quarter each time

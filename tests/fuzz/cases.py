@@ -14,11 +14,11 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from fuzz import ROOT
-from fuzz.damaged_results import damage, make_special
-from fuzz.hostile_scenarios import scenario_text
-from fuzz.in_process import CASE_SECONDS, Hang, Runner, deadline, fast_savefig, light_figures, verdict_of
-from fuzz.peaks import Peaks, run_sampled
+from tests.fuzz import ROOT
+from tests.fuzz.damaged_results import damage, make_special
+from tests.fuzz.hostile_scenarios import scenario_text
+from tests.fuzz.in_process import CASE_SECONDS, Hang, Runner, deadline, fast_savefig, light_figures, verdict_of
+from tests.fuzz.peaks import Peaks, run_sampled
 
 
 def commands(run: Path, out: Path, base: Path, traps: bool = False) -> list[list[str]]:

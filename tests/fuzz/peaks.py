@@ -9,7 +9,7 @@ import time
 from contextlib import suppress
 from typing import Any
 
-from fuzz import ROOT
+from tests.fuzz import ROOT
 
 
 def own_peak_kb() -> int:

@@ -9,8 +9,12 @@ import gc
 import tracemalloc
 from pathlib import Path
 
-import fuzzing  # tests/fuzzing.py
-from fuzz.in_process import Runner  # tests/fuzz/in_process.py
+import pytest
+
+from tests import fuzzing
+from tests.fuzz.in_process import Runner  # tests/fuzz/in_process.py
+
+pytestmark = pytest.mark.slow
 
 
 def test_fuzz_slice(tmp_path: Path) -> None:

@@ -8,7 +8,7 @@ import pytest
 
 from harness import scenario
 from strategies import base
-from tests.conftest import SCENARIOS
+from tests.helpers import SCENARIOS
 
 GOOD = """
 [defaults]

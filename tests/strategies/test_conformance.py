@@ -7,7 +7,7 @@ import pytest
 
 from harness.analysis import metrics
 from strategies import base, registry
-from tests.conftest import START_METHODS, run, skip_unless_available, small_workload
+from tests.helpers import START_METHODS, run, skip_unless_available, small_workload
 
 CASES = [
     (name, method)
@@ -75,10 +75,10 @@ def test_cpu_work_is_fixed_amount_not_deadline() -> None:
 def test_a_strategy_the_worker_cannot_run_is_skipped_with_its_reason(monkeypatch: pytest.MonkeyPatch) -> None:
     """An optional strategy (asyncio-uvloop without uvloop, subinterpreters before 3.12) is a
     skip that names the worker's reason, never a failure."""
-    from tests import conftest
+    from tests import helpers
 
     fake = {"asyncio-uvloop": [False, "needs uvloop (No module named 'uvloop')"], "threads": [True, ""]}
-    monkeypatch.setattr(conftest, "_worker_availability", lambda: fake)
+    monkeypatch.setattr(helpers, "_worker_availability", lambda: fake)
     with pytest.raises(pytest.skip.Exception, match=r"asyncio-uvloop unavailable under .*needs uvloop"):
         skip_unless_available("asyncio-uvloop")
     skip_unless_available("threads")  # available: no skip

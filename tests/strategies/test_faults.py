@@ -12,7 +12,7 @@ from harness.running.launchers import TrialOutput
 from harness.running.launchers.proctree import alive_in_group
 from strategies import base
 from strategies.faults import FaultSpec
-from tests.conftest import run, small_workload
+from tests.helpers import run, small_workload
 
 TOTAL = 24  # small_workload: 3 writers x 8 items
 

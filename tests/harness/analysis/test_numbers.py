@@ -14,7 +14,7 @@ from harness.running.launchers import TrialSpec
 from harness.scenario import LoadedScenario, Scenario
 from strategies import base, kinds
 from strategies.kinds import cpu
-from tests.conftest import run, small_workload
+from tests.helpers import run, small_workload
 
 
 def test_a_worker_started_from_a_fat_parent_reports_its_own_memory() -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from harness.cli import app
-from tests.conftest import SCENARIOS
+from tests.helpers import SCENARIOS
 
 cli = CliRunner()
 

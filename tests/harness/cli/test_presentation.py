@@ -20,7 +20,7 @@ from harness.presentation.blocks import Bullets, Heading, Para
 from harness.presentation.markdown import to_markdown
 from harness.presentation.report import build
 from harness.presentation.scenarios import scenario_section
-from tests.test_compare import make_doc, spread, write_run
+from tests.helpers import make_doc, spread, write_run
 
 cli = CliRunner()
 

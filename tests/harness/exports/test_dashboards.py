@@ -21,7 +21,7 @@ from typer.testing import CliRunner
 
 from harness import exports
 from harness.cli import app
-from tests.test_compare import make_doc, spread, write_run
+from tests.helpers import make_doc, spread, write_run
 
 cli = CliRunner()
 

@@ -19,7 +19,7 @@ from harness import exports, scenario
 from harness.cli import app
 from harness.exports import pytest_benchmark as pb_export
 from harness.running import launchers, suite
-from tests.conftest import SCENARIOS
+from tests.helpers import SCENARIOS
 
 cli = CliRunner()
 

@@ -15,9 +15,9 @@ from harness.gate import ab
 from harness.running import launchers, suite
 from harness.running.launchers import WorkerError
 from harness.scenario import LoadedScenario, Scenario
+from tests.helpers import ROOT
 
 cli = CliRunner()
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def _scenario(repeats: int = 5) -> list[LoadedScenario]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import json
 import math
 import random
@@ -19,77 +18,9 @@ from harness.analysis import rankstats
 from harness.cli import app
 from harness.gate import baseline
 from harness.gate.compare import CompareError, Verdict, compare, metric, parse_threshold
+from tests.helpers import make_doc, spread, write_run
 
 cli = CliRunner()
-
-FINGERPRINT = {
-    "host": "ci",
-    "os": "Linux",
-    "os_release": "6.1",
-    "arch": "x86_64",
-    "cpu_model": "AMD EPYC",
-    "logical_cores": 2,
-    "physical_cores": 2,
-    "usable_cores": 2,
-    "effective_parallelism": 1.9,
-    "load_average": [0.1, 0.1, 0.1],
-    "python": {"implementation": "CPython", "version": "3.11.7", "build": "b", "compiler": "GCC", "gil_enabled": True},
-    "start_method": "fork",
-    "packages": {"queuebench": "0.1.0"},
-    "git_commit": "abc",
-}
-DEFINITION = {
-    "name": "io",
-    "description": "x",
-    "writers": 2,
-    "readers": 1,
-    "items_per_writer": 20,
-    "reader_work": {"kind": "io", "ms": 4.0},
-    "repeats": 10,
-}
-
-
-def spread(center: float, n: int = 10, width: float = 0.01) -> list[float]:
-    """n values evenly spread over center x (1 ± width/2): tight, deterministic noise."""
-    return [center * (1 + width * (i / (n - 1) - 0.5)) for i in range(n)]
-
-
-def make_doc(
-    values: dict[tuple[str, str], list[float]], key: str = "throughput", statuses: dict[str, str] | None = None
-) -> dict[str, Any]:
-    """A run document with one measured trial per value (plus one warmup per pair)."""
-    trials = []
-    for (scenario, strategy), vals in values.items():
-        trials.append(
-            {"id": "w", "scenario": scenario, "strategy": strategy, "warmup": True, "status": "ok", "errors": []}
-            | {"metrics": {key: 1.0}}
-        )
-        for i, v in enumerate(vals):
-            status = (statuses or {}).get(f"{strategy}-{i}", "ok")
-            trials.append(
-                {
-                    "id": f"{scenario}-{strategy}-r{i}",
-                    "scenario": scenario,
-                    "strategy": strategy,
-                    "repeat": i,
-                    "warmup": False,
-                    "status": status,
-                    "errors": [] if status == "ok" else ["exactly-once broken: lost 1"],
-                    "metrics": {key: v},
-                }
-            )
-    names = {s for s, _ in values}
-    return {
-        "schema_version": 1,
-        "tool": "queuebench",
-        "status": "complete",
-        "started_at": "2026-01-01T00:00:00+00:00",
-        "finished_at": "2026-01-01T00:01:00+00:00",
-        "fingerprint": copy.deepcopy(FINGERPRINT),
-        "options": {"strategy_options": {}},
-        "scenarios": {n: {"source": "x.toml", "definition": copy.deepcopy({**DEFINITION, "name": n})} for n in names},
-        "trials": trials,
-    }
 
 
 def one(values_base: list[float], values_cur: list[float], key: str = "throughput", **kw: Any) -> Any:
@@ -282,14 +213,6 @@ def test_parse_threshold_and_metric() -> None:
 
 
 # --- command line and baselines ---------------------------------------------------------
-
-
-def write_run(path: Path, doc: dict[str, Any]) -> Path:
-    (path / "samples").mkdir(parents=True)
-    (path / "run.json").write_text(json.dumps(doc))
-    (path / "summary.csv").write_text("scenario,strategy\n")
-    (path / "samples" / "x.parquet").write_bytes(b"not really")
-    return path
 
 
 @pytest.fixture

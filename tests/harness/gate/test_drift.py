@@ -12,7 +12,7 @@ from harness.gate.compare import Verdict, compare
 from harness.gate.verdicts import EXIT_UNJUDGED
 from harness.running import launchers, suite
 from harness.scenario import LoadedScenario, Scenario
-from tests.test_compare import make_doc, spread
+from tests.helpers import make_doc, spread
 
 SLOW = {("io", "threads"): spread(100 / 1.3), ("io", "asyncio"): spread(100)}
 SAME = {("io", "threads"): spread(100), ("io", "asyncio"): spread(100)}

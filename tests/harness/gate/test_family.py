@@ -13,7 +13,7 @@ from harness.analysis.rankstats import holm
 from harness.cli import app
 from harness.gate.compare import Verdict, compare, decide, metric
 from harness.gate.verdicts import EXIT_OK, EXIT_REGRESSION, EXIT_UNJUDGED
-from tests.test_compare import make_doc, spread, write_run
+from tests.helpers import make_doc, spread, write_run
 
 cli = CliRunner()
 

@@ -17,7 +17,7 @@ from harness.presentation import markdown
 from harness.presentation.blocks import Table
 from harness.rundir import store
 from harness.running import suite
-from tests.conftest import SCENARIOS
+from tests.helpers import SCENARIOS
 
 cli = CliRunner()
 NAME = "seq|odd[/]name"  # a pipe ends a table cell; [/] is rich markup and a Markdown link's brackets

@@ -25,7 +25,7 @@ from harness.presentation.figures import samples as sample_figures
 from harness.presentation.figures import style as figure_style
 from harness.presentation.scenarios import no_queue
 from harness.rundir import store
-from tests.conftest import SCENARIOS, START_METHODS
+from tests.helpers import SCENARIOS, START_METHODS
 
 cli = CliRunner()
 SMOKE = str(SCENARIOS / "smoke.toml")

@@ -16,8 +16,8 @@ from typer.testing import CliRunner
 
 from harness.cli import app
 from harness.rundir import store
+from tests.helpers import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 cli = CliRunner()
 
 

@@ -16,14 +16,9 @@ from harness.cli import app
 from harness.running import launchers
 from harness.running.launchers import TrialSpec
 from strategies import base, registry
-from tests.conftest import ROOT, small_workload
+from tests.helpers import PY310, PY313, ROOT, WORKER_ENVS, small_workload
 
 cli = CliRunner()
-PYENV = Path("/root/.pyenv/versions")
-PY310 = PYENV / "3.10.13/bin/python3.10"
-PY313 = PYENV / "3.13.0/bin/python3.13"
-#: Worker envs made by `make worker-env PYTHON=...` (tools/worker-env.sh): git-ignored.
-WORKER_ENVS = sorted((ROOT / ".venvs").glob("cpython-3.1[23]*/bin/python"))
 
 
 def test_a_check_hook_gives_the_reason_in_the_workers_interpreter() -> None:
@@ -95,6 +90,7 @@ NO_FT = (
 )
 
 
+@pytest.mark.free_threaded
 @pytest.mark.skipif(FT_PYTHON is None, reason=NO_FT)
 def test_the_free_threaded_build_runs_the_worker_with_the_gil_off() -> None:
     """The worker side imports nothing that turns the GIL back on (pandas would, with a warning)."""
@@ -103,6 +99,7 @@ def test_the_free_threaded_build_runs_the_worker_with_the_gil_off() -> None:
     assert facts["strategies"]["threads"] == [True, ""]
 
 
+@pytest.mark.free_threaded
 @pytest.mark.skipif(FT_PYTHON is None, reason=NO_FT)
 def test_threads_deliver_exactly_once_on_gil_holding_work_without_the_gil() -> None:
     """Reader threads really run Python code side by side there: same checks as anywhere."""

@@ -19,8 +19,8 @@ from harness.cli import app
 from harness.presentation import report
 from harness.rundir import store
 from strategies import records
+from tests.helpers import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 SMOKE = str(ROOT / "scenarios" / "smoke.toml")
 cli = CliRunner()
 

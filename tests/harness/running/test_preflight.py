@@ -11,8 +11,8 @@ from typer.testing import CliRunner
 from harness import scenario
 from harness.cli import app
 from harness.running import launchers, preflight, suite
+from tests.helpers import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 cli = CliRunner()
 ROOMY = preflight.Limits(processes=100_000, files=1_000_000, memory=2**50, shm=2**50)
 
@@ -94,7 +94,7 @@ def test_absurd_options_are_refused_in_one_line(args: list[str], tmp_path: Path)
         assert result.exit_code == 2, (verb, args, result.output)
         assert result.exception is None or isinstance(result.exception, SystemExit)
     assert not list(tmp_path.iterdir())
-    assert main  # main() turns these usage errors into one line (tests/test_cli.py checks the wording)
+    assert main  # main() turns these usage errors into one line (tests/harness/cli/test_cli.py checks the wording)
 
 
 def test_dry_run_plans_and_estimates_without_running(tmp_path: Path) -> None:

@@ -15,7 +15,7 @@ from harness.gate import compare
 from harness.presentation.figures import runs as plot_runs
 from harness.rundir import store
 from harness.running import interpreters, launchers, suite
-from tests.test_interpreters import PY313, WORKER_ENVS
+from tests.helpers import PY313, WORKER_ENVS
 
 cli = CliRunner()
 SMALL = """

@@ -15,7 +15,7 @@ from harness import scenario
 from harness.cli import app
 from harness.running import suite
 from harness.sweeps import findings as sweep
-from tests.conftest import SCENARIOS
+from tests.helpers import SCENARIOS
 
 cli = CliRunner()
 

@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import run
 
 from harness.analysis import metrics
 from harness.running import suite
@@ -25,8 +24,8 @@ from strategies import base, kinds
 from strategies.kinds import docker_engine as engine
 from strategies.kinds.service import rate
 from strategies.upload_proxy import Shaper
+from tests.helpers import ROOT, run
 
-ROOT = Path(__file__).resolve().parent.parent
 IN_CI = os.environ.get("CI", "").lower() in ("true", "1", "yes")
 
 
@@ -205,6 +204,7 @@ def test_the_scenario_without_an_engine_marks_every_trial_unavailable(
     assert all("run `make docker`" in t["errors"][0] for t in doc["trials"])
 
 
+@pytest.mark.docker
 def test_the_engine_script_reports_its_state() -> None:
     """`make docker`'s script says where the engine listens, or how to start it (exit 3)."""
     import subprocess
@@ -234,6 +234,7 @@ def _listening(port: int) -> bool:
         return sock.connect_ex((engine.HOST, port)) == 0
 
 
+@pytest.mark.docker
 def test_docker_down_leaves_no_daemon_registry_proxy_port_or_file(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

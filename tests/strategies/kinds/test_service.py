@@ -22,7 +22,7 @@ from harness.running.launchers import TrialSpec
 from harness.running.launchers.proctree import find_leftovers
 from strategies import base, kinds, registry, service_server
 from strategies.kinds import service
-from tests.conftest import SCENARIOS, START_METHODS, run, skip_unless_available, small_workload
+from tests.helpers import SCENARIOS, START_METHODS, run, skip_unless_available, small_workload
 
 #: Base service time for the TCP model checks: long enough that scheduling noise and
 #: the arrival skew of the clients (milliseconds) stay small against it.

@@ -13,7 +13,9 @@ from harness.running import launchers, suite
 from harness.running.launchers import WorkerError
 from harness.scenario import LoadedScenario, Scenario
 from strategies import registry
-from tests.conftest import run, small_workload
+from tests.helpers import run, small_workload
+
+pytestmark = pytest.mark.dask
 
 if not os.environ.get("CI"):  # in CI the cluster tests must run, never skip
     pytest.importorskip("distributed", reason="pip install 'queuebench[dask]'")

@@ -13,7 +13,7 @@ import pytest
 from harness.running.launchers import collect
 from strategies import base
 from strategies.faults import FaultSpec
-from tests.conftest import START_METHODS, run, small_workload
+from tests.helpers import START_METHODS, run, small_workload
 
 SHM = Path("/dev/shm")
 pytestmark = pytest.mark.skipif(not SHM.is_dir(), reason="POSIX named semaphores live in /dev/shm on Linux only")

@@ -12,7 +12,7 @@ from harness.analysis import metrics
 from harness.running import launchers, suite
 from harness.running.launchers.proctree import alive_in_group
 from strategies import base
-from tests.conftest import run, small_workload
+from tests.helpers import run, small_workload
 
 
 def test_hang_is_killed_at_timeout_with_its_tree() -> None:
