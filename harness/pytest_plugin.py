@@ -35,6 +35,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from harness import errors
+
 if TYPE_CHECKING:
     from harness.scenario import LoadedScenario, Scenario
 
@@ -74,7 +76,7 @@ def _scenario(spec: str | Path | Mapping[str, Any] | Scenario, name: str | None)
         except ValidationError as exc:
             err = exc.errors()[0]
             where = ".".join(str(p) for p in err["loc"])
-            raise scn.ScenarioError(f"scenario {label!r}: field {where!r}: {err['msg']}") from None
+            raise errors.ScenarioError(f"scenario {label!r}: field {where!r}: {err['msg']}") from None
     loaded = scn.load(Path(spec))
     if name is None and len(loaded) == 1:
         return loaded[0]
@@ -82,7 +84,7 @@ def _scenario(spec: str | Path | Mapping[str, Any] | Scenario, name: str | None)
         if item.scenario.name == name:
             return item
     names = ", ".join(item.scenario.name for item in loaded)
-    raise scn.ScenarioError(f"{spec}: pass name= one of its scenarios: {names}")
+    raise errors.ScenarioError(f"{spec}: pass name= one of its scenarios: {names}")
 
 
 def _probe(python: str) -> dict[str, Any]:
@@ -125,10 +127,9 @@ def _runner(request: pytest.FixtureRequest, tmp: pytest.TempPathFactory) -> Call
     ) -> Result:
         import sys
 
+        from harness.errors import ScenarioError, WorkerError
         from harness.exports import pytest_benchmark as export
         from harness.running import suite
-        from harness.running.launchers import WorkerError
-        from harness.scenario import ScenarioError
         from strategies.registry import UnknownStrategy
 
         # Validate everything before the benchmark fixture is created: a fixture that is

@@ -28,6 +28,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError, model_validator
 
+from harness.errors import ScenarioError
 from strategies import base, kinds, registry
 from strategies.faults import FaultSpec
 
@@ -42,10 +43,6 @@ MAX_KEY_PARTS = 16
 MAX_ITEMS = 5_000_000
 MAX_PAYLOAD = 64 * 1024 * 1024
 MAX_BYTES_IN_FLIGHT = 2 * 1024**3
-
-
-class ScenarioError(ValueError):
-    """A scenario file that cannot be used; the message is one line for the user."""
 
 
 class Work(BaseModel):

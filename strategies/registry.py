@@ -12,6 +12,7 @@ import importlib
 import sys
 from dataclasses import dataclass
 
+from harness.errors import QueuebenchError
 from strategies.base import Strategy, WorkSpec
 
 
@@ -176,7 +177,7 @@ REGISTRY: dict[str, Entry] = {
 }
 
 
-class UnknownStrategy(KeyError):
+class UnknownStrategy(QueuebenchError, KeyError):
     def __str__(self) -> str:
         valid = ", ".join(n for n, e in REGISTRY.items() if not e.test_only)
         return f"unknown strategy {self.args[0]!r}; valid names: {valid}"

@@ -6,7 +6,7 @@ One module per verb group: :mod:`~harness.cli.run_cmds` (list, run, sweep, stres
 
 Heavy modules (pandas, numpy, pyarrow, pydantic) are imported inside commands, so
 ``queuebench --help`` stays fast. Exit codes: 0 fine, 1 a trial failed, 2 bad
-input, 130 interrupted.
+input (any :class:`~harness.errors.QueuebenchError`: see :mod:`~harness.cli.common`), 130 interrupted.
 """
 
 from __future__ import annotations

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from harness import errors
 from harness.cli.common import (
     AcceptInconclusiveOpt,
     AlphaOpt,
@@ -23,7 +24,6 @@ from harness.cli.common import (
     WarmupOpt,
     app,
     esc,
-    fail,
     one_python,
 )
 from harness.cli.gate_cmds import conclude
@@ -84,26 +84,20 @@ def ab(
     from harness.gate import compare as cmp
     from harness.gate.auto_repeat import AutoRepeat
     from harness.presentation import terminal as render
-    from harness.rundir import store
-    from harness.running.launchers import WorkerError
-    from strategies import registry
 
-    try:
-        if fail_on_inconclusive and accept_inconclusive:
-            raise cmp.CompareError("--fail-on-inconclusive and --accept-inconclusive contradict each other")
-        threshold = cmp.parse_threshold(max_regression)
-        cmp.check_alpha(alpha)
-        cmp.metric(metric)
-        for path, option in ((markdown, "--markdown"), (json_out, "--json")):
-            if path is not None:
-                cmp.check_output_file(path, option)
-        envs = abmod.parse_env(a_env, "--a-env"), abmod.parse_env(b_env, "--b-env")
-        loaded = scenario.load_many(files or scenario.default_suite())
-        auto = repeat is not None and repeat.strip().lower() == "auto"
-        repeats = AutoRepeat.first_repeats(alpha, max_repeat) if auto else _repeats(repeat)
-        opts = _options(strategy, repeats, warmup, start_method, one_python(python, "ab"), timeout, out)
-    except (cmp.CompareError, abmod.SideError, scenario.ScenarioError, registry.UnknownStrategy) as exc:
-        fail(str(exc))
+    if fail_on_inconclusive and accept_inconclusive:
+        raise errors.CompareError("--fail-on-inconclusive and --accept-inconclusive contradict each other")
+    threshold = cmp.parse_threshold(max_regression)
+    cmp.check_alpha(alpha)
+    cmp.metric(metric)
+    for path, option in ((markdown, "--markdown"), (json_out, "--json")):
+        if path is not None:
+            cmp.check_output_file(path, option)
+    envs = abmod.parse_env(a_env, "--a-env"), abmod.parse_env(b_env, "--b-env")
+    loaded = scenario.load_many(files or scenario.default_suite())
+    auto = repeat is not None and repeat.strip().lower() == "auto"
+    repeats = AutoRepeat.first_repeats(alpha, max_repeat) if auto else _repeats(repeat)
+    opts = _options(strategy, repeats, warmup, start_method, one_python(python, "ab"), timeout, out)
     con = render.console()
     if hasattr(signal, "SIGTERM"):
         signal.signal(signal.SIGTERM, _raise_interrupt)
@@ -117,16 +111,11 @@ def ab(
                 prepared = abmod.prepare(loaded, opts, a, b)
             stepper = AutoRepeat(prepared, metric, threshold, alpha, budget, max_repeat) if auto else None
             run_dir, doc = _run(prepared, con, stepper)
-    except (abmod.SideError, WorkerError, scenario.ScenarioError, registry.UnknownStrategy, store.RunDirError) as exc:
-        fail(str(exc))
     except KeyboardInterrupt:
         con.print("[bold yellow]interrupted[/]: trial processes killed; partial results marked incomplete")
         raise typer.Exit(130) from None
     con.print(f"results: {esc(run_dir)}")
-    try:
-        report = stepper.judge(doc) if stepper else abmod.judge(doc, metric, threshold, alpha)
-    except cmp.CompareError as exc:
-        fail(str(exc))
+    report = stepper.judge(doc) if stepper else abmod.judge(doc, metric, threshold, alpha)
     conclude(report, f"A {side_a}", f"B {side_b}", fail_on_inconclusive, accept_inconclusive, markdown, json_out)
 
 
@@ -135,7 +124,7 @@ def _raise_interrupt(signum: int, frame: object) -> None:
 
 
 def _repeats(text: str | None) -> int | None:
-    from harness.gate.compare import CompareError
+    from harness.errors import CompareError
 
     if text is None:
         return None

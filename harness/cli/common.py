@@ -14,11 +14,21 @@ from typing import Annotated, Any, NoReturn
 import typer
 from typer.core import TyperArgument, TyperGroup, TyperOption
 
+from harness.errors import QueuebenchError
+
 #: The order of ``queuebench --help``: by task, not by the module that registers each verb.
 COMMAND_ORDER = ("list", "run", "sweep", "show", "stress", "ab", "compare", "export", "report", "plot", "baseline")
 
 
 class _InTaskOrder(TyperGroup):
+    def invoke(self, ctx: Any) -> Any:
+        """The one place a bad input becomes one line on stderr and exit code 2, for every verb:
+        any :class:`~harness.errors.QueuebenchError` a command lets through."""
+        try:
+            return super().invoke(ctx)
+        except QueuebenchError as exc:
+            fail(str(exc))
+
     def list_commands(self, ctx: Any) -> list[str]:
         last = len(COMMAND_ORDER)
         return sorted(super().list_commands(ctx), key=lambda n: COMMAND_ORDER.index(n) if n in COMMAND_ORDER else last)

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
+from harness import errors
 from harness.cli.common import (
     AcceptInconclusiveOpt,
     AlphaOpt,
@@ -53,21 +54,18 @@ def compare(
     from harness.presentation import terminal as render
     from harness.rundir import store
 
-    try:
-        if fail_on_inconclusive and accept_inconclusive:
-            raise cmp.CompareError("--fail-on-inconclusive and --accept-inconclusive contradict each other")
-        threshold = cmp.parse_threshold(max_regression)
-        cmp.check_alpha(alpha)
-        cmp.metric(metric)
-        if markdown is not None:  # before comparing: a bad path must not cost the verdict's exit code
-            cmp.check_output_file(markdown, "--markdown")
-        if json_out is not None:
-            cmp.check_output_file(json_out, "--json")
-        base_dir, cur_dir = bl.resolve(baseline, results), bl.resolve(current, results)
-        base_doc, cur_doc = store.load_run(base_dir), store.load_run(cur_dir)
-        report = cmp.compare(base_doc, cur_doc, metric, threshold, alpha)
-    except (cmp.CompareError, bl.BaselineError, store.RunDirError) as exc:
-        fail(str(exc))
+    if fail_on_inconclusive and accept_inconclusive:
+        raise errors.CompareError("--fail-on-inconclusive and --accept-inconclusive contradict each other")
+    threshold = cmp.parse_threshold(max_regression)
+    cmp.check_alpha(alpha)
+    cmp.metric(metric)
+    if markdown is not None:  # before comparing: a bad path must not cost the verdict's exit code
+        cmp.check_output_file(markdown, "--markdown")
+    if json_out is not None:
+        cmp.check_output_file(json_out, "--json")
+    base_dir, cur_dir = bl.resolve(baseline, results), bl.resolve(current, results)
+    base_doc, cur_doc = store.load_run(base_dir), store.load_run(cur_dir)
+    report = cmp.compare(base_doc, cur_doc, metric, threshold, alpha)
     # --strict refuses before anything is printed: no table under "no regression" and then exit 2.
     if strict and report.mismatches:
         n, lines = len(report.mismatches), "; ".join(report.mismatches)
@@ -109,8 +107,6 @@ def conclude(
         text = compare_render.markdown(report, baseline, current, fail_on_inconclusive, accept_inconclusive)
         try:
             store.atomic_write(markdown, text.encode())
-        except store.RunDirError as exc:
-            fail(str(exc))
         except OSError as exc:
             fail(f"{markdown}: cannot write: {exc.strerror or exc}")
     code = report.exit_code(fail_on_inconclusive, accept_inconclusive)
@@ -118,8 +114,6 @@ def conclude(
         head = compare_render.headline(report, fail_on_inconclusive, accept_inconclusive)
         try:
             store.atomic_write(json_out, compare_json.dumps(report, baseline, current, code, head).encode())
-        except store.RunDirError as exc:
-            fail(str(exc))
         except OSError as exc:
             fail(f"{json_out}: cannot write: {exc.strerror or exc}")
     raise typer.Exit(code)
@@ -147,12 +141,9 @@ def baseline_save(
 ) -> None:
     """Copy a run (run.json, summary.csv) into results/baselines/NAME."""
     from harness.gate import baseline as bl
-    from harness.rundir import store
 
     try:
         dest = bl.save(run_dir, name, results, with_samples=with_samples, force=force)
-    except (bl.BaselineError, store.RunDirError) as exc:
-        fail(str(exc))
     except OSError as exc:
         fail(f"cannot save baseline {name!r}: {exc.strerror or exc}")
     typer.echo(f"saved baseline {name!r}: {dest}")

@@ -93,10 +93,8 @@ def measure(
     """Probe where the trials run, run every planned trial with a progress bar; handles a bad
     --python or --dask, an unavailable work kind and Ctrl+C. With --each-worker, one run per Dask
     worker (the last is returned; each folder is printed)."""
-    from harness import scenario
     from harness.presentation import terminal as render
-    from harness.rundir import store
-    from harness.running import launchers, suite
+    from harness.running import suite
 
     con = render.console()
     previous = signal.signal(signal.SIGTERM, _raise_interrupt) if hasattr(signal, "SIGTERM") else None
@@ -119,8 +117,6 @@ def measure(
                     probing = f"probing the worker interpreter{where}: calibrating cpu work, measuring parallelism"
                     with con.status(probing):
                         prepared = suite.prepare(loaded, opts, target)
-            except launchers.WorkerError as exc:
-                fail(str(exc))
             except KeyboardInterrupt:
                 con.print("[bold yellow]interrupted[/] before any trial ran; nothing was written")
                 raise typer.Exit(130) from None
@@ -134,8 +130,6 @@ def measure(
                     fail(line)
             try:
                 result = run_with_progress(prepared, con)
-            except (scenario.ScenarioError, store.RunDirError) as exc:
-                fail(str(exc))
             except OSError as exc:  # not from storing (those are RunDirError): say what, in one line
                 fail(f"cannot run: {exc.strerror or exc}")
             except KeyboardInterrupt:

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from harness import errors
 from harness.cli.common import RankBy, RankByOpt, app, esc, fail
 from harness.exports import FORMATS
 
@@ -53,10 +54,7 @@ def show(run_dir: RunDirArg, rank_by: RankByOpt = RankBy.total) -> None:
     from harness.presentation import terminal as render
     from harness.rundir import store
 
-    try:
-        doc = store.load_run(run_dir)
-    except store.RunDirError as exc:
-        fail(str(exc))
+    doc = store.load_run(run_dir)
     con = render.console()
     con.print(f"run {esc(run_dir)} · status {esc(doc['status'])} · started {esc(doc['started_at'])}")
     if doc["status"] != "complete":
@@ -130,20 +128,15 @@ def export(
 
     try:
         write = exports.exporter(fmt)  # before reading the run: a bad --format is a usage error
-    except exports.UnknownFormat as exc:
+    except errors.UnknownFormat as exc:
         fail(f"--format: {exc}")
-    try:
-        found = baseline.resolve(run_dir, results)  # what compare accepts: a run, a folder of runs, a name
-        doc = store.load_run(found)
-    except (store.RunDirError, baseline.BaselineError) as exc:
-        fail(str(exc))
+    found = baseline.resolve(run_dir, results)  # what compare accepts: a run, a folder of runs, a name
+    doc = store.load_run(found)
     done = write(doc)
     if not done.count:
         fail(f"{found}: no measured trial passed; nothing to export")
     try:
         store.atomic_write(output, done.text.encode())
-    except store.RunDirError as exc:
-        fail(str(exc))
     except OSError as exc:
         fail(f"{output}: cannot write: {exc.strerror or exc}")
     if found != store.run_dir_of(Path(run_dir)):  # a folder of runs or a baseline's name: say which run
@@ -155,7 +148,6 @@ def write_report(run_dir: Path, out: Path | None, con: Console, rank_by: str = R
     from rich.markup import escape
 
     from harness.presentation import report as reporting
-    from harness.rundir import store
 
     try:
         for above in [out, *out.parents] if out is not None else []:
@@ -168,8 +160,6 @@ def write_report(run_dir: Path, out: Path | None, con: Console, rank_by: str = R
         fail(f"--out: cannot use it ({exc.strerror or exc})")
     try:
         written = reporting.write_report(run_dir, out, rank_by)
-    except store.RunDirError as exc:
-        fail(str(exc))
     except OSError as exc:
         fail(f"cannot write the report: {exc.strerror or exc}")
     except KeyboardInterrupt:  # every file is written by rename: none is left half-written
@@ -233,12 +223,9 @@ def plot(
 
     from harness.presentation import terminal as render
     from harness.presentation.figures import runs as plot_runs
-    from harness.rundir import store
 
     try:
         path, groups = plot_runs.plot_runs(run_dirs or [], by, metric, normalize, out, split_mismatched)
-    except (store.RunDirError, plot_runs.PlotError) as exc:
-        fail(str(exc))
     except OSError as exc:
         fail(f"cannot write the figure: {exc}")
     con = render.console()

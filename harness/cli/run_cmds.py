@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from harness import errors
 from harness.cli.common import (
     MAX_REPEAT,
     MAX_TIMEOUT,
@@ -59,10 +60,8 @@ def list_cmd(
     if scenarios_dir is not None and not scenarios_dir.is_dir():
         fail(f"--scenarios {scenarios_dir}: not a directory")
     con = render.console()
-    try:  # asked of the interpreter that will run the trials, never assumed from this one
-        answer = launchers.make("local", python=one_python(python, "list")).available()
-    except launchers.WorkerError as exc:
-        fail(str(exc))
+    # Asked of the interpreter that will run the trials, never assumed from this one.
+    answer = launchers.make("local", python=one_python(python, "list")).available()
     where = f"Python {answer['version']} ({answer['executable']})"
     table = Table(title=f"strategies, available under {where}", title_justify="left", header_style="bold")
     for col in ("name", "family", "available", "what it does"):
@@ -91,7 +90,7 @@ def list_cmd(
         try:
             for item in scenario.load(path):
                 table.add_row(esc(path.name), esc(item.scenario.name), esc(item.scenario.description))
-        except scenario.ScenarioError as exc:
+        except errors.ScenarioError as exc:
             table.add_row(esc(path.name), "[red]invalid[/]", esc(exc))
     con.print(table)
     con.print(f"default suite (queuebench run with no files): {', '.join(scenario.DEFAULT_SUITE)}")
@@ -129,23 +128,19 @@ def run(
     from harness.analysis.summary import summarize
     from harness.presentation import terminal as render
     from harness.running import suite
-    from strategies import registry
 
-    try:
-        paths = files or scenario.default_suite()
-        loaded = scenario.load_many(paths)
-        opts = _options(strategy, repeat, warmup, start_method, python[0] if python else None, timeout, out, force)
-        opts.recalibrate = recalibrate
-        if python and len(python) > 1:
-            if dask is not None:
-                fail("several --python with --dask: a Dask worker runs its own interpreter; give one --python")
-            opts.pythons = list(python)
-        planned = suite.plan(loaded, opts)
-        if dry_run:
-            _dry_run(planned, opts)
-            return
-    except (scenario.ScenarioError, registry.UnknownStrategy) as exc:
-        fail(str(exc))
+    paths = files or scenario.default_suite()
+    loaded = scenario.load_many(paths)
+    opts = _options(strategy, repeat, warmup, start_method, python[0] if python else None, timeout, out, force)
+    opts.recalibrate = recalibrate
+    if python and len(python) > 1:
+        if dask is not None:
+            fail("several --python with --dask: a Dask worker runs its own interpreter; give one --python")
+        opts.pythons = list(python)
+    planned = suite.plan(loaded, opts)
+    if dry_run:
+        _dry_run(planned, opts)
+        return
     run_dir, doc = measure(loaded, opts, dask, each_worker)
     con = render.console()
     print_summary(doc, summarize(doc, rank_by.value), con, said=True)
@@ -222,20 +217,16 @@ def sweep(
     from harness.presentation import terminal as render
     from harness.running import suite
     from harness.sweeps import findings as sw
-    from strategies import registry
 
-    try:
-        varies = [sw.parse_vary(v) for v in vary]
-        chosen = sw.pick(scenario.load(file), scenario_name)
-        points = sw.expand(chosen, varies)
-        loaded = [p.loaded for p in points]
-        opts = _options(strategy, repeat, warmup, start_method, one_python(python, "sweep"), timeout, out, force)
-        opts.extra = {"sweep": sw.record(chosen, varies, points)}
-        opts.recalibrate = recalibrate
-        opts.rounds_span_scenarios = True  # repeat by repeat over every point: load bursts spread out
-        planned = suite.plan(loaded, opts)
-    except (sw.SweepError, scenario.ScenarioError, registry.UnknownStrategy) as exc:
-        fail(str(exc))
+    varies = [sw.parse_vary(v) for v in vary]
+    chosen = sw.pick(scenario.load(file), scenario_name)
+    points = sw.expand(chosen, varies)
+    loaded = [p.loaded for p in points]
+    opts = _options(strategy, repeat, warmup, start_method, one_python(python, "sweep"), timeout, out, force)
+    opts.extra = {"sweep": sw.record(chosen, varies, points)}
+    opts.recalibrate = recalibrate
+    opts.rounds_span_scenarios = True  # repeat by repeat over every point: load bursts spread out
+    planned = suite.plan(loaded, opts)
     con = render.console()
     con.print(f"sweep of {chosen.scenario.name}: {len(points)} points, {len(planned)} trials")
     if dry_run:
@@ -318,15 +309,12 @@ def stress(
     from harness.running import suite
     from strategies import registry
 
-    try:
-        loaded = scenario.load_many(files or [scenario.scenario_dir() / "faults.toml"])
-        # Every strategy a user can name (the opt-in ones too, e.g. dask): a survival matrix is
-        # about how each one fails. One the worker cannot run is left out (suite.Prepared.unavailable).
-        python_one = one_python(python, "stress")
-        opts = _options(strategy or registry.names(), repeat, 0, start_method, python_one, timeout, out, force)
-        suite.plan(loaded, opts)  # an unknown strategy is one line, before anything runs
-    except (scenario.ScenarioError, registry.UnknownStrategy) as exc:
-        fail(str(exc))
+    loaded = scenario.load_many(files or [scenario.scenario_dir() / "faults.toml"])
+    # Every strategy a user can name (the opt-in ones too, e.g. dask): a survival matrix is
+    # about how each one fails. One the worker cannot run is left out (suite.Prepared.unavailable).
+    python_one = one_python(python, "stress")
+    opts = _options(strategy or registry.names(), repeat, 0, start_method, python_one, timeout, out, force)
+    suite.plan(loaded, opts)  # an unknown strategy is one line, before anything runs
     run_dir, doc = measure(loaded, opts, dask)
     con = render.console()
     matrix = survival(doc)  # built once: the terminal table and survival.md render the same data

@@ -12,6 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, cast
 
+from harness.errors import UnknownFormat
+
 FORMATS: dict[str, str] = {
     "pytest-benchmark": "harness.exports.pytest_benchmark:export",
     "bencher": "harness.exports.bencher:export",
@@ -25,10 +27,6 @@ class Exported:
     text: str  # the file's content
     count: int  # how many records it holds; 0: nothing worth writing
     noun: str = "record"  # what one record is called, e.g. "benchmark"
-
-
-class UnknownFormat(ValueError):
-    """A format name that is not in :data:`FORMATS`; the message is one line for the user."""
 
 
 def exporter(fmt: str) -> Callable[[dict[str, Any]], Exported]:

@@ -29,16 +29,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness.gate.compare import CompareError, Report, compare
+from harness.errors import CompareError, SideError
+from harness.gate.compare import Report, compare
 from harness.running import suite
 from harness.running.launchers import Launcher, make
 from harness.scenario import LoadedScenario
 
 SIDES = ("A", "B")
-
-
-class SideError(ValueError):
-    """A side that cannot be used; the message is one line for the user."""
 
 
 @dataclass

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from harness import errors
+from harness.errors import BaselineError
 from harness.rundir import store
 
 BASELINES = "baselines"
@@ -27,17 +29,13 @@ MAX_META_FILE = 64 * 2**10
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,79}\Z")
 
 
-class BaselineError(ValueError):
-    """A baseline that cannot be saved or found; the message is one line for the user."""
-
-
 def read_meta(folder: Path) -> dict[str, Any] | None:
     """A folder's baseline.json, or None where it is missing or unreadable. Read like run.json
     (harness.rundir.store.read_regular): a regular file of at most 64 KiB, never through a link, never
     waiting on a FIFO; a baselines folder is committed and may come from anyone."""
     try:
         meta = json.loads(store.read_regular(Path(folder) / META_FILE, MAX_META_FILE).decode("utf-8"))
-    except (store.RunDirError, ValueError, RecursionError):
+    except (errors.RunDirError, ValueError, RecursionError):
         return None
     return meta if isinstance(meta, dict) else None
 
@@ -180,7 +178,7 @@ def list_saved(results: Path) -> list[Saved]:
         try:
             doc: dict[str, Any] | None = store.load_run(path)
             problem = ""
-        except store.RunDirError as exc:
+        except errors.RunDirError as exc:
             doc, problem = None, str(exc)
         out.append(Saved(name, path, str(meta.get("saved_at", "?")), str(meta.get("source", "?")), doc, problem))
     return out

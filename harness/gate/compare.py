@@ -44,6 +44,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.analysis.summary import side_label
+from harness.errors import CompareError
 from harness.gate import drift, verdicts
 from harness.gate.verdicts import (
     ALIASES,
@@ -51,7 +52,6 @@ from harness.gate.verdicts import (
     EXIT_REGRESSION,
     EXIT_UNJUDGED,
     EXIT_USAGE,
-    CompareError,
     Metric,
     Report,
     Row,

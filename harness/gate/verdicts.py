@@ -25,13 +25,10 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from harness.analysis import rankstats
+from harness.errors import CompareError
 
 #: Exit codes of the gate (``compare`` and ``ab``).
 EXIT_OK, EXIT_REGRESSION, EXIT_USAGE, EXIT_UNJUDGED = 0, 1, 2, 3
-
-
-class CompareError(ValueError):
-    """Input that cannot be compared; the message is one line for the user."""
 
 
 @dataclass(frozen=True)

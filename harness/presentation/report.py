@@ -128,7 +128,7 @@ def build(
 
 
 def write_report(run_dir: Path, out: Path | None = None, rank_by: str = DEFAULT_RANK_BY) -> Written:
-    """Read a run, draw its figures and write report.md and report.html; raises store.RunDirError."""
+    """Read a run, draw its figures and write report.md and report.html; raises errors.RunDirError."""
     run_dir = Path(run_dir)
     doc = store.load_run(run_dir)
     out = Path(out) if out is not None else run_dir

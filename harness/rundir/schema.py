@@ -14,6 +14,8 @@ import math
 import re
 from typing import Any
 
+from harness.errors import SchemaError as Bad
+
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,159}\Z")
 STRATEGY = re.compile(r"^[^\x00-\x1f\x7f]{1,200}\Z")
 TRIAL_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,299}\Z")
@@ -31,10 +33,6 @@ COUNTS = ("expected", "consumed", "lost", "duplicated", "unexpected", "max_concu
 #: Measured in every trial that passed; null only where a trial did not pass.
 MEASURED = ("makespan_s", "throughput", "total_s", "throughput_total", "setup_s", "teardown_s", "trial_wall_s")
 FINGERPRINT_TEXT = ("os", "os_release", "arch", "cpu_model", "start_method")
-
-
-class Bad(ValueError):
-    """One thing wrong with the document."""
 
 
 def _text(value: Any, what: str, optional: bool = False, limit: int = MAX_TEXT) -> None:

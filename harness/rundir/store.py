@@ -31,15 +31,12 @@ from typing import Any, BinaryIO
 
 import numpy as np
 
+from harness.errors import RunDirError, UnsafeTarget
 from harness.rundir import schema as runschema
 from strategies import records
 
 SCHEMA_VERSION = 1
 RUN_FILE = "run.json"
-
-
-class RunDirError(ValueError):
-    """A results directory that cannot be read; the message is one line for the user."""
 
 
 def _clean(value: Any) -> Any:
@@ -64,10 +61,6 @@ MAX_RUN_VALUES = 2_500_000
 MAX_SAMPLES_FILE = 1 * 2**30
 #: Rows a trial's samples may have: one per item, and a scenario has at most 5,000,000 items.
 MAX_SAMPLE_ROWS = 5_000_000
-
-
-class UnsafeTarget(RunDirError):
-    """An output path queuebench will not write through (a symbolic link, a directory)."""
 
 
 @contextmanager

@@ -27,7 +27,8 @@ import shutil
 import tempfile
 from dataclasses import dataclass
 
-from harness.scenario import LoadedScenario, ScenarioError
+from harness.errors import TooBig
+from harness.scenario import LoadedScenario
 from strategies import registry
 from strategies.registry import Family
 
@@ -45,10 +46,6 @@ MECHANISM = {
     "mp-queue": (1, 0, 1),
     "process-pool": (2, 0, 1),
 }
-
-
-class TooBig(ScenarioError):
-    """A planned trial this machine cannot take; one line naming the limit and ``--force``."""
 
 
 @dataclass(frozen=True)

@@ -23,12 +23,13 @@ from pathlib import Path
 from typing import Any
 
 from harness.analysis import metrics
+from harness.errors import ScenarioError
 from harness.rundir import store
 from harness.running import faults as stress
 from harness.running import reference
 from harness.running.fingerprint import fingerprint
 from harness.running.launchers import Launcher, TrialOutput, TrialSpec, make
-from harness.scenario import LoadedScenario, ScenarioError
+from harness.scenario import LoadedScenario
 from strategies import base, registry
 
 
@@ -319,7 +320,7 @@ def prepare_sides(
 
 
 def preflight_checked(prepared: Prepared) -> Prepared:
-    """Refuse (preflight.TooBig, one line) a run whose trials this machine cannot take, unless
+    """Refuse (errors.TooBig, one line) a run whose trials this machine cannot take, unless
     ``opts.force``: processes, threads, memory in flight, record files, file descriptors."""
     from harness.running import preflight
 

@@ -25,6 +25,7 @@ from pydantic import ValidationError
 
 from harness.analysis.ranking import distinguishable
 from harness.analysis.summary import DEFAULT_RANK_BY, RANK_BY, summarize
+from harness.errors import SweepError
 from harness.scenario import LoadedScenario, Scenario
 
 #: Scenario fields a sweep may vary (all integers).
@@ -32,10 +33,6 @@ SWEEPABLE = ("readers", "writers", "items_per_writer", "payload_bytes", "queue_m
 #: The knee: the smallest value reaching this fraction of the best throughput.
 KNEE = 0.95
 MAX_POINTS = 200
-
-
-class SweepError(ValueError):
-    """A bad ``--vary`` spec or sweep; the message is one line for the user."""
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+from harness.errors import QueuebenchError
 from strategies.base import Calibration, WorkSpec
 
 #: name -> module holding ``KIND``. Adding a kind: its module plus one line here.
@@ -128,7 +129,7 @@ class Kind:
         return {}
 
 
-class UnknownKind(KeyError):
+class UnknownKind(QueuebenchError, KeyError):
     def __str__(self) -> str:
         return f"unknown work kind {self.args[0]!r}; valid kinds: {', '.join(KINDS)}"
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from harness import scenario
-from harness.scenario import ScenarioError
+from harness.errors import ScenarioError
 
 VALID = 'name = "x"\nwriters = 1\nreaders = 1\nitems_per_writer = 2\n'
 

@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from harness import scenario
+from harness import errors, scenario
 from harness.cli import app
 from harness.rundir import store
 
@@ -71,7 +71,7 @@ def toml_file(defaults: dict[str, Any], scenarios: list[dict[str, Any]]) -> str:
 def check(text: str) -> None:
     try:
         loaded = scenario.parse(text, "fuzz.toml")
-    except scenario.ScenarioError as exc:
+    except errors.ScenarioError as exc:
         message = str(exc)
         assert message.startswith("fuzz.toml: ") and "\n" not in message and len(message) < 2000
         return
@@ -117,7 +117,7 @@ def test_arbitrary_bytes(tmp_path_factory: Any, raw: bytes) -> None:
     path.write_bytes(raw)
     try:
         scenario.load(path)
-    except scenario.ScenarioError as exc:
+    except errors.ScenarioError as exc:
         assert str(exc).startswith(str(path)) and "\n" not in str(exc)
 
 
@@ -146,7 +146,7 @@ def test_corrupted_or_foreign_run_json(tmp_path_factory: Any, raw: bytes) -> Non
     (run_dir / "run.json").write_bytes(raw)
     try:
         store.load_run(run_dir)
-    except store.RunDirError as exc:
+    except errors.RunDirError as exc:
         assert "\n" not in str(exc)
 
 

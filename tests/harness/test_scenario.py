@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from harness import scenario
+from harness import errors, scenario
 from strategies import base
 from tests.helpers import SCENARIOS
 
@@ -84,7 +84,7 @@ BAD = [
 
 @pytest.mark.parametrize(("text", "expected"), BAD, ids=[e for _, e in BAD])
 def test_bad_scenarios_give_one_clear_line(text: str, expected: str) -> None:
-    with pytest.raises(scenario.ScenarioError) as info:
+    with pytest.raises(errors.ScenarioError) as info:
         scenario.parse(text, "bad.toml")
     message = str(info.value)
     assert expected in message
@@ -94,16 +94,16 @@ def test_bad_scenarios_give_one_clear_line(text: str, expected: str) -> None:
 
 def test_error_names_the_scenario() -> None:
     text = "[[scenario]]\nname='fast'\nwriters=1\nreaders=0\nitems_per_writer=1\n"
-    with pytest.raises(scenario.ScenarioError, match=r"^bad.toml: scenario 'fast': field 'readers'"):
+    with pytest.raises(errors.ScenarioError, match=r"^bad.toml: scenario 'fast': field 'readers'"):
         scenario.parse(text, "bad.toml")
 
 
 def test_non_utf8_and_missing_file(tmp_path: Path) -> None:
     bad = tmp_path / "latin.toml"
     bad.write_bytes(b"name = '\xff'\n")
-    with pytest.raises(scenario.ScenarioError, match="not UTF-8"):
+    with pytest.raises(errors.ScenarioError, match="not UTF-8"):
         scenario.load(bad)
-    with pytest.raises(scenario.ScenarioError, match="cannot read"):
+    with pytest.raises(errors.ScenarioError, match="cannot read"):
         scenario.load(tmp_path / "missing.toml")
 
 
@@ -112,5 +112,5 @@ def test_same_name_in_two_files_is_refused(tmp_path: Path) -> None:
     text = "[[scenario]]\nname='dup'\nwriters=1\nreaders=1\nitems_per_writer=1\n"
     one.write_text(text)
     two.write_text(text)
-    with pytest.raises(scenario.ScenarioError, match="also defined in"):
+    with pytest.raises(errors.ScenarioError, match="also defined in"):
         scenario.load_many([one, two])

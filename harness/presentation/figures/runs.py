@@ -21,6 +21,7 @@ from matplotlib.lines import Line2D
 from matplotlib.ticker import FuncFormatter
 
 from harness.analysis.summary import side_label
+from harness.errors import PlotError
 from harness.presentation.figures import style as figure_style
 from harness.rundir import store
 from harness.running import interpreters
@@ -28,10 +29,6 @@ from harness.running import interpreters
 #: Fields of a scenario definition that do not change the workload itself.
 NOT_WORKLOAD = frozenset({"description", "repeats", "warmup", "timeout", "strategies"})
 MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*", "h", "<", ">")
-
-
-class PlotError(ValueError):
-    """Bad input for a multi-run plot; the message is one line for the user."""
 
 
 def _python(doc: dict[str, Any], path: Path) -> str:

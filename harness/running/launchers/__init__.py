@@ -5,7 +5,8 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from harness.running.launchers.base import Launcher, TrialOutput, TrialSpec, WorkerError
+from harness.errors import WorkerError
+from harness.running.launchers.base import Launcher, TrialOutput, TrialSpec
 
 __all__ = ["LAUNCHERS", "Launcher", "TrialOutput", "TrialSpec", "WorkerError", "make"]
 

@@ -28,10 +28,6 @@ import numpy as np
 from strategies.base import Workload
 
 
-class WorkerError(RuntimeError):
-    """The worker interpreter could not be used at all (bad --python, broken install)."""
-
-
 @dataclass(frozen=True)
 class TrialSpec:
     """One trial to run: which strategy, on what workload, for how long at most."""

@@ -23,7 +23,8 @@ import socket
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from harness.running.launchers.base import TrialOutput, TrialSpec, WorkerError
+from harness.errors import WorkerError
+from harness.running.launchers.base import TrialOutput, TrialSpec
 
 if TYPE_CHECKING:
     from distributed import Client, LocalCluster

@@ -22,7 +22,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from harness.running.launchers.base import TrialOutput, TrialSpec, WorkerError
+from harness.errors import WorkerError
+from harness.running.launchers.base import TrialOutput, TrialSpec
 from harness.running.launchers.collect import (
     read_records,
     scratch_root,

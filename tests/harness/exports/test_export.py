@@ -15,7 +15,7 @@ import pytest
 from pytest_benchmark.stats import Stats
 from typer.testing import CliRunner
 
-from harness import exports, scenario
+from harness import errors, exports, scenario
 from harness.cli import app
 from harness.exports import pytest_benchmark as pb_export
 from harness.running import launchers, suite
@@ -113,7 +113,7 @@ def test_a_format_is_its_module_plus_one_registry_line(
     assert result.exit_code == 0, result.output
     assert f"wrote 6 line(s) to {out}" in result.output
     assert out.read_text() == done.text
-    with pytest.raises(exports.UnknownFormat, match=r"choose one of pytest-benchmark, .*, lines"):
+    with pytest.raises(errors.UnknownFormat, match=r"choose one of pytest-benchmark, .*, lines"):
         exports.export(doc, "nope")
 
 

@@ -10,10 +10,11 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from harness import errors
 from harness.cli import app
+from harness.errors import WorkerError
 from harness.gate import ab
 from harness.running import launchers, suite
-from harness.running.launchers import WorkerError
 from harness.scenario import LoadedScenario, Scenario
 from tests.helpers import ROOT
 
@@ -91,9 +92,9 @@ def test_sides_a_tree_an_interpreter_and_a_bad_name(tmp_path: Path) -> None:
         launcher = side.launcher()
         assert getattr(launcher, "env", None) == {"PYTHONMALLOC": "debug"}
     (tmp_path / "empty").mkdir()
-    with pytest.raises(ab.SideError, match="holds no strategies/"), ab.resolve("A", "empty", cwd=tmp_path):
+    with pytest.raises(errors.SideError, match="holds no strategies/"), ab.resolve("A", "empty", cwd=tmp_path):
         pass
-    with pytest.raises(ab.SideError, match="nor a git ref of"), ab.resolve("A", "no-such-ref-xyz", cwd=ROOT):
+    with pytest.raises(errors.SideError, match="nor a git ref of"), ab.resolve("A", "no-such-ref-xyz", cwd=ROOT):
         pass
 
 
@@ -125,7 +126,7 @@ def test_a_sides_environment_reaches_its_worker() -> None:
     with pytest.raises(WorkerError):
         broken.probe()
     assert ab.parse_env(["PYTHONMALLOC=debug", "X_1="], "--b-env") == {"PYTHONMALLOC": "debug", "X_1": ""}
-    with pytest.raises(ab.SideError, match="expected KEY=VALUE"):
+    with pytest.raises(errors.SideError, match="expected KEY=VALUE"):
         ab.parse_env(["nope"], "--b-env")
 
 
@@ -164,7 +165,8 @@ def test_repeat_auto_adds_interleaved_rounds_until_settled_or_capped(tmp_path: P
 
 
 def test_compare_refuses_an_ab_run_whose_pairs_hold_both_sides(tmp_path: Path) -> None:
-    from harness.gate.compare import CompareError, compare
+    from harness.errors import CompareError
+    from harness.gate.compare import compare
 
     opts = suite.Options(strategies=["threads"], out=tmp_path)
     _, doc = ab.prepare(_scenario(), opts, launchers.make("inprocess"), launchers.make("inprocess")).run()

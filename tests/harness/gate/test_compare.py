@@ -14,10 +14,12 @@ import pytest
 from scipy.stats import mannwhitneyu
 from typer.testing import CliRunner
 
+from harness import errors
 from harness.analysis import rankstats
 from harness.cli import app
+from harness.errors import CompareError
 from harness.gate import baseline
-from harness.gate.compare import CompareError, Verdict, compare, metric, parse_threshold
+from harness.gate.compare import Verdict, compare, metric, parse_threshold
 from tests.helpers import make_doc, spread, write_run
 
 cli = CliRunner()
@@ -311,7 +313,7 @@ def test_baseline_save_list_and_compare_by_name(runs: dict[str, Path], tmp_path:
 def test_baseline_refuses_unfinished_runs_and_resolves_folders(runs: dict[str, Path], tmp_path: Path) -> None:
     doc = json.loads((runs["base"] / "run.json").read_text())
     unfinished = write_run(tmp_path / "u" / "20260101T000000Z-ci", {**doc, "status": "incomplete"})
-    with pytest.raises(baseline.BaselineError, match="not complete; use --force"):
+    with pytest.raises(errors.BaselineError, match="not complete; use --force"):
         baseline.save(unfinished, "x", tmp_path / "results")
     newer = write_run(tmp_path / "u" / "20260102T000000Z-ci", doc)
     assert baseline.resolve(str(tmp_path / "u"), tmp_path / "results") == newer

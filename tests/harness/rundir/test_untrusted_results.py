@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
+from harness import errors
 from harness.cli import app
 from harness.rundir import store
 from tests.helpers import ROOT
@@ -114,7 +115,7 @@ def test_run_json_as_a_directory_a_fifo_or_dev_zero(run_dir: Path, tmp_path: Pat
 def test_read_regular_caps_size_before_reading(tmp_path: Path) -> None:
     big = tmp_path / "big"
     big.write_bytes(b"x" * 1000)
-    with pytest.raises(store.RunDirError, match="at most 100 are read"):
+    with pytest.raises(errors.RunDirError, match="at most 100 are read"):
         store.read_regular(big, 100)
     assert store.read_regular(big, 1000) == b"x" * 1000
 
@@ -132,7 +133,7 @@ def test_run_json_that_would_parse_into_far_more_than_its_size_is_refused_unpars
         assert_one_line_exit_2(run_dir, tmp_path / "out", expected)
         with monkeypatch.context() as m:
             m.setattr(store.json, "loads", lambda *a, **k: pytest.fail("parsed"))
-            with pytest.raises(store.RunDirError, match=expected):
+            with pytest.raises(errors.RunDirError, match=expected):
                 store.load_run(run_dir)
 
 
@@ -168,7 +169,7 @@ def test_atomic_write_never_writes_through_a_link(tmp_path: Path) -> None:
     victim = tmp_path / "victim"
     victim.write_text("precious")
     (tmp_path / "out.txt").symlink_to(victim)
-    with pytest.raises(store.UnsafeTarget, match="symbolic link"):
+    with pytest.raises(errors.UnsafeTarget, match="symbolic link"):
         store.atomic_write(tmp_path / "out.txt", b"evil")
     assert victim.read_text() == "precious"
     store.atomic_write(tmp_path / "fine.txt", b"ok")

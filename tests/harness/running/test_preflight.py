@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from harness import scenario
+from harness import errors, scenario
 from harness.cli import app
 from harness.running import launchers, preflight, suite
 from tests.helpers import ROOT
@@ -49,7 +49,7 @@ def test_each_limit_refuses_in_one_line_unless_forced() -> None:
         "record files": preflight.Limits(processes=None, files=None, memory=None, shm=1000),
     }
     for expected, limits in cases.items():
-        with pytest.raises(preflight.TooBig, match=expected) as info:
+        with pytest.raises(errors.TooBig, match=expected) as info:
             preflight.check([(ls, "mp-queue")], "spawn", force=False, limits=limits)
         assert "--force" in str(info.value) and "\n" not in str(info.value)
         assert preflight.check([(ls, "mp-queue")], "spawn", force=True, limits=limits)
@@ -64,7 +64,7 @@ def test_records_count_what_is_written_not_the_sparse_reservation() -> None:
 
 def test_512_by_512_processes_is_refused_even_with_room() -> None:
     ls = loaded("writers = 512\nreaders = 512\nitems_per_writer = 2\n")
-    with pytest.raises(preflight.TooBig, match="cap is 512"):
+    with pytest.raises(errors.TooBig, match="cap is 512"):
         preflight.check([(ls, "seed-pool")], "fork", force=False, limits=ROOMY)
     preflight.check([(ls, "threads")], "fork", force=False, limits=ROOMY)  # threads: no process per worker
 
@@ -73,7 +73,7 @@ def test_prepare_is_the_front_door_and_honours_force(monkeypatch: pytest.MonkeyP
     monkeypatch.setattr(preflight.Limits, "here", classmethod(lambda cls: ROOMY))
     ls = loaded("writers = 512\nreaders = 512\nitems_per_writer = 2\n")
     launcher = launchers.make("inprocess")
-    with pytest.raises(preflight.TooBig):
+    with pytest.raises(errors.TooBig):
         suite.prepare([ls], suite.Options(strategies=["seed-pool"]), launcher)
     prepared = suite.prepare([ls], suite.Options(strategies=["seed-pool"], force=True), launcher)
     assert len(prepared.trials) == 3 + 1  # the file's defaults: 3 repeats and 1 warmup

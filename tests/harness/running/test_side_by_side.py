@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from harness import errors
 from harness.cli import app
 from harness.gate import compare
 from harness.presentation.figures import runs as plot_runs
@@ -143,7 +144,7 @@ def test_plot_refuses_one_run_given_twice(tmp_path: Path) -> None:
     run = tmp_path / "r"
     run.mkdir()
     for given in ([run, run], [run, tmp_path / "." / "r"]):
-        with pytest.raises(plot_runs.PlotError, match="give each run once"):
+        with pytest.raises(errors.PlotError, match="give each run once"):
             plot_runs.load_runs(given, "run")
 
 

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from harness import scenario
+from harness import errors, scenario
 from harness.cli import app
 from harness.running import suite
 from harness.sweeps import findings as sweep
@@ -58,7 +58,7 @@ def test_parse_vary(spec: str, param: str, values: tuple[int, ...]) -> None:
     ],
 )
 def test_parse_vary_rejects_bad_specs(spec: str, message: str) -> None:
-    with pytest.raises(sweep.SweepError) as exc:
+    with pytest.raises(errors.SweepError) as exc:
         sweep.parse_vary(spec)
     assert message in str(exc.value)
     assert "\n" not in str(exc.value)
@@ -136,27 +136,27 @@ def test_a_sweeps_neighbouring_trials_differ_in_point_and_strategy(n_points: int
 
 
 def test_expand_validates_every_point() -> None:
-    with pytest.raises(sweep.SweepError) as exc:
+    with pytest.raises(errors.SweepError) as exc:
         sweep.expand(_registry(), [sweep.parse_vary("readers=0..2")])
     assert str(exc.value) == (
         "--vary: scenario 'registry-push' at readers = 0: field 'readers': Input should be greater than or equal to 1"
     )
-    with pytest.raises(sweep.SweepError, match="given twice"):
+    with pytest.raises(errors.SweepError, match="given twice"):
         sweep.expand(_registry(), [sweep.parse_vary("readers=1,2"), sweep.parse_vary("readers=3")])
-    with pytest.raises(sweep.SweepError, match="at most 200"):
+    with pytest.raises(errors.SweepError, match="at most 200"):
         sweep.expand(_registry(), [sweep.parse_vary("readers=1..20"), sweep.parse_vary("writers=1..20")])
-    with pytest.raises(sweep.SweepError, match="nothing to sweep"):
+    with pytest.raises(errors.SweepError, match="nothing to sweep"):
         sweep.expand(_registry(), [])
 
 
 def test_pick_needs_a_name_when_the_file_has_several() -> None:
     loaded = scenario.load(SCENARIOS / "cpu-bound.toml")
     assert len(loaded) > 1
-    with pytest.raises(sweep.SweepError, match="pick one with --scenario"):
+    with pytest.raises(errors.SweepError, match="pick one with --scenario"):
         sweep.pick(loaded, None)
     name = loaded[1].scenario.name
     assert sweep.pick(loaded, name) is loaded[1]
-    with pytest.raises(sweep.SweepError, match="no scenario 'nope'"):
+    with pytest.raises(errors.SweepError, match="no scenario 'nope'"):
         sweep.pick(loaded, "nope")
 
 

@@ -15,7 +15,7 @@ from typing import Any
 import psutil
 import pytest
 
-from harness import scenario
+from harness import errors, scenario
 from harness.analysis import metrics
 from harness.running import launchers
 from harness.running.launchers import TrialSpec
@@ -306,13 +306,13 @@ def test_timeout_kills_the_server_with_the_trial() -> None:
 
 def test_scenario_service_work_is_validated() -> None:
     table = "[[scenario]]\nname='s'\ndescription='d'\nwriters=1\nreaders=1\nitems_per_writer=1\n"
-    with pytest.raises(scenario.ScenarioError, match="kind 'service' needs capacity"):
+    with pytest.raises(errors.ScenarioError, match="kind 'service' needs capacity"):
         scenario.parse(table + "reader_work = { kind = 'service', ms = 5 }\n", "x.toml")
     with pytest.raises(
-        scenario.ScenarioError, match=r"field 'reader_work.capacity': must be a whole number from 1 to 4096"
+        errors.ScenarioError, match=r"field 'reader_work.capacity': must be a whole number from 1 to 4096"
     ):
         scenario.parse(table + "reader_work = { kind = 'service', ms = 5, capacity = 0 }\n", "x.toml")
-    with pytest.raises(scenario.ScenarioError, match=r"reader_work.model"):
+    with pytest.raises(errors.ScenarioError, match=r"reader_work.model"):
         scenario.parse(table + "reader_work = { kind = 'service', ms = 5, capacity = 2, model = 'x' }\n", "x.toml")
     (sc,) = scenario.parse(table + "reader_work = { kind = 'service', ms = 5, capacity = 2 }\n", "x.toml")
     spec = sc.reader_work.spec()

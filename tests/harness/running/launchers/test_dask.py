@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from harness.analysis import metrics
+from harness.errors import WorkerError
 from harness.running import launchers, suite
-from harness.running.launchers import WorkerError
 from harness.scenario import LoadedScenario, Scenario
 from strategies import registry
 from tests.helpers import run, small_workload

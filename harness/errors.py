@@ -1,0 +1,69 @@
+"""The one error base, and every error a user's input can cause.
+
+Every bad input, a scenario file, a results folder, a flag, a side of ``ab``, derives from
+:class:`QueuebenchError`; its message is one line for the user, and the command line turns it
+into that line on stderr and exit code 2 in one place (:func:`harness.cli.main`). Each also
+derives from the built-in error it always was (``ValueError``, ``KeyError``, ``RuntimeError``),
+so a caller that catches those still does.
+
+Standard library only, and imports nothing: it is the bottom of the house, below the measured
+side (``strategies/`` raises it for an unknown strategy or work kind).
+"""
+
+from __future__ import annotations
+
+
+class QueuebenchError(Exception):
+    """Base of every error a user's input can cause; the message is one line for the user."""
+
+
+class ScenarioError(QueuebenchError, ValueError):
+    """A scenario file that cannot be used."""
+
+
+class TooBig(ScenarioError):
+    """A planned trial this machine cannot take; one line naming the limit and ``--force``."""
+
+
+class RunDirError(QueuebenchError, ValueError):
+    """A results directory that cannot be read."""
+
+
+class UnsafeTarget(RunDirError):
+    """An output path queuebench will not write through (a symbolic link, a directory)."""
+
+
+class SchemaError(QueuebenchError, ValueError):
+    """One thing wrong with a run document (``run.json``)."""
+
+
+class WorkerError(QueuebenchError, RuntimeError):
+    """The worker interpreter could not be used at all (bad --python, broken install)."""
+
+
+class SweepError(QueuebenchError, ValueError):
+    """A bad ``--vary`` spec or sweep."""
+
+
+class CompareError(QueuebenchError, ValueError):
+    """Input that cannot be compared."""
+
+
+class BaselineError(QueuebenchError, ValueError):
+    """A baseline that cannot be saved or found."""
+
+
+class SideError(QueuebenchError, ValueError):
+    """A side of ``ab`` that cannot be used."""
+
+
+class PlotError(QueuebenchError, ValueError):
+    """Bad input for a multi-run plot."""
+
+
+class UnknownFormat(QueuebenchError, ValueError):
+    """An export format name that is not known."""
+
+
+class NotOurs(QueuebenchError, ImportError):
+    """An imported ``harness`` or ``strategies`` package is another distribution's, not queuebench's."""
