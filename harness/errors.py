@@ -63,7 +63,3 @@ class PlotError(QueuebenchError, ValueError):
 
 class UnknownFormat(QueuebenchError, ValueError):
     """An export format name that is not known."""
-
-
-class NotOurs(QueuebenchError, ImportError):
-    """An imported ``harness`` or ``strategies`` package is another distribution's, not queuebench's."""

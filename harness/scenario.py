@@ -281,6 +281,7 @@ def parse(text: str, source: str) -> list[Scenario]:
 
 
 def load(path: Path) -> list[LoadedScenario]:
+    path = shipped(path)
     try:
         # O_NONBLOCK: opening a FIFO must not wait for a writer; only regular files are read.
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
@@ -313,9 +314,25 @@ def load_many(paths: list[Path]) -> list[LoadedScenario]:
 
 
 def scenario_dir() -> Path:
-    """The shipped scenarios: next to the package in a checkout, else ./scenarios."""
+    """The shipped scenarios: next to the package in a checkout; in an installed wheel, under the
+    environment's ``share/queuebench/scenarios`` (pyproject's data-files); else ./scenarios."""
+    import site
+    import sys
+
     here = Path(__file__).resolve().parent.parent / "scenarios"
-    return here if here.is_dir() else Path.cwd() / "scenarios"
+    installed = [Path(base) / "share" / "queuebench" / "scenarios" for base in (sys.prefix, site.USER_BASE or "")]
+    return next((d for d in (here, *installed) if d.is_dir()), Path.cwd() / "scenarios")
+
+
+def shipped(path: Path) -> Path:
+    """``path`` itself where it exists; else, for ``NAME``, ``NAME.toml`` or ``scenarios/NAME.toml``,
+    the shipped scenario of that name (so ``queuebench run smoke`` works from any folder)."""
+    path = Path(path)
+    if path.exists() or path.is_absolute() or len(path.parts) > 2 or path.parts[:-1] not in ((), ("scenarios",)):
+        return path
+    name = path.name if path.suffix == ".toml" else f"{path.name}.toml"
+    candidate = scenario_dir() / name
+    return candidate if candidate.is_file() else path
 
 
 #: What `queuebench run` (and `make run`) runs when no file is given.

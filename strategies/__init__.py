@@ -1,1 +1,4 @@
-"""Concurrency strategies for queuebench. Standard library only; see base.py."""
+"""Concurrency strategies for queuebench: the measured side. Standard library only; see base.py."""
+
+#: Marks this package as queuebench's own (``queuebench._ours`` checks it).
+__queuebench__ = True

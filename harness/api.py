@@ -1,0 +1,91 @@
+"""The Python API, re-exported by the public :mod:`queuebench` package: load scenarios, run
+them, read a stored run, compare two runs. What the command line does, without the printing.
+
+Every function raises a :class:`~harness.errors.QueuebenchError` (one line) on bad input.
+Heavy modules load when a function is called, so ``import queuebench`` stays cheap.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from harness.scenario import LoadedScenario, load_many
+
+if TYPE_CHECKING:
+    from harness.gate.compare import Report
+
+
+@dataclass(frozen=True)
+class Measured:
+    """A finished run: its results directory (for ``queuebench show``, ``report``, ``compare``)
+    and its document, as stored in ``run.json``."""
+
+    path: Path
+    doc: dict[str, Any]
+
+
+def load_scenarios(*paths: str | Path) -> list[LoadedScenario]:
+    """The scenarios of one or more TOML files (a shipped scenario's name, such as ``smoke``,
+    works anywhere), checked. Raises :class:`~harness.errors.ScenarioError`."""
+    return load_many([Path(p) for p in paths])
+
+
+def run(
+    scenarios: str | Path | Sequence[str | Path | LoadedScenario],
+    *,
+    strategies: Sequence[str] = (),
+    repeat: int | None = None,
+    warmup: int | None = None,
+    out: str | Path = "results",
+    python: str | None = None,
+    start_method: str | None = None,
+    timeout: float | None = None,
+) -> Measured:
+    """Run scenarios against strategies exactly as ``queuebench run`` does: warmups first, every
+    trial in a fresh worker process under the watchdog, the run stored under ``out``.
+    ``strategies`` empty: each scenario's own list, else every default strategy."""
+    import sys
+
+    from harness.running import suite
+
+    items = [scenarios] if isinstance(scenarios, (str, Path)) else list(scenarios)
+    loaded = [s for s in items if isinstance(s, LoadedScenario)]
+    loaded += load_many([Path(s) for s in items if not isinstance(s, LoadedScenario)])
+    opts = suite.Options(
+        strategies=list(strategies),
+        repeat=repeat,
+        warmup=warmup,
+        start_method=start_method,
+        python=python or sys.executable,
+        timeout=timeout,
+        out=Path(out),
+    )
+    suite.plan(loaded, opts)  # an unknown strategy or a bad option: refused before anything starts
+    path, doc = suite.execute(loaded, opts)
+    return Measured(path, doc)
+
+
+def read_run(path: str | Path) -> dict[str, Any]:
+    """A stored run's document, checked against the schema once. ``path``: a results directory
+    or a folder of runs (its newest). Raises :class:`~harness.errors.RunDirError`."""
+    from harness.rundir import store
+
+    return store.load_run(Path(path))
+
+
+def compare(
+    baseline: str | Path,
+    current: str | Path,
+    *,
+    metric: str = "throughput",
+    max_regression: float = 0.10,
+    alpha: float = 0.01,
+) -> Report:
+    """The regression gate on two stored runs, as ``queuebench compare`` judges them: per
+    scenario x strategy, the ratio, its interval and a verdict (``report.exit_code()``)."""
+    from harness.gate import compare as gate
+
+    return gate.compare(read_run(baseline), read_run(current), metric, max_regression, alpha)

@@ -1,0 +1,105 @@
+"""queuebench: benchmark and stress-test Python concurrency strategies on writer/reader pipelines.
+
+This package is queuebench's public face, the way ``pytest`` is pytest's over ``_pytest``:
+scripts, notebooks, plugins and docs import ``queuebench``; ``harness`` (the measuring side)
+and ``strategies`` (the measured side) are internal and may move. Everything here is
+re-exported from where it lives:
+
+* the Python API: :func:`load_scenarios`, :func:`run`, :func:`read_run`, :func:`compare`
+  (:mod:`harness.api`), and :class:`Measured`, what :func:`run` returns;
+* the error base, :class:`QueuebenchError`, and the bad-input errors (:mod:`harness.errors`);
+* what a strategy or a work kind implements: :class:`Workload`, :class:`WorkSpec`,
+  :class:`Trace`, :class:`Strategy`, :class:`Calibration` (:mod:`strategies.base`), the
+  registry's :class:`Entry` and :class:`Family` (:mod:`strategies.registry`) and the work
+  kinds' :class:`Kind` (:mod:`strategies.kinds`).
+
+``import queuebench`` imports none of them: each is imported on first use (PEP 562), after
+checking that the ``harness`` and ``strategies`` Python would import are this distribution's
+own (:mod:`queuebench._ours`; another distribution of either name raises one line).
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from queuebench._ours import NotOurs, check_ours, version
+
+if TYPE_CHECKING:  # the same names, for type checkers and editors
+    from harness.api import Measured, compare, load_scenarios, read_run, run
+    from harness.errors import (
+        BaselineError,
+        CompareError,
+        QueuebenchError,
+        RunDirError,
+        ScenarioError,
+        SideError,
+        SweepError,
+        WorkerError,
+    )
+    from strategies.base import Calibration, Strategy, Trace, Workload, WorkSpec
+    from strategies.kinds import Kind
+    from strategies.registry import Entry, Family
+
+__version__ = version()
+
+#: Public name -> the module it lives in.
+_WHERE = {
+    **dict.fromkeys(("Measured", "compare", "load_scenarios", "read_run", "run"), "harness.api"),
+    **dict.fromkeys(
+        (
+            "BaselineError",
+            "CompareError",
+            "QueuebenchError",
+            "RunDirError",
+            "ScenarioError",
+            "SideError",
+            "SweepError",
+            "WorkerError",
+        ),
+        "harness.errors",
+    ),
+    **dict.fromkeys(("Calibration", "Strategy", "Trace", "Workload", "WorkSpec"), "strategies.base"),
+    "Kind": "strategies.kinds",
+    **dict.fromkeys(("Entry", "Family"), "strategies.registry"),
+}
+
+__all__ = [
+    "BaselineError",
+    "Calibration",
+    "CompareError",
+    "Entry",
+    "Family",
+    "Kind",
+    "Measured",
+    "NotOurs",
+    "QueuebenchError",
+    "RunDirError",
+    "ScenarioError",
+    "SideError",
+    "Strategy",
+    "SweepError",
+    "Trace",
+    "WorkSpec",
+    "WorkerError",
+    "Workload",
+    "__version__",
+    "compare",
+    "load_scenarios",
+    "read_run",
+    "run",
+]
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module 'queuebench' has no attribute {name!r}")
+    check_ours()
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # once: later reads do not come back here
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_WHERE})
