@@ -1,5 +1,6 @@
-"""The house's rules, checked on the code itself: no import circle, small modules,
-a standard-library-only worker side."""
+"""The house's rules, checked on the code itself: the layers import only downward (imports
+inside functions included), no import circle, small modules, a standard-library-only
+measured side."""
 
 from __future__ import annotations
 
@@ -8,8 +9,35 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("harness", "strategies")
+PACKAGES = ("queuebench", "harness", "strategies")
 MAX_LINES = 400
+
+#: The layers, bottom first; a module may import its own layer and those below, never above.
+#: Declared once: docs/architecture.md draws the same list.
+LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("errors", ("harness.errors",)),
+    ("measured side", ("strategies", "harness.worker")),
+    ("scenario files", ("harness.scenario",)),
+    ("run folder", ("harness.rundir",)),
+    ("analysis", ("harness.analysis",)),
+    ("running", ("harness.running",)),
+    ("sweeps", ("harness.sweeps",)),
+    ("gate", ("harness.gate",)),
+    ("presentation", ("harness.presentation", "harness.exports")),
+    ("entry points", ("harness.api", "harness.cli", "harness.pytest_plugin", "harness")),
+    ("public face", ("queuebench",)),
+)
+
+
+def layer_of(module: str) -> int:
+    """The index of the layer that holds ``module`` (the longest matching prefix wins)."""
+    best, length = -1, -1
+    for index, (_, prefixes) in enumerate(LAYERS):
+        for prefix in prefixes:
+            if (module == prefix or module.startswith(prefix + ".")) and len(prefix) > length:
+                best, length = index, len(prefix)
+    assert best >= 0, f"{module} is in no layer: add it to LAYERS"
+    return best
 
 
 def _modules() -> dict[str, Path]:
@@ -23,12 +51,11 @@ def _modules() -> dict[str, Path]:
     return out
 
 
-def _top_level_imports(path: Path, name: str, is_package: bool) -> set[str]:
-    """Modules imported at module level (imports inside functions are lazy on purpose)."""
-    tree = ast.parse(path.read_text(encoding="utf-8"))
+def imports_of(source: str, name: str, is_package: bool) -> set[str]:
+    """Every module a module imports: top level, inside functions, under TYPE_CHECKING alike."""
     found: set[str] = set()
     pkg = name if is_package else name.rpartition(".")[0]
-    for node in tree.body:
+    for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.Import):
             found.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
@@ -42,13 +69,36 @@ def _top_level_imports(path: Path, name: str, is_package: bool) -> set[str]:
     return found
 
 
+def graph_of(modules: dict[str, str]) -> dict[str, set[str]]:
+    """module -> the modules of the house it imports, from each module's source."""
+    return {
+        name: {m for m in imports_of(src, name, name.endswith(".__init__") or name in PACKAGES) if m in modules}
+        - {name}
+        for name, src in modules.items()
+    }
+
+
 def _graph() -> dict[str, set[str]]:
     mods = _modules()
-    graph = {}
+    sources = {name: path.read_text(encoding="utf-8") for name, path in mods.items()}
+    graph: dict[str, set[str]] = {}
     for name, path in mods.items():
-        imported = _top_level_imports(path, name, path.name == "__init__.py")
+        imported = imports_of(sources[name], name, path.name == "__init__.py")
         graph[name] = {m for m in imported if m in mods and m != name}
     return graph
+
+
+def upward(graph: dict[str, set[str]]) -> list[str]:
+    """Every import from a lower layer to a higher one, as 'a -> b (layer -> layer)'."""
+    found = []
+    for name, targets in sorted(graph.items()):
+        for target in sorted(targets):
+            # a package's own __init__ importing its children, or a child its package face, is not an edge
+            if target.startswith(name + ".") or name.startswith(target + "."):
+                continue
+            if layer_of(target) > layer_of(name):
+                found.append(f"{name} -> {target} ({LAYERS[layer_of(name)][0]} -> {LAYERS[layer_of(target)][0]})")
+    return found
 
 
 def _cycle(graph: dict[str, set[str]]) -> list[str] | None:
@@ -78,10 +128,35 @@ def test_cycle_finder_finds_a_planted_circle() -> None:
     assert _cycle({"a": {"b"}, "b": set()}) is None
 
 
-def test_no_import_circle_in_harness_or_strategies() -> None:
+def test_the_layer_check_finds_a_planted_upward_import_inside_a_function() -> None:
+    """A lazy import is an edge too: an analysis module importing presentation in a function fails."""
+    planted = {
+        "harness.analysis.x": "def f():\n    from harness.presentation import terminal\n",
+        "harness.presentation.terminal": "from harness.analysis import x\n",
+        "harness.analysis": "",
+        "harness.presentation": "",
+    }
+    assert "harness.analysis.x -> harness.presentation.terminal (analysis -> presentation)" in upward(graph_of(planted))
+    assert _cycle(graph_of(planted)) is not None  # and the circle it makes is seen
+
+
+def test_no_import_circle_anywhere_function_level_imports_included() -> None:
     graph = _graph()
     assert "strategies.kinds.service" in graph and "harness.running.launchers.local" in graph  # subpackages seen
     assert _cycle(graph) is None, f"import circle: {' -> '.join(_cycle(graph) or [])}"
+
+
+def test_every_import_points_down_the_layers() -> None:
+    assert upward(_graph()) == []
+
+
+def test_harness_shows_its_layers_as_folders() -> None:
+    flat = sorted(p.stem for p in (ROOT / "harness").glob("*.py") if p.stem != "__init__")
+    assert flat == ["api", "errors", "pytest_plugin", "scenario", "worker"]
+    for _, prefixes in LAYERS:
+        for prefix in prefixes:
+            parts = prefix.split(".")
+            assert (ROOT.joinpath(*parts)).is_dir() or (ROOT.joinpath(*parts[:-1], parts[-1] + ".py")).is_file(), prefix
 
 
 def test_no_module_over_the_size_limit() -> None:
@@ -113,7 +188,8 @@ def _declared_requirements(tree: ast.Module) -> set[str]:
 
 
 def test_worker_side_imports_only_the_standard_library() -> None:
-    """strategies/ and harness/worker.py run inside measured processes, under any interpreter.
+    """strategies/, harness/worker.py and harness/errors.py run inside measured processes, under
+    any interpreter.
 
     A kind or strategy may use a package it declares in ``requires``, imported lazily
     inside a function (its availability is then asked of the worker's interpreter).
@@ -121,7 +197,7 @@ def test_worker_side_imports_only_the_standard_library() -> None:
     stdlib = set(sys.stdlib_module_names)
     mods = _modules()
     for name, path in mods.items():
-        if not (name.startswith("strategies") or name == "harness.worker"):
+        if not (name.startswith("strategies") or name in ("harness.worker", "harness.errors")):
             continue
         tree = ast.parse(path.read_text(encoding="utf-8"))
         top_level = {id(n) for n in tree.body}
@@ -129,13 +205,15 @@ def test_worker_side_imports_only_the_standard_library() -> None:
         for node in ast.walk(tree):  # lazy imports included: they run in the worker too
             if isinstance(node, ast.Import):
                 roots = {a.name.split(".")[0] for a in node.names}
+                modules = {a.name for a in node.names}
             elif isinstance(node, ast.ImportFrom) and not node.level:
                 roots = {(node.module or "").split(".")[0]}
+                modules = {node.module or ""}
             else:
                 continue
             foreign = roots - stdlib - {"strategies", "harness", "__future__"}
             if id(node) not in top_level:
                 foreign -= declared
             assert not foreign, f"{name} imports {sorted(foreign)}"
-            if name.startswith("strategies"):
-                assert "harness" not in roots, f"{name} imports the harness"
+            if name.startswith("strategies"):  # of the harness, only the error base
+                assert all(not m.startswith("harness") or m == "harness.errors" for m in modules), name

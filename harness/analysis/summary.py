@@ -11,7 +11,6 @@ or not distinguishable from others ("tie"; :mod:`harness.analysis.ranking`).
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -173,13 +172,10 @@ def throughput_label(summary: pd.DataFrame) -> str:
     return f"items/s ({used})"
 
 
-def write_csv(run_dir: Path, doc: dict[str, Any], rank_by: str = DEFAULT_RANK_BY) -> Path:
-    """Write ``summary.csv`` (the summary of ``doc``) into the run directory."""
-    from harness.rundir import store
-
-    path = Path(run_dir) / "summary.csv"
-    store.atomic_write(path, summarize(doc, rank_by).to_csv(index=False).encode())
-    return path
+def derived_files(doc: dict[str, Any]) -> dict[str, bytes]:
+    """The files a finished run folder holds beside run.json, made from it: ``summary.csv``
+    (handed to :meth:`harness.rundir.store.RunWriter.finish`, which writes them)."""
+    return {"summary.csv": summarize(doc, DEFAULT_RANK_BY).to_csv(index=False).encode()}
 
 
 def scenarios_of(doc: dict[str, Any]) -> list[str]:

@@ -1,25 +1,20 @@
 """The survival matrix as data: strategies x fault scenarios, how each measured trial ended.
 
-Built once per run by :func:`survival`; the terminal table (:func:`harness.presentation.terminal.survival_table`),
-the Markdown/HTML table (:meth:`Survival.block`) and the figure (:mod:`harness.presentation.figures.survival`)
-all draw this one object.
+Built once per run by :func:`survival`; the terminal table (``presentation.terminal``), the
+Markdown/HTML table (``presentation.survival``) and the figure (``presentation.figures.survival``)
+all draw this one object. Numbers and words only: nothing here renders.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
-
-from harness.presentation import markdown
-from harness.presentation.blocks import Table
-from harness.running import faults as stress
 
 
 @dataclass(frozen=True)
 class Outcome:
     kind: str  # recovered, hung or crashed (a fault trial); ok or other (a trial without faults)
-    text: str  # e.g. "recovered: 17/18, lost 1" (see harness.running.faults.cell)
+    text: str  # e.g. "recovered: 17/18, lost 1" (see :func:`cell`)
 
 
 @dataclass(frozen=True)
@@ -35,20 +30,44 @@ class Survival:
         """Every kind of ending in the matrix, sorted."""
         return sorted({o.kind for outcomes in self.cells.values() for o in outcomes})
 
-    def block(self) -> Table:
-        """The matrix as a table block (Markdown, HTML); a cell lists its trials one per line."""
-        rows = [
-            [
-                markdown.escape(s),
-                *("\n".join(markdown.escape(o.text) for o in self.at(s, sc)) or "—" for sc in self.scenarios),
-            ]
-            for s in self.strategies
-        ]
-        return Table(["strategy", *(markdown.escape(sc) for sc in self.scenarios)], rows)
 
-    def markdown(self) -> str:
-        """The matrix as a GitHub-flavoured Markdown document (``survival.md``)."""
-        return markdown.to_markdown([self.block()], Path("."))
+def cell(trial: dict[str, Any]) -> str:
+    """One matrix cell, e.g. ``recovered: 17/18, lost 1`` or ``hung (5.0 s)``."""
+    f = trial.get("faults")
+    if f is None:
+        return str(trial["status"])
+    m = trial.get("metrics") or {}
+    # The schema lets a stored run omit a count (it reads as 0): never index what may be absent.
+    f = {"delivered": "?", "lost": 0, "duplicated": 0, "failed_with_error": 0, "leftover_processes": 0, **f}
+    text = str(f["outcome"])
+    if f["outcome"] == "hung":
+        text += f" ({f['detection_s']:.1f} s)" if f.get("detection_s") is not None else ""
+    else:
+        text += f": {f['delivered']}/{m.get('expected', '?')}"
+    extras = []
+    if f["lost"] and f["outcome"] != "hung":
+        extras.append(f"lost {f['lost']}")
+    if f["duplicated"]:
+        extras.append(f"dup {f['duplicated']}")
+    if f["failed_with_error"]:
+        extras.append(f"{f['failed_with_error']} raised")
+    if f["leftover_processes"]:
+        extras.append(f"{f['leftover_processes']} orphans")
+    return text + (", " + ", ".join(extras) if extras else "")
+
+
+def matrix(doc: dict[str, Any]) -> tuple[list[str], list[str], dict[tuple[str, str], list[dict[str, Any]]]]:
+    """Strategies (rows), scenarios (columns) and the measured trials of each cell."""
+    cells: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    strategies: list[str] = []
+    scenarios: list[str] = []
+    for t in doc["trials"]:
+        if t.get("warmup"):
+            continue
+        strategies += [t["strategy"]] if t["strategy"] not in strategies else []
+        scenarios += [t["scenario"]] if t["scenario"] not in scenarios else []
+        cells.setdefault((t["strategy"], t["scenario"]), []).append(t)
+    return strategies, scenarios, cells
 
 
 def kind(trial: dict[str, Any]) -> str:
@@ -63,6 +82,6 @@ def has_faults(doc: dict[str, Any]) -> bool:
 
 
 def survival(doc: dict[str, Any]) -> Survival:
-    strategies, scenarios, trials = stress.matrix(doc)
-    cells = {key: [Outcome(kind(t), stress.cell(t)) for t in ts] for key, ts in trials.items()}
+    strategies, scenarios, trials = matrix(doc)
+    cells = {key: [Outcome(kind(t), cell(t)) for t in ts] for key, ts in trials.items()}
     return Survival(strategies, scenarios, cells)

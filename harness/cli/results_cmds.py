@@ -30,8 +30,8 @@ def print_summary(doc: dict[str, Any], frame: Any, con: Console, said: bool = Fa
     """The busy-machine warning (when there is one), then the summary table. ``said``: the warning
     was printed in full already (``run``'s header): a one-line reminder is enough."""
     from harness.analysis import trust
+    from harness.presentation import interpreters
     from harness.presentation import terminal as render
-    from harness.running import interpreters
 
     warning = trust.run_warning(doc)
     if warning is not None and said:

@@ -305,6 +305,7 @@ def stress(
     from harness.presentation import terminal as render
     from harness.presentation.figures.style import save
     from harness.presentation.figures.survival import survival_figure
+    from harness.presentation.survival import survival_markdown
     from harness.rundir import store
     from harness.running import suite
     from strategies import registry
@@ -320,6 +321,6 @@ def stress(
     matrix = survival(doc)  # built once: the terminal table and survival.md render the same data
     con.print(render.survival_table(matrix))
     md = run_dir / "survival.md"
-    store.atomic_write(md, matrix.markdown().encode())
+    store.atomic_write(md, survival_markdown(matrix).encode())
     png = save(survival_figure(matrix), run_dir / "survival.png")
     con.print(f"results: {esc(run_dir)}  (matrix: {esc(md)}, figure: {esc(png)})")

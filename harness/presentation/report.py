@@ -17,6 +17,7 @@ from harness.analysis.metrics import pool_busy
 from harness.analysis.summary import DEFAULT_RANK_BY, scenarios_of, summarize
 from harness.analysis.survival import has_faults, survival
 from harness.analysis.trust import run_warning
+from harness.presentation import interpreters
 from harness.presentation.blocks import Block, Heading, Image, Para
 from harness.presentation.figures import run as figures
 from harness.presentation.figures import samples as sample_figures
@@ -29,7 +30,6 @@ from harness.presentation.scenarios import recommendations, scenario_section
 from harness.presentation.sections import machine_section, samples_note, survival_section, sweep_section, verdicts
 from harness.presentation.terminal import fingerprint_line
 from harness.rundir import store
-from harness.running import interpreters
 from harness.sweeps import findings as sweep
 
 

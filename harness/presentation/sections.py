@@ -17,6 +17,7 @@ from harness.analysis.survival import Survival
 from harness.gate.baseline import read_meta
 from harness.presentation.blocks import Block, Bullets, Heading, Image, Para, Table
 from harness.presentation.markdown import code, escape
+from harness.presentation.survival import survival_block
 from harness.presentation.terminal import ms, si
 from harness.sweeps import answer as sweep_answer
 from harness.sweeps import findings as sweep
@@ -222,7 +223,7 @@ def pivot_table(pivot: sweep.Pivot) -> Table:
 
 def survival_section(matrix: Survival, pics: dict[str, Path]) -> list[Block]:
     """A fault run: how each strategy ended under each fault (comes before any speed)."""
-    blocks: list[Block] = [Heading(2, "Survival under faults"), matrix.block()]
+    blocks: list[Block] = [Heading(2, "Survival under faults"), survival_block(matrix)]
     if "survival" in pics:
         blocks.append(Image(pics["survival"], "survival matrix"))
     return blocks

@@ -14,7 +14,7 @@ import math
 import re
 from typing import Any
 
-from harness.errors import SchemaError as Bad
+from harness.errors import SchemaError
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,159}\Z")
 STRATEGY = re.compile(r"^[^\x00-\x1f\x7f]{1,200}\Z")
@@ -39,30 +39,32 @@ def _text(value: Any, what: str, optional: bool = False, limit: int = MAX_TEXT) 
     if value is None and optional:
         return
     if not isinstance(value, str) or len(value) > limit:
-        raise Bad(f"{what} must be text" + (f" (at most {limit:,} characters)" if isinstance(value, str) else ""))
+        raise SchemaError(
+            f"{what} must be text" + (f" (at most {limit:,} characters)" if isinstance(value, str) else "")
+        )
 
 
 def _number(value: Any, what: str, optional: bool = False, lo: float = -math.inf, hi: float = math.inf) -> None:
     if value is None and optional:
         return
     if isinstance(value, bool) or not isinstance(value, int | float) or not lo <= value <= hi:
-        raise Bad(f"{what} must be a number{'' if lo == -math.inf else f' >= {lo:g}'}")
+        raise SchemaError(f"{what} must be a number{'' if lo == -math.inf else f' >= {lo:g}'}")
     if isinstance(value, float) and not math.isfinite(value):
-        raise Bad(f"{what} must be finite")
+        raise SchemaError(f"{what} must be finite")
 
 
 def _integer(value: Any, what: str, optional: bool = False, lo: int = 0, hi: int = BIG) -> None:
     if value is None and optional:
         return
     if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
-        raise Bad(f"{what} must be a whole number from {lo:,} to {hi:,}")
+        raise SchemaError(f"{what} must be a whole number from {lo:,} to {hi:,}")
 
 
 def _table(value: Any, what: str, optional: bool = False) -> dict[str, Any]:
     if value is None and optional:
         return {}
     if not isinstance(value, dict):
-        raise Bad(f"{what} must be a table")
+        raise SchemaError(f"{what} must be a table")
     return value
 
 
@@ -70,14 +72,14 @@ def _texts(value: Any, what: str, optional: bool = False) -> None:
     if value is None and optional:
         return
     if not isinstance(value, list) or len(value) > 10_000:
-        raise Bad(f"{what} must be a list")
+        raise SchemaError(f"{what} must be a list")
     for item in value:
         _text(item, f"{what} item")
 
 
 def _name(value: Any, what: str) -> str:
     if not isinstance(value, str) or not NAME.match(value):
-        raise Bad(f"{what} must be a plain name (letters, digits, '.', '_', '-'), got {shown(value)}")
+        raise SchemaError(f"{what} must be a plain name (letters, digits, '.', '_', '-'), got {shown(value)}")
     return value
 
 
@@ -88,19 +90,19 @@ def shown(value: Any) -> str:
 
 def _fingerprint(fp: Any) -> None:
     if not isinstance(fp, dict) or not isinstance(fp.get("python"), dict):
-        raise Bad("fingerprint (or its python part) is not a table")
+        raise SchemaError("fingerprint (or its python part) is not a table")
     missing = [k for k in (*FINGERPRINT_TEXT, "logical_cores", "effective_parallelism") if k not in fp] + [
         f"python.{k}" for k in ("implementation", "version") if k not in fp["python"]
     ]
     if missing:
-        raise Bad(f"fingerprint lacks {', '.join(missing)}")
+        raise SchemaError(f"fingerprint lacks {', '.join(missing)}")
     for key in FINGERPRINT_TEXT:
         _text(fp[key], f"fingerprint.{key}", limit=1000)
     for key in ("implementation", "version"):
         _text(fp["python"][key], f"fingerprint.python.{key}", limit=1000)
     for key, value in fp["python"].items():
         if not isinstance(value, str | bool | int | float | None):
-            raise Bad(f"fingerprint.python.{key} must be a plain value")
+            raise SchemaError(f"fingerprint.python.{key} must be a plain value")
     _integer(fp["logical_cores"], "fingerprint.logical_cores", lo=1, hi=1_000_000)
     _number(fp["effective_parallelism"], "fingerprint.effective_parallelism", lo=0, hi=1e6)
     for key in ("usable_cores", "physical_cores"):
@@ -109,7 +111,7 @@ def _fingerprint(fp: Any) -> None:
     load = fp.get("load_average")
     if load is not None:
         if not isinstance(load, list) or len(load) > 3:
-            raise Bad("fingerprint.load_average must be a list of numbers")
+            raise SchemaError("fingerprint.load_average must be a list of numbers")
         for v in load:
             _number(v, "fingerprint.load_average item", lo=0)
     for key in ("host", "os_version", "harness_python", "calibration_source", "git_commit", "recorded_at"):
@@ -139,7 +141,7 @@ def _scenarios(scenarios: Any) -> dict[str, Any]:
     from harness.scenario import Scenario
 
     if not isinstance(scenarios, dict) or len(scenarios) > MAX_SCENARIOS:
-        raise Bad("scenarios must be a table")
+        raise SchemaError("scenarios must be a table")
     out = {}
     for name, entry in scenarios.items():
         _name(name, "a scenario's name")
@@ -147,11 +149,11 @@ def _scenarios(scenarios: Any) -> dict[str, Any]:
         _text(entry.get("source"), f"scenario {name}: source", optional=True, limit=5000)
         definition = _table(entry.get("definition"), f"scenario {name}: definition")
         if definition.get("name") != name:
-            raise Bad(f"scenario {name}: its definition is named {shown(definition.get('name'))}")
+            raise SchemaError(f"scenario {name}: its definition is named {shown(definition.get('name'))}")
         strategies = definition.get("strategies")
         if strategies is not None:
             if not isinstance(strategies, list) or not strategies:
-                raise Bad(f"scenario {name}: definition.strategies must be a list of names")
+                raise SchemaError(f"scenario {name}: definition.strategies must be a list of names")
             for s in strategies:
                 _name(s, f"scenario {name}: a strategy")
         try:  # strategies apart: a run may name strategies this checkout does not have
@@ -160,42 +162,46 @@ def _scenarios(scenarios: Any) -> dict[str, Any]:
             err = exc.errors()[0]
             field = ".".join(str(part) for part in err["loc"]) or "(scenario)"
             why = str(err["msg"]).replace("Value error, ", "").splitlines()[0][:200]
-            raise Bad(f"scenario {name}: definition is not a valid scenario ({field}: {why})") from None
+            raise SchemaError(f"scenario {name}: definition is not a valid scenario ({field}: {why})") from None
         out[name] = {**entry, "definition": {**model.model_dump(mode="json"), "strategies": strategies}}
     return out
 
 
 def _trial(t: Any, i: int, scenarios: dict[str, Any], ids: set[str]) -> None:
     if not isinstance(t, dict):
-        raise Bad(f"trial #{i + 1} is not a table")
+        raise SchemaError(f"trial #{i + 1} is not a table")
     for key in ("id", "scenario", "strategy", "status"):
         if not isinstance(t.get(key), str):
-            raise Bad(f"trial #{i + 1} has no text {key!r}")
+            raise SchemaError(f"trial #{i + 1} has no text {key!r}")
     if not TRIAL_ID.match(t["id"]):
-        raise Bad(f"trial #{i + 1}: id {shown(t['id'])} is not a plain name")
+        raise SchemaError(f"trial #{i + 1}: id {shown(t['id'])} is not a plain name")
     where = f"trial {t['id']}"
     if _name(t["scenario"], f"{where}: scenario") not in scenarios:
-        raise Bad(f"{where}: scenario {t['scenario']!r} is not defined in the run")
+        raise SchemaError(f"{where}: scenario {t['scenario']!r} is not defined in the run")
     # A strategy's name is shown, never a path part: any printable text (escaped where shown).
     if not STRATEGY.match(t["strategy"]):
-        raise Bad(f"{where}: strategy must be printable text of 1 to 200 characters, got {shown(t['strategy'])}")
+        raise SchemaError(
+            f"{where}: strategy must be printable text of 1 to 200 characters, got {shown(t['strategy'])}"
+        )
     side = t.get("side")  # ab's A/B, or an interpreter's label: shown beside the strategy
     if side is not None and not (isinstance(side, str) and STRATEGY.match(side)):
-        raise Bad(f"{where}: side must be printable text of 1 to 200 characters, got {shown(side)}")
+        raise SchemaError(f"{where}: side must be printable text of 1 to 200 characters, got {shown(side)}")
     if t["status"] not in TRIAL_STATUSES:
-        raise Bad(f"{where}: status must be one of {', '.join(sorted(TRIAL_STATUSES))}, got {shown(t['status'])}")
+        raise SchemaError(
+            f"{where}: status must be one of {', '.join(sorted(TRIAL_STATUSES))}, got {shown(t['status'])}"
+        )
     if not isinstance(t.get("errors"), list):
-        raise Bad(f"{where}: errors must be a list")
+        raise SchemaError(f"{where}: errors must be a list")
     _texts(t["errors"], f"{where}: errors")
     _texts(t.get("leftovers"), f"{where}: leftovers", optional=True)
     _integer(t.get("repeat", 0), f"{where}: repeat", lo=-1000, hi=10**9)
     if not isinstance(t.get("warmup", False), bool):
-        raise Bad(f"{where}: warmup must be true or false")
+        raise SchemaError(f"{where}: warmup must be true or false")
     _text(t.get("start_method"), f"{where}: start_method", optional=True, limit=100)
     _text(t.get("where"), f"{where}: where", optional=True, limit=1000)
     samples = t.get("samples")
     if samples is not None and not (isinstance(samples, str) and SAMPLES.match(samples)):
-        raise Bad(f"{where}: samples must name a file samples/NAME.parquet, got {shown(samples)}")
+        raise SchemaError(f"{where}: samples must name a file samples/NAME.parquet, got {shown(samples)}")
     _metrics(t.get("metrics"), where, t["status"])
     _faults(t.get("faults"), where)
 
@@ -203,27 +209,27 @@ def _trial(t: Any, i: int, scenarios: dict[str, Any], ids: set[str]) -> None:
 def _metrics(m: Any, where: str, status: str) -> None:
     if m is None:
         if status in ("ok", "failed"):
-            raise Bad(f"{where}: a {status} trial must have metrics")
+            raise SchemaError(f"{where}: a {status} trial must have metrics")
         return
     if not isinstance(m, dict) or any(not isinstance(v, int | float | bool | None) for v in m.values()):
-        raise Bad(f"{where}: metrics must be a table of numbers")
+        raise SchemaError(f"{where}: metrics must be a table of numbers")
     # A metric may be absent (a run made by a tool that records fewer); one that is there has its
     # type, and the counts come together (the summary reads max_concurrency with pool_size).
     counted = [k for k in (*COUNTS, "pool_size", "exactly_once") if k in m]
     if counted and len(counted) < len(COUNTS) + 2:
         missing = sorted(set((*COUNTS, "pool_size", "exactly_once")) - set(counted))
-        raise Bad(f"{where}: metrics lack {', '.join(missing)}")
+        raise SchemaError(f"{where}: metrics lack {', '.join(missing)}")
     for key in COUNTS:
         if key in m:
             _integer(m[key], f"{where}: metrics.{key}")
     if "pool_size" in m:
         _integer(m["pool_size"], f"{where}: metrics.pool_size", lo=1)
     if "exactly_once" in m and not isinstance(m["exactly_once"], bool):
-        raise Bad(f"{where}: metrics.exactly_once must be true or false")
+        raise SchemaError(f"{where}: metrics.exactly_once must be true or false")
     for key, value in m.items():
         if key not in COUNTS and key not in ("pool_size", "exactly_once"):
             if isinstance(value, bool):
-                raise Bad(f"{where}: metrics.{key} must be a number")
+                raise SchemaError(f"{where}: metrics.{key} must be a number")
             _number(value, f"{where}: metrics.{key}", optional=True, lo=0 if key != "efficiency" else -1e12)
     if status == "ok":
         for key in MEASURED:
@@ -236,7 +242,7 @@ def _faults(f: Any, where: str) -> None:
         return
     f = _table(f, f"{where}: faults")
     if not isinstance(f.get("outcome"), str) or f["outcome"] not in OUTCOMES:
-        raise Bad(f"{where}: faults.outcome must be one of {', '.join(sorted(OUTCOMES))}")
+        raise SchemaError(f"{where}: faults.outcome must be one of {', '.join(sorted(OUTCOMES))}")
     _texts(f.get("injected", []), f"{where}: faults.injected")
     for key in ("delivered", "lost", "duplicated", "failed_with_error", "leftover_processes"):
         _integer(f.get(key, 0), f"{where}: faults.{key}")
@@ -249,22 +255,22 @@ def _sweep(sweep: Any, scenarios: dict[str, Any]) -> None:
     _text(sweep.get("source"), "sweep.source", optional=True, limit=5000)
     params = _table(sweep.get("params"), "sweep.params")
     if not params or len(params) > 10:
-        raise Bad("sweep.params must name the swept parameters")
+        raise SchemaError("sweep.params must name the swept parameters")
     for key, values in params.items():
         _name(key, "a sweep parameter")
         if not isinstance(values, list) or not values or len(values) > 10_000:
-            raise Bad(f"sweep.params.{key} must be a list of numbers")
+            raise SchemaError(f"sweep.params.{key} must be a list of numbers")
         for v in values:
             _number(v, f"sweep.params.{key} item")
     param = sweep.get("param")
     if not isinstance(param, str) or param not in params or sweep.get("values") != params[param]:
-        raise Bad("sweep.param and sweep.values must name the first swept parameter and its values")
+        raise SchemaError("sweep.param and sweep.values must name the first swept parameter and its values")
     points = _table(sweep.get("points"), "sweep.points")
     for name, values in points.items():
         if name not in scenarios:
-            raise Bad(f"sweep point {shown(name)} is not a scenario of the run")
+            raise SchemaError(f"sweep point {shown(name)} is not a scenario of the run")
         if not isinstance(values, dict) or set(values) != set(params):
-            raise Bad(f"sweep point {name} must give a value for each swept parameter")
+            raise SchemaError(f"sweep point {name} must give a value for each swept parameter")
         for v in values.values():
             _number(v, f"sweep point {name}")
 
@@ -274,10 +280,12 @@ def _interpreters(found: Any) -> None:
     if found is None:
         return
     if not isinstance(found, dict) or len(found) > 100:
-        raise Bad("interpreters must be a table of at most 100 entries")
+        raise SchemaError("interpreters must be a table of at most 100 entries")
     for label, entry in found.items():
         if not STRATEGY.match(label):
-            raise Bad(f"interpreters: a label must be printable text of 1 to 200 characters, got {shown(label)}")
+            raise SchemaError(
+                f"interpreters: a label must be printable text of 1 to 200 characters, got {shown(label)}"
+            )
         entry = _table(entry, f"interpreters.{label}")
         for key, value in entry.items():
             if key == "unavailable":
@@ -286,7 +294,7 @@ def _interpreters(found: Any) -> None:
             elif isinstance(value, str):
                 _text(value, f"interpreters.{label}.{key}", limit=5000)
             elif not isinstance(value, bool | int | float | None):
-                raise Bad(f"interpreters.{label}.{key} must be a plain value")
+                raise SchemaError(f"interpreters.{label}.{key} must be a plain value")
 
 
 def problem(doc: dict[str, Any]) -> str | None:
@@ -294,15 +302,15 @@ def problem(doc: dict[str, Any]) -> str | None:
     definitions in place (so every consumer finds every field)."""
     try:
         if not isinstance(doc["status"], str) or doc["status"] not in RUN_STATUSES:
-            raise Bad(f"status must be one of {', '.join(sorted(RUN_STATUSES))}, got {shown(doc['status'])}")
+            raise SchemaError(f"status must be one of {', '.join(sorted(RUN_STATUSES))}, got {shown(doc['status'])}")
         _fingerprint(doc["fingerprint"])
         _text(doc.get("started_at"), "started_at", limit=100)
         _text(doc.get("finished_at"), "finished_at", optional=True, limit=100)
         _options(doc.get("options"))
         if not isinstance(doc["scenarios"], dict) or not isinstance(doc["trials"], list):
-            raise Bad("scenarios must be a table and trials a list")
+            raise SchemaError("scenarios must be a table and trials a list")
         if len(doc["trials"]) > MAX_TRIALS:
-            raise Bad(f"more than {MAX_TRIALS:,} trials")
+            raise SchemaError(f"more than {MAX_TRIALS:,} trials")
         scenarios = _scenarios(doc["scenarios"])
         ids: set[str] = set()
         for i, t in enumerate(doc["trials"]):
@@ -310,7 +318,7 @@ def problem(doc: dict[str, Any]) -> str | None:
         if doc.get("sweep") is not None:
             _sweep(doc["sweep"], scenarios)
         _interpreters(doc.get("interpreters"))
-    except Bad as exc:
+    except SchemaError as exc:
         return str(exc)
     doc["scenarios"] = scenarios
     return None

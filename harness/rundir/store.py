@@ -24,7 +24,7 @@ import socket
 import stat
 import tempfile
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -176,16 +176,15 @@ class RunWriter:
             self.doc["trials"].append(_clean(trial))
             self.flush()
 
-    def finish(self, status: str) -> None:
+    def finish(self, status: str, derived: Callable[[dict[str, Any]], Mapping[str, bytes]] | None = None) -> None:
         self.doc["status"] = status
         self.doc["finished_at"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
         try:
             self.flush()
         except RunDirError as exc:
             raise RunDirError(f"{exc}; run.json could not be marked {status!r} (it may still say 'running')") from None
-        from harness.analysis import summary
-
-        self._guard(summary.write_csv, self.path, self.doc)
+        for name, data in (derived(self.doc) if derived is not None else {}).items():
+            self._guard(atomic_write, self.path / name, data)
 
     def flush(self) -> None:
         self._guard(atomic_write, self.path / RUN_FILE, json.dumps(self.doc, indent=1).encode())

@@ -21,8 +21,6 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from harness.presentation.blocks import Block, Bullets, Heading, Para, Table
-
 if TYPE_CHECKING:
     from harness.running.suite import Options, Prepared
     from harness.scenario import LoadedScenario
@@ -120,47 +118,3 @@ def side_by_side(doc: dict[str, Any], metric: str = "throughput_total") -> pd.Da
             row[f"{n} ÷ {names[0]}"] = medians[n] / first if first > 0 else math.nan
         rows.append(row)
     return pd.DataFrame(rows)
-
-
-def section(doc: dict[str, Any], rank_by: str = "total") -> list[Block]:
-    """The report's (and the terminal's) side-by-side view: which interpreter ran what, and per
-    scenario x strategy the median items/s under each (over the window the table ranks by) with
-    the ratio to the first. Empty for a one-interpreter run."""
-    from harness.presentation.markdown import code, escape
-    from harness.presentation.terminal import si
-
-    metric = "throughput" if rank_by == "makespan" else "throughput_total"
-    found = of_run(doc)
-    frame = side_by_side(doc, metric)
-    if frame.empty:
-        return []
-    names = list(found)
-    lines = []
-    for name, entry in found.items():
-        text = f"{code(name)}: {escape(describe(entry))} ({code(str(entry.get('executable')))}"
-        given = entry.get("given")
-        text += f", given as {code(str(given))})" if given and given != entry.get("executable") else ")"
-        if entry.get("unavailable"):
-            text += "; not run here: " + ", ".join(
-                f"{escape(s)} ({escape(str(why))})" for s, why in entry["unavailable"].items()
-            )
-        lines.append(text)
-    ratios = [c for c in frame.columns if "÷" in str(c)]
-    header = ["scenario", "strategy", *(f"{n} items/s" for n in names), *ratios]
-    rows = []
-    for _, row in frame.iterrows():
-        cells = [escape(str(row["scenario"])), escape(str(row["strategy"]))]
-        cells += ["—" if math.isnan(row[n]) else si(row[n]) for n in names]
-        cells += ["—" if math.isnan(row[c]) else f"×{row[c]:.2f}" for c in ratios]
-        rows.append(cells)
-    window = "total window" if metric == "throughput_total" else "makespan"
-    return [
-        Heading(2, "Interpreters side by side"),
-        Bullets(lines),
-        Para(
-            f"Median items/s ({escape(window)}) over the passing repeats; trials of the interpreters took turns "
-            f"in this one run, so drift hit them alike. The ratios divide by the first interpreter, "
-            f"{code(names[0])}, whose cpu calibration every interpreter ran: the same work everywhere."
-        ),
-        Table(header, rows, frozenset(range(2, len(header)))),
-    ]

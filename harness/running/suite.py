@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness.analysis import metrics
+from harness.analysis import metrics, summary
 from harness.errors import ScenarioError
 from harness.rundir import store
 from harness.running import faults as stress
@@ -280,10 +280,10 @@ class Prepared:
                 trial = _one(index, planned, self, cal, parallelism, writer)
                 on_progress(planned, trial)
         except BaseException:
-            writer.finish("incomplete")
+            writer.finish("incomplete", summary.derived_files)
             raise
         writer.doc["reference"]["end_s"] = reference.time_reference()
-        writer.finish("complete")
+        writer.finish("complete", summary.derived_files)
         return run_dir, writer.doc
 
 

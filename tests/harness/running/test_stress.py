@@ -8,11 +8,10 @@ from pathlib import Path
 from matplotlib.patches import Rectangle
 from typer.testing import CliRunner
 
-from harness.analysis.survival import survival
+from harness.analysis.survival import cell, survival
 from harness.cli import app
 from harness.presentation import report
 from harness.presentation.figures import survival as stress_figure
-from harness.running import faults as stress
 
 FAULTS = """
 [defaults]
@@ -65,4 +64,4 @@ def test_stress_prints_and_writes_the_survival_matrix(tmp_path: Path) -> None:
     written = report.write_report(run_dir)
     text = written.markdown.read_text()
     assert "## Survival under faults" in text and "survival.png" in text
-    assert stress.cell(doc["trials"][0]).startswith("recovered")
+    assert cell(doc["trials"][0]).startswith("recovered")
