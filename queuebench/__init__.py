@@ -20,7 +20,6 @@ own (:mod:`queuebench._ours`; another distribution of either name raises one lin
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING, Any
 
 from queuebench._ours import NotOurs, check_ours, version
@@ -95,8 +94,10 @@ def __getattr__(name: str) -> Any:
     module = _WHERE.get(name)
     if module is None:
         raise AttributeError(f"module 'queuebench' has no attribute {name!r}")
-    check_ours()
-    value = getattr(importlib.import_module(module), name)
+    check_ours()  # before anything of harness or strategies is imported
+    from strategies.loader import resolve
+
+    value = resolve(f"{module}:{name}")
     globals()[name] = value  # once: later reads do not come back here
     return value
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from harness.errors import QueuebenchError
 from strategies.base import Strategy, WorkSpec
+from strategies.loader import resolve
 
 
 class Family(enum.Enum):
@@ -68,8 +69,7 @@ class Entry:
             except ImportError as exc:
                 return False, f"needs {mod} ({exc})"
         if self.check:
-            module, _, attr = self.check.partition(":")
-            why: str = getattr(importlib.import_module(module), attr)()
+            why: str = resolve(self.check)()
             if why:
                 return False, why
         return True, ""
@@ -77,13 +77,11 @@ class Entry:
     def caveat_for(self, writer_work: WorkSpec, reader_work: WorkSpec) -> str:
         if not self.caveat:
             return ""
-        module, _, attr = self.caveat.partition(":")
-        said: str = getattr(importlib.import_module(module), attr)(writer_work, reader_work)
+        said: str = resolve(self.caveat)(writer_work, reader_work)
         return said
 
     def load(self) -> Strategy:
-        module, _, attr = self.target.partition(":")
-        fn: Strategy = getattr(importlib.import_module(module), attr)
+        fn: Strategy = resolve(self.target)
         return fn
 
 

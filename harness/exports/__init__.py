@@ -7,12 +7,12 @@ its module plus one line here. Modules are imported only when their format is us
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, cast
 
 from harness.errors import UnknownFormat
+from strategies.loader import resolve
 
 FORMATS: dict[str, str] = {
     "pytest-benchmark": "harness.exports.pytest_benchmark:export",
@@ -34,8 +34,7 @@ def exporter(fmt: str) -> Callable[[dict[str, Any]], Exported]:
     target = FORMATS.get(fmt)
     if target is None:
         raise UnknownFormat(f"unknown export format {fmt!r}; choose one of {', '.join(FORMATS)}")
-    module, _, name = target.partition(":")
-    return cast(Callable[[dict[str, Any]], Exported], getattr(importlib.import_module(module), name))
+    return cast(Callable[[dict[str, Any]], Exported], resolve(target))
 
 
 def export(doc: dict[str, Any], fmt: str) -> Exported:

@@ -26,6 +26,7 @@ from typing import Any, ClassVar
 
 from harness.errors import QueuebenchError
 from strategies.base import Calibration, WorkSpec
+from strategies.loader import resolve
 
 #: name -> module holding ``KIND``. Adding a kind: its module plus one line here.
 KINDS: dict[str, str] = {
@@ -145,7 +146,7 @@ def get(name: str) -> Kind:
             module = KINDS[name]
         except KeyError:
             raise UnknownKind(name) from None
-        kind = _LOADED[name] = importlib.import_module(module).KIND
+        kind = _LOADED[name] = resolve(f"{module}:KIND")
     return kind
 
 

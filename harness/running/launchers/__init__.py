@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
 
 from harness.errors import WorkerError
 from harness.running.launchers.base import Launcher, TrialOutput, TrialSpec
+from strategies.loader import resolve
 
 __all__ = ["LAUNCHERS", "Launcher", "TrialOutput", "TrialSpec", "WorkerError", "make"]
 
@@ -24,6 +24,5 @@ def make(name: str = "local", **options: Any) -> Launcher:
         target = LAUNCHERS[name]
     except KeyError:
         raise ValueError(f"unknown launcher {name!r}; valid launchers: {', '.join(LAUNCHERS)}") from None
-    module, _, attr = target.partition(":")
-    launcher: Launcher = getattr(importlib.import_module(module), attr)(**options)
+    launcher: Launcher = resolve(target)(**options)
     return launcher
