@@ -188,6 +188,13 @@ def get(name: str) -> Entry:
         raise UnknownStrategy(name) from None
 
 
+def no_queue(name: str) -> bool:
+    """A strategy whose items never wait in a queue (the serial family: sequential): its
+    latency is not comparable with the others'."""
+    entry = REGISTRY.get(name)
+    return entry is not None and entry.family is Family.SERIAL
+
+
 def default_names() -> list[str]:
     """What a run without ``-s`` runs: every strategy any worker can run."""
     return [n for n, e in REGISTRY.items() if not e.test_only and not e.opt_in]

@@ -13,6 +13,8 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+from harness.analysis import rankstats
+
 #: One-sided significance level of the rank test.
 ALPHA = 0.05
 #: Non-overlapping ranges count as distinguishable only with this many repeats on each side.
@@ -48,7 +50,4 @@ def tie_group(samples: dict[str, list[float]], order: list[str]) -> list[str]:
 
 def min_repeats_for_a_verdict() -> int:
     """The fewest repeats per side with which the rank test can separate two strategies."""
-    k = 1
-    while 1 / math.comb(2 * k, k) > ALPHA:
-        k += 1
-    return k
+    return rankstats.min_repeats(ALPHA)

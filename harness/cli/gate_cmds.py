@@ -160,6 +160,7 @@ def baseline_list(
 
     from harness.gate import baseline as bl
     from harness.presentation import terminal as render
+    from harness.presentation.facts import fingerprint_line
 
     saved = bl.list_saved(results)
     con = render.console()
@@ -176,7 +177,5 @@ def baseline_list(
             table.add_row(esc(item.name), esc(item.saved_at), f"[red]{esc(item.problem)}[/]", "")
             continue
         pairs = ", ".join(f"{s}/{t} ({n})" for (s, t), n in item.pairs.items())
-        table.add_row(
-            esc(item.name), esc(item.saved_at), esc(render.fingerprint_line(item.doc["fingerprint"])), esc(pairs)
-        )
+        table.add_row(esc(item.name), esc(item.saved_at), esc(fingerprint_line(item.doc["fingerprint"])), esc(pairs))
     con.print(table)

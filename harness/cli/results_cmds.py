@@ -52,6 +52,7 @@ def show(run_dir: RunDirArg, rank_by: RankByOpt = RankBy.total) -> None:
     from harness.analysis.summary import summarize
     from harness.analysis.survival import has_faults, survival
     from harness.presentation import terminal as render
+    from harness.presentation.facts import fingerprint_line
     from harness.rundir import store
 
     doc = store.load_run(run_dir)
@@ -60,7 +61,7 @@ def show(run_dir: RunDirArg, rank_by: RankByOpt = RankBy.total) -> None:
     if doc["status"] != "complete":
         why = "interrupted" if doc["status"] == "incomplete" else "the harness stopped mid-run (killed?)"
         con.print(f"[yellow]partial results: {why}; {len(doc['trials'])} trial(s) stored[/]")
-    con.print(render.fingerprint_line(doc["fingerprint"]), markup=False)
+    con.print(fingerprint_line(doc["fingerprint"]), markup=False)
     if has_faults(doc):  # a fault run: how each strategy ended leads, as in its report
         con.print(render.survival_table(survival(doc)))
     frame = summarize(doc, rank_by.value)

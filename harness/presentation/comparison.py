@@ -11,7 +11,7 @@ from rich.table import Table
 
 from harness.gate.compare import Report, Row, Verdict
 from harness.gate.verdicts import EXIT_REGRESSION, EXIT_UNJUDGED, UNJUDGED
-from harness.presentation import terminal as render
+from harness.presentation import numbers
 from harness.presentation.blocks import Block, Bullets, Heading, Para
 from harness.presentation.blocks import Table as TableBlock
 from harness.presentation.markdown import code, escape, to_markdown
@@ -43,10 +43,10 @@ def _value(report: Report, v: float) -> str:
     if not math.isfinite(v):
         return "—"
     if report.metric.key.endswith("_ms"):
-        return render.ms(v)
+        return numbers.ms(v)
     if report.metric.key == "efficiency":
-        return render.pct(v)
-    return render.si(v)
+        return numbers.pct(v)
+    return numbers.si(v)
 
 
 def _ratio(v: float) -> str:

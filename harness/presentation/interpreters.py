@@ -8,7 +8,7 @@ from typing import Any
 
 from harness.presentation.blocks import Block, Bullets, Heading, Para, Table
 from harness.presentation.markdown import code, escape
-from harness.presentation.terminal import si
+from harness.presentation.numbers import si
 from harness.running.interpreters import describe, of_run, side_by_side
 
 

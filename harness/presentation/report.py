@@ -19,6 +19,7 @@ from harness.analysis.survival import has_faults, survival
 from harness.analysis.trust import run_warning
 from harness.presentation import interpreters
 from harness.presentation.blocks import Block, Heading, Image, Para
+from harness.presentation.facts import fingerprint_line
 from harness.presentation.figures import run as figures
 from harness.presentation.figures import samples as sample_figures
 from harness.presentation.figures import survival as stress_figure
@@ -28,7 +29,6 @@ from harness.presentation.html import to_html
 from harness.presentation.markdown import escape, to_markdown
 from harness.presentation.scenarios import recommendations, scenario_section
 from harness.presentation.sections import machine_section, samples_note, survival_section, sweep_section, verdicts
-from harness.presentation.terminal import fingerprint_line
 from harness.rundir import store
 from harness.sweeps import findings as sweep
 

@@ -18,16 +18,10 @@ import pandas as pd
 from harness.analysis.ranking import ALPHA, MIN_RANGE_REPEATS, min_repeats_for_a_verdict
 from harness.analysis.summary import ranked, scenarios_of, tied, winner
 from harness.presentation.blocks import Block, Bullets, Heading, Image, Para, Table
+from harness.presentation.facts import workload_line
 from harness.presentation.markdown import code, escape
-from harness.presentation.terminal import ms, pct, si, workload_line
-
-
-def no_queue(strategy: str) -> bool:
-    """A strategy whose items never wait in a queue (sequential): its latency is not comparable."""
-    from strategies.registry import REGISTRY, Family
-
-    entry = REGISTRY.get(strategy)
-    return entry is not None and entry.family == Family.SERIAL
+from harness.presentation.numbers import ms, pct, si
+from strategies.registry import no_queue
 
 
 def _ratio(a: float, b: float) -> str:

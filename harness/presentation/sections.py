@@ -17,8 +17,8 @@ from harness.analysis.survival import Survival
 from harness.gate.baseline import read_meta
 from harness.presentation.blocks import Block, Bullets, Heading, Image, Para, Table
 from harness.presentation.markdown import code, escape
+from harness.presentation.numbers import ms, si
 from harness.presentation.survival import survival_block
-from harness.presentation.terminal import ms, si
 from harness.sweeps import answer as sweep_answer
 from harness.sweeps import findings as sweep
 from harness.sweeps import notes as sweep_notes

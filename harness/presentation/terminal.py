@@ -1,6 +1,6 @@
 """The terminal renderer (rich): the summary, the survival matrix and the sweep pivots as
-tables, and the number and text formats every renderer shares (:func:`si`, :func:`ms`,
-:func:`pct`, :func:`fingerprint_line`, :func:`workload_line`)."""
+tables. The number formats it shares with the report and the figures are in
+:mod:`~harness.presentation.numbers`, the one-line facts in :mod:`~harness.presentation.facts`."""
 
 from __future__ import annotations
 
@@ -12,31 +12,12 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from harness.presentation.numbers import ms, pct, si
+
 if TYPE_CHECKING:
     from harness.analysis.survival import Survival
     from harness.sweeps.answer import Answer
     from harness.sweeps.findings import Pivot
-
-
-def si(value: float, unit: str = "") -> str:
-    if value is None or not math.isfinite(value):
-        return "—"
-    for factor, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
-        if abs(value) >= factor:
-            return f"{value / factor:.3g}{suffix}{unit}"
-    return f"{value:.3g}{unit}"
-
-
-def ms(value: float) -> str:
-    if value is None or not math.isfinite(value):
-        return "—"
-    if value >= 100:
-        return f"{value:,.0f}"
-    return f"{value:.3g}"
-
-
-def pct(value: float) -> str:
-    return "—" if value is None or not math.isfinite(value) else f"{value * 100:.0f}%"
 
 
 def summary_table(frame: pd.DataFrame, title: str = "queuebench summary") -> Table:
@@ -185,33 +166,6 @@ def answer_table(answer: Answer) -> Table:
             escape(label), *("[red]✗[/]" if c is None else "—" if math.isnan(c) else f"{c:.0f} s" for c in cells)
         )
     return table
-
-
-def fingerprint_line(fp: dict[str, Any]) -> str:
-    py = fp["python"]
-    gil = "" if py.get("gil_enabled", True) else " (free-threaded)"
-    return (
-        f"{fp['os']} {fp['os_release']} {fp['arch']} · {fp['cpu_model']} · "
-        f"{fp['logical_cores']} cores, {fp['effective_parallelism']} effective · "
-        f"{py['implementation']} {py['version']}{gil} · start method {fp['start_method']}"
-    )
-
-
-def workload_line(definition: dict[str, Any]) -> str:
-    """'10 writers x 10 items -> pool of 3 · write io 5 ms · read io 6 ms' from a definition."""
-
-    def work(side: str, spec: dict[str, Any]) -> str:
-        kind = spec.get("kind", "none")
-        if kind == "none":
-            return f"{side}: no work"
-        gil = f", GIL {spec.get('gil')}" if kind == "cpu" else ""
-        return f"{side}: {kind} {spec.get('ms', 0):g} ms{gil}"
-
-    d = definition
-    return (
-        f"{d['writers']} writers × {d['items_per_writer']} items → pool of {d['readers']} · "
-        f"{work('write', d.get('writer_work', {}))} · {work('read', d.get('reader_work', {}))}"
-    )
 
 
 def console() -> Console:

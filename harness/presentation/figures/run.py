@@ -21,8 +21,9 @@ from matplotlib.lines import Line2D
 
 from harness.analysis.summary import DEFAULT_RANK_BY, RANK_BY, ranked, scenarios_of, summarize, trials_frame
 from harness.analysis.trust import busy_reasons, run_warning
+from harness.presentation.facts import workload_line
 from harness.presentation.figures.style import FAIL_COLOUR, panel_grid, strategy_colour, style, titled, value_axis
-from harness.presentation.terminal import si, workload_line
+from harness.presentation.numbers import si
 
 
 def throughput_figure(doc: dict[str, Any], rank_by: str = DEFAULT_RANK_BY) -> Figure:

@@ -207,7 +207,7 @@ def collect(runs: list[Run], metric: str, normalize: str | None, split: bool = F
 
 
 def compare_figure(frame: pd.DataFrame, by: str, metric: str, normalize: str | None, runs: int) -> Figure:
-    from harness.presentation.scenarios import no_queue
+    from strategies.registry import no_queue
 
     label, higher = describe_metric(metric)
     latency = re.fullmatch(r"(wait|put|service|e2e)_(p\d+|max)_ms", metric) is not None

@@ -18,7 +18,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator, NullFormatter
 
-from harness.presentation.terminal import si
+from harness.presentation.numbers import si
 
 # Okabe-Ito (colour-blind safe) for the shipped strategies: process family warm, threads
 # blue, asyncio green, sequential grey. Anything else gets a stable colour from its name.

@@ -20,7 +20,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from harness.presentation.figures.style import FAIL_COLOUR, readable_log_axis, save, strategy_colour, style
-from harness.presentation.terminal import ms, si
+from harness.presentation.numbers import ms, si
 from harness.sweeps.findings import KNEE, Finding, group_params
 
 LINESTYLES = ("-", "--", ":", "-.")
