@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from harness.rundir import store
 from strategies import base, kinds, records
 
 # Column indices of a record row: the layout lives in strategies.records.
@@ -281,7 +282,6 @@ def busy_readers(records: np.ndarray, start_ns: int) -> tuple[np.ndarray, np.nda
 def pool_busy(doc: dict[str, Any], run_dir: Path) -> dict[tuple[str, str], float]:
     """Median over repeats of reader-busy time ÷ (pool size × makespan): how full each strategy kept
     the pool, per (scenario, strategy). Trials without samples are skipped."""
-    from harness.rundir import store  # reading samples is the store's job; metrics itself stays numpy-only
 
     shares: dict[tuple[str, str], list[float]] = {}
     for t in doc["trials"]:

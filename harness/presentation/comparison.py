@@ -9,6 +9,7 @@ from pathlib import Path
 from rich.markup import escape as escape_markup
 from rich.table import Table
 
+from harness.analysis.rankstats import min_repeats
 from harness.gate.compare import Report, Row, Verdict
 from harness.gate.verdicts import EXIT_REGRESSION, EXIT_UNJUDGED, UNJUDGED
 from harness.presentation import numbers
@@ -147,8 +148,6 @@ def advice(report: Report) -> list[str]:
     """Plain sentences for what cannot be judged, printed after the table."""
     lines = []
     if report.too_few:
-        from harness.analysis.rankstats import min_repeats
-
         need = min_repeats(report.alpha)
         lines.append(
             f"{len(report.too_few)} pair(s) had too few repeats for any verdict at alpha={report.alpha:g}: "

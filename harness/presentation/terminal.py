@@ -12,7 +12,12 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from harness.analysis.ranking import min_repeats_for_a_verdict
+from harness.analysis.summary import throughput_label, tied
+from harness.presentation.blocks import Bullets, Heading, Para
+from harness.presentation.blocks import Table as TableBlock
 from harness.presentation.numbers import ms, pct, si
+from harness.sweeps.findings import KNEE
 
 if TYPE_CHECKING:
     from harness.analysis.survival import Survival
@@ -22,8 +27,6 @@ if TYPE_CHECKING:
 
 def summary_table(frame: pd.DataFrame, title: str = "queuebench summary") -> Table:
     """The run's summary: ★ a clear winner, ≈ strategies tied with the best (the caption names them)."""
-    from harness.analysis.ranking import min_repeats_for_a_verdict
-    from harness.analysis.summary import throughput_label, tied
 
     used = str(frame["rank_by"].iloc[0]) if len(frame) else "total"
     table = Table(
@@ -122,7 +125,6 @@ def survival_table(matrix: Survival) -> Table:
 
 def sweep_tables(pivots: list[Pivot]) -> list[Table]:
     """The sweep's pivots: items/s (best ★, knee ◆, a point that did not pass in red) and p99 ms."""
-    from harness.sweeps.findings import KNEE
 
     out = []
     for pivot in pivots:
@@ -187,8 +189,6 @@ def _plain(text: str) -> str:
 
 def print_blocks(blocks: list[Any], con: Console) -> None:
     """Blocks on the terminal: headings bold, tables as tables, text without its Markdown marks."""
-    from harness.presentation.blocks import Bullets, Heading, Para
-    from harness.presentation.blocks import Table as TableBlock
 
     for block in blocks:
         if isinstance(block, Heading):

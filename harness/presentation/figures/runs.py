@@ -25,6 +25,7 @@ from harness.errors import PlotError
 from harness.presentation.figures import style as figure_style
 from harness.rundir import store
 from harness.running import interpreters
+from strategies.registry import no_queue
 
 #: Fields of a scenario definition that do not change the workload itself.
 NOT_WORKLOAD = frozenset({"description", "repeats", "warmup", "timeout", "strategies"})
@@ -207,7 +208,6 @@ def collect(runs: list[Run], metric: str, normalize: str | None, split: bool = F
 
 
 def compare_figure(frame: pd.DataFrame, by: str, metric: str, normalize: str | None, runs: int) -> Figure:
-    from strategies.registry import no_queue
 
     label, higher = describe_metric(metric)
     latency = re.fullmatch(r"(wait|put|service|e2e)_(p\d+|max)_ms", metric) is not None

@@ -20,6 +20,7 @@ from harness.analysis import metrics
 from harness.analysis.summary import DEFAULT_RANK_BY, ranked, summarize
 from harness.presentation.figures.style import FAIL_COLOUR, LIMIT_COLOUR, readable_log_axis, strategy_colour, style
 from harness.rundir import store
+from strategies.registry import no_queue
 
 
 def _pooled(run_dir: Path, trials: list[dict[str, Any]]) -> np.ndarray:
@@ -52,7 +53,6 @@ def latency_figure(doc: dict[str, Any], run_dir: Path, scenario: str, rank_by: s
     Strategies with no queue (sequential) are dashed grey-edged and named so: their items never
     wait, so their latency is low for that reason, not because they are fast. A reader side with
     no work has no service time to compare: that panel says so instead of drawing a spike at 1 µs."""
-    from strategies.registry import no_queue
 
     order = ranked(summarize(doc, rank_by), scenario)
     order = [n for n in order if not no_queue(n)] + [n for n in order if no_queue(n)]

@@ -19,6 +19,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator, NullFormatter
 
 from harness.presentation.numbers import si
+from harness.rundir import store
 
 # Okabe-Ito (colour-blind safe) for the shipped strategies: process family warm, threads
 # blue, asyncio green, sequential grey. Anything else gets a stable colour from its name.
@@ -68,7 +69,6 @@ def style() -> Iterator[None]:
 def save(fig: Figure, path: Path) -> Path:
     """Write a figure atomically (never through a link, never half-written); a file name made
     from names in a run (scenarios) is sanitised to one plain part, so it stays in its folder."""
-    from harness.rundir import store
 
     path = Path(path)
     path = path.with_name(store.slug(path.stem) + path.suffix)
