@@ -137,7 +137,7 @@ def cpu_work(rounds: int) -> list[list[str]]:
     """Per-item CPU of cpu work against its nominal 4 ms, measured in trials (work_cpu)."""
     rows = []
     # This machine's calibration, as `queuebench run` uses it (cached per machine and interpreter).
-    calibration = base.Calibration(**LAUNCHER.probe()["calibration"])
+    calibration = LAUNCHER.probe().calibration
     for gil in ("hold", "release"):
         spec = base.WorkSpec("cpu", 4.0, params=(("gil", gil),))
         wl = workload("sequential", 10, "fork", writers=2, reader_work=spec, calibration=calibration)

@@ -38,9 +38,10 @@ import pytest
 from harness import errors
 
 if TYPE_CHECKING:
+    from harness.running.launchers.base import Probe
     from harness.scenario import LoadedScenario, Scenario
 
-_probes: dict[str, dict[str, Any]] = {}
+_probes: dict[str, Probe] = {}
 
 
 @dataclass
@@ -87,7 +88,7 @@ def _scenario(spec: str | Path | Mapping[str, Any] | Scenario, name: str | None)
     raise errors.ScenarioError(f"{spec}: pass name= one of its scenarios: {names}")
 
 
-def _probe(python: str) -> dict[str, Any]:
+def _probe(python: str) -> Probe:
     from harness.running import launchers
 
     if python not in _probes:

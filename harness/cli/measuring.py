@@ -77,7 +77,7 @@ def prepare_interpreters(loaded: list[LoadedScenario], opts: Options, con: Conso
         prepared = interpreters.prepare(loaded, opts)
     for name, entry in opts.extra["interpreters"].items():
         probe = prepared.sides[name][1]
-        said = f"{interpreters.describe(probe)} ({probe['executable']}) · {parallelism_line(probe)}"
+        said = f"{interpreters.describe(interpreters.facts(probe))} ({probe.executable}) · {parallelism_line(probe)}"
         con.print(f"worker {esc(name)}: {esc(said)}")
         for strategy, why in entry["unavailable"].items():
             con.print(f"  [yellow]not under {esc(name)}[/]: {esc(strategy)}: {esc(why)}")
@@ -124,7 +124,7 @@ def measure(
                 fail(line)
             if not prepared.sides:
                 probe = prepared.probe
-                facts = f"{probe['implementation']} {probe['version']} · {parallelism_line(probe)}"
+                facts = f"{probe.implementation} {probe.version} · {parallelism_line(probe)}"
                 con.print(f"worker{esc(where)}: {esc(facts)}")  # a busy machine is said once, above the table
                 if (line := prepared.unavailable(named=bool(opts.strategies))) is not None:
                     fail(line)

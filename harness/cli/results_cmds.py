@@ -14,14 +14,16 @@ from harness.exports import FORMATS
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from harness.running.launchers.base import Probe
+
 
 RunDirArg = Annotated[Path, typer.Argument(metavar="RUN_DIR", help="A results directory (results/<time>-<host>).")]
 
 
-def parallelism_line(probe: dict[str, Any]) -> str:
+def parallelism_line(probe: Probe) -> str:
     """'effective parallelism 0.45 of 2 usable cores (...)': the probe's figure, with what it means."""
-    par = probe.get("effective_parallelism")
-    cores = (probe.get("machine") or {}).get("usable_cores")
+    par = probe.effective_parallelism
+    cores = probe.machine.get("usable_cores")
     of = f" of {cores} usable cores" if cores else ""
     return f"effective parallelism {par}{of} (how many cores a burst of CPU work got just now; ideally all of them)"
 

@@ -32,7 +32,7 @@ from typing import Any
 from harness.errors import CompareError, SideError
 from harness.gate.compare import Report, compare
 from harness.running import suite
-from harness.running.launchers import Launcher, make
+from harness.running.launchers import Launcher, Probe, make
 from harness.scenario import LoadedScenario
 
 SIDES = ("A", "B")
@@ -163,8 +163,8 @@ def prepare(
     return prepared
 
 
-def _probe_facts(probe: dict[str, Any]) -> dict[str, Any]:
-    return {k: probe.get(k) for k in ("implementation", "version", "gil_enabled", "effective_parallelism")}
+def _probe_facts(probe: Probe) -> dict[str, Any]:
+    return {k: getattr(probe, k) for k in ("implementation", "version", "gil_enabled", "effective_parallelism")}
 
 
 def split(doc: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import os
 import platform
@@ -12,6 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import psutil
+
+from harness.running.launchers.base import Probe
 
 PACKAGES = ("queuebench", "numpy", "pandas", "pyarrow", "psutil", "pydantic", "typer", "rich")
 
@@ -86,35 +89,24 @@ def _local_machine() -> dict[str, Any]:
     }
 
 
-def fingerprint(worker_probe: dict[str, Any], start_method: str, root: Path | None) -> dict[str, Any]:
+def fingerprint(worker_probe: Probe, start_method: str, root: Path | None) -> dict[str, Any]:
     """Everything that matters for comparing runs: OS, CPU, cores, Python, versions, load.
 
     The machine facts are the worker's probe's (where the trials run); the harness's own
     only fill in what a probe does not say (an older worker).
     """
-    machine = {**_local_machine(), **(worker_probe.get("machine") or {})}
+    machine = {**_local_machine(), **worker_probe.machine}
     local = machine["host"] == socket.gethostname()
     return {
         **machine,
         "physical_cores": psutil.cpu_count(logical=False) if local else None,
-        "effective_parallelism": worker_probe["effective_parallelism"],
+        "effective_parallelism": worker_probe.effective_parallelism,
         "memory_gb": round(psutil.virtual_memory().total / 2**30, 1) if local else None,
-        "python": {
-            k: worker_probe.get(k)
-            for k in (
-                "implementation",
-                "version",
-                "build",
-                "compiler",
-                "executable",
-                "gil_enabled",
-                "free_threaded_build",
-            )
-        },
+        "python": worker_probe.python_facts(),
         "harness_python": platform.python_version(),
         "start_method": start_method,
-        "calibration": worker_probe["calibration"],
-        "calibration_source": worker_probe.get("calibration_source"),
+        "calibration": dataclasses.asdict(worker_probe.calibration),
+        "calibration_source": worker_probe.calibration_source,
         "packages": _versions(),
         "git_commit": git_commit(root) if root is not None else None,
         "recorded_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),

@@ -21,6 +21,8 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from harness.running.launchers.base import Probe
+
 if TYPE_CHECKING:
     from harness.running.suite import Options, Prepared
     from harness.scenario import LoadedScenario
@@ -60,7 +62,7 @@ def prepare(scenarios: list[LoadedScenario], opts: Options) -> Prepared:
 
     sides = [launchers.make("local", python=p, recalibrate=opts.recalibrate) for p in opts.pythons]
     probes = [side.probe() for side in sides]  # the same one twice is two sides: an A/A check
-    names = labels(probes)
+    names = labels([facts(p) for p in probes])
     prepared = suite.prepare_sides(
         scenarios, opts, dict(zip(names, sides, strict=True)), dict(zip(names, probes, strict=True))
     )
@@ -73,8 +75,9 @@ def prepare(scenarios: list[LoadedScenario], opts: Options) -> Prepared:
     return prepared
 
 
-def facts(probe: dict[str, Any]) -> dict[str, Any]:
-    return {k: probe.get(k) for k in FACTS}
+def facts(probe: Probe) -> dict[str, Any]:
+    """What run.json keeps of a side's probe (:data:`FACTS`)."""
+    return {k: getattr(probe, k) for k in FACTS}
 
 
 def describe(entry: dict[str, Any]) -> str:

@@ -28,7 +28,7 @@ from harness.rundir import store
 from harness.running import faults as stress
 from harness.running import reference
 from harness.running.fingerprint import fingerprint
-from harness.running.launchers import Launcher, TrialOutput, TrialSpec, make
+from harness.running.launchers import Launcher, Probe, TrialOutput, TrialSpec, make
 from harness.scenario import LoadedScenario
 from strategies import base, registry
 
@@ -162,11 +162,11 @@ def registry_problems(m: dict[str, Any]) -> list[str]:
     ]
 
 
-def start_method_for(opts: Options, probe: dict[str, Any]) -> str:
-    method = opts.start_method or probe["default_start_method"]
-    if method not in probe["start_methods"]:
+def start_method_for(opts: Options, probe: Probe) -> str:
+    method = opts.start_method or probe.default_start_method
+    if method not in probe.start_methods:
         raise ScenarioError(
-            f"start method {method!r} is not available here; choose one of {', '.join(probe['start_methods'])}"
+            f"start method {method!r} is not available here; choose one of {', '.join(probe.start_methods)}"
         )
     return str(method)
 
@@ -181,17 +181,17 @@ class Prepared:
     scenarios: list[LoadedScenario]
     opts: Options
     launcher: Launcher
-    probe: dict[str, Any]
+    probe: Probe
     trials: list[Planned]
     method: str
     #: side name -> (its launcher, its probe), for ab's A and B or one per interpreter of a
     #: multi-interpreter run; a planned trial with a side runs there
-    sides: dict[str, tuple[Launcher, dict[str, Any]]] = field(default_factory=dict)
+    sides: dict[str, tuple[Launcher, Probe]] = field(default_factory=dict)
 
     def unrunnable(self) -> str | None:
         """The one line to exit with (code 2) when no planned trial can run because a work kind
         is unavailable where trials run (e.g. the Docker kinds without an engine), else None."""
-        found = (self.probe.get("kinds") or {}).items()
+        found = self.probe.kinds.items()
         reasons = {name: str(why) for name, (ok, why) in found if not ok}
         needs = [
             {p.loaded.scenario.writer_work.kind, p.loaded.scenario.reader_work.kind} & reasons.keys()
@@ -205,12 +205,12 @@ class Prepared:
         """Strategies the worker's interpreter cannot run (its probe said why). Named by the user
         (``named``): the one line to exit 2 with, before anything runs. Chosen by default (stress
         takes every strategy): they are dropped from the plan, and None."""
-        answers = self.probe.get("strategies") or {}
+        answers = self.probe.strategies
         missing = {p.strategy: str(answers[p.strategy][1]) for p in self.trials if not answers.get(p.strategy, (1,))[0]}
         if not missing:
             return None
         if named:
-            python = self.probe.get("executable", "the worker")
+            python = self.probe.executable
             return "; ".join(f"strategy {n!r} cannot run under {python}: {why}" for n, why in missing.items())
         self.trials = [p for p in self.trials if p.strategy not in missing]
         return None
@@ -232,7 +232,7 @@ class Prepared:
         from that side alone; returns side -> {strategy: why} (empty for a side that runs all)."""
         out: dict[str, dict[str, str]] = {}
         for name, (_, probe) in self.sides.items():
-            answers = probe.get("strategies") or {}
+            answers = probe.strategies
             out[name] = {
                 p.strategy: str(answers[p.strategy][1])
                 for p in self.trials
@@ -248,11 +248,11 @@ class Prepared:
         the run is marked ``incomplete`` and the interrupt propagates.
         """
         probe, opts = self.probe, self.opts
-        cal = base.Calibration(**probe["calibration"])
+        cal = probe.calibration
         # The ideal is a lower bound, so it assumes every usable core of the machine the trials
         # run on; the parallelism measured now (probe) is context: a busy machine shows as
         # lower efficiency.
-        parallelism = float((probe.get("machine") or {}).get("usable_cores") or 1)
+        parallelism = probe.usable_cores
         run_dir = store.new_run_dir(opts.out)
         writer = store.RunWriter(
             run_dir,
@@ -300,7 +300,7 @@ def prepare_sides(
     scenarios: list[LoadedScenario],
     opts: Options,
     launchers: dict[str, Launcher],
-    probes: dict[str, dict[str, Any]] | None = None,
+    probes: dict[str, Probe] | None = None,
 ) -> Prepared:
     """A run of every planned trial once per side (``launchers``: side name -> launcher),
     interleaved; the first side's probe gives the cpu calibration every side uses (the same
@@ -332,7 +332,7 @@ def preflight_checked(prepared: Prepared) -> Prepared:
 def execute(
     scenarios: list[LoadedScenario],
     opts: Options,
-    probe: dict[str, Any] | None = None,
+    probe: Probe | None = None,
     on_progress: Progress = lambda planned, trial: None,
     launcher: Launcher | None = None,
 ) -> tuple[Path, dict[str, Any]]:
@@ -369,10 +369,10 @@ def _one(
         trial["id"] += "-" + re.sub(r"[^A-Za-z0-9._-]", "-", planned.side)  # ids are plain names
         trial["side"] = planned.side
     # Availability as the worker's interpreter answered it (its probe), not the harness's.
-    ok, why = (probe.get("strategies") or {}).get(planned.strategy, entry.available())
+    ok, why = probe.strategies.get(planned.strategy, entry.available())
     for side in (sc.writer_work, sc.reader_work):  # and the work kinds, as the worker answered
         if ok:
-            ok, why = (probe.get("kinds") or {}).get(side.kind, (True, ""))
+            ok, why = probe.kinds.get(side.kind, (True, ""))
     if not ok:
         trial.update(status="unavailable", errors=[why], leftovers=[], metrics=None)
         writer.add_trial(trial, None)

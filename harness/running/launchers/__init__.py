@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from harness.errors import WorkerError
-from harness.running.launchers.base import Launcher, TrialOutput, TrialSpec
+from harness.running.launchers.base import Launcher, Probe, TrialOutput, TrialSpec
 from strategies.loader import resolve
 
-__all__ = ["LAUNCHERS", "Launcher", "TrialOutput", "TrialSpec", "WorkerError", "make"]
+__all__ = ["LAUNCHERS", "Launcher", "Probe", "TrialOutput", "TrialSpec", "WorkerError", "make"]
 
 #: name -> "module:class"; each class takes keyword options (e.g. ``python``).
 LAUNCHERS: dict[str, str] = {

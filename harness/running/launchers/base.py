@@ -3,7 +3,7 @@
 A launcher answers two calls, as pyperf's manager asks its workers and httpx's
 transports answer one method:
 
-* ``probe()``: facts about the interpreter and machine that will run the trials (the
+* ``probe() -> Probe``: facts about the interpreter and machine that will run the trials (the
   worker's own answer: version, GIL, start methods, usable cores, calibration, which
   strategies it can run), so the ideal bound and the fingerprint describe where the
   trial really runs, not where the harness runs;
@@ -20,12 +20,87 @@ launcher (another tree, a container, a remote worker) is its module plus one lin
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any, Protocol
 
 import numpy as np
 
-from strategies.base import Workload
+from strategies.base import Calibration, Workload
+
+#: What a worker says of a strategy or a work kind: can it run there, and if not, why.
+Availability = tuple[bool, str]
+
+
+@dataclass(frozen=True)
+class Probe:
+    """What the worker's interpreter said of itself and its machine (``python -m harness.worker
+    probe``), parsed once: the launchers return it, the suite, the fingerprint and the command
+    line read its fields. A key an older worker (an ``ab`` side of an older tree) does not send
+    takes its default."""
+
+    implementation: str
+    version: str
+    executable: str
+    gil_enabled: bool
+    default_start_method: str
+    start_methods: tuple[str, ...]
+    calibration: Calibration
+    effective_parallelism: float
+    free_threaded_build: bool = False
+    build: str = ""
+    compiler: str = ""
+    calibration_source: str | None = None
+    #: The machine's facts as the worker saw them (host, os, cpu, usable_cores, ...).
+    machine: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    strategies: Mapping[str, Availability] = field(default_factory=lambda: MappingProxyType({}))
+    kinds: Mapping[str, Availability] = field(default_factory=lambda: MappingProxyType({}))
+    #: Where the probe ran when not here: a Dask launcher's scheduler and worker.
+    launcher: Mapping[str, Any] | None = None
+
+    @classmethod
+    def from_answer(cls, answer: Mapping[str, Any]) -> Probe:
+        """The worker's JSON answer (``worker.probe()``), typed."""
+
+        def availability(table: Any) -> Mapping[str, Availability]:
+            return MappingProxyType({str(k): (bool(v[0]), str(v[1])) for k, v in (table or {}).items()})
+
+        return cls(
+            implementation=str(answer.get("implementation", "?")),
+            version=str(answer.get("version", "?")),
+            executable=str(answer.get("executable", "?")),
+            gil_enabled=bool(answer.get("gil_enabled", True)),
+            default_start_method=str(answer["default_start_method"]),
+            start_methods=tuple(answer["start_methods"]),
+            calibration=Calibration(**answer["calibration"]),
+            effective_parallelism=float(answer["effective_parallelism"]),
+            free_threaded_build=bool(answer.get("free_threaded_build", False)),
+            build=str(answer.get("build", "")),
+            compiler=str(answer.get("compiler", "")),
+            calibration_source=answer.get("calibration_source"),
+            machine=MappingProxyType(dict(answer.get("machine") or {})),
+            strategies=availability(answer.get("strategies")),
+            kinds=availability(answer.get("kinds")),
+            launcher=MappingProxyType(dict(answer["launcher"])) if answer.get("launcher") else None,
+        )
+
+    @property
+    def usable_cores(self) -> float:
+        """Cores this process may use there (affinity, cgroup quota): the ideal bound's parallelism."""
+        return float(self.machine.get("usable_cores") or 1)
+
+    def python_facts(self) -> dict[str, Any]:
+        """The interpreter's facts as run.json records them (the fingerprint's ``python``)."""
+        return {
+            "implementation": self.implementation,
+            "version": self.version,
+            "build": self.build,
+            "compiler": self.compiler,
+            "executable": self.executable,
+            "gil_enabled": self.gil_enabled,
+            "free_threaded_build": self.free_threaded_build,
+        }
 
 
 @dataclass(frozen=True)
@@ -63,7 +138,7 @@ class Launcher(Protocol):
 
     name: str
 
-    def probe(self) -> dict[str, Any]: ...
+    def probe(self) -> Probe: ...
 
     def available(self) -> dict[str, Any]: ...
 

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from harness.errors import WorkerError
-from harness.running.launchers.base import TrialOutput, TrialSpec
+from harness.running.launchers.base import Probe, TrialOutput, TrialSpec
 
 if TYPE_CHECKING:
     from distributed import Client, LocalCluster
@@ -38,7 +38,7 @@ def _on_worker_probe(python: str | None, recalibrate: bool) -> dict[str, Any]:
     """On the Dask worker: probe the worker interpreter of that machine."""
     from harness.running.launchers.local import LocalLauncher
 
-    return LocalLauncher(python, recalibrate=recalibrate).probe()
+    return LocalLauncher(python, recalibrate=recalibrate).probe_answer()
 
 
 def _on_worker_available(python: str | None) -> dict[str, Any]:
@@ -147,10 +147,10 @@ class DaskLauncher:
 
     # -- the launcher contract ---------------------------------------------------------
 
-    def probe(self) -> dict[str, Any]:
+    def probe(self) -> Probe:
         result: dict[str, Any] = self._call(_on_worker_probe, self.python, self.recalibrate)
         result["launcher"] = {"name": self.name, "scheduler": self.address, "worker": self.worker}
-        return result
+        return Probe.from_answer(result)
 
     def available(self) -> dict[str, Any]:
         result: dict[str, Any] = self._call(_on_worker_available, self.python)

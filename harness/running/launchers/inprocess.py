@@ -21,7 +21,7 @@ from typing import Any
 import psutil
 
 from harness import worker
-from harness.running.launchers.base import TrialOutput, TrialSpec
+from harness.running.launchers.base import Probe, TrialOutput, TrialSpec
 from harness.running.launchers.collect import read_records, scratch_root, trial_prefix
 from strategies import faults
 
@@ -34,8 +34,8 @@ class InProcessLauncher:
             raise ValueError("the in-process launcher runs in the harness's own interpreter; --python needs 'local'")
         self.recalibrate = recalibrate
 
-    def probe(self) -> dict[str, Any]:
-        return worker.probe(self.recalibrate)
+    def probe(self) -> Probe:
+        return Probe.from_answer(worker.probe(self.recalibrate))
 
     def available(self) -> dict[str, Any]:
         return worker.available()

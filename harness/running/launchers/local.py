@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import WorkerError
-from harness.running.launchers.base import TrialOutput, TrialSpec
+from harness.running.launchers.base import Probe, TrialOutput, TrialSpec
 from harness.running.launchers.collect import (
     read_records,
     scratch_root,
@@ -75,8 +75,12 @@ class LocalLauncher:
         self.env = dict(env or {})
         sweep_stale_trials()
 
-    def probe(self, timeout: float = 60.0) -> dict[str, Any]:
+    def probe(self, timeout: float = 60.0) -> Probe:
         """Ask the worker interpreter about itself and its machine; calibrate cpu work."""
+        return Probe.from_answer(self.probe_answer(timeout))
+
+    def probe_answer(self, timeout: float = 60.0) -> dict[str, Any]:
+        """The worker's probe as it answered it (JSON): what a Dask worker sends back."""
         return self._ask(["probe"] + (["--recalibrate"] if self.recalibrate else []), timeout)
 
     def available(self, timeout: float = 60.0) -> dict[str, Any]:

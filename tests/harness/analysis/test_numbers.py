@@ -47,10 +47,10 @@ def test_two_probes_on_one_machine_give_the_same_cpu_work(tmp_path: Path, monkey
     monkeypatch.setenv("QUEUEBENCH_CACHE", str(tmp_path))
     first = launchers.make("local").probe()
     second = launchers.make("local").probe()
-    assert first["calibration"] == second["calibration"]
-    assert first["calibration_source"].startswith("measured") and second["calibration_source"].startswith("cached")
+    assert first.calibration == second.calibration
+    assert str(first.calibration_source).startswith("measured") and str(second.calibration_source).startswith("cached")
     again = launchers.make("local", recalibrate=True).probe()
-    assert again["calibration_source"].startswith("measured")
+    assert str(again.calibration_source).startswith("measured")
 
 
 def test_gil_releasing_work_is_one_c_call_per_item(monkeypatch: pytest.MonkeyPatch) -> None:

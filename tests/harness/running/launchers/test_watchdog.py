@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import os
+import platform
 import time
 
 import psutil
@@ -67,6 +68,8 @@ def test_orphan_is_found_reported_and_killed() -> None:
 
 def test_probe_reports_interpreter_and_calibration() -> None:
     probe = launchers.make("local").probe()
-    assert probe["implementation"] and probe["calibration"]["hold_per_ms"] > 0
-    assert 0 < probe["effective_parallelism"] <= (os.cpu_count() or 1)
-    assert probe["default_start_method"] in probe["start_methods"]
+    assert probe.implementation == platform.python_implementation() and probe.calibration.hold_per_ms > 0
+    assert 0 < probe.effective_parallelism <= (os.cpu_count() or 1)
+    assert probe.default_start_method in probe.start_methods
+    assert probe.strategies["threads"] == (True, "") and probe.kinds["io"] == (True, "")
+    assert probe.python_facts()["version"] == platform.python_version()
