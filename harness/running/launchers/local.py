@@ -118,7 +118,8 @@ class LocalLauncher:
             spec_path, out, tmpdir = Path(tmp) / "spec.json", Path(tmp) / "out", Path(tmp) / "tmp"
             out.mkdir()
             tmpdir.mkdir()
-            semprefix = f"/mp-qb{Path(tmp).name.rsplit('-', 1)[-1]}"
+            # The harness's pid in the name: whose semaphores they are, on a machine shared by many runs.
+            semprefix = f"/mp-qb{os.getpid()}-{Path(tmp).name.rsplit('-', 1)[-1]}"
             # The worker kills itself a little after the harness would, should the harness die.
             doc = {
                 "strategy": spec.strategy,

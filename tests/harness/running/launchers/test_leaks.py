@@ -20,11 +20,12 @@ pytestmark = pytest.mark.skipif(not SHM.is_dir(), reason="POSIX named semaphores
 
 
 def _ours() -> set[str]:
-    """This test process's trial folders and the semaphores its trials named (sem.mp-qb*).
+    """This test process's trial folders and the semaphores its trials named (sem.mp-qb<pid>-*).
 
-    Only our own: other queuebench runs on a shared machine create theirs meanwhile.
+    Only our own: other queuebench runs on a shared machine create theirs meanwhile (the
+    launcher names a trial's semaphores after the harness's pid for this).
     """
-    return {p.name for p in SHM.glob("sem.mp-qb*")} | {
+    return {p.name for p in SHM.glob(f"sem.mp-qb{os.getpid()}-*")} | {
         p.name for p in SHM.glob(f"{collect.TRIAL_PREFIX}{os.getpid()}-*")
     }
 
