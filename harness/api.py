@@ -87,5 +87,7 @@ def compare(
     """The regression gate on two stored runs, as ``queuebench compare`` judges them: per
     scenario x strategy, the ratio, its interval and a verdict (``report.exit_code()``)."""
     from harness.gate import compare as gate
+    from harness.rundir import store
 
-    return gate.compare(read_run(baseline), read_run(current), metric, max_regression, alpha)
+    base, cur = store.read_run(Path(baseline)), store.read_run(Path(current))
+    return gate.compare(base, cur, metric, max_regression, alpha)

@@ -130,6 +130,7 @@ def _runner(request: pytest.FixtureRequest, tmp: pytest.TempPathFactory) -> Call
 
         from harness.errors import ScenarioError, WorkerError
         from harness.exports import pytest_benchmark as export
+        from harness.rundir.model import Run
         from harness.running import suite
         from strategies.registry import UnknownStrategy
 
@@ -180,7 +181,8 @@ def _runner(request: pytest.FixtureRequest, tmp: pytest.TempPathFactory) -> Call
         stats = getattr(getattr(benchmark, "stats", None), "stats", None)
         if stats is not None and isinstance(getattr(stats, "data", None), list):
             stats.data[:] = [1 / t["metrics"]["throughput"] for t in measured]
-        benchmark.extra_info.update(export.extra_info(measured), scenario=result.scenario, strategy=strategy)
+        typed = list(Run.from_doc(doc).measured)
+        benchmark.extra_info.update(export.extra_info(typed), scenario=result.scenario, strategy=strategy)
         return result
 
     return run

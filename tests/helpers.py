@@ -14,6 +14,8 @@ from typing import Any
 
 import pytest
 
+from harness.rundir import schema
+from harness.rundir.model import Run
 from harness.running import launchers
 from harness.running.launchers import TrialOutput, TrialSpec
 from strategies import base
@@ -132,6 +134,19 @@ def make_doc(
         "scenarios": {n: {"source": "x.toml", "definition": copy.deepcopy({**DEFINITION, "name": n})} for n in names},
         "trials": trials,
     }
+
+
+def as_run(doc: dict[str, Any]) -> Run:
+    """The typed run of a synthetic document, checked by the schema as a stored run.json is
+    (a copy: the document stays as it was, for a test to change and parse again)."""
+    return schema.parse(copy.deepcopy(doc))
+
+
+def make_run(
+    values: dict[tuple[str, str], list[float]], key: str = "throughput", statuses: dict[str, str] | None = None
+) -> Run:
+    """:func:`make_doc`, parsed: what the gate, reports and exports read."""
+    return as_run(make_doc(values, key, statuses))
 
 
 def write_run(path: Path, doc: dict[str, Any]) -> Path:

@@ -6,7 +6,8 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Iterable
-from typing import Any
+
+from harness.rundir.model import Trial
 
 _PID = re.compile(r" \(pid \d+\)")
 #: Trial ids named per group of identical failures.
@@ -24,13 +25,13 @@ def without_pids(message: str) -> str:
     return _PID.sub("", message)
 
 
-def failure_groups(trials: Iterable[dict[str, Any]]) -> dict[tuple[str, str], list[str]]:
+def failure_groups(trials: Iterable[Trial]) -> dict[tuple[str, str], list[str]]:
     """Trials that did not pass, grouped by (status, their errors: pids left out, repeats counted),
     each with its trial ids, in first-seen order."""
     out: dict[tuple[str, str], list[str]] = {}
     for t in trials:
-        why = "; ".join(grouped(without_pids(str(e)) for e in t.get("errors") or [])) or "no detail recorded"
-        out.setdefault((str(t["status"]), why), []).append(str(t["id"]))
+        why = "; ".join(grouped(without_pids(str(e)) for e in t.errors)) or "no detail recorded"
+        out.setdefault((t.status, why), []).append(t.id)
     return out
 
 

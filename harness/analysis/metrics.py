@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from harness.rundir import store
+from harness.rundir.model import Run
 from strategies import base, kinds, records
 
 # Column indices of a record row: the layout lives in strategies.records.
@@ -279,16 +280,15 @@ def busy_readers(records: np.ndarray, start_ns: int) -> tuple[np.ndarray, np.nda
     return np.concatenate([[0.0], times]), np.concatenate([[0], np.cumsum(deltas[order])])
 
 
-def pool_busy(doc: dict[str, Any], run_dir: Path) -> dict[tuple[str, str], float]:
+def pool_busy(run: Run, run_dir: Path) -> dict[tuple[str, str], float]:
     """Median over repeats of reader-busy time ÷ (pool size × makespan): how full each strategy kept
     the pool, per (scenario, strategy). Trials without samples are skipped."""
 
     shares: dict[tuple[str, str], list[float]] = {}
-    for t in doc["trials"]:
-        m = t.get("metrics") or {}
-        makespan, pool = m.get("makespan_s"), m.get("pool_size")
-        if t.get("warmup") or not t.get("samples") or not makespan or not pool:
+    for t in run.measured:
+        makespan, pool = t.metric("makespan_s"), t.metric("pool_size")
+        if not t.samples or not makespan or not pool:
             continue
         busy_s = reader_busy_s(store.load_samples(run_dir, t))
-        shares.setdefault((t["scenario"], t["strategy"]), []).append(busy_s / (pool * makespan))
+        shares.setdefault((t.scenario, t.strategy), []).append(busy_s / (pool * makespan))
     return {key: float(np.median(v)) for key, v in shares.items()}

@@ -11,11 +11,10 @@ or not distinguishable from others ("tie"; :mod:`harness.analysis.ranking`).
 
 from __future__ import annotations
 
-from typing import Any
-
 import pandas as pd
 
 from harness.analysis.ranking import tie_group
+from harness.rundir.model import Run, Trial
 
 #: The windows items/s may be ranked by, and the trial metric each one reads.
 RANK_BY = {"total": "throughput_total", "makespan": "throughput"}
@@ -60,18 +59,16 @@ COLUMNS = [
 ]
 
 
-def side_label(trial: dict[str, Any]) -> str:
+def side_label(trial: Trial) -> str:
     """A trial's strategy, with its side in an ``ab`` run (``threads@A``): the sides never pool."""
-    side = trial.get("side")
-    return f"{trial['strategy']}@{side}" if side else str(trial["strategy"])
+    return trial.label
 
 
-def trials_frame(doc: dict[str, Any]) -> pd.DataFrame:
-    """Measured (non-warmup) trials, one row each, metrics flattened."""
+def trials_frame(run: Run) -> pd.DataFrame:
+    """Measured (non-warmup) trials, one row each: who and how it ended, then its metrics."""
     rows = [
-        {**{k: v for k, v in t.items() if k != "metrics"}, **(t.get("metrics") or {}), "strategy": side_label(t)}
-        for t in doc["trials"]
-        if not t.get("warmup")
+        {"id": t.id, "scenario": t.scenario, "status": t.status, "repeat": t.repeat, **t.metrics, "strategy": t.label}
+        for t in run.measured
     ]
     return pd.DataFrame(rows)
 
@@ -90,23 +87,23 @@ def _median(values: pd.Series) -> float:
     return float(finite.median()) if len(finite) else float("nan")
 
 
-def window(doc: dict[str, Any], rank_by: str = DEFAULT_RANK_BY) -> str:
+def window(run: Run, rank_by: str = DEFAULT_RANK_BY) -> str:
     """The window actually used: ``rank_by``, or ``makespan`` for a run recorded before trials
     measured a total (its trials have no ``throughput_total``)."""
     if rank_by not in RANK_BY:
         raise ValueError(f"rank_by: {rank_by!r}; choose one of {', '.join(RANK_BY)}")
     if rank_by == "total":
-        measured = [t.get("metrics") or {} for t in doc["trials"] if not t.get("warmup")]
-        if measured and not any("throughput_total" in m for m in measured):
+        measured = run.measured
+        if measured and not any("throughput_total" in t.metrics for t in measured):
             return "makespan"
     return rank_by
 
 
-def summarize(doc: dict[str, Any], rank_by: str = DEFAULT_RANK_BY) -> pd.DataFrame:
+def summarize(run: Run, rank_by: str = DEFAULT_RANK_BY) -> pd.DataFrame:
     """One row per scenario x strategy. Medians and ranges come from the trials that passed
     (``failed`` counts the others); only strategies whose every trial passed are ranked."""
-    used = window(doc, rank_by)
-    trials = trials_frame(doc)
+    used = window(run, rank_by)
+    trials = trials_frame(run)
     if trials.empty:
         return pd.DataFrame(columns=COLUMNS)
     for col in ("throughput", "throughput_total", *MEDIANS, "max_concurrency", "pool_size", "lost", "duplicated"):
@@ -172,16 +169,15 @@ def throughput_label(summary: pd.DataFrame) -> str:
     return f"items/s ({used})"
 
 
-def derived_files(doc: dict[str, Any]) -> dict[str, bytes]:
+def derived_files(run: Run) -> dict[str, bytes]:
     """The files a finished run folder holds beside run.json, made from it: ``summary.csv``
     (handed to :meth:`harness.rundir.store.RunWriter.finish`, which writes them)."""
-    return {"summary.csv": summarize(doc, DEFAULT_RANK_BY).to_csv(index=False).encode()}
+    return {"summary.csv": summarize(run, DEFAULT_RANK_BY).to_csv(index=False).encode()}
 
 
-def scenarios_of(doc: dict[str, Any]) -> list[str]:
+def scenarios_of(run: Run) -> list[str]:
     """Scenarios with measured trials, in run order."""
-    seen = {t["scenario"] for t in doc["trials"] if not t.get("warmup")}
-    return [name for name in doc["scenarios"] if name in seen]
+    return run.scenario_names()
 
 
 def ranked(summary: pd.DataFrame, scenario: str) -> list[str]:

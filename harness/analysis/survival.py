@@ -8,7 +8,8 @@ all draw this one object. Numbers and words only: nothing here renders.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+
+from harness.rundir.model import Run, Trial
 
 
 @dataclass(frozen=True)
@@ -31,57 +32,53 @@ class Survival:
         return sorted({o.kind for outcomes in self.cells.values() for o in outcomes})
 
 
-def cell(trial: dict[str, Any]) -> str:
+def cell(trial: Trial) -> str:
     """One matrix cell, e.g. ``recovered: 17/18, lost 1`` or ``hung (5.0 s)``."""
-    f = trial.get("faults")
+    f = trial.faults
     if f is None:
-        return str(trial["status"])
-    m = trial.get("metrics") or {}
-    # The schema lets a stored run omit a count (it reads as 0): never index what may be absent.
-    f = {"delivered": "?", "lost": 0, "duplicated": 0, "failed_with_error": 0, "leftover_processes": 0, **f}
-    text = str(f["outcome"])
-    if f["outcome"] == "hung":
-        text += f" ({f['detection_s']:.1f} s)" if f.get("detection_s") is not None else ""
+        return trial.status
+    # The schema lets a stored run omit a count (it reads as 0, delivered as "?").
+    text = f.outcome
+    if f.outcome == "hung":
+        text += f" ({f.detection_s:.1f} s)" if f.detection_s is not None else ""
     else:
-        text += f": {f['delivered']}/{m.get('expected', '?')}"
+        delivered = "?" if f.delivered is None else f.delivered
+        text += f": {delivered}/{trial.metrics.get('expected', '?')}"
     extras = []
-    if f["lost"] and f["outcome"] != "hung":
-        extras.append(f"lost {f['lost']}")
-    if f["duplicated"]:
-        extras.append(f"dup {f['duplicated']}")
-    if f["failed_with_error"]:
-        extras.append(f"{f['failed_with_error']} raised")
-    if f["leftover_processes"]:
-        extras.append(f"{f['leftover_processes']} orphans")
+    if f.lost and f.outcome != "hung":
+        extras.append(f"lost {f.lost}")
+    if f.duplicated:
+        extras.append(f"dup {f.duplicated}")
+    if f.failed_with_error:
+        extras.append(f"{f.failed_with_error} raised")
+    if f.leftover_processes:
+        extras.append(f"{f.leftover_processes} orphans")
     return text + (", " + ", ".join(extras) if extras else "")
 
 
-def matrix(doc: dict[str, Any]) -> tuple[list[str], list[str], dict[tuple[str, str], list[dict[str, Any]]]]:
+def matrix(run: Run) -> tuple[list[str], list[str], dict[tuple[str, str], list[Trial]]]:
     """Strategies (rows), scenarios (columns) and the measured trials of each cell."""
-    cells: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    cells: dict[tuple[str, str], list[Trial]] = {}
     strategies: list[str] = []
     scenarios: list[str] = []
-    for t in doc["trials"]:
-        if t.get("warmup"):
-            continue
-        strategies += [t["strategy"]] if t["strategy"] not in strategies else []
-        scenarios += [t["scenario"]] if t["scenario"] not in scenarios else []
-        cells.setdefault((t["strategy"], t["scenario"]), []).append(t)
+    for t in run.measured:
+        strategies += [t.strategy] if t.strategy not in strategies else []
+        scenarios += [t.scenario] if t.scenario not in scenarios else []
+        cells.setdefault((t.strategy, t.scenario), []).append(t)
     return strategies, scenarios, cells
 
 
-def kind(trial: dict[str, Any]) -> str:
-    f = trial.get("faults")
-    if f is not None:
-        return str(f["outcome"])
-    return "ok" if trial["status"] == "ok" else "other"
+def kind(trial: Trial) -> str:
+    if trial.faults is not None:
+        return trial.faults.outcome
+    return "ok" if trial.ok else "other"
 
 
-def has_faults(doc: dict[str, Any]) -> bool:
-    return any(t.get("faults") for t in doc["trials"])
+def has_faults(run: Run) -> bool:
+    return any(t.faults for t in run.trials)
 
 
-def survival(doc: dict[str, Any]) -> Survival:
-    strategies, scenarios, trials = matrix(doc)
+def survival(run: Run) -> Survival:
+    strategies, scenarios, trials = matrix(run)
     cells = {key: [Outcome(kind(t), cell(t)) for t in ts] for key, ts in trials.items()}
     return Survival(strategies, scenarios, cells)

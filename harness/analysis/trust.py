@@ -12,6 +12,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from harness.rundir.model import Run
+
 #: Measured parallelism below this share of the usable cores marks the machine as busy. The probe
 #: is a 0.15 s burst: on an idle 2-core VM it read 1.15-1.9, so anything stricter cries wolf.
 BUSY_SHARE = 0.5
@@ -50,10 +52,12 @@ def busy_warning(parallelism: Any, usable: Any, load: Any) -> str | None:
     )
 
 
-def run_warning(doc: dict[str, Any]) -> str | None:
+def run_warning(run: Run) -> str | None:
     """:func:`busy_warning` for a stored run (its fingerprint)."""
-    fp = doc.get("fingerprint") or {}
-    return busy_warning(fp.get("effective_parallelism"), fp.get("usable_cores"), fp.get("load_average"))
+    fp = run.fingerprint
+    if fp is None:
+        return None
+    return busy_warning(fp.effective_parallelism, fp.usable_cores, fp.load_average)
 
 
 def probe_warning(probe: dict[str, Any]) -> str | None:

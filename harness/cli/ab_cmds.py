@@ -30,6 +30,7 @@ from harness.cli.gate_cmds import conclude
 
 if TYPE_CHECKING:
     from harness.gate.auto_repeat import AutoRepeat
+    from harness.rundir.model import Run
 
 
 @app.command()
@@ -110,12 +111,12 @@ def ab(
             with con.status("probing both sides' workers"):
                 prepared = abmod.prepare(loaded, opts, a, b)
             stepper = AutoRepeat(prepared, metric, threshold, alpha, budget, max_repeat) if auto else None
-            run_dir, doc = _run(prepared, con, stepper)
+            run_dir, run = _run(prepared, con, stepper)
     except KeyboardInterrupt:
         con.print("[bold yellow]interrupted[/]: trial processes killed; partial results marked incomplete")
         raise typer.Exit(130) from None
     con.print(f"results: {esc(run_dir)}")
-    report = stepper.judge(doc) if stepper else abmod.judge(doc, metric, threshold, alpha)
+    report = stepper.judge(run) if stepper else abmod.judge(run, metric, threshold, alpha)
     conclude(report, f"A {side_a}", f"B {side_b}", fail_on_inconclusive, accept_inconclusive, markdown, json_out)
 
 
@@ -137,7 +138,7 @@ def _repeats(text: str | None) -> int | None:
     return value
 
 
-def _run(prepared: Any, con: Any, stepper: AutoRepeat | None) -> tuple[Path, dict[str, Any]]:
+def _run(prepared: Any, con: Any, stepper: AutoRepeat | None) -> tuple[Path, Run]:
     from harness.cli.measuring import run_with_progress
 
     return run_with_progress(prepared, con, stepper.on_progress if stepper is not None else None)

@@ -64,15 +64,15 @@ def compare(
     if json_out is not None:
         cmp.check_output_file(json_out, "--json")
     base_dir, cur_dir = bl.resolve(baseline, results), bl.resolve(current, results)
-    base_doc, cur_doc = store.load_run(base_dir), store.load_run(cur_dir)
-    report = cmp.compare(base_doc, cur_doc, metric, threshold, alpha)
+    base_run, cur_run = store.read_run(base_dir), store.read_run(cur_dir)
+    report = cmp.compare(base_run, cur_run, metric, threshold, alpha)
     # --strict refuses before anything is printed: no table under "no regression" and then exit 2.
     if strict and report.mismatches:
         n, lines = len(report.mismatches), "; ".join(report.mismatches)
         fail(f"--strict: refusing to judge runs that are not like for like ({n} difference(s)): {lines}")
     if strict and report.too_few:
         fail(f"--strict: {len(report.too_few)} pair(s) have too few repeats for a verdict at alpha={alpha:g}")
-    same = cmp.same_run(base_dir, cur_dir, base_doc, cur_doc)
+    same = cmp.same_run(base_dir, cur_dir, base_run, cur_run)
     if same:
         report.warnings.append(same)
     render.console().print(f"baseline {esc(base_dir)}\ncurrent  {esc(cur_dir)}")
@@ -173,9 +173,9 @@ def baseline_list(
     for col in ("name", "saved", "machine", "scenario / strategy (passing repeats)"):
         table.add_column(col)
     for item in saved:
-        if item.doc is None:
+        if item.run is None:
             table.add_row(esc(item.name), esc(item.saved_at), f"[red]{esc(item.problem)}[/]", "")
             continue
         pairs = ", ".join(f"{s}/{t} ({n})" for (s, t), n in item.pairs.items())
-        table.add_row(esc(item.name), esc(item.saved_at), esc(fingerprint_line(item.doc["fingerprint"])), esc(pairs))
+        table.add_row(esc(item.name), esc(item.saved_at), esc(fingerprint_line(item.run.machine)), esc(pairs))
     con.print(table)

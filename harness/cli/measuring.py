@@ -17,6 +17,7 @@ from harness.cli.results_cmds import parallelism_line
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from harness.rundir.model import Run
     from harness.running import suite
     from harness.running.launchers import Launcher
     from harness.running.suite import Options
@@ -27,12 +28,13 @@ def _raise_interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
-def run_with_progress(
-    prepared: suite.Prepared, con: Console, before: suite.Progress | None = None
-) -> tuple[Path, dict[str, Any]]:
-    """Run a prepared suite under a progress bar, printing each trial that did not pass.
-    ``before`` sees every progress event first (``ab -r auto`` adds rounds of trials there)."""
+def run_with_progress(prepared: suite.Prepared, con: Console, before: suite.Progress | None = None) -> tuple[Path, Run]:
+    """Run a prepared suite under a progress bar, printing each trial that did not pass; returns
+    the run directory and the run. ``before`` sees every progress event first (``ab -r auto``
+    adds rounds of trials there)."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from harness.rundir.model import Run
 
     for line in prepared.caveats():  # measured, but not like the others: said before it runs
         con.print(f"[yellow]caveat[/] {esc(line)}")
@@ -53,7 +55,8 @@ def run_with_progress(
                 why = "; ".join(trial["errors"])[:400]
                 progress.console.print(f"[red]{trial['status']}[/] {esc(planned.label)}: {esc(why)}")
 
-        return prepared.run(on_progress)
+        run_dir, doc = prepared.run(on_progress)
+    return run_dir, Run.from_doc(doc)
 
 
 def launcher_for(opts: Options, dask: str | None) -> Launcher:
@@ -89,7 +92,7 @@ def prepare_interpreters(loaded: list[LoadedScenario], opts: Options, con: Conso
 
 def measure(
     loaded: list[LoadedScenario], opts: Options, dask: str | None = None, each_worker: bool = False
-) -> tuple[Path, dict[str, Any]]:
+) -> tuple[Path, Run]:
     """Probe where the trials run, run every planned trial with a progress bar; handles a bad
     --python or --dask, an unavailable work kind and Ctrl+C. With --each-worker, one run per Dask
     worker (the last is returned; each folder is printed)."""
@@ -106,7 +109,7 @@ def measure(
         if each_worker:
             with con.status(f"asking the Dask scheduler at {dask} for its workers"):
                 targets = [launcher.pinned(w) for w in launcher.workers()]  # type: ignore[attr-defined]
-        result: tuple[Path, dict[str, Any]] | None = None
+        result: tuple[Path, Run] | None = None
         for target in targets:
             pinned = getattr(target, "worker", None)
             where = f" on {pinned}" if pinned else ""

@@ -14,6 +14,7 @@ from harness.exports import FORMATS
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from harness.rundir.model import Run
     from harness.running.launchers.base import Probe
 
 
@@ -28,23 +29,23 @@ def parallelism_line(probe: Probe) -> str:
     return f"effective parallelism {par}{of} (how many cores a burst of CPU work got just now; ideally all of them)"
 
 
-def print_summary(doc: dict[str, Any], frame: Any, con: Console, said: bool = False) -> None:
+def print_summary(run: Run, frame: Any, con: Console, said: bool = False) -> None:
     """The busy-machine warning (when there is one), then the summary table. ``said``: the warning
     was printed in full already (``run``'s header): a one-line reminder is enough."""
     from harness.analysis import trust
     from harness.presentation import interpreters
     from harness.presentation import terminal as render
 
-    warning = trust.run_warning(doc)
+    warning = trust.run_warning(run)
     if warning is not None and said:
-        fp = doc["fingerprint"]
-        reasons = trust.busy_reasons(fp.get("effective_parallelism"), fp.get("usable_cores"), fp.get("load_average"))
+        fp = run.machine
+        reasons = trust.busy_reasons(fp.effective_parallelism, fp.usable_cores, fp.load_average)
         con.print(f"[bold yellow]⚠ the machine was too busy to trust these timings: {esc('; '.join(reasons))}[/]")
     elif (busy := render.busy_line(warning)) is not None:
         con.print(busy)
     con.print(render.summary_table(frame))
     rank_by = str(frame["rank_by"].iloc[0]) if len(frame) else "total"
-    render.print_blocks(interpreters.section(doc, rank_by), con)  # several --python: side by side
+    render.print_blocks(interpreters.section(run, rank_by), con)  # several --python: side by side
 
 
 @app.command()
@@ -57,49 +58,47 @@ def show(run_dir: RunDirArg, rank_by: RankByOpt = RankBy.total) -> None:
     from harness.presentation.facts import fingerprint_line
     from harness.rundir import store
 
-    doc = store.load_run(run_dir)
+    run = store.read_run(run_dir)
     con = render.console()
-    con.print(f"run {esc(run_dir)} · status {esc(doc['status'])} · started {esc(doc['started_at'])}")
-    if doc["status"] != "complete":
-        why = "interrupted" if doc["status"] == "incomplete" else "the harness stopped mid-run (killed?)"
-        con.print(f"[yellow]partial results: {why}; {len(doc['trials'])} trial(s) stored[/]")
-    con.print(fingerprint_line(doc["fingerprint"]), markup=False)
-    if has_faults(doc):  # a fault run: how each strategy ended leads, as in its report
-        con.print(render.survival_table(survival(doc)))
-    frame = summarize(doc, rank_by.value)
-    print_summary(doc, frame, con)
-    if doc.get("sweep") and not frame.empty:  # a sweep stopped before its first measured trial has none
-        print_sweep(doc, run_dir, con, figure=False, rank_by=rank_by.value)
-    for (status, why), ids in failure_groups(t for t in doc["trials"] if t["status"] != "ok").items():
+    con.print(f"run {esc(run_dir)} · status {esc(run.status)} · started {esc(run.started_at)}")
+    if run.status != "complete":
+        why = "interrupted" if run.status == "incomplete" else "the harness stopped mid-run (killed?)"
+        con.print(f"[yellow]partial results: {why}; {len(run.trials)} trial(s) stored[/]")
+    con.print(fingerprint_line(run.machine), markup=False)
+    if has_faults(run):  # a fault run: how each strategy ended leads, as in its report
+        con.print(render.survival_table(survival(run)))
+    frame = summarize(run, rank_by.value)
+    print_summary(run, frame, con)
+    if run.sweep is not None and not frame.empty:  # a sweep stopped before its first measured trial has none
+        print_sweep(run, run_dir, con, figure=False, rank_by=rank_by.value)
+    for (status, why), ids in failure_groups(t for t in run.trials if not t.ok).items():
         count = f" × {len(ids)}" if len(ids) > 1 else ""
         con.print(f"[red]{esc(status)}{count}[/] {esc(ids_line(ids))}: {esc(why)}")
 
 
-def print_sweep(
-    doc: dict[str, Any], run_dir: Path, con: Console, figure: bool = True, rank_by: str = RankBy.total.value
-) -> None:
+def print_sweep(run: Run, run_dir: Path, con: Console, figure: bool = True, rank_by: str = RankBy.total.value) -> None:
     from harness.presentation import terminal as render
     from harness.presentation.figures import sweep as sweep_plot
     from harness.sweeps import answer as sweep_answer
     from harness.sweeps import findings as sw
     from harness.sweeps import notes as sweep_notes
 
-    frame = sw.results(doc, rank_by)
-    found = sw.findings(doc, frame)
-    for table in render.sweep_tables(sw.pivots(doc, frame, found)):
+    frame = sw.results(run, rank_by)
+    found = sw.findings(run, frame)
+    for table in render.sweep_tables(sw.pivots(run, frame, found)):
         con.print(table)
     for finding in found:
         for line in finding.lines():
             con.print(line, markup=False)
-    for line in sweep_notes.notes(doc, frame, found):
+    for line in sweep_notes.notes(run, frame, found):
         con.print(line, markup=False)
-    pushes = sweep_answer.answer(doc, frame, found)
+    pushes = sweep_answer.answer(run, frame, found)
     if pushes is not None:  # the origin story's question, in its terms
         con.print(render.answer_table(pushes))
         for line in pushes.lines:
             con.print(line, markup=False)
     if figure and not frame.empty:
-        con.print(f"figure: {esc(sweep_plot.write(doc, frame, found, run_dir / 'sweep.png'))}")
+        con.print(f"figure: {esc(sweep_plot.write(run, frame, found, run_dir / 'sweep.png'))}")
     if figure:
         con.print(f"results: {esc(run_dir)}")
 
@@ -134,8 +133,8 @@ def export(
     except errors.UnknownFormat as exc:
         fail(f"--format: {exc}")
     found = baseline.resolve(run_dir, results)  # what compare accepts: a run, a folder of runs, a name
-    doc = store.load_run(found)
-    done = write(doc)
+    run = store.read_run(found)
+    done = write(run)
     if not done.count:
         fail(f"{found}: no measured trial passed; nothing to export")
     try:

@@ -141,13 +141,13 @@ def run(
     if dry_run:
         _dry_run(planned, opts)
         return
-    run_dir, doc = measure(loaded, opts, dask, each_worker)
+    run_dir, run = measure(loaded, opts, dask, each_worker)
     con = render.console()
-    print_summary(doc, summarize(doc, rank_by.value), con, said=True)
+    print_summary(run, summarize(run, rank_by.value), con, said=True)
     con.print(f"results: {esc(run_dir)}")
     if make_report:
         write_report(run_dir, None, con, rank_by.value)
-    bad = [t for t in doc["trials"] if t["status"] != "ok"]
+    bad = [t for t in run.trials if not t.ok]
     if bad:
         con.print(f"[bold red]{len(bad)} trial(s) did not pass[/]; see `queuebench show {esc(run_dir)}`")
         raise typer.Exit(1)
@@ -232,9 +232,9 @@ def sweep(
     if dry_run:
         _dry_run(planned, opts)
         return
-    run_dir, doc = measure(loaded, opts, dask)
-    print_sweep(doc, run_dir, con, rank_by=rank_by.value)
-    bad = [t for t in doc["trials"] if t["status"] != "ok"]
+    run_dir, run = measure(loaded, opts, dask)
+    print_sweep(run, run_dir, con, rank_by=rank_by.value)
+    bad = [t for t in run.trials if not t.ok]
     if bad:
         con.print(f"[bold red]{len(bad)} trial(s) did not pass[/]; see `queuebench show {esc(run_dir)}`")
         raise typer.Exit(1)
@@ -316,9 +316,9 @@ def stress(
     python_one = one_python(python, "stress")
     opts = _options(strategy or registry.names(), repeat, 0, start_method, python_one, timeout, out, force)
     suite.plan(loaded, opts)  # an unknown strategy is one line, before anything runs
-    run_dir, doc = measure(loaded, opts, dask)
+    run_dir, run = measure(loaded, opts, dask)
     con = render.console()
-    matrix = survival(doc)  # built once: the terminal table and survival.md render the same data
+    matrix = survival(run)  # built once: the terminal table and survival.md render the same data
     con.print(render.survival_table(matrix))
     md = run_dir / "survival.md"
     store.atomic_write(md, survival_markdown(matrix).encode())

@@ -1,17 +1,19 @@
 """Exports: a run written in another tool's format, chosen by name (``queuebench export --format``).
 
-:data:`FORMATS` maps a format's name to ``"module:function"``; the function takes a loaded
-run (:func:`harness.rundir.store.load_run`) and returns an :class:`Exported`. Adding a format is
-its module plus one line here. Modules are imported only when their format is used.
+:data:`FORMATS` maps a format's name to ``"module:function"``; the function takes a stored
+run (:class:`~harness.rundir.model.Run`, from :func:`harness.rundir.store.read_run`) and returns
+an :class:`Exported`. Adding a format is its module plus one line here. Modules are imported
+only when their format is used.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import cast
 
 from harness.errors import UnknownFormat
+from harness.rundir.model import Run
 from strategies.loader import resolve
 
 FORMATS: dict[str, str] = {
@@ -29,14 +31,14 @@ class Exported:
     noun: str = "record"  # what one record is called, e.g. "benchmark"
 
 
-def exporter(fmt: str) -> Callable[[dict[str, Any]], Exported]:
+def exporter(fmt: str) -> Callable[[Run], Exported]:
     """The function registered for ``fmt``."""
     target = FORMATS.get(fmt)
     if target is None:
         raise UnknownFormat(f"unknown export format {fmt!r}; choose one of {', '.join(FORMATS)}")
-    return cast(Callable[[dict[str, Any]], Exported], resolve(target))
+    return cast(Callable[[Run], Exported], resolve(target))
 
 
-def export(doc: dict[str, Any], fmt: str) -> Exported:
-    """The run ``doc`` in the format named ``fmt``; raises UnknownFormat."""
-    return exporter(fmt)(doc)
+def export(run: Run, fmt: str) -> Exported:
+    """The run in the format named ``fmt``; raises UnknownFormat."""
+    return exporter(fmt)(run)

@@ -15,19 +15,19 @@ from __future__ import annotations
 
 import json
 import statistics
-from typing import Any
 
 from harness.exports import Exported
 from harness.exports.measured import by_pair
+from harness.rundir.model import Run
 
 #: Bencher measure slug -> (run metric key, factor to the measure's unit).
 MEASURES = {"throughput": ("throughput", 1.0), "latency": ("e2e_p50_ms", 1e6)}
 
 
-def export(doc: dict[str, Any]) -> Exported:
+def export(run: Run) -> Exported:
     out: dict[str, dict[str, dict[str, float]]] = {}
     for slug, (key, scale) in MEASURES.items():
-        for name, values in by_pair(doc, key).items():
+        for name, values in by_pair(run, key).items():
             out.setdefault(name, {})[slug] = {
                 "value": statistics.median(values) * scale,
                 "lower_value": min(values) * scale,

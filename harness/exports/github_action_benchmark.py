@@ -20,12 +20,13 @@ from typing import Any
 
 from harness.exports import Exported
 from harness.exports.measured import by_pair
+from harness.rundir.model import Run
 
 
-def _entries(doc: dict[str, Any], metrics: tuple[tuple[str, str, str], ...]) -> Exported:
+def _entries(run: Run, metrics: tuple[tuple[str, str, str], ...]) -> Exported:
     entries: list[dict[str, Any]] = []
     for key, label, unit in metrics:
-        for name, values in sorted(by_pair(doc, key).items()):
+        for name, values in sorted(by_pair(run, key).items()):
             lo, hi = min(values), max(values)
             entries.append(
                 {
@@ -39,11 +40,11 @@ def _entries(doc: dict[str, Any], metrics: tuple[tuple[str, str, str], ...]) -> 
     return Exported(json.dumps(entries, indent=2) + "\n", count=len(entries), noun="benchmark")
 
 
-def bigger(doc: dict[str, Any]) -> Exported:
+def bigger(run: Run) -> Exported:
     """``customBiggerIsBetter``: throughput."""
-    return _entries(doc, (("throughput", "throughput", "items/s"),))
+    return _entries(run, (("throughput", "throughput", "items/s"),))
 
 
-def smaller(doc: dict[str, Any]) -> Exported:
+def smaller(run: Run) -> Exported:
     """``customSmallerIsBetter``: latency percentiles."""
-    return _entries(doc, (("e2e_p50_ms", "e2e p50", "ms"), ("e2e_p99_ms", "e2e p99", "ms")))
+    return _entries(run, (("e2e_p50_ms", "e2e p50", "ms"), ("e2e_p99_ms", "e2e p99", "ms")))

@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import math
-from typing import Any
+
+from harness.rundir.model import Run
 
 
-def by_pair(doc: dict[str, Any], key: str) -> dict[str, list[float]]:
-    """'<scenario>/<strategy>' -> the finite ``key`` values of its measured trials that passed."""
+def by_pair(run: Run, key: str) -> dict[str, list[float]]:
+    """'<scenario>/<strategy>' -> the finite ``key`` values of its measured trials that passed
+    (an ab run's sides apart: ``<scenario>/<strategy>@A``)."""
     out: dict[str, list[float]] = {}
-    for t in doc.get("trials", []):
-        if t.get("warmup") or t.get("status") != "ok":
-            continue
-        v = (t.get("metrics") or {}).get(key)
-        if isinstance(v, int | float) and math.isfinite(v):
-            name = f"{t['scenario']}/{t['strategy']}" + (f"@{t['side']}" if t.get("side") else "")
-            out.setdefault(name, []).append(float(v))
+    for t in run.passing:
+        v = t.metric(key)
+        if v is not None and math.isfinite(v):
+            out.setdefault(f"{t.scenario}/{t.label}", []).append(float(v))
     return out

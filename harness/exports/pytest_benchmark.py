@@ -18,6 +18,7 @@ from bisect import bisect_left, bisect_right
 from typing import Any
 
 from harness.exports import Exported
+from harness.rundir.model import Fingerprint, MetricValue, Run, Trial
 
 #: The pytest-benchmark file format version written (read by pytest-benchmark 4 and 5).
 FORMAT_VERSION = "5.1.0"
@@ -94,64 +95,60 @@ def bench_stats(data: list[float]) -> dict[str, Any]:
     }
 
 
-def _median(values: list[float]) -> float | None:
+def _median(values: list[MetricValue]) -> float | None:
     finite = [v for v in values if isinstance(v, int | float) and v == v]
     return statistics.median(finite) if finite else None
 
 
-def extra_info(trials: list[dict[str, Any]]) -> dict[str, Any]:
+def extra_info(trials: list[Trial]) -> dict[str, Any]:
     """Medians over trials of the metrics people gate on, plus what ran."""
-    info: dict[str, Any] = {k: _median([t["metrics"].get(k) for t in trials]) for k in EXTRA_METRICS}
-    first = trials[0]["metrics"]
-    seen = [c for t in trials if isinstance(c := t["metrics"].get("max_concurrency"), int | float)]
+    info: dict[str, Any] = {k: _median([t.metrics.get(k) for t in trials]) for k in EXTRA_METRICS}
+    first = trials[0].metrics
+    seen = [c for t in trials if isinstance(c := t.metrics.get("max_concurrency"), int | float)]
     info.update(pool_size=first.get("pool_size"), max_concurrency=max(seen) if seen else None)
     return info
 
 
-def machine_info(fp: dict[str, Any]) -> dict[str, Any]:
-    py = fp.get("python", {})
+def machine_info(fp: Fingerprint) -> dict[str, Any]:
+    load = list(fp.load_average) if fp.load_average is not None else None
     return {
-        "node": fp.get("host"),
-        "processor": fp.get("arch"),
-        "machine": fp.get("arch"),
-        "python_compiler": py.get("compiler"),
-        "python_implementation": py.get("implementation"),
-        "python_implementation_version": py.get("version"),
-        "python_version": py.get("version"),
-        "python_build": [py.get("build")],
-        "release": fp.get("os_release"),
-        "system": fp.get("os"),
-        "cpu": {"brand_raw": fp.get("cpu_model"), "count": fp.get("logical_cores"), "arch": fp.get("arch")},
+        "node": fp.host,
+        "processor": fp.arch,
+        "machine": fp.arch,
+        "python_compiler": fp.python.get("compiler"),
+        "python_implementation": fp.python_implementation,
+        "python_implementation_version": fp.python_version,
+        "python_version": fp.python_version,
+        "python_build": [fp.python.get("build")],
+        "release": fp.os_release,
+        "system": fp.os,
+        "cpu": {"brand_raw": fp.cpu_model, "count": fp.logical_cores, "arch": fp.arch},
         "queuebench": {
-            "effective_parallelism": fp.get("effective_parallelism"),
-            "start_method": fp.get("start_method"),
-            "load_average": fp.get("load_average"),
+            "effective_parallelism": fp.effective_parallelism,
+            "start_method": fp.start_method,
+            "load_average": load,
         },
     }
 
 
-def _label(trial: dict[str, Any]) -> str:
-    """The strategy, with its side in an ``ab`` run: the two sides are two benchmarks, never one."""
-    return f"{trial['strategy']}@{trial['side']}" if trial.get("side") else str(trial["strategy"])
-
-
-def to_pytest_benchmark(doc: dict[str, Any]) -> dict[str, Any]:
-    """A pytest-benchmark document for a loaded run (:func:`harness.rundir.store.load_run`)."""
-    groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
+def to_pytest_benchmark(run: Run) -> dict[str, Any]:
+    """A pytest-benchmark document for a stored run (:func:`harness.rundir.store.read_run`).
+    An ``ab`` run's two sides are two benchmarks (``threads@A``), never one."""
+    groups: dict[tuple[str, str], list[Trial]] = {}
+    stats: dict[tuple[str, str], list[float]] = {}
     failed: dict[tuple[str, str], int] = {}
-    for t in doc["trials"]:
-        if t.get("warmup"):
-            continue
-        key = (t["scenario"], _label(t))
-        thr = (t.get("metrics") or {}).get("throughput")
-        if t.get("status") == "ok" and isinstance(thr, int | float) and thr > 0:
+    for t in run.measured:
+        key = (t.scenario, t.label)
+        thr = t.metric("throughput")
+        if t.ok and thr is not None and thr > 0:
             groups.setdefault(key, []).append(t)
+            stats.setdefault(key, []).append(1 / thr)
         else:
             failed[key] = failed.get(key, 0) + 1
     warmups: dict[tuple[str, str], int] = {}
-    for t in doc["trials"]:
-        if t.get("warmup"):
-            warmups[(t["scenario"], _label(t))] = warmups.get((t["scenario"], _label(t)), 0) + 1
+    for t in run.trials:
+        if t.warmup:
+            warmups[(t.scenario, t.label)] = warmups.get((t.scenario, t.label), 0) + 1
     benchmarks = []
     for (scenario, strategy), trials in groups.items():
         info = extra_info(trials)
@@ -172,28 +169,28 @@ def to_pytest_benchmark(doc: dict[str, Any]) -> dict[str, Any]:
                     "min_time": 0,
                     "warmup": warmups.get((scenario, strategy), 0) > 0,
                 },
-                "stats": bench_stats([1 / t["metrics"]["throughput"] for t in trials]),
+                "stats": bench_stats(stats[(scenario, strategy)]),
             }
         )
-    fp = doc.get("fingerprint", {})
-    commit = fp.get("git_commit") or ""
+    fp = run.fingerprint
+    commit = (fp.git_commit if fp else None) or ""
     return {
-        "machine_info": machine_info(fp),
+        "machine_info": machine_info(fp) if fp else {},
         "commit_info": {
             "id": commit.removesuffix("-dirty") or None,
-            "time": doc.get("started_at"),
-            "author_time": doc.get("started_at"),
+            "time": run.started_at,
+            "author_time": run.started_at,
             "dirty": commit.endswith("-dirty"),
             "project": "queuebench",
             "branch": None,
         },
         "benchmarks": benchmarks,
-        "datetime": doc.get("finished_at") or doc.get("started_at"),
+        "datetime": run.finished_at or run.started_at,
         "version": FORMAT_VERSION,
     }
 
 
-def export(doc: dict[str, Any]) -> Exported:
+def export(run: Run) -> Exported:
     """The registry's entry (:data:`harness.exports.FORMATS`): the run as pytest-benchmark JSON."""
-    data = to_pytest_benchmark(doc)
+    data = to_pytest_benchmark(run)
     return Exported(json.dumps(data, indent=2) + "\n", len(data["benchmarks"]), "benchmark")

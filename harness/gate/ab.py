@@ -20,7 +20,7 @@ current, with the family-wise control; the drift guard does not apply within one
 from __future__ import annotations
 
 import contextlib
-import copy
+import dataclasses
 import subprocess
 import sys
 import tempfile
@@ -31,6 +31,7 @@ from typing import Any
 
 from harness.errors import CompareError, SideError
 from harness.gate.compare import Report, compare
+from harness.rundir.model import Run
 from harness.running import suite
 from harness.running.launchers import Launcher, Probe, make
 from harness.scenario import LoadedScenario
@@ -167,31 +168,24 @@ def _probe_facts(probe: Probe) -> dict[str, Any]:
     return {k: getattr(probe, k) for k in ("implementation", "version", "gil_enabled", "effective_parallelism")}
 
 
-def split(doc: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """An ab run's document as two: side A's trials (the baseline) and side B's (the current)."""
-    if "ab" not in doc:
+def split(run: Run) -> tuple[Run, Run]:
+    """An ab run as two: side A's trials (the baseline) and side B's (the current)."""
+    if run.ab is None:
         raise CompareError("not an ab run: its run.json has no 'ab' section")
-    out = []
-    for name in SIDES:
-        half = {k: v for k, v in doc.items() if k not in ("trials", "ab")}
-        half["ab_side"] = name
-        # Each half is one side's plain run: its trials lose the side, so pairs match by strategy.
-        half["trials"] = [_sideless(t) for t in doc["trials"] if t.get("side") == name]
-        out.append(half)
-    return out[0], out[1]
+    # Each half is one side's plain run: its trials lose the side, so pairs match by strategy.
+    a, b = (
+        dataclasses.replace(run, ab=None, trials=tuple(t.without_side() for t in run.trials if t.side == name))
+        for name in SIDES
+    )
+    return a, b
 
 
-def _sideless(trial: dict[str, Any]) -> dict[str, Any]:
-    out = copy.deepcopy(trial)
-    out.pop("side", None)
-    return out
-
-
-def judge(doc: dict[str, Any], metric: str, max_regression: float, alpha: float) -> Report:
+def judge(run: Run, metric: str, max_regression: float, alpha: float) -> Report:
     """compare()'s verdicts of an ab run, A the baseline and B the current (one session: no drift guard)."""
-    a, b = split(doc)
+    a, b = split(run)
     report = compare(a, b, metric, max_regression, alpha, same_session=True)
-    said = {n: s.get("spec") or s.get("launcher") for n, s in doc["ab"]["sides"].items()}
+    sides = (run.ab or {}).get("sides") or {}
+    said = {n: s.get("spec") or s.get("launcher") for n, s in sides.items()}
     report.notes.insert(
         0, f"one run, trials interleaved (A B, then B A the next repeat): A = {said.get('A')}, B = {said.get('B')}"
     )

@@ -35,6 +35,7 @@ from typing import Any
 from harness.analysis import rankstats
 from harness.gate import ab
 from harness.gate.verdicts import Report, Row, Verdict
+from harness.rundir.model import Run, Trial
 from harness.running import suite
 
 SETTLED = (Verdict.SLOWER, Verdict.FASTER, Verdict.UNCHANGED, Verdict.BROKEN, Verdict.BROKEN_BOTH)
@@ -75,7 +76,7 @@ class AutoRepeat:
     budget_s: float = 600.0
     max_repeats: int = 30
     started: float = field(default_factory=time.monotonic)
-    trials: list[dict[str, Any]] = field(default_factory=list)
+    trials: list[Trial] = field(default_factory=list)
     unsettled: list[str] = field(default_factory=list)
     stopped: str = ""
     looked: int = 0  # looks made so far
@@ -101,9 +102,9 @@ class AutoRepeat:
             f"of a false verdict stays within {self.alpha:g}"
         )
 
-    def judge(self, doc: dict[str, Any]) -> Report:
+    def judge(self, run: Run) -> Report:
         """The run's verdicts: the last look's, at the level each look tests at, with notes saying so."""
-        report = ab.judge(doc, self.metric, self.max_regression, self.alpha_per_look)
+        report = ab.judge(run, self.metric, self.max_regression, self.alpha_per_look)
         report.looks = len(self.schedule)
         report.notes.append(f"--repeat auto: {self.describe()}")
         report.notes.append(f"--repeat auto: {self.stopped}")
@@ -115,24 +116,18 @@ class AutoRepeat:
         """Hook for :meth:`~harness.running.suite.Prepared.run`: after the last planned trial, look again."""
         if trial is None:
             return
-        self.trials.append(trial)
+        self.trials.append(Trial.from_dict(trial))
         if planned is self.prepared.trials[-1]:
             self._look(planned.repeat + 1)
 
-    def _doc(self) -> dict[str, Any]:
-        opts = self.prepared.opts
-        return {
-            "status": "complete",
-            "fingerprint": {},
-            "options": {},
-            "scenarios": {},
-            "ab": opts.extra.get("ab", {"sides": {}}),
-            "trials": self.trials,
-        }
+    def _run(self) -> Run:
+        """The trials so far as a run (no fingerprint, options or definitions: ab.judge needs none)."""
+        ab_record = self.prepared.opts.extra.get("ab", {"sides": {}})
+        return Run(status="complete", fingerprint=None, trials=tuple(self.trials), ab=ab_record)
 
     def _look(self, repeats: int) -> None:
         self.looked += 1
-        report = ab.judge(self._doc(), self.metric, self.max_regression, self.alpha_per_look)
+        report = ab.judge(self._run(), self.metric, self.max_regression, self.alpha_per_look)
         open_pairs = {(r.scenario, r.strategy) for r in report.rows if not settled(r, self.max_regression)}
         self.unsettled = [f"{s}/{t}" for s, t in sorted(open_pairs)]
         later = [n for n in self.schedule if n > repeats]

@@ -21,6 +21,7 @@ from typing import Any
 from harness import errors
 from harness.errors import BaselineError
 from harness.rundir import store
+from harness.rundir.model import Run
 
 BASELINES = "baselines"
 META_FILE = "baseline.json"
@@ -90,9 +91,9 @@ def save(run_dir: Path, name: str, results: Path, with_samples: bool = False, fo
     """Copy a complete run into ``results/baselines/NAME``; returns that directory."""
     check_name(name)
     run_dir = store.run_dir_of(Path(run_dir))  # a path to its run.json names the run too
-    doc = store.load_run(run_dir)  # raises RunDirError with a clear line
-    if doc["status"] != "complete" and not force:
-        raise BaselineError(f"{run_dir}: run is {doc['status']!r}, not complete; use --force to save it anyway")
+    run = store.read_run(run_dir)  # raises RunDirError with a clear line
+    if run.status != "complete" and not force:
+        raise BaselineError(f"{run_dir}: run is {run.status!r}, not complete; use --force to save it anyway")
     dest = baselines_dir(results) / name
     if dest.exists() and not force:
         raise BaselineError(f"baseline {name!r} already exists at {dest}; use --force to replace it")
@@ -156,17 +157,16 @@ class Saved:
     path: Path
     saved_at: str
     source: str
-    doc: dict[str, Any] | None  # None when run.json is unreadable
+    run: Run | None  # None when run.json is unreadable
     problem: str = ""
 
     @property
     def pairs(self) -> dict[tuple[str, str], int]:
         """(scenario, strategy) -> measured trials that passed."""
         out: dict[tuple[str, str], int] = {}
-        for t in (self.doc or {}).get("trials", []):
-            if not t.get("warmup"):
-                key = (t["scenario"], t["strategy"])
-                out[key] = out.get(key, 0) + (t.get("status") == "ok")
+        for t in self.run.measured if self.run is not None else ():
+            key = (t.scenario, t.strategy)
+            out[key] = out.get(key, 0) + t.ok
         return out
 
 
@@ -176,9 +176,9 @@ def list_saved(results: Path) -> list[Saved]:
         path = baselines_dir(results) / name
         meta = read_meta(path) or {}
         try:
-            doc: dict[str, Any] | None = store.load_run(path)
+            run: Run | None = store.read_run(path)
             problem = ""
         except errors.RunDirError as exc:
-            doc, problem = None, str(exc)
-        out.append(Saved(name, path, str(meta.get("saved_at", "?")), str(meta.get("source", "?")), doc, problem))
+            run, problem = None, str(exc)
+        out.append(Saved(name, path, str(meta.get("saved_at", "?")), str(meta.get("source", "?")), run, problem))
     return out

@@ -40,10 +40,10 @@ import dataclasses
 import math
 import os
 import statistics
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from harness.analysis.summary import side_label
 from harness.errors import CompareError
 from harness.gate import drift, verdicts
 from harness.gate.verdicts import (
@@ -62,6 +62,7 @@ from harness.gate.verdicts import (
     metric,
     parse_threshold,
 )
+from harness.rundir.model import Fingerprint, Run
 
 __all__ = [
     "ALIASES",
@@ -82,19 +83,19 @@ __all__ = [
 ]
 
 
-def _samples(doc: dict[str, Any], key: str) -> dict[tuple[str, str], tuple[list[float], list[str]]]:
+def _samples(run: Run, key: str) -> dict[tuple[str, str], tuple[list[float], list[str]]]:
     """(scenario, strategy) -> (metric values of passing measured trials, other statuses). In a run
     of several interpreters the strategy keeps its side (``threads@3.13.5t``): they never pool."""
     out: dict[tuple[str, str], tuple[list[float], list[str]]] = {}
-    for t in doc["trials"]:
-        if t.get("warmup") or t.get("status") == "unavailable":
+    for t in run.measured:
+        if t.status == "unavailable":
             continue
-        values, bad = out.setdefault((t["scenario"], side_label(t)), ([], []))
-        if t.get("status") != "ok":
-            bad.append(str(t.get("status")))
+        values, bad = out.setdefault((t.scenario, t.label), ([], []))
+        if not t.ok:
+            bad.append(t.status)
             continue
-        v = (t.get("metrics") or {}).get(key)
-        if isinstance(v, int | float) and math.isfinite(v):
+        v = t.metric(key)
+        if v is not None and math.isfinite(v):
             values.append(float(v))
     return out
 
@@ -103,21 +104,20 @@ def _samples(doc: dict[str, Any], key: str) -> dict[tuple[str, str], tuple[list[
 _IGNORED_FIELDS = {"description", "repeats", "warmup", "timeout", "strategies"}
 
 
-def _flatten(d: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+def _flatten(d: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
     out: dict[str, Any] = {}
     for k, v in d.items():
-        if isinstance(v, dict):
+        if isinstance(v, Mapping):
             out.update(_flatten(v, f"{prefix}{k}."))
         else:
             out[f"{prefix}{k}"] = v
     return out
 
 
-def scenario_mismatches(base: dict[str, Any], cur: dict[str, Any], names: set[str]) -> list[str]:
+def scenario_mismatches(base: Run, cur: Run, names: set[str]) -> list[str]:
     out = []
     for name in sorted(names):
-        a = base["scenarios"].get(name, {}).get("definition", {})
-        b = cur["scenarios"].get(name, {}).get("definition", {})
+        a, b = base.definition(name), cur.definition(name)
         fa = {k: v for k, v in _flatten(a).items() if k not in _IGNORED_FIELDS}
         fb = {k: v for k, v in _flatten(b).items() if k not in _IGNORED_FIELDS}
         diffs = [f"{k} {fa.get(k)!r} → {fb.get(k)!r}" for k in sorted(fa.keys() | fb.keys()) if fa.get(k) != fb.get(k)]
@@ -140,8 +140,25 @@ FINGERPRINT_FIELDS = (
 )
 
 
-def fingerprint_mismatches(base: dict[str, Any], cur: dict[str, Any]) -> list[str]:
-    fa, fb = _flatten(base.get("fingerprint", {})), _flatten(cur.get("fingerprint", {}))
+def _machine(fp: Fingerprint | None) -> dict[str, object]:
+    """The fingerprint's :data:`FINGERPRINT_FIELDS` by their key (None: not recorded)."""
+    if fp is None:
+        return {}
+    return {
+        "os": fp.os,
+        "arch": fp.arch,
+        "cpu_model": fp.cpu_model,
+        "logical_cores": fp.logical_cores,
+        "usable_cores": fp.usable_cores,
+        "python.implementation": fp.python_implementation,
+        "python.version": fp.python_version,
+        "python.gil_enabled": fp.gil_enabled,
+        "start_method": fp.start_method,
+    }
+
+
+def fingerprint_mismatches(base: Run, cur: Run) -> list[str]:
+    fa, fb = _machine(base.fingerprint), _machine(cur.fingerprint)
     return [
         f"different {label}: {fa.get(key)!r} → {fb.get(key)!r}"
         for key, label in FINGERPRINT_FIELDS
@@ -149,34 +166,33 @@ def fingerprint_mismatches(base: dict[str, Any], cur: dict[str, Any]) -> list[st
     ]
 
 
-def _notes(base: dict[str, Any], cur: dict[str, Any]) -> list[str]:
+def _notes(base: Run, cur: Run) -> list[str]:
     notes = []
-    for side, doc in (("baseline", base), ("current", cur)):
-        if doc.get("status") != "complete":
-            notes.append(f"the {side} run is {doc.get('status')!r}, not complete: some pairs may be missing")
-    oa = base.get("options", {}).get("strategy_options") or {}
-    ob = cur.get("options", {}).get("strategy_options") or {}
+    for side, run in (("baseline", base), ("current", cur)):
+        if run.status != "complete":
+            notes.append(f"the {side} run is {run.status!r}, not complete: some pairs may be missing")
+    oa, ob = dict(base.strategy_options), dict(cur.strategy_options)
     if oa != ob:
         notes.append(f"strategy options differ: {oa} → {ob}")
     return notes
 
 
 def compare(
-    base: dict[str, Any],
-    cur: dict[str, Any],
+    base: Run,
+    cur: Run,
     metric_name: str = "throughput",
     max_regression: float = 0.10,
     alpha: float = 0.01,
     same_session: bool = False,
 ) -> Report:
-    """Compare two loaded run documents (see :func:`harness.rundir.store.load_run`).
+    """Compare two stored runs (see :func:`harness.rundir.store.read_run`).
 
     ``same_session``: both sides were measured in one run, interleaved (``ab``): the drift
     guard, which is for runs made at different times, does not apply."""
     m = metric(metric_name)
     check_alpha(alpha)
-    for side, doc in (("baseline", base), ("current", cur)):
-        if "ab" in doc:  # its pairs hold two sides' trials: mixing them would judge nothing
+    for side, run in (("baseline", base), ("current", cur)):
+        if run.ab is not None:  # its pairs hold two sides' trials: mixing them would judge nothing
             raise CompareError(f"the {side} is an ab run (sides A and B in one run): `queuebench ab` gave its verdicts")
     report = Report(m, max_regression, alpha)
     sa, sb = _samples(base, m.key), _samples(cur, m.key)
@@ -270,14 +286,14 @@ def _row(
     return pending, stats
 
 
-def same_run(base_dir: Path, cur_dir: Path, base: dict[str, Any], cur: dict[str, Any]) -> str | None:
+def same_run(base_dir: Path, cur_dir: Path, base: Run, cur: Run) -> str | None:
     """A warning when both sides are one run (the same directory, or a copy of it such as a
     baseline saved from it): such a comparison shows no change whatever the code does."""
     if Path(base_dir).resolve() == Path(cur_dir).resolve():
         return f"both sides are the same run ({cur_dir}): a run compared with itself shows no change"
-    if base.get("started_at") == cur.get("started_at") and base["trials"] == cur["trials"]:
+    if base.started_at == cur.started_at and [t.raw for t in base.trials] == [t.raw for t in cur.trials]:
         return (
-            f"both sides hold the same run (identical trials, started {cur.get('started_at')}; "
+            f"both sides hold the same run (identical trials, started {cur.started_at}; "
             "e.g. a baseline saved from it): a run compared with itself shows no change"
         )
     return None

@@ -20,6 +20,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from harness.rundir.model import Run
+
 #: Measured parallelism may move this much (relative) before it counts as a change.
 PARALLELISM_TOLERANCE = 0.25
 #: The 1-minute load may move by this share of the usable cores (at least 1.0) before it counts.
@@ -35,9 +37,9 @@ def _factor(a: float, b: float) -> float:
     return max(a, b) / min(a, b)
 
 
-def _reference(doc: dict[str, Any]) -> tuple[float | None, float | None]:
-    ref = doc.get("reference")
-    if not isinstance(ref, dict):
+def _reference(run: Run) -> tuple[float | None, float | None]:
+    ref = run.reference
+    if ref is None:
         return None, None
     return _num(ref.get("start_s")), _num(ref.get("end_s"))
 
@@ -47,7 +49,7 @@ def _mean(*values: float | None) -> float | None:
     return sum(known) / len(known) if known else None
 
 
-def signals(base: dict[str, Any], cur: dict[str, Any], max_regression: float) -> list[str]:
+def signals(base: Run, cur: Run, max_regression: float) -> list[str]:
     """What moved between the baseline run and the current one, one line each (empty: nothing).
 
     The reference workload and the calibration count as moved when they changed by more than
@@ -66,17 +68,19 @@ def signals(base: dict[str, Any], cur: dict[str, Any], max_regression: float) ->
         out.append(
             f"reference workload {ref_b * 1e3:.1f} → {ref_c * 1e3:.1f} ms (×{ref_c / ref_b:.2f}, limit ×{limit:g})"
         )
-    fa, fb = base.get("fingerprint") or {}, cur.get("fingerprint") or {}
-    pa, pb = _num(fa.get("effective_parallelism")), _num(fb.get("effective_parallelism"))
+    fa, fb = base.fingerprint, cur.fingerprint
+    if fa is None or fb is None:
+        return out
+    pa, pb = _num(fa.effective_parallelism), _num(fb.effective_parallelism)
     if pa is not None and pb is not None and abs(pb / pa - 1) > PARALLELISM_TOLERANCE:
         out.append(f"measured parallelism {pa:g} → {pb:g} (×{pb / pa:.2f}, tolerance ±{PARALLELISM_TOLERANCE:.0%})")
-    la, lb = fa.get("load_average") or [], fb.get("load_average") or []
-    cores = _num(fb.get("usable_cores")) or _num(fa.get("usable_cores")) or 1.0
+    la, lb = fa.load_average or (), fb.load_average or ()
+    cores = _num(fb.usable_cores) or _num(fa.usable_cores) or 1.0
     if la and lb and isinstance(la[0], int | float) and isinstance(lb[0], int | float):
         allowed = max(1.0, LOAD_SHARE * cores)
         if abs(lb[0] - la[0]) > allowed:
             out.append(f"1-minute load average {la[0]:g} → {lb[0]:g} (moved more than {allowed:g} on {cores:g} cores)")
-    ca, cb = fa.get("calibration") or {}, fb.get("calibration") or {}
+    ca, cb = fa.calibration, fb.calibration
     for key in ("hold_per_ms", "release_per_ms"):
         a, b = _num(ca.get(key)), _num(cb.get(key))
         if a is not None and b is not None and _factor(a, b) > limit:

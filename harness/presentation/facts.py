@@ -3,23 +3,25 @@ workload (:func:`workload_line`), for the terminal, the report and the figures' 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
+from harness.rundir.model import Fingerprint
 
-def fingerprint_line(fp: dict[str, Any]) -> str:
-    py = fp["python"]
-    gil = "" if py.get("gil_enabled", True) else " (free-threaded)"
+
+def fingerprint_line(fp: Fingerprint) -> str:
+    gil = "" if fp.python.get("gil_enabled", True) else " (free-threaded)"
     return (
-        f"{fp['os']} {fp['os_release']} {fp['arch']} · {fp['cpu_model']} · "
-        f"{fp['logical_cores']} cores, {fp['effective_parallelism']} effective · "
-        f"{py['implementation']} {py['version']}{gil} · start method {fp['start_method']}"
+        f"{fp.os} {fp.os_release} {fp.arch} · {fp.cpu_model} · "
+        f"{fp.logical_cores} cores, {fp.effective_parallelism} effective · "
+        f"{fp.python_implementation} {fp.python_version}{gil} · start method {fp.start_method}"
     )
 
 
-def workload_line(definition: dict[str, Any]) -> str:
+def workload_line(definition: Mapping[str, Any]) -> str:
     """'10 writers x 10 items -> pool of 3 · write io 5 ms · read io 6 ms' from a definition."""
 
-    def work(side: str, spec: dict[str, Any]) -> str:
+    def work(side: str, spec: Mapping[str, Any]) -> str:
         kind = spec.get("kind", "none")
         if kind == "none":
             return f"{side}: no work"

@@ -4,21 +4,21 @@
 from __future__ import annotations
 
 import math
-from typing import Any
 
 from harness.presentation.blocks import Block, Bullets, Heading, Para, Table
 from harness.presentation.markdown import code, escape
 from harness.presentation.numbers import si
+from harness.rundir.model import Run
 from harness.running.interpreters import describe, of_run, side_by_side
 
 
-def section(doc: dict[str, Any], rank_by: str = "total") -> list[Block]:
+def section(run: Run, rank_by: str = "total") -> list[Block]:
     """The report's (and the terminal's) side-by-side view: which interpreter ran what, and per
     scenario x strategy the median items/s under each (over the window the table ranks by) with
     the ratio to the first. Empty for a one-interpreter run."""
     metric = "throughput" if rank_by == "makespan" else "throughput_total"
-    found = of_run(doc)
-    frame = side_by_side(doc, metric)
+    found = of_run(run)
+    frame = side_by_side(run, metric)
     if frame.empty:
         return []
     names = list(found)

@@ -10,6 +10,7 @@ setup, makespan and teardown are shown beside it, and cpu∥ is over the total w
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ from harness.presentation.blocks import Block, Bullets, Heading, Image, Para, Ta
 from harness.presentation.facts import workload_line
 from harness.presentation.markdown import code, escape
 from harness.presentation.numbers import ms, pct, si
+from harness.rundir.model import Run
 from strategies.registry import no_queue
 
 
@@ -38,11 +40,11 @@ def _mb(value: float) -> str:
     )
 
 
-def recommendations(doc: dict[str, Any], summary: pd.DataFrame, busy: dict[tuple[str, str], float]) -> list[Block]:
+def recommendations(run: Run, summary: pd.DataFrame, busy: dict[tuple[str, str], float]) -> list[Block]:
     """One row per scenario: the clear winner and the measured reasons it wins, or the tie."""
     window = str(summary["rank_by"].iloc[0])
     rows, notes = [], []
-    for scenario in scenarios_of(doc):
+    for scenario in scenarios_of(run):
         s = summary[summary["scenario"] == scenario].sort_values("rank", na_position="last")
         passed = s[s["rank"].notna()]
         if passed.empty:
@@ -110,7 +112,7 @@ def recommendations(doc: dict[str, Any], summary: pd.DataFrame, busy: dict[tuple
     ]
 
 
-def _work_line(summary_rows: pd.DataFrame, definition: dict[str, Any]) -> str | None:
+def _work_line(summary_rows: pd.DataFrame, definition: Mapping[str, Any]) -> str | None:
     """'work took X ms of CPU per item (nominal Y)' for a cpu side, from the passing trials' medians."""
     parts = []
     for side, column in (("reader", "reader_work_cpu_ms"), ("writer", "writer_work_cpu_ms")):
@@ -124,9 +126,9 @@ def _work_line(summary_rows: pd.DataFrame, definition: dict[str, Any]) -> str | 
 
 
 def scenario_section(
-    doc: dict[str, Any], scenario: str, summary: pd.DataFrame, pics: dict[str, Path], busy: dict[tuple[str, str], float]
+    run: Run, scenario: str, summary: pd.DataFrame, pics: dict[str, Path], busy: dict[tuple[str, str], float]
 ) -> list[Block]:
-    definition = doc["scenarios"][scenario]["definition"]
+    definition = run.scenarios[scenario].definition
     mine = summary[summary["scenario"] == scenario]
     window = str(summary["rank_by"].iloc[0])
     other = "makespan" if window == "total" else "total"  # the window the ranking did not use

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Any
 
 from harness.analysis.errors_digest import MAX_IDS, grouped, without_pids
 from harness.analysis.survival import Survival
@@ -19,6 +18,7 @@ from harness.presentation.blocks import Block, Bullets, Heading, Image, Para, Ta
 from harness.presentation.markdown import code, escape
 from harness.presentation.numbers import ms, si
 from harness.presentation.survival import survival_block
+from harness.rundir.model import Run, Trial
 from harness.sweeps import answer as sweep_answer
 from harness.sweeps import findings as sweep
 from harness.sweeps import notes as sweep_notes
@@ -26,16 +26,16 @@ from harness.sweeps import notes as sweep_notes
 MAX_WHY = 300  # characters of a trial's errors in the verdict list (run.json holds them all)
 
 
-def _exceeded(trial: dict[str, Any]) -> bool:
-    m = trial.get("metrics") or {}
-    return bool(m) and m.get("max_concurrency", 0) > m.get("pool_size", math.inf)
+def _exceeded(trial: Trial) -> bool:
+    busy, pool = trial.metric("max_concurrency"), trial.metric("pool_size")  # counts: never null
+    return bool(trial.metrics) and (busy or 0) > (math.inf if pool is None else pool)
 
 
-def verdicts(doc: dict[str, Any]) -> list[Block]:
+def verdicts(run: Run) -> list[Block]:
     """What went wrong, first: trials that did not pass (exceeded limits named), an unfinished run."""
-    trials = doc["trials"]
-    measured = [t for t in trials if not t.get("warmup")]
-    bad = [t for t in trials if t["status"] != "ok"]
+    trials = run.trials
+    measured = run.measured
+    bad = [t for t in trials if not t.ok]
     blocks: list[Block] = []
     if bad:
         over = [t for t in bad if _exceeded(t)]
@@ -48,16 +48,16 @@ def verdicts(doc: dict[str, Any]) -> list[Block]:
         )
         groups: dict[str, list[str]] = {}  # one bullet per distinct finding, with its trials
         for t in bad:
-            m = t.get("metrics") or {}
+            m = t.metrics
             flag = (
                 f"**reader limit exceeded: {m['max_concurrency']} busy, pool of {m['pool_size']}** · "
                 if t in over
                 else ""
             )
-            why = "; ".join(grouped(without_pids(e) for e in t.get("errors") or [])) or "no detail recorded"
+            why = "; ".join(grouped(without_pids(e) for e in t.errors)) or "no detail recorded"
             why = escape(why if len(why) <= MAX_WHY else why[: MAX_WHY - 1] + "…")
-            groups.setdefault(f"{flag}**{t['status']}**: {why}", []).append(
-                f"`{t['id']}`" + (" (warmup)" if t.get("warmup") else "")
+            groups.setdefault(f"{flag}**{t.status}**: {why}", []).append(
+                f"`{t.id}`" + (" (warmup)" if t.warmup else "")
             )
         items = []
         for text, ids in groups.items():
@@ -65,10 +65,8 @@ def verdicts(doc: dict[str, Any]) -> list[Block]:
             count = f"× {len(ids)} " if len(ids) > 1 else ""
             items.append(f"{count}{shown} — {text}")
         blocks.append(Bullets(items))
-    if doc["status"] != "complete":
-        blocks.append(
-            Para(f"**The run is {doc['status']}**: it stopped early; only finished trials are shown.", "warn")
-        )
+    if run.status != "complete":
+        blocks.append(Para(f"**The run is {run.status}**: it stopped early; only finished trials are shown.", "warn"))
     if trials and not measured:
         blocks.append(
             Para(
@@ -85,21 +83,21 @@ def verdicts(doc: dict[str, Any]) -> list[Block]:
                 "ok",
             )
         )
-    return blocks + _measurement_caveats(doc)
+    return blocks + _measurement_caveats(run)
 
 
-def _measurement_caveats(doc: dict[str, Any]) -> list[Block]:
+def _measurement_caveats(run: Run) -> list[Block]:
     """Warn when the ideal makespan was computed from a parallelism the machine then exceeded."""
-    effs = [(t.get("metrics") or {}).get("efficiency") for t in doc["trials"] if t["status"] == "ok"]
+    effs = [t.metrics.get("efficiency") for t in run.trials if t.ok]
     above = [e for e in effs if isinstance(e, float) and e > 1.05]
     if not above:
         return []
-    fp = doc["fingerprint"]
-    load = " ".join(str(x) for x in fp.get("load_average") or []) or "unknown"
+    fp = run.machine
+    load = " ".join(str(x) for x in fp.load_average or ()) or "unknown"
     return [
         Para(
             f"**Efficiency above 100% in {len(above)} passing trial(s)** (up to {max(above):.0%}): the ideal "
-            f"makespan spreads cpu work over all {fp.get('usable_cores')} usable cores, using the cpu-work "
+            f"makespan spreads cpu work over all {fp.usable_cores} usable cores, using the cpu-work "
             "calibration made once at the start of the run; a few percent over 100% is that calibration's noise "
             f"(load average at the start: {load}). Compare strategies with each other there, not with 100%.",
             "warn",
@@ -107,35 +105,34 @@ def _measurement_caveats(doc: dict[str, Any]) -> list[Block]:
     ]
 
 
-def machine_section(doc: dict[str, Any]) -> list[Block]:
-    fp = doc["fingerprint"]
-    py = fp.get("python", {})
-    gil = "on" if py.get("gil_enabled", True) else "off"
-    pkgs = ", ".join(f"{k} {v}" for k, v in (fp.get("packages") or {}).items())
+def machine_section(run: Run) -> list[Block]:
+    fp = run.machine
+    gil = "on" if fp.python.get("gil_enabled", True) else "off"
+    pkgs = ", ".join(f"{k} {v}" for k, v in fp.packages.items())
     rows = [
-        ["host", fp.get("host", "—")],
-        ["system", f"{fp.get('os')} {fp.get('os_release')} ({fp.get('arch')})"],
-        ["CPU", f"{fp.get('cpu_model')}"],
+        ["host", fp.host if fp.host is not None else "—"],
+        ["system", f"{fp.os} {fp.os_release} ({fp.arch})"],
+        ["CPU", f"{fp.cpu_model}"],
+        ["cores", f"{fp.logical_cores} logical, {fp.physical_cores} physical, {fp.usable_cores} usable"],
+        ["effective parallelism", f"{fp.effective_parallelism} (measured at the start of the run)"],
+        ["memory", f"{fp.memory_gb} GB"],
+        ["load average", " ".join(map(str, fp.load_average or ())) or "—"],
         [
-            "cores",
-            f"{fp.get('logical_cores')} logical, {fp.get('physical_cores')} physical, {fp.get('usable_cores')} usable",
+            "worker Python",
+            f"{fp.python_implementation} {fp.python_version} · {fp.python.get('build', '')} · GIL {gil}",
         ],
-        ["effective parallelism", f"{fp.get('effective_parallelism')} (measured at the start of the run)"],
-        ["memory", f"{fp.get('memory_gb')} GB"],
-        ["load average", " ".join(map(str, fp.get("load_average") or [])) or "—"],
-        ["worker Python", f"{py.get('implementation')} {py.get('version')} · {py.get('build', '')} · GIL {gil}"],
-        ["start method", str(fp.get("start_method"))],
-        ["git commit", str(fp.get("git_commit") or "—")],
+        ["start method", str(fp.start_method)],
+        ["git commit", str(fp.git_commit or "—")],
         ["packages", pkgs or "—"],
     ]
     return [Heading(2, "Machine"), Table(["property", "value"], [[f"**{k}**", str(v)] for k, v in rows])]
 
 
-def samples_note(doc: dict[str, Any], run_dir: Path, missing: list[str]) -> list[Block]:
+def samples_note(run: Run, run_dir: Path, missing: list[str]) -> list[Block]:
     """Say plainly that per-item samples are not there, and what the report leaves out for it."""
     if not missing:
         return []
-    have = sum(1 for t in doc["trials"] if not t.get("warmup") and t.get("samples"))
+    have = sum(1 for t in run.measured if t.samples)
     measured = have + len(missing)
     meta = read_meta(run_dir)
     why = " (a baseline saved without `--with-samples`)" if meta is not None and not meta.get("samples") else ""
@@ -158,19 +155,19 @@ def samples_note(doc: dict[str, Any], run_dir: Path, missing: list[str]) -> list
     ]
 
 
-def sweep_section(doc: dict[str, Any], pics: dict[str, Path], rank_by: str = "total") -> list[Block]:
+def sweep_section(run: Run, pics: dict[str, Path], rank_by: str = "total") -> list[Block]:
     """A sweep run: median throughput and p99 per strategy against the swept parameter, best and knee."""
-    record = doc.get("sweep")
-    if not record:
+    record = run.sweep
+    if record is None:
         return []
-    frame = sweep.results(doc, rank_by)
+    frame = sweep.results(run, rank_by)
     if frame.empty:
         return []
-    found = sweep.findings(doc, frame)
-    param = record["param"]
-    throughput, p99 = (pivot_table(p) for p in sweep.pivots(doc, frame, found))
+    found = sweep.findings(run, frame)
+    param = record.param
+    throughput, p99 = (pivot_table(p) for p in sweep.pivots(run, frame, found))
     blocks: list[Block] = [
-        Heading(2, f"Sweep of {code(record['scenario'])} over {escape(param)}"),
+        Heading(2, f"Sweep of {code(record.scenario)} over {escape(param)}"),
         Para(
             f"Median items/s ({frame['rank_by'].iloc[0]} window) per strategy at each {param} "
             f"(★ best, where the repeats separate it from the next best {param}; ◆ knee: the smallest {param} "
@@ -181,10 +178,10 @@ def sweep_section(doc: dict[str, Any], pics: dict[str, Path], rank_by: str = "to
         p99,
     ]
     lines = [escape(line) for f in found for line in f.lines()]
-    lines += [escape(line) for line in sweep_notes.notes(doc, frame, found)]
+    lines += [escape(line) for line in sweep_notes.notes(run, frame, found)]
     if lines:
         blocks.append(Bullets(lines))
-    pushes = sweep_answer.answer(doc, frame, found)
+    pushes = sweep_answer.answer(run, frame, found)
     if pushes is not None:  # the origin story's question, in its terms
         header = ["pool of N pushes", *(f"N={v}" if i == 0 else str(v) for i, v in enumerate(pushes.values))]
         rows = [

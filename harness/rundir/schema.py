@@ -2,7 +2,8 @@
 
 A results folder is untrusted input: a CI artifact, a committed baseline, a file edited by
 hand. :func:`problem` says what is wrong with a parsed document (one line), or returns
-``None``; every command then reads a document of known shape, so a damaged but valid JSON
+``None``; :func:`parse` builds the checked document into a typed :class:`~harness.rundir.model.Run`
+once, and every command then reads values of known shape, so a damaged but valid JSON
 file gives one clear error instead of a traceback deep in a report. Names (scenarios,
 strategies, trial ids) must be plain names: they reach file names and terminal output.
 Scenario definitions are checked by the scenario model itself and stored back normalised.
@@ -15,6 +16,7 @@ import re
 from typing import Any
 
 from harness.errors import SchemaError
+from harness.rundir.model import Run
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,159}\Z")
 STRATEGY = re.compile(r"^[^\x00-\x1f\x7f]{1,200}\Z")
@@ -27,6 +29,9 @@ MAX_TRIALS = 200_000
 MAX_SCENARIOS = 20_000
 MAX_TEXT = 100_000
 BIG = 2**63 - 1
+
+#: Keys a run document cannot do without (checked before anything else).
+REQUIRED = ("fingerprint", "scenarios", "trials", "status")
 
 #: Counts every trial with metrics has; never null.
 COUNTS = ("expected", "consumed", "lost", "duplicated", "unexpected", "max_concurrency", "produced_before_start")
@@ -322,3 +327,17 @@ def problem(doc: dict[str, Any]) -> str | None:
         return str(exc)
     doc["scenarios"] = scenarios
     return None
+
+
+def parse(doc: dict[str, Any]) -> Run:
+    """The typed run of a document, checked once (its scenario definitions normalised in place,
+    as :func:`problem` does). Raises :class:`~harness.errors.SchemaError` with the one line :func:`problem` gives."""
+    if not isinstance(doc, dict):
+        raise SchemaError("a run document must be a table")
+    missing = [key for key in REQUIRED if key not in doc]
+    if missing:
+        raise SchemaError(f"missing {missing[0]!r}")
+    why = problem(doc)
+    if why:
+        raise SchemaError(why)
+    return Run.from_doc(doc)

@@ -33,6 +33,7 @@ import numpy as np
 
 from harness.errors import RunDirError, UnsafeTarget
 from harness.rundir import schema as runschema
+from harness.rundir.model import Run, Trial
 from strategies import records
 
 SCHEMA_VERSION = 1
@@ -176,14 +177,14 @@ class RunWriter:
             self.doc["trials"].append(_clean(trial))
             self.flush()
 
-    def finish(self, status: str, derived: Callable[[dict[str, Any]], Mapping[str, bytes]] | None = None) -> None:
+    def finish(self, status: str, derived: Callable[[Run], Mapping[str, bytes]] | None = None) -> None:
         self.doc["status"] = status
         self.doc["finished_at"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
         try:
             self.flush()
         except RunDirError as exc:
             raise RunDirError(f"{exc}; run.json could not be marked {status!r} (it may still say 'running')") from None
-        for name, data in (derived(self.doc) if derived is not None else {}).items():
+        for name, data in (derived(Run.from_doc(self.doc)) if derived is not None else {}).items():
             self._guard(atomic_write, self.path / name, data)
 
     def flush(self) -> None:
@@ -303,13 +304,19 @@ def load_run(path: Path) -> dict[str, Any]:
     version = doc.get("schema_version")
     if version != SCHEMA_VERSION:
         raise RunDirError(f"{file}: schema_version {runschema.shown(version)}; this queuebench reads {SCHEMA_VERSION}")
-    for key in ("fingerprint", "scenarios", "trials", "status"):
+    for key in runschema.REQUIRED:
         if key not in doc:
             raise RunDirError(f"{file}: missing {key!r}; the file is damaged")
     problem = runschema.problem(doc)
     if problem:
         raise RunDirError(f"{file}: damaged: {problem}")
     return doc
+
+
+def read_run(path: Path) -> Run:
+    """The typed run of a run directory (or its run.json): :func:`load_run`'s checked document,
+    built once into a :class:`~harness.rundir.model.Run`. Raises RunDirError, one line."""
+    return Run.from_doc(load_run(path))
 
 
 def _check_json_shape(raw: bytes, file: Path) -> None:
@@ -336,7 +343,7 @@ def _check_parquet_frame(fh: BinaryIO, size: int, file: Path) -> None:
     fh.seek(0)
 
 
-def load_samples(run_dir: Path, trial: dict[str, Any]) -> np.ndarray:
+def load_samples(run_dir: Path, trial: Trial) -> np.ndarray:
     """Per-item records of one trial as an (n, records.WIDTH) int64 array (a column that an
     older run did not record, e.g. ``work_cpu``, reads as records.UNKNOWN).
 
@@ -345,7 +352,7 @@ def load_samples(run_dir: Path, trial: dict[str, Any]) -> np.ndarray:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    rel = trial.get("samples")
+    rel = trial.samples
     if not rel:
         return np.empty((0, records.WIDTH), dtype=np.int64)
     file = Path(run_dir) / rel

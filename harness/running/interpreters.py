@@ -17,10 +17,12 @@ still run it.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from harness.rundir.model import Run
 from harness.running.launchers.base import Probe
 
 if TYPE_CHECKING:
@@ -31,7 +33,7 @@ if TYPE_CHECKING:
 FACTS = ("executable", "implementation", "version", "gil_enabled", "free_threaded_build", "effective_parallelism")
 
 
-def label(probe: dict[str, Any]) -> str:
+def label(probe: Mapping[str, Any]) -> str:
     """``3.13.5t`` (free-threaded build, GIL off), ``3.13.5t+gil`` (that build, GIL on), ``3.11.7``;
     another implementation than CPython is named first (``PyPy 3.10.14``)."""
     version = str(probe.get("version", "?"))
@@ -80,7 +82,7 @@ def facts(probe: Probe) -> dict[str, Any]:
     return {k: getattr(probe, k) for k in FACTS}
 
 
-def describe(entry: dict[str, Any]) -> str:
+def describe(entry: Mapping[str, Any]) -> str:
     """One interpreter's facts as a reader wants them: ``CPython 3.13.5, free-threaded build, GIL off``."""
     text = f"{entry.get('implementation') or '?'} {entry.get('version') or '?'}"
     if entry.get("free_threaded_build"):
@@ -88,29 +90,26 @@ def describe(entry: dict[str, Any]) -> str:
     return text
 
 
-def of_run(doc: dict[str, Any]) -> dict[str, dict[str, Any]]:
+def of_run(run: Run) -> dict[str, dict[str, Any]]:
     """The run's interpreters (label -> facts), in the order given; empty for a one-interpreter run."""
-    found = doc.get("interpreters")
-    if not isinstance(found, dict):
+    found = run.interpreters
+    if found is None:
         return {}
     return {str(k): v for k, v in found.items() if isinstance(v, dict)}
 
 
-def side_by_side(doc: dict[str, Any], metric: str = "throughput_total") -> pd.DataFrame:
+def side_by_side(run: Run, metric: str = "throughput_total") -> pd.DataFrame:
     """Scenario x strategy rows, one column per interpreter: the median of ``metric`` over the
     passing measured trials, and each interpreter's ratio to the first (``3.13.5t ÷ 3.11.7``).
     Empty when the run has fewer than two interpreters."""
-    names = list(of_run(doc))
+    names = list(of_run(run))
     if len(names) < 2:
         return pd.DataFrame()
     values: dict[tuple[str, str], dict[str, list[float]]] = {}
-    for t in doc.get("trials") or []:
-        side = t.get("side")
-        if t.get("warmup") or side not in names or t.get("status") != "ok":
-            continue
-        raw = (t.get("metrics") or {}).get(metric)
-        if isinstance(raw, int | float) and not isinstance(raw, bool) and math.isfinite(raw):
-            values.setdefault((t["scenario"], t["strategy"]), {}).setdefault(side, []).append(float(raw))
+    for t in run.passing:
+        raw = t.metric(metric)
+        if t.side in names and raw is not None and math.isfinite(raw):
+            values.setdefault((t.scenario, t.strategy), {}).setdefault(t.side, []).append(float(raw))
     rows = []
     for (scenario, strategy), per in values.items():
         row: dict[str, Any] = {"scenario": scenario, "strategy": strategy}

@@ -22,12 +22,13 @@ from __future__ import annotations
 
 import math
 import statistics
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 import pandas as pd
 
 from harness.analysis.ranking import distinguishable
+from harness.rundir.model import MetricValue, Run
 from harness.sweeps.findings import KNEE, Finding, point_samples
 
 IMAGES = 100
@@ -55,38 +56,35 @@ class Answer:
         )
 
 
-def _push_sweep(doc: dict[str, Any]) -> bool:
-    record = doc.get("sweep") or {}
-    if record.get("param") != "readers" or len(record.get("params") or {}) != 1:
+def _push_sweep(run: Run) -> bool:
+    record = run.sweep
+    if record is None or record.param != "readers" or len(record.params) != 1:
         return False
-    kinds = {
-        ((doc.get("scenarios") or {}).get(name, {}).get("definition", {}).get("reader_work") or {}).get("kind")
-        for name in (record.get("points") or {})
-    }
+    kinds = {(run.definition(name).get("reader_work") or {}).get("kind") for name in record.points}
     return bool(kinds) and kinds <= PUSH_KINDS
 
 
-def trial_seconds(m: dict[str, Any]) -> float:
+def trial_seconds(m: Mapping[str, MetricValue]) -> float:
     """Seconds for IMAGES images from one trial's metrics (NaN where they lack a figure)."""
     try:
-        total, first, last, n = (float(m[k]) for k in ("total_s", "first_read_s", "teardown_s", "expected"))
-    except (KeyError, TypeError, ValueError):
+        stored = [m[k] for k in ("total_s", "first_read_s", "teardown_s", "expected")]
+    except KeyError:
         return math.nan
+    total, first, last, n = (math.nan if v is None else float(v) for v in stored)
     once = first + last
     if not all(math.isfinite(v) for v in (total, once, n)) or n <= 0 or not 0 <= once <= total:
         return math.nan
     return once + IMAGES * (total - once) / n
 
 
-def answer(doc: dict[str, Any], frame: pd.DataFrame, found: list[Finding]) -> Answer | None:
+def answer(run: Run, frame: pd.DataFrame, found: list[Finding]) -> Answer | None:
     """The answer for a push sweep over ``readers``; None for any other sweep."""
-    if frame.empty or not _push_sweep(doc):
+    if frame.empty or not _push_sweep(run):
         return None
-    param, values = "readers", [int(v) for v in doc["sweep"]["values"]]
+    param, values = "readers", [int(v) for v in run.swept.values]
     per_point: dict[tuple[str, str], list[float]] = {}
-    for t in doc["trials"]:
-        if not t.get("warmup") and t["status"] == "ok":
-            per_point.setdefault((t["scenario"], t["strategy"]), []).append(trial_seconds(t.get("metrics") or {}))
+    for t in run.passing:
+        per_point.setdefault((t.scenario, t.strategy), []).append(trial_seconds(t.metrics))
     rows: list[tuple[str, list[float | None]]] = []
     for strategy, g in frame.groupby("strategy", sort=False):
         by_value = {int(r[param]): r for r in g.to_dict("records")}
@@ -103,12 +101,12 @@ def answer(doc: dict[str, Any], frame: pd.DataFrame, found: list[Finding]) -> An
         rows.append((str(strategy), cells))
     table = {s: dict(zip(values, cells, strict=True)) for s, cells in rows}
     lines = [f"{f.strategy}: {_pool_line(f, table[f.strategy])}" for f in found]
-    lines += _fastest_and_classic(doc, frame, found, table)
-    return Answer(param, values, rows, _images_per_trial(doc), lines)
+    lines += _fastest_and_classic(run, frame, found, table)
+    return Answer(param, values, rows, _images_per_trial(run), lines)
 
 
-def _images_per_trial(doc: dict[str, Any]) -> int:
-    definitions = [s.get("definition") or {} for s in (doc.get("scenarios") or {}).values()]
+def _images_per_trial(run: Run) -> int:
+    definitions = [s.definition for s in run.scenarios.values()]
     counts = {int(d.get("writers", 0)) * int(d.get("items_per_writer", 0)) for d in definitions}
     return max(counts, default=0)
 
@@ -135,7 +133,7 @@ def _pool_line(f: Finding, t: dict[int, float | None]) -> str:
 
 
 def _fastest_and_classic(
-    doc: dict[str, Any], frame: pd.DataFrame, found: list[Finding], table: dict[str, dict[int, float | None]]
+    run: Run, frame: pd.DataFrame, found: list[Finding], table: dict[str, dict[int, float | None]]
 ) -> list[str]:
     """The fastest strategy at its best pool, and how far the classic recipe at its best is from it."""
     at_best = [(f, table[f.strategy].get(f.best)) for f in found]
@@ -146,7 +144,7 @@ def _fastest_and_classic(
     out.append(f"fastest: {top.strategy} with a pool of {top.best} pushes: {IMAGES} images in {_t(top_t)}")
     if len(known) > 1:
         second = known[1][0]
-        samples = point_samples(doc, str(frame["rank_by"].iloc[0]))
+        samples = point_samples(run, str(frame["rank_by"].iloc[0]))
         point = dict(zip(frame["readers"].astype(int), frame["scenario"], strict=False))
         mine = samples.get((point.get(top.best, ""), top.strategy), [])
         theirs = samples.get((point.get(second.best, ""), second.strategy), [])

@@ -26,6 +26,7 @@ from pydantic import ValidationError
 from harness.analysis.ranking import distinguishable
 from harness.analysis.summary import DEFAULT_RANK_BY, RANK_BY, summarize
 from harness.errors import SweepError
+from harness.rundir.model import Run
 from harness.scenario import LoadedScenario, Scenario
 
 #: Scenario fields a sweep may vary (all integers).
@@ -159,37 +160,36 @@ def record(base: LoadedScenario, varies: list[Vary], points: list[Point]) -> dic
 # Results.
 
 
-def results(doc: dict[str, Any], rank_by: str = DEFAULT_RANK_BY) -> pd.DataFrame:
+def results(run: Run, rank_by: str = DEFAULT_RANK_BY) -> pd.DataFrame:
     """One row per point x strategy: the parameter values, then the run's summary columns."""
-    sweep = doc["sweep"]
-    summary = summarize(doc, rank_by)
-    ideal = _ideal_throughput(doc)
+    sweep = run.swept
+    summary = summarize(run, rank_by)
+    ideal = _ideal_throughput(run)
     rows = []
     for row in summary.to_dict("records"):
-        values = sweep["points"].get(row["scenario"])
+        values = sweep.points.get(row["scenario"])
         if values is None:
             continue
         rows.append({**values, **row, "ideal_throughput": ideal.get(row["scenario"], math.nan)})
     frame = pd.DataFrame(rows)
     if frame.empty:
         return frame
-    return frame.sort_values([*group_params(doc), "strategy", sweep["param"]], kind="stable").reset_index(drop=True)
+    return frame.sort_values([*sweep.groups, "strategy", sweep.param], kind="stable").reset_index(drop=True)
 
 
-def _ideal_throughput(doc: dict[str, Any]) -> dict[str, float]:
+def _ideal_throughput(run: Run) -> dict[str, float]:
     """Items / ideal makespan per point: the best any strategy could do (an upper bound)."""
     out: dict[str, list[float]] = {}
-    for t in doc["trials"]:
-        m = t.get("metrics") or {}
-        ideal, expected = m.get("ideal_makespan_s"), m.get("expected")
-        if ideal and expected and not t.get("warmup"):
-            out.setdefault(t["scenario"], []).append(expected / ideal)
+    for t in run.measured:
+        ideal, expected = t.metric("ideal_makespan_s"), t.metric("expected")
+        if ideal and expected:
+            out.setdefault(t.scenario, []).append(expected / ideal)
     return {k: sorted(v)[len(v) // 2] for k, v in out.items()}
 
 
-def group_params(doc: dict[str, Any]) -> list[str]:
+def group_params(run: Run) -> list[str]:
     """The swept parameters other than the x axis: each combination is its own line."""
-    return [p for p in doc["sweep"]["params"] if p != doc["sweep"]["param"]]
+    return run.swept.groups
 
 
 @dataclass(frozen=True)
@@ -224,14 +224,14 @@ class Finding:
         ]
 
 
-def findings(doc: dict[str, Any], frame: pd.DataFrame) -> list[Finding]:
+def findings(run: Run, frame: pd.DataFrame) -> list[Finding]:
     """Best value and knee per strategy (and per combination of the other parameters)."""
-    param = doc["sweep"]["param"]
-    groups = group_params(doc)
+    param = run.swept.param
+    groups = group_params(run)
     out: list[Finding] = []
     if frame.empty:
         return out
-    samples = point_samples(doc, str(frame["rank_by"].iloc[0]))
+    samples = point_samples(run, str(frame["rank_by"].iloc[0]))
     for key, g in frame.groupby([*groups, "strategy"], sort=False):
         keys = key if isinstance(key, tuple) else (key,)
         ok = g[(g["status"] == "ok") & g["throughput"].notna()]
@@ -261,14 +261,14 @@ def findings(doc: dict[str, Any], frame: pd.DataFrame) -> list[Finding]:
     return out
 
 
-def point_samples(doc: dict[str, Any], window: str) -> dict[tuple[str, str], list[float]]:
+def point_samples(run: Run, window: str) -> dict[tuple[str, str], list[float]]:
     """Each point's passing repeats (items/s over ``window``), per (point scenario, strategy)."""
     key = RANK_BY[window]
     out: dict[tuple[str, str], list[float]] = {}
-    for t in doc["trials"]:
-        value = (t.get("metrics") or {}).get(key)
-        if not t.get("warmup") and t["status"] == "ok" and isinstance(value, int | float):
-            out.setdefault((t["scenario"], t["strategy"]), []).append(float(value))
+    for t in run.passing:
+        value = t.metric(key)
+        if isinstance(value, int | float):
+            out.setdefault((t.scenario, t.strategy), []).append(float(value))
     return out
 
 
@@ -293,10 +293,10 @@ class Pivot:
     window: str = DEFAULT_RANK_BY  # the window items/s is measured over
 
 
-def pivots(doc: dict[str, Any], frame: pd.DataFrame, found: list[Finding]) -> list[Pivot]:
+def pivots(run: Run, frame: pd.DataFrame, found: list[Finding]) -> list[Pivot]:
     """Two pivots, strategy x value: median items/s (best and knee marked) and median p99 ms."""
-    param, values = doc["sweep"]["param"], [int(v) for v in doc["sweep"]["values"]]
-    groups = group_params(doc)
+    param, values = run.swept.param, [int(v) for v in run.swept.values]
+    groups = group_params(run)
     starred = {f.label for f in found if not f.flat and f.tie_with is None}  # a best the repeats separate
     marks = {(f.label, f.best): "★" for f in found if f.label in starred}
     marks.update({(f.label, f.knee): "★◆" if f.knee == f.best and f.label in starred else "◆" for f in found})

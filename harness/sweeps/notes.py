@@ -6,19 +6,19 @@ per-item overhead keeps fewer requests in flight at a service that collapses pas
 from __future__ import annotations
 
 import math
-from typing import Any
 
 import pandas as pd
 
+from harness.rundir.model import Run
 from harness.sweeps.findings import Finding
 
 
-def edge_notes(doc: dict[str, Any], found: list[Finding]) -> list[str]:
+def edge_notes(run: Run, found: list[Finding]) -> list[str]:
     """A strategy whose best value is the first or last swept value: the optimum may lie beyond."""
-    values = [int(v) for v in doc["sweep"]["values"]]
+    values = [int(v) for v in run.swept.values]
     if len(values) < 2:
         return []
-    param, out = doc["sweep"]["param"], list[str]()
+    param, out = run.swept.param, list[str]()
     for f in found:
         if f.flat:
             continue
@@ -32,20 +32,20 @@ def edge_notes(doc: dict[str, Any], found: list[Finding]) -> list[str]:
     return out
 
 
-def _capacity(doc: dict[str, Any], scenario: str) -> float:
-    work = doc["scenarios"].get(scenario, {}).get("definition", {}).get("reader_work", {})
+def _capacity(run: Run, scenario: str) -> float:
+    work = run.definition(scenario).get("reader_work", {})
     cap = work.get("capacity") if work.get("kind") == "service" else None
     return float(cap) if isinstance(cap, int | float) else math.nan
 
 
-def slow_wins(doc: dict[str, Any], frame: pd.DataFrame) -> list[str]:
+def slow_wins(run: Run, frame: pd.DataFrame) -> list[str]:
     """Points past a service's capacity where the best strategy kept fewer requests in flight than
     the runner-up: it wins because its overhead throttles the pool, not because it moves items faster."""
-    param, out = doc["sweep"]["param"], list[str]()
+    param, out = run.swept.param, list[str]()
     if frame.empty or "service_peak_active" not in frame:
         return out
     for scenario, g in frame.groupby("scenario", sort=False):
-        cap = _capacity(doc, str(scenario))
+        cap = _capacity(run, str(scenario))
         ranked = g[g["rank"].notna()].sort_values("rank", kind="stable")
         if not math.isfinite(cap) or len(ranked) < 2:
             continue
@@ -63,5 +63,5 @@ def slow_wins(doc: dict[str, Any], frame: pd.DataFrame) -> list[str]:
     return out
 
 
-def notes(doc: dict[str, Any], frame: pd.DataFrame, found: list[Finding]) -> list[str]:
-    return edge_notes(doc, found) + slow_wins(doc, frame)
+def notes(run: Run, frame: pd.DataFrame, found: list[Finding]) -> list[str]:
+    return edge_notes(run, found) + slow_wins(run, frame)

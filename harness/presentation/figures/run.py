@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import math
 import textwrap
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -24,15 +23,16 @@ from harness.analysis.trust import busy_reasons, run_warning
 from harness.presentation.facts import workload_line
 from harness.presentation.figures.style import FAIL_COLOUR, panel_grid, strategy_colour, style, titled, value_axis
 from harness.presentation.numbers import si
+from harness.rundir.model import Run
 
 
-def throughput_figure(doc: dict[str, Any], rank_by: str = DEFAULT_RANK_BY) -> Figure:
+def throughput_figure(run: Run, rank_by: str = DEFAULT_RANK_BY) -> Figure:
     """(a) One panel per scenario: a dot per repeat, a bar at the median, best on top; ★ a clear winner,
     "tie" the strategies not distinguishable from the best. Items/s over the ``rank_by`` window."""
-    summary, trials = summarize(doc, rank_by), trials_frame(doc)
+    summary, trials = summarize(run, rank_by), trials_frame(run)
     used = str(summary["rank_by"].iloc[0])
     trials["throughput"] = trials[RANK_BY[used]] if RANK_BY[used] in trials else float("nan")
-    names = scenarios_of(doc)
+    names = scenarios_of(run)
     height = max(len(ranked(summary, s)) for s in names) * 0.34 + 1.2
     with style():
         fig, axes = panel_grid(len(names), 2, height, 6.2 if len(names) > 1 else 7.5)
@@ -77,7 +77,7 @@ def throughput_figure(doc: dict[str, Any], rank_by: str = DEFAULT_RANK_BY) -> Fi
                     fontsize=10,
                     bbox={"boxstyle": "round,pad=0.4", "fc": "white", "ec": FAIL_COLOUR, "lw": 0.8},
                 )
-            titled(ax, scenario, workload_line(doc["scenarios"][scenario]["definition"]))
+            titled(ax, scenario, workload_line(run.scenarios[scenario].definition))
         handles = [
             Line2D([], [], color="#555555", marker="o", ls="none", ms=5, label="one repeat"),
             Line2D([], [], color="#555555", marker="|", ls="none", ms=12, mew=2.4, label="median"),
@@ -117,15 +117,15 @@ def _matrix(ax: Axes, summary: pd.DataFrame, names: list[str], column: str, fmt:
         ax.spines[side].set_visible(False)
 
 
-def efficiency_figure(doc: dict[str, Any]) -> Figure:
+def efficiency_figure(run: Run) -> Figure:
     """(d) Scenarios x strategies: efficiency (ideal ÷ measured makespan) and CPU parallelism over the
     total window, medians of the passing repeats; a busy machine is said in red at the top."""
-    summary = summarize(doc)
-    names = scenarios_of(doc)
-    fp = doc["fingerprint"]
-    cores = float(fp.get("usable_cores") or fp.get("logical_cores") or math.nan)
+    summary = summarize(run)
+    names = scenarios_of(run)
+    fp = run.machine
+    cores = float(fp.usable_cores or fp.logical_cores or math.nan)
     width = len(set(summary["strategy"]))
-    busy = run_warning(doc)
+    busy = run_warning(run)
     with style():
         fig = Figure(
             figsize=(max(11.0, 2.5 + 1.5 * width), 0.4 * len(names) + 1.7 + (0.4 if busy else 0)), layout="constrained"
@@ -140,9 +140,7 @@ def efficiency_figure(doc: dict[str, Any]) -> Figure:
             ax.set_xlabel("strategy")
         fig.suptitle("Efficiency and CPU parallelism per scenario and strategy (medians of passing repeats)")
         if busy:
-            reasons = "; ".join(
-                busy_reasons(fp.get("effective_parallelism"), fp.get("usable_cores"), fp.get("load_average"))
-            )
+            reasons = "; ".join(busy_reasons(fp.effective_parallelism, fp.usable_cores, fp.load_average))
             note = (
                 f"The machine was busy ({reasons}): other work took CPU, so efficiencies are low for reasons "
                 "outside the strategies. Compare strategies with each other here; close other work and rerun "

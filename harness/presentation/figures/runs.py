@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,10 +20,11 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import FuncFormatter
 
-from harness.analysis.summary import side_label
 from harness.errors import PlotError
 from harness.presentation.figures import style as figure_style
 from harness.rundir import store
+from harness.rundir.model import Run as StoredRun
+from harness.rundir.model import Trial
 from harness.running import interpreters
 from strategies.registry import no_queue
 
@@ -32,37 +33,37 @@ NOT_WORKLOAD = frozenset({"description", "repeats", "warmup", "timeout", "strate
 MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*", "h", "<", ">")
 
 
-def _python(doc: dict[str, Any], path: Path) -> str:
+def _python(stored: StoredRun, path: Path) -> str:
     """``CPython 3.13.5t`` (free-threaded, GIL off), ``CPython 3.13.5t+gil``, ``CPython 3.11.7``:
     the names a run of several interpreters gives its sides, so both kinds of run group alike."""
-    return _named(doc["fingerprint"].get("python", {}), None)
+    return _named(stored.machine.python, None)
 
 
-def _named(facts: dict[str, Any], side: str | None) -> str:
+def _named(facts: Mapping[str, Any], side: str | None) -> str:
     impl = str(facts.get("implementation") or "?")
     name = side or interpreters.label(facts)
     return name if name.startswith(impl) else f"{impl} {name}"
 
 
-def _group_and_strategy(run: Run, trial: dict[str, Any], by: str) -> tuple[str, str]:
+def _group_and_strategy(run: Run, trial: Trial, by: str) -> tuple[str, str]:
     """A trial's group and strategy label. A run of several interpreters (or an ab run) holds
     sides: grouped by python, an interpreter's trials form its own group; otherwise the side
     stays in the strategy's label (``threads@3.13.5t``), so sides never pool."""
-    side = trial.get("side")
+    side = trial.side
     if not side:
-        return run.group, str(trial["strategy"])
-    found = interpreters.of_run(run.doc)
+        return run.group, trial.strategy
+    found = interpreters.of_run(run.stored)
     if by == "python" and side in found:  # its label: 3.13.5t+gil and 3.11.7#2 stay apart
-        return _named(found[side], side), str(trial["strategy"])
-    return run.group, side_label(trial)
+        return _named(found[side], side), trial.strategy
+    return run.group, trial.label
 
 
-BY: dict[str, Callable[[dict[str, Any], Path], str]] = {
-    "platform": lambda doc, path: f"{doc['fingerprint'].get('os', '?')} {doc['fingerprint'].get('arch', '')}".strip(),
+BY: dict[str, Callable[[StoredRun, Path], str]] = {
+    "platform": lambda run, path: f"{run.machine.os} {run.machine.arch}".strip(),
     "python": _python,
-    "start-method": lambda doc, path: str(doc["fingerprint"].get("start_method", "?")),
-    "host": lambda doc, path: str(doc["fingerprint"].get("host", "?")),
-    "run": lambda doc, path: path.resolve().name,
+    "start-method": lambda run, path: run.machine.start_method,
+    "host": lambda run, path: str(run.machine.host if run.machine.host is not None else "?"),
+    "run": lambda run, path: path.resolve().name,
 }
 
 
@@ -93,7 +94,7 @@ def describe_metric(metric: str) -> tuple[str, bool | None]:
 @dataclass(frozen=True)
 class Run:
     path: Path
-    doc: dict[str, Any]
+    stored: StoredRun
     group: str
 
 
@@ -111,12 +112,12 @@ def load_runs(paths: list[Path], by: str) -> list[Run]:
         seen[key] = Path(path)
     runs = []
     for path in paths:
-        doc = store.load_run(path)
-        runs.append(Run(Path(path), doc, BY[by](doc, Path(path))))
+        stored = store.read_run(path)
+        runs.append(Run(Path(path), stored, BY[by](stored, Path(path))))
     return runs
 
 
-def _workload(definition: dict[str, Any]) -> dict[str, Any]:
+def _workload(definition: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in definition.items() if k not in NOT_WORKLOAD}
 
 
@@ -126,8 +127,8 @@ def facets(runs: list[Run], split: bool) -> dict[tuple[int, str], str]:
     out: dict[tuple[int, str], str] = {}
     owners: dict[tuple[str, int], Path] = {}
     for i, run in enumerate(runs):
-        for name, entry in run.doc["scenarios"].items():
-            work = _workload(entry["definition"])
+        for name, entry in run.stored.scenarios.items():
+            work = _workload(entry.definition)
             seen = variants.setdefault(name, [])
             if work not in seen:
                 seen.append(work)
@@ -142,7 +143,7 @@ def facets(runs: list[Run], split: bool) -> dict[tuple[int, str], str]:
             out[(i, name)] = name
     for (i, name), _ in list(out.items()):
         if len(variants[name]) > 1:
-            k = variants[name].index(_workload(runs[i].doc["scenarios"][name]["definition"]))
+            k = variants[name].index(_workload(runs[i].stored.scenarios[name].definition))
             out[(i, name)] = f"{name} (definition {k + 1} of {len(variants[name])})"
     return out
 
@@ -159,15 +160,13 @@ def collect(runs: list[Run], metric: str, normalize: str | None, split: bool = F
     names = facets(runs, split)
     rows = []
     for i, run in enumerate(runs):
-        for t in run.doc["trials"]:
-            if t.get("warmup"):
-                continue
-            value = _number((t.get("metrics") or {}).get(metric)) if t["status"] == "ok" else math.nan
+        for t in run.stored.measured:
+            value = _number(t.metrics.get(metric)) if t.ok else math.nan
             group, strategy = _group_and_strategy(run, t, by)
             rows.append(
                 {
-                    "facet": names[(i, t["scenario"])],
-                    "scenario": t["scenario"],
+                    "facet": names[(i, t.scenario)],
+                    "scenario": t.scenario,
                     "strategy": strategy,
                     "group": group,
                     "run": i,
@@ -180,8 +179,8 @@ def collect(runs: list[Run], metric: str, normalize: str | None, split: bool = F
             {
                 k
                 for r in runs
-                for t in r.doc["trials"]
-                for k, v in (t.get("metrics") or {}).items()
+                for t in r.stored.trials
+                for k, v in t.metrics.items()
                 if isinstance(v, int | float) and not isinstance(v, bool)
             }
         )

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 from matplotlib.figure import Figure
@@ -20,20 +19,17 @@ from harness.analysis import metrics
 from harness.analysis.summary import DEFAULT_RANK_BY, ranked, summarize
 from harness.presentation.figures.style import FAIL_COLOUR, LIMIT_COLOUR, readable_log_axis, strategy_colour, style
 from harness.rundir import store
+from harness.rundir.model import Run, Trial
 from strategies.registry import no_queue
 
 
-def _pooled(run_dir: Path, trials: list[dict[str, Any]]) -> np.ndarray:
+def _pooled(run_dir: Path, trials: list[Trial]) -> np.ndarray:
     arrays = [store.load_samples(run_dir, t) for t in trials]
     return np.concatenate(arrays) if arrays else np.empty((0, 7), dtype=np.int64)
 
 
-def _measured(doc: dict[str, Any], scenario: str, strategy: str) -> list[dict[str, Any]]:
-    return [
-        t
-        for t in doc["trials"]
-        if t["scenario"] == scenario and t["strategy"] == strategy and not t.get("warmup") and t.get("samples")
-    ]
+def _measured(run: Run, scenario: str, strategy: str) -> list[Trial]:
+    return [t for t in run.measured if t.scenario == scenario and t.strategy == strategy and t.samples]
 
 
 LATENCY_PANELS = (
@@ -47,21 +43,21 @@ ECDF_TICKS = {0.0: "0%", 0.25: "25%", 0.5: "50% (p50)", 0.75: "75%", 0.9: "90% (
 ECDF_MARKS = (0.5, 0.9, 0.99)
 
 
-def latency_figure(doc: dict[str, Any], run_dir: Path, scenario: str, rank_by: str = DEFAULT_RANK_BY) -> Figure:
+def latency_figure(run: Run, run_dir: Path, scenario: str, rank_by: str = DEFAULT_RANK_BY) -> Figure:
     """(b) ECDF per strategy of wait, service and end-to-end latency (pooled repeats), log x.
 
     Strategies with no queue (sequential) are dashed grey-edged and named so: their items never
     wait, so their latency is low for that reason, not because they are fast. A reader side with
     no work has no service time to compare: that panel says so instead of drawing a spike at 1 µs."""
 
-    order = ranked(summarize(doc, rank_by), scenario)
+    order = ranked(summarize(run, rank_by), scenario)
     order = [n for n in order if not no_queue(n)] + [n for n in order if no_queue(n)]
-    no_service = (doc["scenarios"][scenario]["definition"].get("reader_work") or {}).get("kind", "none") == "none"
+    no_service = (run.scenarios[scenario].definition.get("reader_work") or {}).get("kind", "none") == "none"
     with style():
         fig = Figure(figsize=(13, 4.3), layout="constrained")
         axes = fig.subplots(1, 3, sharey=True)
         for name in order:
-            records = _pooled(run_dir, _measured(doc, scenario, name))
+            records = _pooled(run_dir, _measured(run, scenario, name))
             if not len(records):
                 continue
             lat = metrics.latencies(records)
@@ -112,13 +108,13 @@ def latency_figure(doc: dict[str, Any], run_dir: Path, scenario: str, rank_by: s
     return fig
 
 
-def _representative(doc: dict[str, Any], scenario: str, strategy: str) -> dict[str, Any] | None:
+def _representative(run: Run, scenario: str, strategy: str) -> Trial | None:
     """The trial closest to the median throughput (a passing one if there is one)."""
-    trials = _measured(doc, scenario, strategy)
-    ok = [t for t in trials if t["status"] == "ok"] or trials
+    trials = _measured(run, scenario, strategy)
+    ok = [t for t in trials if t.ok] or trials
     if not ok:
         return None
-    tp = [(t.get("metrics") or {}).get("throughput") or 0.0 for t in ok]
+    tp = [t.metric("throughput") or 0.0 for t in ok]
     median = float(np.median(tp))
     return ok[int(np.argmin([abs(v - median) for v in tp]))]
 
@@ -148,21 +144,20 @@ def binned(
     return edges, mean, peak
 
 
-def concurrency_figure(doc: dict[str, Any], run_dir: Path, scenario: str, rank_by: str = DEFAULT_RANK_BY) -> Figure:
+def concurrency_figure(run: Run, run_dir: Path, scenario: str, rank_by: str = DEFAULT_RANK_BY) -> Figure:
     """(c) Busy readers over time, one panel per strategy, the pool limit as a red line: the average
     count in each time bin (filled) and the bin's peak (thin line)."""
-    order = ranked(summarize(doc, rank_by), scenario)
-    pool = int(doc["scenarios"][scenario]["definition"]["readers"])
+    order = ranked(summarize(run, rank_by), scenario)
+    pool = int(run.scenarios[scenario].definition["readers"])
     series = []
     for name in order:
-        trial = _representative(doc, scenario, name)
+        trial = _representative(run, scenario, name)
         if trial is None:
             continue
         records = store.load_samples(run_dir, trial)
         if not len(records):
             continue
-        m = trial.get("metrics") or {}
-        makespan = m.get("makespan_s") or math.nan
+        makespan = trial.metric("makespan_s") or math.nan
         last = int(records[:, metrics.DONE].max())
         start = last - int(makespan * 1e9) if math.isfinite(makespan) else int(records[:, metrics.PRODUCED].min())
         times, busy = metrics.busy_readers(records, start)
@@ -188,7 +183,7 @@ def concurrency_figure(doc: dict[str, Any], run_dir: Path, scenario: str, rank_b
                 f"{name}: peak {peak}/{pool}, on average {mean:.3g} busy over {span:,.0f} ms{over}",
                 loc="left",
                 fontsize=9,
-                color=FAIL_COLOUR if over or trial["status"] != "ok" else "black",
+                color=FAIL_COLOUR if over or not trial.ok else "black",
             )
             ax.set_ylim(0, top)
             ax.set_yticks(range(0, int(top) + 1))

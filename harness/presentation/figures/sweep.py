@@ -14,22 +14,22 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 from matplotlib.figure import Figure
 
 from harness.presentation.figures.style import FAIL_COLOUR, readable_log_axis, save, strategy_colour, style
 from harness.presentation.numbers import ms, si
+from harness.rundir.model import Run
 from harness.sweeps.findings import KNEE, Finding, group_params
 
 LINESTYLES = ("-", "--", ":", "-.")
 
 
-def figure(doc: dict[str, Any], frame: pd.DataFrame, found: list[Finding]) -> Figure:
-    sweep = doc["sweep"]
-    param, values = sweep["param"], sweep["values"]
-    groups = group_params(doc)
+def figure(run: Run, frame: pd.DataFrame, found: list[Finding]) -> Figure:
+    sweep = run.swept
+    param, values = sweep.param, list(sweep.values)
+    groups = group_params(run)
     with style():
         fig = Figure(figsize=(9.5, 7.0), layout="constrained")
         top, bottom = fig.subplots(2, 1, sharex=True, height_ratios=(3, 2))
@@ -106,8 +106,8 @@ def figure(doc: dict[str, Any], frame: pd.DataFrame, found: list[Finding]) -> Fi
                 fontsize=8,
                 color=FAIL_COLOUR,
             )
-        capacity = _capacity(doc)
-        title = f"{sweep['scenario']}: throughput vs {param}"
+        capacity = _capacity(run)
+        title = f"{sweep.scenario}: throughput vs {param}"
         if capacity is not None and param == "readers":
             title += f" (service capacity {capacity})"
         top.set_title(title, loc="left")
@@ -147,15 +147,15 @@ def figure(doc: dict[str, Any], frame: pd.DataFrame, found: list[Finding]) -> Fi
     return fig
 
 
-def _capacity(doc: dict[str, Any]) -> int | None:
-    name = doc["sweep"]["scenario"]
-    for sc in doc["scenarios"].values():
-        work = sc.get("definition", {}).get("reader_work", {})
-        if work.get("kind") == "service" and sc.get("definition", {}).get("name", "").startswith(name):
+def _capacity(run: Run) -> int | None:
+    name = run.swept.scenario
+    for sc in run.scenarios.values():
+        work = sc.definition.get("reader_work", {})
+        if work.get("kind") == "service" and sc.definition.get("name", "").startswith(name):
             cap = work.get("capacity")
             return int(cap) if cap is not None and not math.isnan(cap) else None
     return None
 
 
-def write(doc: dict[str, Any], frame: pd.DataFrame, found: list[Finding], path: Path) -> Path:
-    return save(figure(doc, frame, found), path)
+def write(run: Run, frame: pd.DataFrame, found: list[Finding], path: Path) -> Path:
+    return save(figure(run, frame, found), path)

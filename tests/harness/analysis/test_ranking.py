@@ -3,7 +3,6 @@ failed repeats out of the medians, a busy machine said plainly, and the words a 
 
 from __future__ import annotations
 
-import copy
 import math
 from typing import Any
 
@@ -14,8 +13,10 @@ from harness.analysis import ranking, trust
 from harness.analysis.errors_digest import grouped
 from harness.analysis.summary import summarize, tied, window, winner
 from harness.presentation.figures import samples as sample_figures
+from harness.rundir.model import Run
 from harness.sweeps import findings as sweep
 from harness.sweeps import notes as sweep_notes
+from tests.helpers import FINGERPRINT
 
 
 def _trial(strategy: str, status: str = "ok", scenario: str = "s", **metrics: float) -> dict[str, Any]:
@@ -25,12 +26,18 @@ def _trial(strategy: str, status: str = "ok", scenario: str = "s", **metrics: fl
 
 def _doc(trials: list[dict[str, Any]], **fingerprint: Any) -> dict[str, Any]:
     names = dict.fromkeys(t["scenario"] for t in trials)
+    machine = {**FINGERPRINT, "effective_parallelism": 2.0, "usable_cores": 2, "load_average": [0.5]}
     return {
         "trials": trials,
         "scenarios": {n: {"definition": {"readers": 2}} for n in names},
-        "fingerprint": {"effective_parallelism": 2.0, "usable_cores": 2, "load_average": [0.5], **fingerprint},
+        "fingerprint": {**machine, **fingerprint},
         "status": "complete",
     }
+
+
+def _run(trials: list[dict[str, Any]], **fingerprint: Any) -> Run:
+    """The typed run of :func:`_doc` (built directly: its trials and definitions are sketches)."""
+    return Run.from_doc(_doc(trials, **fingerprint))
 
 
 def _repeats(strategy: str, makespan_tp: list[float], total_tp: list[float]) -> list[dict[str, Any]]:
@@ -65,7 +72,7 @@ def test_tie_group_holds_everyone_not_distinguishable_from_the_best() -> None:
 
 def test_rank_by_total_counts_start_up_and_can_flip_the_ranking() -> None:
     """A process pool fast once started but slow to start loses on total, wins on makespan."""
-    doc = _doc(
+    doc = _run(
         _repeats("pool", [300, 301, 302, 303, 304], [130, 131, 132, 133, 134])
         + _repeats("threads", [290, 291, 292, 293, 294], [280, 281, 282, 283, 284])
     )
@@ -82,12 +89,12 @@ def test_rank_by_total_counts_start_up_and_can_flip_the_ranking() -> None:
 
 
 def test_a_run_recorded_before_totals_ranks_by_makespan() -> None:
-    doc = _doc([_trial("a", throughput=5.0), _trial("b", throughput=4.0)])
+    doc = _run([_trial("a", throughput=5.0), _trial("b", throughput=4.0)])
     assert window(doc) == "makespan" and summarize(doc)["rank_by"].iloc[0] == "makespan"
 
 
 def test_overlapping_repeats_are_a_tie_not_a_winner() -> None:
-    doc = _doc(
+    doc = _run(
         _repeats("a", [1, 1, 1], [100, 90, 110])
         + _repeats("b", [1, 1, 1], [95, 105, 85])
         + _repeats("c", [1, 1, 1], [10, 11, 12])
@@ -101,7 +108,7 @@ def test_medians_exclude_failed_repeats_and_count_them() -> None:
     trials = _repeats("a", [1, 1, 1], [100, 102, 104])
     trials.append(_trial("a", status="error", throughput=1, throughput_total=9999.0, efficiency=1.7))
     trials += _repeats("b", [1, 1], [50, 52])
-    frame = summarize(_doc(trials)).set_index("strategy")
+    frame = summarize(_run(trials)).set_index("strategy")
     assert frame.loc["a", "throughput"] == 102 and frame.loc["a", "throughput_max"] == 104
     assert frame.loc["a", "failed"] == 1 and frame.loc["b", "failed"] == 0
     assert math.isnan(frame.loc["a", "efficiency"])  # the failed trial's 170% is never shown
@@ -120,7 +127,8 @@ def test_busy_machine_is_said_with_its_reasons_and_what_to_do() -> None:
     loaded = trust.busy_warning(2.0, 2, [7.8, 6.0, 3.0])
     assert loaded is not None and "1-minute load average 7.8 above 2 usable cores" in loaded
     assert trust.busy_warning(None, None, []) is None  # nothing recorded: nothing claimed
-    assert trust.run_warning(_doc([], effective_parallelism=0.5)) is not None
+    assert trust.run_warning(_run([], effective_parallelism=0.5)) is not None
+    assert trust.run_warning(_run([])) is None
     probe = {"effective_parallelism": 0.5, "machine": {"usable_cores": 2, "load_average": [0.1]}}
     assert trust.probe_warning(probe) is not None
 
@@ -149,8 +157,12 @@ def _sweep_doc(rows: list[tuple[str, int, float, float]], capacity: int | None =
     return doc
 
 
+def _sweep_run(rows: list[tuple[str, int, float, float]], capacity: int | None = None) -> Run:
+    return Run.from_doc(_sweep_doc(rows, capacity))
+
+
 def test_sweep_says_when_the_best_is_at_the_edge_of_the_range() -> None:
-    doc = _sweep_doc([("threads", n, 10.0 * n, math.nan) for n in (1, 2, 3)])
+    doc = _sweep_run([("threads", n, 10.0 * n, math.nan) for n in (1, 2, 3)])
     frame = sweep.results(doc)
     (note,) = sweep_notes.notes(doc, frame, sweep.findings(doc, frame))
     assert note.startswith("threads: best readers = 3 is the largest value swept; the optimum may lie beyond")
@@ -159,7 +171,7 @@ def test_sweep_says_when_the_best_is_at_the_edge_of_the_range() -> None:
 def test_sweep_explains_a_slow_recipe_that_wins_past_capacity() -> None:
     """Past the service's capacity, seed-pool's overhead keeps fewer pushes in flight: it wins because it is slow."""
     rows = [("threads", 3, 90.0, 3), ("seed-pool", 3, 60.0, 3), ("threads", 5, 40.0, 5), ("seed-pool", 5, 55.0, 3)]
-    doc = _sweep_doc(rows, capacity=3)
+    doc = _sweep_run(rows, capacity=3)
     frame = sweep.results(doc)
     (note,) = sweep_notes.slow_wins(doc, frame)
     assert note.startswith("readers = 5: seed-pool wins because it is slower")
@@ -182,16 +194,18 @@ def test_binned_busy_readers_average_is_the_true_occupancy() -> None:
 
 
 def test_sweep_stars_a_best_value_only_when_the_repeats_separate_it() -> None:
-    clear = _sweep_doc([("threads", 1, 10.0, math.nan), ("threads", 2, 30.0, math.nan), ("threads", 3, 20.0, math.nan)])
+    rows = [("threads", 1, 10.0, math.nan), ("threads", 2, 30.0, math.nan), ("threads", 3, 20.0, math.nan)]
+    clear = _sweep_run(rows)
     frame = sweep.results(clear)
     (found,) = sweep.findings(clear, frame)
     assert found.best == 2 and found.tie_with is None  # 3 repeats each, separated: p = 0.05
     (throughput, _p99) = sweep.pivots(clear, frame, [found])
     assert [c.mark if c else "" for c in throughput.rows[0][1]] == ["", "★◆", ""]
-    close = copy.deepcopy(clear)
-    for t in close["trials"]:  # readers 3 now overlaps readers 2
+    moved = _sweep_doc(rows)
+    for t in moved["trials"]:  # readers 3 now overlaps readers 2
         if t["scenario"] == "p.readers-3":
-            t["metrics"]["throughput"] = 31.0 if t is close["trials"][-1] else 29.0
+            t["metrics"]["throughput"] = 31.0 if t is moved["trials"][-1] else 29.0
+    close = Run.from_doc(moved)
     frame = sweep.results(close)
     (found,) = sweep.findings(close, frame)
     assert found.tie_with is not None and "not distinguishable from readers =" in found.lines()[0]
@@ -200,6 +214,6 @@ def test_sweep_stars_a_best_value_only_when_the_repeats_separate_it() -> None:
 
 
 def test_a_lone_strategy_is_ranked_but_never_crowned() -> None:
-    frame = summarize(_doc(_repeats("threads", [100.0] * 5, [90.0] * 5)))
+    frame = summarize(_run(_repeats("threads", [100.0] * 5, [90.0] * 5)))
     assert list(frame["rank"]) == [1] and list(frame["verdict"]) == [""]  # no runner-up to beat
     assert trust.busy_warning(1.15, 2, [0.7]) is None  # an idle 2-core VM's noisy probe is not "busy"

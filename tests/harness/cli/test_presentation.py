@@ -5,7 +5,6 @@ runs, cpu work per item, and a stress report that leads with its matrix."""
 from __future__ import annotations
 
 import copy
-import json
 import re
 from pathlib import Path
 from typing import Any
@@ -20,7 +19,9 @@ from harness.presentation.blocks import Bullets, Heading, Para
 from harness.presentation.markdown import to_markdown
 from harness.presentation.report import build
 from harness.presentation.scenarios import scenario_section
-from tests.helpers import make_doc, spread, write_run
+from harness.rundir import store
+from harness.rundir.model import Run
+from tests.helpers import as_run, make_doc, spread, write_run
 
 cli = CliRunner()
 
@@ -81,7 +82,7 @@ def test_show_and_report_say_a_busy_machine_plainly(tmp_path: Path) -> None:
     out = " ".join(cli.invoke(app, ["show", str(busy)], terminal_width=200).output.split())
     assert "The machine was too busy to trust these timings (effective parallelism 0.45 of 2 usable cores" in out
     assert "Close other work and rerun" in out
-    blocks = build(json.loads((busy / "run.json").read_text()), busy, {})
+    blocks = build(store.read_run(busy), busy, {})
     warn = [b for b in blocks if isinstance(b, Para) and b.tone == "warn" and "too busy" in b.text]
     assert len(warn) == 1
 
@@ -122,7 +123,8 @@ def test_report_says_the_cpu_work_per_item_against_nominal() -> None:
     doc["scenarios"]["io"]["definition"]["reader_work"] = {"kind": "cpu", "ms": 5.0, "gil": "hold"}
     for t in doc["trials"]:
         t["metrics"]["reader_work_cpu_ms"] = 5.1
-    blocks = scenario_section(doc, "io", summarize(doc), {}, {})
+    run = as_run(doc)
+    blocks = scenario_section(run, "io", summarize(run), {}, {})
     text = to_markdown(blocks, Path("."))
     assert "reader work took **5.1 ms of CPU per item** (nominal 5)" in text
     assert "tree peak MB (PSS)" in text and "largest process MB (RSS)" in text
@@ -136,7 +138,7 @@ def test_a_fault_run_leads_with_its_matrix_and_groups_repeated_failures(tmp_path
     doc["scenarios"]["io"]["definition"]["faults"] = {"reader_crash": 0.5}
     png = tmp_path / "survival.png"
     png.write_bytes(b"")
-    blocks = build(doc, tmp_path, {"survival": png})
+    blocks = build(Run.from_doc(doc), tmp_path, {"survival": png})  # "crashed": built as given, unchecked
     headings = [b.text for b in blocks if isinstance(b, Heading)]
     first_bullets = next(i for i, b in enumerate(blocks) if isinstance(b, Bullets))
     survival_at = next(i for i, b in enumerate(blocks) if isinstance(b, Heading) and b.text == "Survival under faults")
@@ -195,7 +197,7 @@ def test_latency_plot_puts_a_strategy_with_no_queue_last_and_names_it(tmp_path: 
     from harness.presentation.figures import runs as plot_runs
 
     doc = make_doc({("io", "sequential"): spread(1.0, 3), ("io", "threads"): spread(20.0, 3)}, key="e2e_p99_ms")
-    run = plot_runs.Run(write_run(tmp_path / "run", doc), doc, "run")
+    run = plot_runs.Run(write_run(tmp_path / "run", doc), as_run(doc), "run")
     fig = plot_runs.compare_figure(plot_runs.collect([run], "e2e_p99_ms", None), "run", "e2e_p99_ms", None, 1)
     labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
     assert labels == ["threads", "sequential\n(no queue: not comparable)"]

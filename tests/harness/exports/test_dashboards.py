@@ -21,7 +21,7 @@ from typer.testing import CliRunner
 
 from harness import exports
 from harness.cli import app
-from tests.helpers import make_doc, spread, write_run
+from tests.helpers import as_run, make_doc, spread, write_run
 
 cli = CliRunner()
 
@@ -66,7 +66,7 @@ def assert_custom_benchmark(doc: Any) -> None:
 
 
 def test_bencher_export_has_the_documented_shape() -> None:
-    done = exports.export(_run_doc(), "bencher")
+    done = exports.export(as_run(_run_doc()), "bencher")
     doc = _strict_json(done.text)
     assert_bmf(doc)
     assert done.count == 2 and set(doc) == {"io/threads", "io/asyncio"}
@@ -87,7 +87,7 @@ def test_bencher_export_has_the_documented_shape() -> None:
     ],
 )
 def test_github_action_benchmark_exports_have_the_documented_shape(fmt: str, names: set[str], units: set[str]) -> None:
-    done = exports.export(_run_doc(), fmt)
+    done = exports.export(as_run(_run_doc()), fmt)
     doc = _strict_json(done.text)
     assert_custom_benchmark(doc)
     assert names <= {e["name"] for e in doc} and {e["unit"] for e in doc} == units
@@ -138,4 +138,4 @@ def test_an_ab_runs_sides_are_separate_series() -> None:
     doc = _run_doc()
     for i, t in enumerate(doc["trials"]):
         t["side"] = "AB"[i % 2]
-    assert {"io/threads@A", "io/threads@B"} <= set(_strict_json(exports.export(doc, "bencher").text))
+    assert {"io/threads@A", "io/threads@B"} <= set(_strict_json(exports.export(as_run(doc), "bencher").text))

@@ -18,6 +18,7 @@ from typer.testing import CliRunner
 from harness import errors, exports, scenario
 from harness.cli import app
 from harness.exports import pytest_benchmark as pb_export
+from harness.rundir import store
 from harness.running import launchers, suite
 from tests.helpers import SCENARIOS
 
@@ -92,8 +93,8 @@ THROWAWAY_FORMAT = """
 from harness.exports import Exported
 
 
-def export(doc):
-    lines = [f"{t['scenario']} {t['strategy']} {t['status']}" for t in doc["trials"] if not t.get("warmup")]
+def export(run):
+    lines = [f"{t.scenario} {t.strategy} {t.status}" for t in run.measured]
     return Exported("\\n".join(lines) + "\\n", len(lines), "line")
 """
 
@@ -105,8 +106,8 @@ def test_a_format_is_its_module_plus_one_registry_line(
     (tmp_path / "qb_lines_export.py").write_text(THROWAWAY_FORMAT)
     monkeypatch.syspath_prepend(str(tmp_path))
     monkeypatch.setitem(exports.FORMATS, "lines", "qb_lines_export:export")
-    doc = json.loads((smoke_run / "run.json").read_text())
-    done = exports.export(doc, "lines")
+    run = store.read_run(smoke_run)
+    done = exports.export(run, "lines")
     assert done.count == 6 and "smoke sequential ok" in done.text.splitlines()
     out = tmp_path / "trials.txt"
     result = cli.invoke(app, ["export", str(smoke_run), "--format", "lines", "-o", str(out)])
@@ -114,7 +115,7 @@ def test_a_format_is_its_module_plus_one_registry_line(
     assert f"wrote 6 line(s) to {out}" in result.output
     assert out.read_text() == done.text
     with pytest.raises(errors.UnknownFormat, match=r"choose one of pytest-benchmark, .*, lines"):
-        exports.export(doc, "nope")
+        exports.export(run, "nope")
 
 
 FIXTURE_TEST = """

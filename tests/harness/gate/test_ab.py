@@ -14,6 +14,8 @@ from harness import errors
 from harness.cli import app
 from harness.errors import WorkerError
 from harness.gate import ab
+from harness.rundir import store
+from harness.rundir.model import Run
 from harness.running import launchers, suite
 from harness.scenario import LoadedScenario, Scenario
 from tests.helpers import ROOT
@@ -68,10 +70,12 @@ def test_an_ab_run_stores_trials_abba_in_one_run_and_judges_b_against_a(tmp_path
     assert len(sides) == 2 * 2 * (1 + 5)  # sides x strategies x (warmup + repeats)
     assert all(t["id"].endswith("-" + t["side"]) for t in stored["trials"])
     assert stored["ab"]["order"] == "AB/BA by repeat" and set(stored["ab"]["sides"]) == {"A", "B"}
-    a, b = ab.split(stored)
-    assert {t["id"][-2:] for t in a["trials"]} == {"-A"} and {t["id"][-2:] for t in b["trials"]} == {"-B"}
-    assert a["ab_side"] == "A" and not any("side" in t for t in a["trials"] + b["trials"])  # pairs match by strategy
-    report = ab.judge(stored, "throughput", 0.10, 0.01)
+    run = store.read_run(run_dir)
+    a, b = ab.split(run)
+    assert {t.id[-2:] for t in a.trials} == {"-A"} and {t.id[-2:] for t in b.trials} == {"-B"}
+    halves = a.trials + b.trials  # pairs match by strategy: the halves' trials have no side
+    assert a.ab is None and not any(t.side or "side" in t.raw for t in halves)
+    report = ab.judge(run, "throughput", 0.10, 0.01)
     assert {(r.scenario, r.strategy) for r in report.rows} == {("ab", "threads"), ("ab", "sequential")}
     assert report.family == 2 and report.drift == []  # one session: no drift guard
     assert report.notes[0].startswith("one run, trials interleaved")
@@ -79,8 +83,8 @@ def test_an_ab_run_stores_trials_abba_in_one_run_and_judges_b_against_a(tmp_path
     from harness.analysis.summary import summarize
     from harness.exports import pytest_benchmark
 
-    assert set(summarize(stored)["strategy"]) == {"threads@A", "threads@B", "sequential@A", "sequential@B"}
-    names = {b["name"] for b in pytest_benchmark.to_pytest_benchmark(stored)["benchmarks"]}
+    assert set(summarize(run)["strategy"]) == {"threads@A", "threads@B", "sequential@A", "sequential@B"}
+    names = {b["name"] for b in pytest_benchmark.to_pytest_benchmark(run)["benchmarks"]}
     assert len(names) == 4 and all("@A" in n or "@B" in n for n in names)
 
 
@@ -170,10 +174,12 @@ def test_compare_refuses_an_ab_run_whose_pairs_hold_both_sides(tmp_path: Path) -
 
     opts = suite.Options(strategies=["threads"], out=tmp_path)
     _, doc = ab.prepare(_scenario(), opts, launchers.make("inprocess"), launchers.make("inprocess")).run()
+    run = Run.from_doc(doc)
     with pytest.raises(CompareError, match="the baseline is an ab run"):
-        compare(doc, doc)
-    a, b = ab.split(doc)
-    assert "ab" not in a and a["ab_side"] == "A" and b["ab_side"] == "B"
+        compare(run, run)
+    a, b = ab.split(run)
+    assert a.ab is None and b.ab is None
+    assert {t.id[-2:] for t in a.trials} == {"-A"} and {t.id[-2:] for t in b.trials} == {"-B"}
 
 
 #: The last commit with the flat ``harness/`` (before the layer folders): a side of that layout.

@@ -20,14 +20,14 @@ from harness.cli import app
 from harness.errors import CompareError
 from harness.gate import baseline
 from harness.gate.compare import Verdict, compare, metric, parse_threshold
-from tests.helpers import make_doc, spread, write_run
+from tests.helpers import as_run, make_doc, make_run, spread, write_run
 
 cli = CliRunner()
 
 
 def one(values_base: list[float], values_cur: list[float], key: str = "throughput", **kw: Any) -> Any:
     report = compare(
-        make_doc({("io", "threads"): values_base}, key), make_doc({("io", "threads"): values_cur}, key), **kw
+        make_run({("io", "threads"): values_base}, key), make_run({("io", "threads"): values_cur}, key), **kw
     )
     (row,) = report.rows
     return row
@@ -135,8 +135,8 @@ def test_too_few_repeats_is_said_plainly() -> None:
 
 
 def test_broken_current_trials_are_a_regression() -> None:
-    base = make_doc({("io", "threads"): spread(100)})
-    cur = make_doc({("io", "threads"): spread(100)}, statuses={"threads-3": "failed"})
+    base = make_run({("io", "threads"): spread(100)})
+    cur = make_run({("io", "threads"): spread(100)}, statuses={"threads-3": "failed"})
     report = compare(base, cur)
     (row,) = report.rows
     assert row.verdict is Verdict.BROKEN and "1 current trial(s) did not pass: failed" in row.reason
@@ -146,15 +146,15 @@ def test_broken_current_trials_are_a_regression() -> None:
 def test_broken_the_same_way_in_both_is_not_a_regression() -> None:
     """Trials failing in the baseline with the same status: "broken in both", exit 0; a new
     failure (a status the baseline did not have, or a baseline that passed) still fails."""
-    base = make_doc({("io", "threads"): spread(100)}, statuses={"threads-3": "failed"})
-    same = make_doc({("io", "threads"): spread(100)}, statuses={"threads-5": "failed"})
+    base = make_run({("io", "threads"): spread(100)}, statuses={"threads-3": "failed"})
+    same = make_run({("io", "threads"): spread(100)}, statuses={"threads-5": "failed"})
     report = compare(base, same)
     (row,) = report.rows
     assert row.verdict is Verdict.BROKEN_BOTH and report.exit_code() == 0
     assert row.reason == "1 current trial(s) did not pass (failed), as 1 did in the baseline"
     assert row.ratio == pytest.approx(1.0, rel=0.01)  # of the medians of the passing trials
     assert report.exit_code(fail_on_inconclusive=True) == 0
-    new = make_doc({("io", "threads"): spread(100)}, statuses={"threads-5": "failed", "threads-6": "timeout"})
+    new = make_run({("io", "threads"): spread(100)}, statuses={"threads-5": "failed", "threads-6": "timeout"})
     report = compare(base, new)
     (row,) = report.rows
     assert row.verdict is Verdict.BROKEN and report.exit_code() == 1
@@ -163,23 +163,23 @@ def test_broken_the_same_way_in_both_is_not_a_regression() -> None:
 
 def test_exit_codes() -> None:
     pairs = {("io", "threads"): spread(100), ("io", "asyncio"): spread(100)}
-    same = compare(make_doc(pairs), make_doc(pairs))
+    same = compare(make_run(pairs), make_run(pairs))
     assert same.exit_code() == 0 and same.count(Verdict.UNCHANGED) == 2
-    noisy = make_doc({("io", "threads"): spread(100), ("io", "asyncio"): spread(95, width=0.6)})
-    report = compare(make_doc({**pairs, ("io", "asyncio"): spread(100, width=0.6)}), noisy)
+    noisy = make_run({("io", "threads"): spread(100), ("io", "asyncio"): spread(95, width=0.6)})
+    report = compare(make_run({**pairs, ("io", "asyncio"): spread(100, width=0.6)}), noisy)
     assert report.count(Verdict.INCONCLUSIVE) == 1
     assert report.exit_code() == 3  # could not judge: its own exit code
     assert report.exit_code(accept_inconclusive=True) == 0 and report.exit_code(fail_on_inconclusive=True) == 1
 
 
 def test_only_common_pairs_are_compared() -> None:
-    base = make_doc({("io", "threads"): spread(100), ("io", "asyncio"): spread(100)})
-    cur = make_doc({("io", "threads"): spread(100), ("io", "mp-queue"): spread(100)})
+    base = make_run({("io", "threads"): spread(100), ("io", "asyncio"): spread(100)})
+    cur = make_run({("io", "threads"): spread(100), ("io", "mp-queue"): spread(100)})
     report = compare(base, cur)
     assert [(r.scenario, r.strategy) for r in report.rows] == [("io", "threads")]
     assert "only in the baseline run (not compared): io/asyncio" in report.notes
     with pytest.raises(CompareError, match="no scenario x strategy is present in both runs"):
-        compare(make_doc({("io", "asyncio"): spread(100)}), make_doc({("io", "threads"): spread(100)}))
+        compare(make_run({("io", "asyncio"): spread(100)}), make_run({("io", "threads"): spread(100)}))
 
 
 # --- safety -----------------------------------------------------------------------------
@@ -195,7 +195,7 @@ def test_scenario_and_machine_differences_are_mismatches() -> None:
     cur["fingerprint"]["python"]["version"] = "3.13.1"
     cur["fingerprint"]["git_commit"] = "def"  # expected to differ: that is the point
     cur["fingerprint"]["packages"] = {"queuebench": "0.2.0"}
-    report = compare(base, cur)
+    report = compare(as_run(base), as_run(cur))
     assert report.mismatches == [
         "scenario 'io' is defined differently: reader_work.ms 4.0 → 5.0",
         "different CPU model: 'AMD EPYC' → 'Apple M2'",

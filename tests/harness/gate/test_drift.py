@@ -10,9 +10,10 @@ from typing import Any
 from harness.gate import drift
 from harness.gate.compare import Verdict, compare
 from harness.gate.verdicts import EXIT_UNJUDGED
+from harness.rundir.model import Run
 from harness.running import launchers, suite
 from harness.scenario import LoadedScenario, Scenario
-from tests.helpers import make_doc, spread
+from tests.helpers import as_run, make_doc, make_run, spread
 
 SLOW = {("io", "threads"): spread(100 / 1.3), ("io", "asyncio"): spread(100)}
 SAME = {("io", "threads"): spread(100), ("io", "asyncio"): spread(100)}
@@ -30,13 +31,18 @@ def _docs(**cur_changes: Any) -> tuple[dict[str, Any], dict[str, Any]]:
     return base, cur
 
 
+def _runs(**cur_changes: Any) -> tuple[Run, Run]:
+    base, cur = _docs(**cur_changes)
+    return as_run(base), as_run(cur)
+
+
 def test_a_steady_machine_keeps_the_verdict() -> None:
-    report = compare(*_docs())
+    report = compare(*_runs())
     assert report.drift == [] and report.count(Verdict.SLOWER) == 1
 
 
 def test_a_slower_reference_workload_turns_slower_into_machine_changed() -> None:
-    base, cur = _docs(reference={"start_s": 0.042, "end_s": 0.043})
+    base, cur = _runs(reference={"start_s": 0.042, "end_s": 0.043})
     report = compare(base, cur)
     assert report.drift == ["reference workload 30.5 → 42.5 ms (×1.39, limit ×1.1)"]
     rows = {r.strategy: r for r in report.rows}
@@ -55,7 +61,7 @@ def test_each_signal_says_what_moved_and_by_how_much() -> None:
         calibration={"hold_per_ms": 20_000, "release_per_ms": 950_000},
     )
     base["fingerprint"]["calibration"] = {"hold_per_ms": 30_000, "release_per_ms": 1_000_000}
-    moved = drift.signals(base, cur, 0.10)
+    moved = drift.signals(as_run(base), as_run(cur), 0.10)
     assert moved == [
         "reference workload within the current run 30.0 → 45.0 ms (×1.50, limit ×1.1)",
         "reference workload 30.5 → 37.5 ms (×1.23, limit ×1.1)",
@@ -66,14 +72,14 @@ def test_each_signal_says_what_moved_and_by_how_much() -> None:
 
 
 def test_small_moves_and_old_runs_without_signals_are_not_drift() -> None:
-    base, cur = _docs(reference={"start_s": 0.032}, effective_parallelism=1.7, load_average=[0.9, 0.5, 0.5])
+    base, cur = _runs(reference={"start_s": 0.032}, effective_parallelism=1.7, load_average=[0.9, 0.5, 0.5])
     assert drift.signals(base, cur, 0.10) == []
-    old_base, old_cur = make_doc(SAME), make_doc(SLOW)  # no reference, no calibration
+    old_base, old_cur = make_run(SAME), make_run(SLOW)  # no reference, no calibration
     assert drift.signals(old_base, old_cur, 0.10) == []
 
 
 def test_one_session_is_not_checked_for_drift() -> None:
-    base, cur = _docs(reference={"start_s": 0.060, "end_s": 0.061})
+    base, cur = _runs(reference={"start_s": 0.060, "end_s": 0.061})
     report = compare(base, cur, same_session=True)
     assert report.drift == [] and report.count(Verdict.SLOWER) == 1
 

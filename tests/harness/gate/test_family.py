@@ -13,7 +13,7 @@ from harness.analysis.rankstats import holm
 from harness.cli import app
 from harness.gate.compare import Verdict, compare, decide, metric
 from harness.gate.verdicts import EXIT_OK, EXIT_REGRESSION, EXIT_UNJUDGED
-from tests.helpers import make_doc, spread, write_run
+from tests.helpers import make_doc, make_run, spread, write_run
 
 cli = CliRunner()
 
@@ -43,8 +43,8 @@ def test_an_aa_comparison_of_many_pairs_says_slower_nowhere_for_the_family() -> 
     m = metric("throughput")
     alone = [decide(b, c, m, 0.10, 0.01)[4] for b, c in pairs.values()]
     assert alone.count(Verdict.SLOWER) >= 1  # the unadjusted test cries wolf somewhere
-    base = make_doc({key: b for key, (b, _) in pairs.items()})
-    cur = make_doc({key: c for key, (_, c) in pairs.items()})
+    base = make_run({key: b for key, (b, _) in pairs.items()})
+    cur = make_run({key: c for key, (_, c) in pairs.items()})
     report = compare(base, cur)
     assert report.family == 60
     assert report.count(Verdict.SLOWER, Verdict.FASTER) == 0
@@ -58,7 +58,7 @@ def test_an_aa_comparison_of_many_pairs_says_slower_nowhere_for_the_family() -> 
 def test_a_real_slowdown_among_many_pairs_is_still_found() -> None:
     pairs = {("io", f"s{i:02d}"): spread(100) for i in range(35)}
     slow = {**pairs, ("io", "s07"): spread(100 / 1.3)}
-    report = compare(make_doc(pairs), make_doc(slow))
+    report = compare(make_run(pairs), make_run(slow))
     (row,) = [r for r in report.rows if r.verdict is Verdict.SLOWER]
     assert row.strategy == "s07" and row.p_adjusted <= 0.01
     assert row.reason.startswith("×1.300 worse > ×1.1 limit; Holm p=")
@@ -66,13 +66,13 @@ def test_a_real_slowdown_among_many_pairs_is_still_found() -> None:
 
 
 def test_reasons_speak_the_thresholds_unit_both_ways() -> None:
-    base = make_doc({("io", "a"): spread(100), ("io", "b"): spread(100)})
-    cur = make_doc({("io", "a"): spread(100 * 1.25), ("io", "b"): spread(100)})
+    base = make_run({("io", "a"): spread(100), ("io", "b"): spread(100)})
+    cur = make_run({("io", "a"): spread(100 * 1.25), ("io", "b"): spread(100)})
     rows = {r.strategy: r for r in compare(base, cur).rows}
     assert rows["a"].verdict is Verdict.FASTER and rows["a"].reason.startswith("×1.250 better > ×1.1 limit")
     assert rows["b"].verdict is Verdict.UNCHANGED and "within ×1.1 both ways" in rows["b"].reason
     latency = compare(
-        make_doc({("io", "a"): spread(10)}, "e2e_p99_ms"), make_doc({("io", "a"): spread(12)}, "e2e_p99_ms"), "p99"
+        make_run({("io", "a"): spread(10)}, "e2e_p99_ms"), make_run({("io", "a"): spread(12)}, "e2e_p99_ms"), "p99"
     )
     (row,) = latency.rows
     assert row.verdict is Verdict.SLOWER and row.reason.startswith("×1.200 worse > ×1.1 limit; p=")
@@ -80,10 +80,10 @@ def test_reasons_speak_the_thresholds_unit_both_ways() -> None:
 
 def test_could_not_judge_has_its_own_exit_code() -> None:
     pairs = {("io", "threads"): spread(100)}
-    same = compare(make_doc(pairs), make_doc(pairs))
+    same = compare(make_run(pairs), make_run(pairs))
     assert same.exit_code() == EXIT_OK
     noisy = compare(
-        make_doc({("io", "threads"): spread(100, width=0.6)}), make_doc({("io", "threads"): spread(95, width=0.6)})
+        make_run({("io", "threads"): spread(100, width=0.6)}), make_run({("io", "threads"): spread(95, width=0.6)})
     )
     assert noisy.count(Verdict.INCONCLUSIVE) == 1
     assert noisy.exit_code() == EXIT_UNJUDGED

@@ -84,7 +84,7 @@ def test_the_three_markdown_producers_escape_alike(odd_run: Path, tmp_path: Path
     assert result.exit_code in (0, 1, 3), result.output  # 3: a 1-repeat run cannot be judged
     compare_text = compare_md.read_text(encoding="utf-8")
 
-    survival_md = survival_markdown(survival(store.load_run(odd_run)))  # what `queuebench stress` writes
+    survival_md = survival_markdown(survival(store.read_run(odd_run)))  # what `queuebench stress` writes
 
     for text in (report_md, compare_text, survival_md):
         table_cells = [line for line in _table_lines(text) if ESCAPED in line]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
 import shutil
 from html.parser import HTMLParser
@@ -25,6 +26,7 @@ from harness.presentation.figures import samples as sample_figures
 from harness.presentation.figures import style as figure_style
 from harness.presentation.scenarios import no_queue
 from harness.rundir import store
+from harness.rundir.model import Run
 from tests.helpers import SCENARIOS, START_METHODS
 
 cli = CliRunner()
@@ -54,8 +56,8 @@ def passing(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return run_dir
 
 
-def _doc(run_dir: Path) -> dict[str, Any]:
-    return store.load_run(run_dir)
+def _doc(run_dir: Path) -> Run:
+    return store.read_run(run_dir)
 
 
 def _labels(fig: Figure) -> list[str]:
@@ -215,10 +217,10 @@ def test_concurrency_figure_draws_the_pool_limit_and_the_overrun(failing: tuple[
 
 def test_busy_readers_matches_the_trial_metric(failing: tuple[int, str, Path]) -> None:
     run_dir = failing[2]
-    for trial in _doc(run_dir)["trials"]:
+    for trial in _doc(run_dir).trials:
         records = store.load_samples(run_dir, trial)
         _times, busy = metrics.busy_readers(records, int(records[:, 4].min()))
-        assert busy.max() == trial["metrics"]["max_concurrency"]
+        assert busy.max() == trial.metric("max_concurrency")
         assert busy[-1] == 0
 
 
@@ -240,8 +242,8 @@ def test_efficiency_figure_is_one_matrix_row_per_scenario_and_shows_no_efficienc
     busy = trust.run_warning(doc)
     note = fig.get_supxlabel() if fig._supxlabel is not None else ""
     assert ("The machine was busy" in note) == (busy is not None)
-    busy_doc = {**doc, "fingerprint": {**doc["fingerprint"], "effective_parallelism": 0.4, "usable_cores": 2}}
-    note = figures.efficiency_figure(busy_doc)._supxlabel
+    busy_fp = dataclasses.replace(doc.machine, effective_parallelism=0.4, usable_cores=2)
+    note = figures.efficiency_figure(dataclasses.replace(doc, fingerprint=busy_fp))._supxlabel
     assert note is not None and "effective parallelism 0.4 of 2 usable cores" in note.get_text()
 
 
@@ -424,13 +426,13 @@ def test_throughput_panel_without_a_passing_trial_says_so(passing: Path) -> None
     doc = store.load_run(passing)
     gone = {"throughput": None, "makespan_s": None, "efficiency": None}
     doc["trials"] = [{**t, "status": "timeout", "metrics": {**t["metrics"], **gone}} for t in doc["trials"]]
-    (ax,) = figures.throughput_figure(doc).axes
+    (ax,) = figures.throughput_figure(Run.from_doc(doc)).axes
     assert "no passing trial (every trial timed out)" in [t.get_text() for t in ax.texts]
     assert list(ax.get_xticks()) == []
 
 
 def test_latency_axes_are_consistent_and_readable(passing: Path) -> None:
-    fig = sample_figures.latency_figure(store.load_run(passing), passing, "smoke")
+    fig = sample_figures.latency_figure(store.read_run(passing), passing, "smoke")
     labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
     assert labels == ["0%", "25%", "50% (p50)", "75%", "90% (p90)", "99% (p99)"]
     for ax in fig.axes:

@@ -18,6 +18,7 @@ from typer.testing import CliRunner
 from harness.cli import app
 from harness.presentation import report
 from harness.rundir import store
+from harness.rundir.model import Trial
 from strategies import records
 from tests.helpers import ROOT
 
@@ -62,7 +63,8 @@ def _interrupted_mid_write(run: store.RunWriter, monkeypatch: pytest.MonkeyPatch
     doc = json.loads((run.path / "run.json").read_text())
     assert [t["id"] for t in doc["trials"]] == ["0000-s-threads-r1"]  # stored, then the interrupt
     assert (run.path / doc["trials"][0]["samples"]).is_file()
-    assert store.load_samples(run.path, doc["trials"][0]).shape == (1000, records.WIDTH)
+    stored = Trial("0000-s-threads-r1", "s", "threads", "ok", samples=doc["trials"][0]["samples"])
+    assert store.load_samples(run.path, stored).shape == (1000, records.WIDTH)
     assert temps(run.path) == []
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # handlers restored
 

@@ -81,10 +81,11 @@ def test_two_interpreters_in_one_run_alternate_and_stay_apart(tmp_path: Path) ->
     assert all(t["status"] == "ok" for t in doc["trials"])
     # The terminal table and the side-by-side view name both; nothing pools.
     assert f"threads@{names[1]}" in result.output and "Interpreters side by side" in result.output
-    frame = interpreters.side_by_side(doc)
+    run = store.read_run(run_dir)
+    frame = interpreters.side_by_side(run)
     assert set(frame["strategy"]) >= {"threads", "sequential"} and f"{names[1]} ÷ {names[0]}" in frame.columns
     # compare of the run with itself pairs like with like: one row per strategy and interpreter
-    rows = compare.compare(doc, doc, "throughput", 0.10, 0.01).rows
+    rows = compare.compare(run, run, "throughput", 0.10, 0.01).rows
     assert {r.strategy for r in rows} >= {f"threads@{names[0]}", f"threads@{names[1]}"}
     # plot --by python: one group per interpreter of the one run
     runs = plot_runs.load_runs([run_dir], "python")

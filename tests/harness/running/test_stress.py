@@ -12,6 +12,7 @@ from harness.analysis.survival import cell, survival
 from harness.cli import app
 from harness.presentation import report
 from harness.presentation.figures import survival as stress_figure
+from harness.rundir import store
 
 FAULTS = """
 [defaults]
@@ -55,7 +56,8 @@ def test_stress_prints_and_writes_the_survival_matrix(tmp_path: Path) -> None:
     fault = next(t["faults"] for t in doc["trials"] if t["strategy"] == "threads" and t["scenario"] == "die")
     assert fault["injected"] == ["reader_die 0/3"] and fault["detection_s"] > 0
 
-    fig = stress_figure.survival_figure(survival(doc))
+    run = store.read_run(run_dir)
+    fig = stress_figure.survival_figure(survival(run))
     ax = fig.axes[0]
     assert len([p for p in ax.patches if isinstance(p, Rectangle)]) == 4
     assert [t.get_text() for t in ax.get_yticklabels()] == ["threads", "sequential"]
@@ -64,4 +66,4 @@ def test_stress_prints_and_writes_the_survival_matrix(tmp_path: Path) -> None:
     written = report.write_report(run_dir)
     text = written.markdown.read_text()
     assert "## Survival under faults" in text and "survival.png" in text
-    assert cell(doc["trials"][0]).startswith("recovered")
+    assert cell(run.trials[0]).startswith("recovered")

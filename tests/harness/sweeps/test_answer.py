@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from harness.rundir.model import Run
 from harness.sweeps import answer as sweep_answer
 from harness.sweeps import findings as sweep
 
@@ -19,6 +20,7 @@ def _doc(rows: list[tuple[str, int, list[float], str]], kind: str = "docker-push
     definition = {"writers": 6, "items_per_writer": 1, "reader_work": {"kind": kind, "capacity": 3}}
     trials = [
         {
+            "id": f"p.readers-{readers}-{strategy}-r{i}",
             "scenario": f"p.readers-{readers}",
             "strategy": strategy,
             "status": status,
@@ -34,10 +36,11 @@ def _doc(rows: list[tuple[str, int, list[float], str]], kind: str = "docker-push
             },
         }
         for strategy, readers, repeats, status in rows
-        for thr in repeats
+        for i, thr in enumerate(repeats)
     ]
     record = {"scenario": "p", "param": "readers", "values": values, "params": {"readers": values}, "points": points}
-    return {"sweep": record, "trials": trials, "scenarios": {p: {"definition": definition} for p in points}}
+    scenarios = {p: {"definition": definition} for p in points}
+    return {"status": "complete", "sweep": record, "trials": trials, "scenarios": scenarios}
 
 
 FIRST_READ, TEARDOWN = 1.0, 0.2
@@ -50,8 +53,9 @@ def _seconds(thr: float) -> float:
 
 
 def _answer(doc: dict[str, Any]) -> sweep_answer.Answer | None:
-    frame = sweep.results(doc)
-    return sweep_answer.answer(doc, frame, sweep.findings(doc, frame))
+    run = Run.from_doc(doc)
+    frame = sweep.results(run)
+    return sweep_answer.answer(run, frame, sweep.findings(run, frame))
 
 
 ROWS = [
@@ -109,7 +113,7 @@ def test_only_for_a_sweep_of_push_pools() -> None:
     assert _answer(_doc(ROWS, kind="service")) is None
     doc = _doc(ROWS)
     doc["sweep"]["param"] = "writers"
-    assert sweep_answer.answer(doc, sweep.results(_doc(ROWS)), []) is None
+    assert sweep_answer.answer(Run.from_doc(doc), sweep.results(Run.from_doc(_doc(ROWS))), []) is None
 
 
 def test_a_flat_strategy_says_so() -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import itertools
 import json
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 import pytest
@@ -13,6 +12,7 @@ from typer.testing import CliRunner
 
 from harness import errors, scenario
 from harness.cli import app
+from harness.rundir.model import Run
 from harness.running import suite
 from harness.sweeps import findings as sweep
 from tests.helpers import SCENARIOS
@@ -160,22 +160,23 @@ def test_pick_needs_a_name_when_the_file_has_several() -> None:
         sweep.pick(loaded, "nope")
 
 
-def _doc(rows: list[tuple[str, int, float, str]], groups: dict[str, list[int]] | None = None) -> dict[str, Any]:
-    """A run document with one measured trial per (strategy, readers, throughput, status) row."""
+def _doc(rows: list[tuple[str, int, float, str]], groups: dict[str, list[int]] | None = None) -> Run:
+    """A run with one measured trial per (strategy, readers, throughput, status) row."""
     params = {"readers": sorted({r[1] for r in rows}), **(groups or {})}
     points = {f"s.readers-{v}": {"readers": v} for v in params["readers"]}
     trials = [
         {
+            "id": f"s.readers-{readers}-{strategy}-{i}",
             "scenario": f"s.readers-{readers}",
             "strategy": strategy,
             "status": status,
             "warmup": False,
             "metrics": {"throughput": thr, "e2e_p99_ms": 1000 / thr, "expected": 100, "ideal_makespan_s": 0.5},
         }
-        for strategy, readers, thr, status in rows
+        for i, (strategy, readers, thr, status) in enumerate(rows)
     ]
     sweep_rec = {"scenario": "s", "param": "readers", "values": params["readers"], "params": params, "points": points}
-    return {"sweep": sweep_rec, "trials": trials, "scenarios": {}}
+    return Run.from_doc({"status": "complete", "sweep": sweep_rec, "trials": trials, "scenarios": {}})
 
 
 def test_best_and_knee() -> None:
