@@ -10,8 +10,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from harness.rundir.model import Run
 from harness.scenario import LoadedScenario, load_many
 
 if TYPE_CHECKING:
@@ -21,10 +22,10 @@ if TYPE_CHECKING:
 @dataclass(frozen=True)
 class Measured:
     """A finished run: its results directory (for ``queuebench show``, ``report``, ``compare``)
-    and its document, as stored in ``run.json``."""
+    and the run, typed (:class:`~harness.rundir.model.Run`: its trials, their metrics)."""
 
     path: Path
-    doc: dict[str, Any]
+    run: Run
 
 
 def load_scenarios(*paths: str | Path) -> list[LoadedScenario]:
@@ -65,15 +66,15 @@ def run(
     )
     suite.plan(loaded, opts)  # an unknown strategy or a bad option: refused before anything starts
     path, doc = suite.execute(loaded, opts)
-    return Measured(path, doc)
+    return Measured(path, Run.from_doc(doc))
 
 
-def read_run(path: str | Path) -> dict[str, Any]:
-    """A stored run's document, checked against the schema once. ``path``: a results directory
+def read_run(path: str | Path) -> Run:
+    """A stored run, checked against the schema and typed once. ``path``: a results directory
     or a folder of runs (its newest). Raises :class:`~harness.errors.RunDirError`."""
     from harness.rundir import store
 
-    return store.load_run(Path(path))
+    return store.read_run(Path(path))
 
 
 def compare(
@@ -87,7 +88,5 @@ def compare(
     """The regression gate on two stored runs, as ``queuebench compare`` judges them: per
     scenario x strategy, the ratio, its interval and a verdict (``report.exit_code()``)."""
     from harness.gate import compare as gate
-    from harness.rundir import store
 
-    base, cur = store.read_run(Path(baseline)), store.read_run(Path(current))
-    return gate.compare(base, cur, metric, max_regression, alpha)
+    return gate.compare(read_run(baseline), read_run(current), metric, max_regression, alpha)

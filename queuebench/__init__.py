@@ -7,6 +7,7 @@ re-exported from where it lives:
 
 * the Python API: :func:`load_scenarios`, :func:`run`, :func:`read_run`, :func:`compare`
   (:mod:`harness.api`), and :class:`Measured`, what :func:`run` returns;
+* the typed results: :class:`Run` and :class:`Trial` (:mod:`harness.rundir.model`);
 * the error base, :class:`QueuebenchError`, and the bad-input errors (:mod:`harness.errors`);
 * what a strategy or a work kind implements: :class:`Workload`, :class:`WorkSpec`,
   :class:`Trace`, :class:`Strategy`, :class:`Calibration` (:mod:`strategies.base`), the
@@ -36,6 +37,7 @@ if TYPE_CHECKING:  # the same names, for type checkers and editors
         SweepError,
         WorkerError,
     )
+    from harness.rundir.model import Run, Trial
     from strategies.base import Calibration, Strategy, Trace, Workload, WorkSpec
     from strategies.kinds import Kind
     from strategies.registry import Entry, Family
@@ -60,6 +62,7 @@ _WHERE = {
     ),
     **dict.fromkeys(("Calibration", "Strategy", "Trace", "Workload", "WorkSpec"), "strategies.base"),
     "Kind": "strategies.kinds",
+    **dict.fromkeys(("Run", "Trial"), "harness.rundir.model"),
     **dict.fromkeys(("Entry", "Family"), "strategies.registry"),
 }
 
@@ -73,12 +76,14 @@ __all__ = [
     "Measured",
     "NotOurs",
     "QueuebenchError",
+    "Run",
     "RunDirError",
     "ScenarioError",
     "SideError",
     "Strategy",
     "SweepError",
     "Trace",
+    "Trial",
     "WorkSpec",
     "WorkerError",
     "Workload",
