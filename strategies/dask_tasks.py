@@ -70,6 +70,17 @@ def reader(queue_name: str, ready_name: str, workload: dict[str, Any]) -> int:
     return consumed
 
 
+def _why(exc: BaseException, seconds: float, started_ns: int) -> str:
+    """Why a cluster did not start, in one line: its reason and cause, or the deadline it ran past."""
+    if isinstance(exc, TimeoutError) or now() - started_ns >= seconds * 1e9:
+        return f"did not start within {seconds:g} s (QUEUEBENCH_DASK_TIMEOUT)"
+    why = " ".join(str(exc).split()) or type(exc).__name__
+    cause = exc.__cause__ or exc.__context__
+    if cause is not None and str(cause).strip() and str(cause).strip() not in why:
+        why += f" ({type(cause).__name__}: {' '.join(str(cause).split())})"
+    return f"could not start: {why}"
+
+
 def _write(items: Any, ws: WriterSide, errors: list[str]) -> None:
     try:
         for seq in range(ws.n):
@@ -98,9 +109,8 @@ def run(workload: Workload) -> Trace:
             death_timeout=seconds,  # a worker that does not start is given up on, not waited for
         )
     except Exception as exc:  # a worker that failed or did not start in time, said as distributed says it
-        why = " ".join(str(exc).split()) or type(exc).__name__
         raise RuntimeError(
-            f"the dask strategy's cluster of {workload.readers} worker(s) did not start within {seconds:g} s: {why}"
+            f"the dask strategy's cluster of {workload.readers} worker(s) {_why(exc, seconds, trace.setup_start)}"
         ) from exc
     try:
         with Client(cluster, timeout=seconds) as client:

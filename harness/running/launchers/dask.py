@@ -35,7 +35,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import multiprocessing
 import os
+import signal
 import socket
 import time
 from pathlib import Path
@@ -111,6 +113,24 @@ def ask_scheduler(address: str, seconds: float) -> dict[str, Any]:
         kind = info.get("type") if isinstance(info, dict) else type(info).__name__
         raise WorkerError(f"{address} is a Dask {kind}, not a scheduler; give the scheduler's address")
     return info
+
+
+def _stop_strays(strays: set[multiprocessing.process.BaseProcess]) -> None:
+    """Stop the worker processes a failed cluster start left starting, and see them end: signalled,
+    not ``terminate()``-d and joined, so distributed's own watcher reaps each (else it warns at exit)."""
+    for stray in strays:
+        with contextlib.suppress(OSError):
+            os.kill(stray.pid or 0, signal.SIGTERM)
+    wait_until = time.monotonic() + 5
+    for stray in strays:
+        while hasattr(os, "waitid") and stray.pid and time.monotonic() < wait_until:
+            try:  # WNOWAIT: look, leave it for its reaper
+                if os.waitid(os.P_PID, stray.pid, os.WEXITED | os.WNOWAIT | os.WNOHANG) is not None:
+                    break
+            except ChildProcessError:  # already reaped
+                break
+            time.sleep(0.02)
+    time.sleep(0.1)  # its watcher thread reaps it now
 
 
 def _on_worker_probe(python: str | None, recalibrate: bool) -> dict[str, Any]:
@@ -196,7 +216,7 @@ class DaskLauncher:
         """A loopback cluster of one worker holding ``trial``, or one line why not, in time."""
         from distributed import LocalCluster
 
-        t0 = time.monotonic()
+        t0, before = time.monotonic(), set(multiprocessing.active_children())
         try:
             self._cluster = LocalCluster(
                 n_workers=1,
@@ -212,6 +232,7 @@ class DaskLauncher:
             )
         except Exception as exc:  # distributed says a worker that did not start in several ways
             self.close()
+            _stop_strays(set(multiprocessing.active_children()) - before)
             if isinstance(exc, TimeoutError) or time.monotonic() - t0 >= self.timeout:
                 raise WorkerError(
                     f"the local Dask cluster's worker did not start within {self.timeout:g} s "
@@ -285,10 +306,10 @@ class DaskLauncher:
             elif missing_since is None:
                 missing_since = time.monotonic()
             elif time.monotonic() - missing_since >= self.timeout:
-                which = f"the worker {self.worker}" if self.worker else f"a worker with the resource {RESOURCE}=1"
+                which = f"worker {self.worker}" if self.worker else f"worker with the resource {RESOURCE}=1"
                 raise WorkerError(
                     f"the Dask scheduler at {self.address} has had no {which} for {self.timeout:g} s "
-                    "(it left the cluster); the trial cannot run"
+                    "(gone from the cluster, or never in it); the trial cannot run"
                 )
 
     # -- the launcher contract ---------------------------------------------------------
