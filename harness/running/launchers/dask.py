@@ -107,7 +107,9 @@ def ask_scheduler(address: str, seconds: float) -> dict[str, Any]:
             f"the Dask scheduler at {address} did not answer within {seconds:g} s "
             "(the connection was accepted but nothing came back: is it a Dask scheduler?)"
         ) from None
-    except (OSError, ValueError) as exc:  # refused, unreachable, a bad address (CommClosedError is an OSError)
+    # Refused, unreachable (CommClosedError is an OSError), a bad address (ValueError), tls:// without
+    # the TLS configuration (TypeError: distributed's own words say so).
+    except (OSError, ValueError, TypeError) as exc:
         raise WorkerError(f"cannot reach the Dask scheduler at {address}: {_root_reason(exc)}") from None
     if not isinstance(info, dict) or info.get("type") != "Scheduler":
         kind = info.get("type") if isinstance(info, dict) else type(info).__name__
@@ -203,7 +205,7 @@ class DaskLauncher:
                 else:
                     ask_scheduler(self.address, self.timeout)  # refused or silent: one line, in time
                     self._client = Client(self.address, timeout=self.timeout)
-            except (OSError, TimeoutError) as exc:
+            except (OSError, ValueError, TypeError) as exc:  # TimeoutError is an OSError
                 self.close()
                 raise WorkerError(f"cannot reach the Dask scheduler at {self.address}: {_root_reason(exc)}") from None
             except BaseException:

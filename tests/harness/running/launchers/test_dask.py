@@ -238,3 +238,32 @@ def test_the_dask_strategy_says_its_cluster_did_not_start(tmp_path: Path, monkey
         "Nanny failed to start. (RuntimeError: no worker here)"
     )
     assert any(said in e for e in out.errors), out.errors
+
+
+def test_a_worker_address_is_not_taken_for_a_scheduler() -> None:
+    from distributed import LocalCluster
+
+    with LocalCluster(
+        n_workers=1,
+        processes=False,
+        threads_per_worker=1,
+        protocol="tcp://",
+        host="127.0.0.1",
+        dashboard_address=None,
+        scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
+        silence_logs=logging.CRITICAL,
+    ) as cluster:
+        (worker,) = cluster.scheduler_info["workers"]
+        launcher = launchers.make("dask", address=worker, timeout=30)
+        with pytest.raises(WorkerError, match=rf"^{worker} is a Dask Worker, not a scheduler"):
+            launcher.probe()
+
+
+def test_the_fuzz_family_of_dask_addresses() -> None:
+    """``make fuzz``'s Dask family (tests/fuzz/dask_addresses.py), each family twice: all exit 2 in one line."""
+    from tests.fuzz.dask_addresses import dask_cases, families
+
+    n = 2 * len(families())
+    counts, problems = dask_cases(n, seed=1717)
+    assert problems == []
+    assert counts["dask_cases"] == counts["dask exit 2"] == n
