@@ -117,6 +117,11 @@ def ask_scheduler(address: str, seconds: float) -> dict[str, Any]:
     return info
 
 
+def _able(workers: dict[str, Any]) -> list[str]:
+    """Of a scheduler's workers (its identity's ``workers``), those holding ``trial``."""
+    return sorted(a for a, w in workers.items() if ((w or {}).get("resources") or {}).get(RESOURCE, 0) >= 1)
+
+
 def _stop_strays(strays: set[multiprocessing.process.BaseProcess]) -> None:
     """Stop the worker processes a failed cluster start left starting, and see them end: signalled,
     not ``terminate()``-d and joined, so distributed's own watcher reaps each (else it warns at exit)."""
@@ -205,13 +210,13 @@ class DaskLauncher:
                 else:
                     ask_scheduler(self.address, self.timeout)  # refused or silent: one line, in time
                     self._client = Client(self.address, timeout=self.timeout)
+                self._await_a_worker()
             except (OSError, ValueError, TypeError) as exc:  # TimeoutError is an OSError
                 self.close()
                 raise WorkerError(f"cannot reach the Dask scheduler at {self.address}: {_root_reason(exc)}") from None
             except BaseException:
                 self.close()
                 raise
-            self._await_a_worker()
         return self._client
 
     def _start_local(self) -> LocalCluster:
@@ -244,13 +249,11 @@ class DaskLauncher:
         return self._cluster
 
     def _await_a_worker(self) -> None:
-        """Within ``timeout``, a worker that holds ``trial``; else close and one line naming what is missing."""
+        """Within ``timeout``, a worker that holds ``trial``; else one line naming what is missing."""
         deadline = time.monotonic() + self.timeout
-        while not self.workers():
+        while not _able(info := self._workers_info()):
             if time.monotonic() >= deadline:
-                info = self._client.scheduler_info()["workers"] if self._client is not None else {}
                 others = f"; it has {len(info)} worker(s) without it" if info else "; it has no worker at all"
-                self.close()
                 raise WorkerError(
                     f"the Dask scheduler at {self.address} has no worker with the resource {RESOURCE}=1 "
                     f"after {self.timeout:g} s{others}; start workers with: "
@@ -258,10 +261,17 @@ class DaskLauncher:
                 )
             time.sleep(min(0.2, self.timeout / 10))
 
+    def _workers_info(self) -> dict[str, Any]:
+        """The scheduler's workers as it says now, asked on a connection of its own under the deadline
+        (the client's ``scheduler_info()`` would wait forever on a scheduler gone silent)."""
+        client = self.client()
+        address = str(getattr(client.scheduler, "address", None) or self.address)
+        workers = ask_scheduler(address, self.timeout).get("workers")
+        return dict(workers) if isinstance(workers, dict) else {}
+
     def workers(self) -> list[str]:
         """Addresses of the workers that can take trials (they hold the ``trial`` resource)."""
-        info = self.client().scheduler_info()["workers"] if self._client is not None else {}
-        return sorted(addr for addr, w in info.items() if (w.get("resources") or {}).get(RESOURCE, 0) >= 1)
+        return _able(self._workers_info())
 
     def pinned(self, worker: str) -> DaskLauncher:
         """The same cluster, every trial on ``worker`` (one run per machine)."""
@@ -302,7 +312,10 @@ class DaskLauncher:
                 raise WorkerError(f"lost the Dask scheduler at {self.address}: {_one_line(exc)}") from None
             if client.status not in ("running", "connecting"):
                 raise WorkerError(f"lost the Dask scheduler at {self.address} (the client is {client.status})")
-            able = self.workers()
+            try:
+                able = self.workers()
+            except WorkerError as exc:  # gone silent or away mid-run: said as such
+                raise WorkerError(f"lost the Dask scheduler while a trial was pending or running: {exc}") from None
             if (self.worker in able) if self.worker else bool(able):
                 missing_since = None
             elif missing_since is None:
