@@ -33,6 +33,7 @@ Dask is imported lazily: it is needed only when this launcher is chosen.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import logging
 import multiprocessing
@@ -77,22 +78,28 @@ def _one_line(exc: BaseException) -> str:
 
 
 def _root_reason(exc: BaseException) -> str:
-    """The first cause of a failed connect, in words: ``Connection refused``."""
-    while (earlier := exc.__cause__ or exc.__context__) is not None:
-        exc = earlier
-    if isinstance(exc, OSError) and exc.strerror:
-        return exc.strerror
-    return " ".join(str(exc).split()) or type(exc).__name__
+    """Why a connect failed, in words: the first cause that is an OS error (``Connection refused``),
+    else the first message in the chain (``Timed out trying to connect to ... after 2 s``)."""
+    chain: list[BaseException] = []
+    at: BaseException | None = exc
+    while at is not None and at not in chain:
+        chain.append(at)
+        at = at.__cause__ or at.__context__
+    for cause in reversed(chain):
+        if isinstance(cause, OSError) and cause.strerror:
+            return cause.strerror
+    for said in chain:
+        if text := " ".join(str(said).split()):
+            return text
+    return type(exc).__name__
 
 
-async def _identity(address: str, seconds: float) -> dict[str, Any]:
+async def _identity(address: str, seconds: float, args: dict[str, Any]) -> dict[str, Any]:
     from distributed.core import rpc
-    from distributed.security import Security
 
-    args = Security().get_connection_args("client")  # as a Client would connect (tls:// from the config)
-    async with rpc(
-        address, timeout=seconds * 0.8, connection_args=args
-    ) as remote:  # the connect gives up first, with its reason
+    # Its connect gives up first (with its reason: refused, unreachable); the handshake after it has
+    # no deadline of distributed's own: ask_scheduler's is the one.
+    async with rpc(address, timeout=round(seconds * 0.8, 3), connection_args=args) as remote:
         info: dict[str, Any] = await remote.identity()
         return info
 
@@ -100,8 +107,24 @@ async def _identity(address: str, seconds: float) -> dict[str, Any]:
 def ask_scheduler(address: str, seconds: float) -> dict[str, Any]:
     """The scheduler's identity, or one line why not, within ``seconds``: refused, silent,
     or not a scheduler."""
+
+    try:  # imported before the clock starts: importing distributed takes a second or more
+        from distributed.security import Security
+    except ImportError as exc:
+        raise WorkerError(f"--dask needs the distributed package ({exc})") from None
+    args = Security().get_connection_args("client")  # as a Client would connect (tls:// from the config)
+
+    def ask() -> dict[str, Any]:
+        return asyncio.run(asyncio.wait_for(_identity(address, seconds, args), seconds))
+
     try:
-        info = asyncio.run(asyncio.wait_for(_identity(address, seconds), seconds))
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:  # the usual case: no event loop in this thread
+            info = ask()
+        else:  # called from async code (a notebook): its own loop in a thread, as bounded
+            with concurrent.futures.ThreadPoolExecutor(1) as pool:
+                info = pool.submit(ask).result()
     except TimeoutError:
         raise WorkerError(
             f"the Dask scheduler at {address} did not answer within {seconds:g} s "
