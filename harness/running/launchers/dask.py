@@ -50,6 +50,8 @@ from harness.running.launchers.base import TrialOutput, TrialSpec
 if TYPE_CHECKING:
     from distributed import Client, Future, LocalCluster
 
+#: distributed's client logger: it logs a lost scheduler that this launcher says itself.
+_CLIENT_LOGGER = "distributed.client"
 #: The worker resource each trial takes: one trial per worker (per machine) at a time.
 RESOURCE = "trial"
 #: Seconds each wait on the cluster may take by default (connect, a worker to start or appear).
@@ -218,6 +220,7 @@ class DaskLauncher:
             raise WorkerError(f"the Dask timeout must be a positive number of seconds, not {timeout!r}")
         self._cluster: LocalCluster | None = None
         self._client: Client | None = None
+        self._loud: int | None = None  # the client logger's level before _quiet
 
     # -- the cluster -----------------------------------------------------------------
 
@@ -227,6 +230,7 @@ class DaskLauncher:
                 from distributed import Client
             except ImportError as exc:
                 raise WorkerError(f"--dask needs the distributed package ({exc})") from None
+            self._quiet()
             try:
                 if self.address == "local":
                     self._client = Client(self._start_local(), timeout=self.timeout)
@@ -302,12 +306,22 @@ class DaskLauncher:
         twin._client, twin._cluster = self.client(), None  # shared; closed by the original
         return twin
 
+    def _quiet(self) -> None:
+        """While this launcher holds a client, distributed's client logger is quiet below CRITICAL: what
+        goes wrong (a lost scheduler it failed to reconnect to) is said in one WorkerError line instead."""
+        if self._loud is None:
+            self._loud = logging.getLogger(_CLIENT_LOGGER).level
+            logging.getLogger(_CLIENT_LOGGER).setLevel(logging.CRITICAL)
+
     def close(self) -> None:
         for closing in (self._client, self._cluster):
             if closing is not None:
                 with contextlib.suppress(Exception):
                     closing.close()
         self._client = self._cluster = None
+        if self._loud is not None:
+            logging.getLogger(_CLIENT_LOGGER).setLevel(self._loud)
+            self._loud = None
 
     def _call(self, fn: Any, *args: Any) -> Any:
         client = self.client()
@@ -321,8 +335,6 @@ class DaskLauncher:
 
     def _result(self, client: Client, future: Future[Any]) -> Any:
         """The task's result: as long as it runs, but never once no worker can take it for ``timeout``."""
-        from distributed.client import FutureCancelledError
-
         step = max(0.05, min(1.0, self.timeout / 4))
         missing_since: float | None = None
         while True:
@@ -331,8 +343,13 @@ class DaskLauncher:
             except TimeoutError:
                 if future.done():  # the task's own TimeoutError, not the wait's
                     raise
-            except FutureCancelledError as exc:  # the client lost the scheduler: its futures are cancelled
-                raise WorkerError(f"lost the Dask scheduler at {self.address}: {_one_line(exc)}") from None
+            # The client lost the scheduler: its futures are cancelled (distributed's FutureCancelledError
+            # derives from this one; older releases raised it as is).
+            except concurrent.futures.CancelledError:
+                raise WorkerError(
+                    f"lost the Dask scheduler at {self.address} while a trial was pending or running "
+                    "(the connection dropped and did not come back)"
+                ) from None
             if client.status not in ("running", "connecting"):
                 raise WorkerError(f"lost the Dask scheduler at {self.address} (the client is {client.status})")
             try:
