@@ -1,8 +1,10 @@
 """``make fuzz``: hostile scenario files through ``queuebench run --dry-run``, and damaged results
 folders through every command that reads one, in-process (typer's CliRunner) and a few as real
-subprocesses. Counts tracebacks, hangs (a per-case alarm) and the peak memory of every process.
+subprocesses; and Dask addresses that refuse, stay silent or have no worker through ``run --dask``
+(tests/fuzz/dask_addresses.py), as real processes. Counts tracebacks, hangs (a per-case alarm),
+errors that are not one line, and the peak memory of every process.
 
-    python -m tests.fuzzing --scenarios 10000 --results 5000 --jobs 2
+    python -m tests.fuzzing --scenarios 10000 --results 5000 --dask-cases 12 --jobs 2
 
 ``tests/fuzz/test_slice.py`` runs a few hundred cases of each under pytest (``make test``).
 Seeded: the same arguments give the same cases.
@@ -24,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.fuzz.cases import make_bases, results_chunk, scenario_chunk, subprocess_cases
+from tests.fuzz.dask_addresses import dask_cases
 from tests.fuzz.peaks import own_peak_kb
 
 
@@ -35,6 +38,7 @@ def fuzz(
     n_procs: int = 6,
     root: Path | None = None,
     kinds: tuple[str, ...] = ("plain", "sweep", "stress"),
+    n_dask: int = 0,
 ) -> dict[str, Any]:
     started = time.monotonic()
     workdir = Path(tempfile.mkdtemp(prefix="queuebench-fuzz-", dir=root))
@@ -69,6 +73,9 @@ def fuzz(
                         print(f"  {done_tasks}/{len(tasks)} tasks, {time.monotonic() - started:.0f} s", flush=True)
         total["peak_worker_mb"] = peak_kb // 1024
         total.update(subprocess_cases(workdir, bases, n_procs, seed))
+        dask_counts, dask_problems = dask_cases(n_dask, seed, workdir)
+        total.update(dask_counts)
+        problems += dask_problems
         total["peak_children_mb"] = total.pop("peak_process_kb", 0) // 1024
         total["peak_main_mb"] = own_peak_kb() // 1024  # the driver: make fuzz's own process (in pytest: pytest)
         peak_kb = max(peak_kb, 1024 * total["peak_children_mb"])
@@ -92,19 +99,21 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--scenarios", type=int, default=10_000)
     parser.add_argument("--results", type=int, default=5_000)
+    parser.add_argument("--dask-cases", type=int, default=12, help="run --dask with hostile addresses (real processes)")
     parser.add_argument("--jobs", type=int, default=max(1, min(4, os.cpu_count() or 1)))
     parser.add_argument("--seed", type=int, default=17)
     args = parser.parse_args()
-    found = fuzz(args.scenarios, args.results, args.jobs, args.seed)
+    found = fuzz(args.scenarios, args.results, args.jobs, args.seed, n_dask=args.dask_cases)
     c = found["counts"]
     for line in found["problems"][:50]:
         print(line)
     print(
         f"scenario files: {c['files']:,} ({c['valid']:,} valid, {c['refused']:,} refused in one line) · "
         f"results folders: {c['folders']:,} x 6 commands = {c['commands']:,} "
-        f"({_exits(c)}) · subprocesses: {c['processes']:,}"
+        f"({_exits(c)}) · subprocesses: {c['processes']:,} · "
+        f"dask addresses: {c['dask_cases']:,} (exit 2: {c['dask exit 2']:,}, not one line: {c['not_one_line']})"
     )
-    bad = c["tracebacks"] + c["hangs"] + c["wrote_outside"] + c["escaped_files"] + c["wrote_runs"]
+    bad = c["tracebacks"] + c["hangs"] + c["wrote_outside"] + c["escaped_files"] + c["wrote_runs"] + c["not_one_line"]
     peak = max(found["peak_mb"], c["peak_main_mb"])
     print(
         f"tracebacks: {c['tracebacks']} · hangs: {c['hangs']} · wrote outside: {c['wrote_outside']} · "

@@ -245,13 +245,42 @@ TimeoutOpt = Annotated[
         help="Seconds per trial before it is killed (overrides the scenario file).",
     ),
 ]
+
+
+def _dask_address(value: str | None) -> str | None:
+    """``--dask``'s value, checked as it is parsed: ``--dask --out X`` would take ``--out`` as the
+    address (click gives an option its next word whatever it is); one line and exit 2 instead."""
+    if value is None or value == "local" or value.startswith(("tcp://", "tls://")):
+        return value
+    if value.startswith("-"):
+        fail(f"--dask got {value!r}, which is an option, not an address: give --dask local or --dask tcp://HOST:PORT")
+    fail(f"--dask {value!r}: give 'local' or a scheduler address such as tcp://HOST:8786")
+
+
 DaskOpt = Annotated[
     str | None,
     typer.Option(
         "--dask",
+        callback=_dask_address,
         metavar="local|tcp://HOST:PORT",
         help="Run the trials on a Dask cluster: 'local' starts a loopback one for the run; an address uses "
         "a running scheduler whose workers hold the resource trial=1 (one trial per machine at a time).",
+    ),
+]
+#: The most a --dask-timeout may be: an hour (a wait longer than that is no deadline).
+MAX_DASK_TIMEOUT = 3600.0
+DaskTimeoutOpt = Annotated[
+    float | None,
+    typer.Option(
+        "--dask-timeout",
+        min=0.1,
+        max=MAX_DASK_TIMEOUT,
+        metavar="SECONDS",
+        envvar="QUEUEBENCH_DASK_TIMEOUT",
+        show_envvar=True,
+        help="With --dask, and for the dask strategy: the most each wait on a Dask scheduler, worker or "
+        "cluster start may take before the run stops with one line (connecting, a worker holding trial=1 "
+        "to appear or start, a trial no worker can take). Default: 10.",
     ),
 ]
 EachWorkerOpt = Annotated[

@@ -59,16 +59,20 @@ def run_with_progress(prepared: suite.Prepared, con: Console, before: suite.Prog
     return run_dir, Run.from_doc(doc)
 
 
-def launcher_for(opts: Options, dask: str | None) -> Launcher:
+def launcher_for(opts: Options, dask: str | None, dask_timeout: float | None = None) -> Launcher:
+    """The local launcher, or the Dask one for ``--dask``; ``dask_timeout`` (``--dask-timeout``) bounds
+    each wait on the cluster, and the dask strategy's in its trials (given them as QUEUEBENCH_DASK_TIMEOUT)."""
     from harness.running import launchers
+    from harness.running.launchers.dask import TIMEOUT_ENV
 
     if dask is None:
-        return launchers.make("local", python=opts.python, recalibrate=opts.recalibrate)
+        env = {TIMEOUT_ENV: f"{dask_timeout:g}"} if dask_timeout is not None else None
+        return launchers.make("local", python=opts.python, recalibrate=opts.recalibrate, env=env)
     if dask != "local" and not dask.startswith(("tcp://", "tls://")):
         fail(f"--dask {dask!r}: give 'local' or a scheduler address such as tcp://HOST:8786")
     # On a Dask worker the default interpreter is that worker's own: --python only when given.
     python = opts.python if opts.python != sys.executable else None
-    return launchers.make("dask", address=dask, python=python, recalibrate=opts.recalibrate)
+    return launchers.make("dask", address=dask, python=python, recalibrate=opts.recalibrate, timeout=dask_timeout)
 
 
 def prepare_interpreters(loaded: list[LoadedScenario], opts: Options, con: Console) -> suite.Prepared:
@@ -91,11 +95,15 @@ def prepare_interpreters(loaded: list[LoadedScenario], opts: Options, con: Conso
 
 
 def measure(
-    loaded: list[LoadedScenario], opts: Options, dask: str | None = None, each_worker: bool = False
+    loaded: list[LoadedScenario],
+    opts: Options,
+    dask: str | None = None,
+    each_worker: bool = False,
+    dask_timeout: float | None = None,
 ) -> tuple[Path, Run]:
     """Probe where the trials run, run every planned trial with a progress bar; handles a bad
     --python or --dask, an unavailable work kind and Ctrl+C. With --each-worker, one run per Dask
-    worker (the last is returned; each folder is printed)."""
+    worker (the last is returned; each folder is printed). ``dask_timeout``: --dask-timeout."""
     from harness.presentation import terminal as render
     from harness.running import suite
 
@@ -103,7 +111,7 @@ def measure(
     previous = signal.signal(signal.SIGTERM, _raise_interrupt) if hasattr(signal, "SIGTERM") else None
     if each_worker and dask is None:
         fail("--each-worker needs --dask (the workers of a Dask cluster)")
-    launcher = launcher_for(opts, dask)
+    launcher = launcher_for(opts, dask, dask_timeout)
     try:
         targets: list[Launcher] = [launcher]
         if each_worker:

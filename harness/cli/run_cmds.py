@@ -13,6 +13,7 @@ from harness.cli.common import (
     MAX_REPEAT,
     MAX_TIMEOUT,
     DaskOpt,
+    DaskTimeoutOpt,
     DryRunOpt,
     EachWorkerOpt,
     ForceOpt,
@@ -120,6 +121,7 @@ def run(
     force: ForceOpt = False,
     dry_run: DryRunOpt = False,
     dask: DaskOpt = None,
+    dask_timeout: DaskTimeoutOpt = None,
     each_worker: EachWorkerOpt = False,
     recalibrate: RecalibrateOpt = False,
 ) -> None:
@@ -141,7 +143,7 @@ def run(
     if dry_run:
         _dry_run(planned, opts)
         return
-    run_dir, run = measure(loaded, opts, dask, each_worker)
+    run_dir, run = measure(loaded, opts, dask, each_worker, dask_timeout)
     con = render.console()
     print_summary(run, summarize(run, rank_by.value), con, said=True)
     con.print(f"results: {esc(run_dir)}")
@@ -207,6 +209,7 @@ def sweep(
     force: ForceOpt = False,
     dry_run: DryRunOpt = False,
     dask: DaskOpt = None,
+    dask_timeout: DaskTimeoutOpt = None,
     recalibrate: RecalibrateOpt = False,
 ) -> None:
     """Run a scenario at each value of a parameter, such as readers=1..8: best value and knee per strategy.
@@ -232,7 +235,7 @@ def sweep(
     if dry_run:
         _dry_run(planned, opts)
         return
-    run_dir, run = measure(loaded, opts, dask)
+    run_dir, run = measure(loaded, opts, dask, dask_timeout=dask_timeout)
     print_sweep(run, run_dir, con, rank_by=rank_by.value)
     bad = [t for t in run.trials if not t.ok]
     if bad:
@@ -294,6 +297,7 @@ def stress(
     out: OutOpt = Path("results"),
     force: ForceOpt = False,
     dask: DaskOpt = None,
+    dask_timeout: DaskTimeoutOpt = None,
 ) -> None:
     """Run the fault matrix (strategies x faults) and print the survival matrix.
 
@@ -316,7 +320,7 @@ def stress(
     python_one = one_python(python, "stress")
     opts = _options(strategy or registry.names(), repeat, 0, start_method, python_one, timeout, out, force)
     suite.plan(loaded, opts)  # an unknown strategy is one line, before anything runs
-    run_dir, run = measure(loaded, opts, dask)
+    run_dir, run = measure(loaded, opts, dask, dask_timeout=dask_timeout)
     con = render.console()
     matrix = survival(run)  # built once: the terminal table and survival.md render the same data
     con.print(render.survival_table(matrix))

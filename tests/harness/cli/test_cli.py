@@ -113,3 +113,32 @@ def test_show_rejects_non_run_dirs(tmp_path: Path) -> None:
     (tmp_path / "run.json").write_text("{ not json")
     result = cli.invoke(app, ["show", str(tmp_path)])
     assert result.exit_code == 2 and "damaged or not JSON" in result.output
+
+
+def test_an_option_taken_as_the_dask_address_is_one_line(tmp_path: Path) -> None:
+    """``--dask --out X``: click gives --dask the next word, --out; said in one line as it is parsed."""
+    args = ["run", str(SCENARIOS / "smoke.toml"), "-s", "threads", "--dask", "--out", str(tmp_path / "x")]
+    result = cli.invoke(app, args)
+    assert result.exit_code == 2
+    assert result.output.strip() == (
+        "error: --dask got '--out', which is an option, not an address: give --dask local or --dask tcp://HOST:PORT"
+    )
+    assert not (tmp_path / "x").exists()
+
+
+def test_the_dask_deadline_reaches_the_launchers() -> None:
+    """--dask-timeout goes to the Dask launcher, and to local trials' environment (the dask strategy reads it)."""
+    from harness.cli.measuring import launcher_for
+    from harness.running import suite
+    from harness.running.launchers.dask import DaskLauncher
+    from harness.running.launchers.local import LocalLauncher
+
+    opts = suite.Options(python=sys.executable)
+    on_dask, local, plain = (
+        launcher_for(opts, "tcp://127.0.0.1:9", 2.5),
+        launcher_for(opts, None, 2.5),
+        launcher_for(opts, None),
+    )
+    assert isinstance(on_dask, DaskLauncher) and on_dask.timeout == 2.5
+    assert isinstance(local, LocalLauncher) and local.env == {"QUEUEBENCH_DASK_TIMEOUT": "2.5"}
+    assert isinstance(plain, LocalLauncher) and plain.env == {}
