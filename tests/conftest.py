@@ -83,8 +83,14 @@ def _collect_garbage_after_each_test() -> Iterator[None]:
     under -W error) fails this test's teardown, instead of some later test's set-up.
 
     Kept cheap by freezing what survives (gc.freeze): the modules, caches and pytest's own objects
-    are not walked again after each test, only what the test made."""
-    yield
+    are not walked again after each test, only what the test made. While the test runs, a socket
+    finalized unclosed (no cycle: freed at once) gets where it was made added too."""
+    previous = sys.unraisablehook  # pytest's, which reports at this test's next phase
+    sys.unraisablehook = _with_where_made(previous)
+    try:
+        yield
+    finally:
+        sys.unraisablehook = previous
     _collect()
     gc.freeze()
 

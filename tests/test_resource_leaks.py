@@ -35,7 +35,7 @@ def test_next() -> None:
 
 
 def _pytest(folder: Path, *args: str) -> str:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "COLUMNS": "200"}  # summary lines not cut short
     cmd = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-W", "error", "-rA", *args, "test_planted.py"]
     done = subprocess.run(cmd, cwd=folder, env=env, capture_output=True, text=True, check=False, timeout=120)
     return done.stdout + done.stderr
@@ -60,3 +60,26 @@ def test_without_the_collection_the_leak_is_not_pinned_on_its_test(tmp_path: Pat
     out = _pytest(tmp_path)
     assert "ERROR test_planted.py::test_leaks" not in out, out
     assert "the socket was made at" not in out
+
+
+PLANTED_PLAIN = """
+import socket
+
+
+def test_leaks_without_a_cycle() -> None:
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)  # planted: never closed
+    del sock  # freed at once, unclosed
+
+
+def test_next() -> None:
+    pass
+"""
+
+
+def test_a_socket_freed_unclosed_during_the_test_also_says_where_it_was_made(tmp_path: Path) -> None:
+    (tmp_path / "test_planted.py").write_text(PLANTED_PLAIN)
+    out = _pytest(tmp_path, "-p", "tests.conftest")
+    assert "FAILED test_planted.py::test_leaks_without_a_cycle - pytest.PytestUnraisableExceptionWarning" in out, out
+    assert "1 failed, 1 passed" in out.strip().splitlines()[-1]
+    assert "the socket was made at (most recent call last):" in out
+    assert 'test_planted.py", line 6, in test_leaks_without_a_cycle' in out
