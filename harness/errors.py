@@ -6,11 +6,23 @@ into that line on stderr and exit code 2 in one place (:func:`harness.cli.main`)
 derives from the built-in error it always was (``ValueError``, ``KeyError``, ``RuntimeError``),
 so a caller that catches those still does.
 
-Standard library only, and imports nothing: it is the bottom of the house, below the measured
-side (``strategies/`` raises it for an unknown strategy or work kind).
+Standard library only, and imports nothing at import time (difflib only when a typo is to be
+matched): it is the bottom of the house, below the measured side (``strategies/`` raises it for
+an unknown strategy or work kind).
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterable
+
+
+def did_you_mean(name: object, valid: Iterable[str]) -> str:
+    """``"; did you mean 'io'?"`` when ``name`` is close to one of ``valid``
+    (:func:`difflib.get_close_matches`), else ``""``: the hint every "unknown name" line carries."""
+    import difflib
+
+    close = difflib.get_close_matches(str(name), list(valid), n=1)
+    return f"; did you mean {close[0]!r}?" if close else ""
 
 
 class QueuebenchError(Exception):

@@ -18,7 +18,6 @@ table whose keys apply to every scenario in the file::
 
 from __future__ import annotations
 
-import difflib
 import os
 import stat
 import tomllib
@@ -28,7 +27,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError, model_validator
 
-from harness.errors import ScenarioError
+from harness.errors import ScenarioError, did_you_mean
 from strategies import base, kinds, registry
 from strategies.faults import FaultSpec
 
@@ -73,14 +72,13 @@ class Work(BaseModel):
     @model_validator(mode="after")
     def _kind_fields(self) -> Work:
         if self.kind not in kinds.KINDS:
-            raise ValueError(f"kind: unknown work kind {self.kind!r}; valid kinds: {', '.join(kinds.KINDS)}")
+            raise ValueError(f"kind: {kinds.UnknownKind(self.kind)}")
         kind = kinds.get(self.kind)
         extra = dict(self.model_extra or {})
         for name in extra:
             if name not in kind.params or name in INTERNAL_PARAMS:
                 allowed = [k for k in kind.params if k not in INTERNAL_PARAMS]
-                hint = difflib.get_close_matches(name, [*allowed, *Work.model_fields], n=1)
-                did = f"; did you mean {hint[0]!r}?" if hint else ""
+                did = did_you_mean(name, [*allowed, *Work.model_fields])
                 takes = (
                     f"kind {self.kind!r} takes {', '.join(allowed)} besides" if allowed else f"kind {self.kind!r} takes"
                 )
@@ -215,8 +213,7 @@ def _describe(err: dict[str, Any]) -> str:
     if err["type"] == "extra_forbidden":
         *parents, unknown = [str(p) for p in err["loc"]]
         model: Any = Scenario if not parents else Faults if parents[-1] == "faults" else Scenario
-        hint = difflib.get_close_matches(unknown, list(model.model_fields), n=1)
-        did = f"; did you mean {hint[0]!r}?" if hint else ""
+        did = did_you_mean(unknown, model.model_fields)
         return f"field {_shown(field)}: unknown field{did}"
     got = err.get("input")
     shown = "" if err["type"] == "missing" or isinstance(got, (dict, list)) else f" (got {got!r:.60})"

@@ -12,7 +12,7 @@ import importlib
 import sys
 from dataclasses import dataclass
 
-from harness.errors import QueuebenchError
+from harness.errors import QueuebenchError, did_you_mean
 from strategies.base import Strategy, WorkSpec
 from strategies.loader import resolve
 
@@ -177,8 +177,8 @@ REGISTRY: dict[str, Entry] = {
 
 class UnknownStrategy(QueuebenchError, KeyError):
     def __str__(self) -> str:
-        valid = ", ".join(n for n, e in REGISTRY.items() if not e.test_only)
-        return f"unknown strategy {self.args[0]!r}; valid names: {valid}"
+        name, valid = self.args[0], [n for n, e in REGISTRY.items() if not e.test_only]
+        return f"unknown strategy {name!r}{did_you_mean(name, valid)} (valid names: {', '.join(valid)})"
 
 
 def get(name: str) -> Entry:

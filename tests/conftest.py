@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import gc
 import os
+import socket
+import sys
 import tempfile
+import traceback
+import weakref
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -12,6 +19,89 @@ from tests.helpers import ROOT
 
 # The cpu-work calibration cache: the tests' own, never the user's.
 os.environ.setdefault("QUEUEBENCH_CACHE", tempfile.mkdtemp(prefix="queuebench-test-cache-"))
+
+
+#: Where each socket of this process was made: id(socket) -> (a weak reference to it, the stack),
+#: for the error a socket left unclosed becomes. Keyed by id, not weakly by the socket: the
+#: collector clears weak references before it finalizes. Only sockets: tracemalloc, which would
+#: name where any object was made, slows the whole suite many times over (see _record_sockets).
+_MADE_AT: dict[int, tuple[weakref.ref[socket.socket], str]] = {}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    _record_sockets()
+
+
+def _record_sockets() -> None:
+    """Record where each socket is made (a stack per socket: sockets are few, so this is cheap).
+    Not tracemalloc: started here with 16 frames, it made importing hypothesis alone take 25 s
+    and tests hit their 120 s timeout; with 1 frame it names socket.py, not the caller. Under
+    ``python -X tracemalloc=16 -m pytest`` pytest adds tracemalloc's "Object allocated at" too."""
+    real_init = socket.socket.__init__
+    if getattr(real_init, "_records", False):
+        return
+
+    def init(self: socket.socket, *args: Any, **kwargs: Any) -> None:
+        real_init(self, *args, **kwargs)
+        if len(_MADE_AT) > 4096:  # forget the sockets long gone (one in a cycle is not gone yet)
+            for key in [k for k, (ref, _) in _MADE_AT.items() if ref() is None]:
+                del _MADE_AT[key]
+        _MADE_AT[id(self)] = (weakref.ref(self), "".join(traceback.format_stack(limit=16)[:-1]))
+
+    init._records = True  # type: ignore[attr-defined]
+    socket.socket.__init__ = init  # type: ignore[method-assign]
+
+
+def _with_where_made(forward: Callable[[Any], object]) -> Callable[[Any], object]:
+    """An unraisable hook that adds, to an unclosed socket's error, where the socket was made."""
+
+    def hook(unraisable: Any) -> None:
+        found = _MADE_AT.get(id(unraisable.object)) if isinstance(unraisable.object, socket.socket) else None
+        if found is not None and unraisable.exc_value is not None:
+            unraisable.exc_value.add_note(f"the socket was made at (most recent call last):\n{found[1]}")
+        forward(unraisable)
+
+    return hook
+
+
+def _collect() -> None:
+    """A full collection, each unraisable error it causes (a resource finalized unclosed) passed
+    on to pytest's hook with where the socket was made: pytest reports it at this test."""
+    previous = sys.unraisablehook
+    sys.unraisablehook = _with_where_made(previous)
+    try:
+        gc.collect()
+    finally:
+        sys.unraisablehook = previous
+
+
+@pytest.fixture(autouse=True)
+def _collect_garbage_after_each_test() -> Iterator[None]:
+    """Collect garbage after each test, once its other fixtures are torn down (an autouse fixture
+    is set up first, so torn down last): a resource the test left unclosed inside a reference
+    cycle (a socket held by a client object) is finalized now, and its ResourceWarning (an error
+    under -W error) fails this test's teardown, instead of some later test's set-up.
+
+    Kept cheap by freezing what survives (gc.freeze): the modules, caches and pytest's own objects
+    are not walked again after each test, only what the test made. While the test runs, a socket
+    finalized unclosed (no cycle: freed at once) gets where it was made added too."""
+    previous = sys.unraisablehook  # pytest's, which reports at this test's next phase
+    sys.unraisablehook = _with_where_made(previous)
+    try:
+        yield
+    finally:
+        sys.unraisablehook = previous
+    _collect()
+    gc.freeze()
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _collect_garbage_after_each_module() -> Iterator[None]:
+    """At a module's end, after its module-scoped fixtures are torn down: everything unfrozen and
+    collected once, so what lived through the module (its fixtures) is checked too."""
+    yield
+    gc.unfreeze()
+    _collect()
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -35,22 +125,22 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     from strategies.kinds.docker_engine import engine_url, ping
 
     lines = []
-    # Asked with the standard library first: the Docker SDK's client, made for an engine that is
-    # not there, leaves the socket of its failed version request unclosed (docker 7), and -W error
-    # turns that into an error at whichever later test the collector happens to run in.
-    why = ping(engine_url())
-    if why:
-        lines.append(f"queuebench: no Docker engine at {engine_url()} ({why}): the Docker tests skip")
-    else:
-        try:
-            import docker
+    url = engine_url()
+    # Asked with the standard library first: the SDK's client, connecting to a socket with no
+    # engine behind it, leaves its new socket unclosed in the exception's traceback, and -W error
+    # turns that into an error at whichever later test collects it (here, the first test's set-up).
+    problem = ping(url)
+    try:
+        if problem:
+            raise ConnectionError(problem)
+        import docker
 
-            with docker.DockerClient(base_url=engine_url(), timeout=5) as client:
-                version = client.version().get("Version", "?")
-            lines.append(f"queuebench: Docker engine {version} at {engine_url()}: the Docker tests run against it")
-        except Exception as exc:  # any failure means: no engine to test against
-            said = f"no Docker engine at {engine_url()} ({type(exc).__name__})"
-            lines.append(f"queuebench: {said}: the Docker tests skip")
+        # Closed here: a client left to the garbage collector leaves its socket unclosed too.
+        with docker.DockerClient(base_url=url, timeout=5) as client:
+            version = client.version().get("Version", "?")
+        lines.append(f"queuebench: Docker engine {version} at {url}: the Docker tests run against it")
+    except Exception as exc:  # any failure means: no engine to test against
+        lines.append(f"queuebench: no Docker engine at {url} ({type(exc).__name__}: {exc}): the Docker tests skip")
     dask = importlib.util.find_spec("distributed") is not None
     said = "installed: the Dask tests run" if dask else "missing: the Dask tests skip"
     lines.append(f"queuebench: distributed {said}")

@@ -100,10 +100,16 @@ def measure(
     dask: str | None = None,
     each_worker: bool = False,
     dask_timeout: float | None = None,
+    named: bool | None = None,
 ) -> tuple[Path, Run]:
     """Probe where the trials run, run every planned trial with a progress bar; handles a bad
     --python or --dask, an unavailable work kind and Ctrl+C. With --each-worker, one run per Dask
-    worker (the last is returned; each folder is printed). ``dask_timeout``: --dask-timeout."""
+    worker (the last is returned; each folder is printed). ``dask_timeout``: --dask-timeout.
+
+    ``named``: the user named the strategies (-s), so one the worker cannot run is a one-line
+    error; else (the default set, or stress's every strategy) it is left out, said in a line.
+    By default, whether ``opts.strategies`` is non-empty."""
+    named = bool(opts.strategies) if named is None else named
     from harness.presentation import terminal as render
     from harness.running import suite
 
@@ -137,8 +143,11 @@ def measure(
                 probe = prepared.probe
                 facts = f"{probe.implementation} {probe.version} · {parallelism_line(probe)}"
                 con.print(f"worker{esc(where)}: {esc(facts)}")  # a busy machine is said once, above the table
-                if (line := prepared.unavailable(named=bool(opts.strategies))) is not None:
+                missing = prepared.unavailable_strategies()
+                if (line := prepared.unavailable(named=named)) is not None:
                     fail(line)
+                for strategy, why in missing.items():
+                    con.print(f"[yellow]unavailable[/] {esc(strategy)}: {esc(why)} (not run)")
             try:
                 result = run_with_progress(prepared, con)
             except OSError as exc:  # not from storing (those are RunDirError): say what, in one line

@@ -116,9 +116,16 @@ def export(
     fmt: Annotated[
         str, typer.Option("--format", "-f", metavar="FORMAT", help=f"Output format: {', '.join(FORMATS)}.")
     ] = "pytest-benchmark",
-    output: Annotated[Path, typer.Option("--output", "-o", metavar="FILE", help="File to write.")] = Path(
-        "queuebench-benchmark.json"
-    ),
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output",
+            "-o",
+            metavar="FILE",
+            help="File to write. Default: queuebench-FORMAT.json in the run directory.",
+            show_default=False,
+        ),
+    ] = None,
     results: Annotated[
         Path, typer.Option("--results", metavar="DIR", help="Saved baselines are <results>/baselines/NAME.")
     ] = Path("results"),
@@ -137,6 +144,8 @@ def export(
     done = write(run)
     if not done.count:
         fail(f"{found}: no measured trial passed; nothing to export")
+    if output is None:  # next to the run it came from, never the current directory
+        output = found / f"queuebench-{fmt}.json"
     try:
         store.atomic_write(output, done.text.encode())
     except OSError as exc:
@@ -213,7 +222,15 @@ def plot(
         ),
     ] = None,
     out: Annotated[
-        Path | None, typer.Option("--out", "-o", metavar="FILE", help="Figure file to write: .png, .svg or .pdf.")
+        Path | None,
+        typer.Option(
+            "--out",
+            "-o",
+            metavar="FILE",
+            help="Figure file to write: .png, .svg or .pdf. Default: "
+            "queuebench-METRIC-by-GROUPING.png in the (first) run directory.",
+            show_default=False,
+        ),
     ] = None,
     split_mismatched: Annotated[
         bool,
@@ -225,7 +242,11 @@ def plot(
 
     from harness.presentation import terminal as render
     from harness.presentation.figures import runs as plot_runs
+    from harness.rundir import store
 
+    if out is None and run_dirs:  # next to the (first) run, never the current directory
+        vs = f"-vs-{normalize}" if normalize else ""
+        out = store.run_dir_of(run_dirs[0]) / f"queuebench-{metric}-by-{by}{vs}.png"
     try:
         path, groups = plot_runs.plot_runs(run_dirs or [], by, metric, normalize, out, split_mismatched)
     except OSError as exc:

@@ -315,12 +315,13 @@ def stress(
     from strategies import registry
 
     loaded = scenario.load_many(files or [scenario.scenario_dir() / "faults.toml"])
-    # Every strategy a user can name (the opt-in ones too, e.g. dask): a survival matrix is
-    # about how each one fails. One the worker cannot run is left out (suite.Prepared.unavailable).
+    # Without -s, every strategy a user can name (the opt-in ones too, e.g. dask): a survival
+    # matrix is about how each one fails. One the worker cannot run is then left out and said
+    # (suite.Prepared.unavailable); one named with -s that cannot run is a one-line error.
     python_one = one_python(python, "stress")
     opts = _options(strategy or registry.names(), repeat, 0, start_method, python_one, timeout, out, force)
     suite.plan(loaded, opts)  # an unknown strategy is one line, before anything runs
-    run_dir, run = measure(loaded, opts, dask, dask_timeout=dask_timeout)
+    run_dir, run = measure(loaded, opts, dask, dask_timeout=dask_timeout, named=bool(strategy))
     con = render.console()
     matrix = survival(run)  # built once: the terminal table and survival.md render the same data
     con.print(render.survival_table(matrix))

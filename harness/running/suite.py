@@ -201,12 +201,17 @@ class Prepared:
             return None
         return reasons[sorted(needs[0])[0]]
 
+    def unavailable_strategies(self) -> dict[str, str]:
+        """Planned strategies the worker's interpreter cannot run: name -> why (its probe's answer)."""
+        answers = self.probe.strategies
+        return {p.strategy: str(answers[p.strategy][1]) for p in self.trials if not answers.get(p.strategy, (1,))[0]}
+
     def unavailable(self, named: bool) -> str | None:
         """Strategies the worker's interpreter cannot run (its probe said why). Named by the user
-        (``named``): the one line to exit 2 with, before anything runs. Chosen by default (stress
-        takes every strategy): they are dropped from the plan, and None."""
-        answers = self.probe.strategies
-        missing = {p.strategy: str(answers[p.strategy][1]) for p in self.trials if not answers.get(p.strategy, (1,))[0]}
+        (``named``): the one line to exit 2 with, before anything runs. Chosen by default (a run
+        without -s, stress taking every strategy): they are dropped from the plan, and None (the
+        caller says which, from :meth:`unavailable_strategies` asked before)."""
+        missing = self.unavailable_strategies()
         if not missing:
             return None
         if named:

@@ -24,7 +24,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from harness.errors import QueuebenchError
+from harness.errors import QueuebenchError, did_you_mean
 from strategies.base import Calibration, WorkSpec
 from strategies.loader import resolve
 
@@ -132,7 +132,8 @@ class Kind:
 
 class UnknownKind(QueuebenchError, KeyError):
     def __str__(self) -> str:
-        return f"unknown work kind {self.args[0]!r}; valid kinds: {', '.join(KINDS)}"
+        name = self.args[0]
+        return f"unknown work kind {name!r}{did_you_mean(name, KINDS)} (valid kinds: {', '.join(KINDS)})"
 
 
 _LOADED: dict[str, Kind] = {}

@@ -63,6 +63,11 @@ def ping(url: str, timeout: float = 2.0) -> str:
 
 
 _CLIENTS: dict[int, Any] = {}
+#: Clients a forked child inherited from its parent: kept, never used, never closed here. Left to
+#: the collector, their pooled sockets would be finalized unclosed in the child (a ResourceWarning,
+#: an error under -W error); closed, they would take the pool's lock, which a thread of the parent
+#: may have held at the fork. They are the parent's connections: they end with the process.
+_INHERITED: list[Any] = []
 
 
 def client() -> Any:
@@ -73,6 +78,7 @@ def client() -> Any:
     if found is None:
         import docker
 
+        _INHERITED.extend(_CLIENTS.values())
         _CLIENTS.clear()
         found = _CLIENTS[pid] = docker.DockerClient(base_url=engine_url(), timeout=300, max_pool_size=256)
     return found

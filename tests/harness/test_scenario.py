@@ -66,12 +66,24 @@ BAD = [
     ),
     (
         "[[scenario]]\nname='x'\nwriters=1\nreaders=1\nitems_per_writer=1\nreader_work={kind='gpu', ms=1}\n",
-        "field 'reader_work.kind': unknown work kind 'gpu'; valid kinds: none, io, cpu, service",
+        "field 'reader_work.kind': unknown work kind 'gpu'; did you mean 'cpu'? (valid kinds: none, io, cpu, service,",
+    ),
+    (
+        "[[scenario]]\nname='x'\nwriters=1\nreaders=1\nitems_per_writer=1\nreader_work={kind='ioo', ms=1}\n",
+        "field 'reader_work.kind': unknown work kind 'ioo'; did you mean 'io'? (valid kinds: none, io, cpu, service,",
+    ),
+    (
+        "[[scenario]]\nname='x'\nwriters=1\nreaders=1\nitems_per_writer=1\nreader_work={kind='disk', ms=1}\n",
+        "field 'reader_work.kind': unknown work kind 'disk' (valid kinds: none, io, cpu, service,",
     ),
     ("[[scenario]]\nname='x'\nwriters=500\nreaders=1\nitems_per_writer=100000\n", "at most 5,000,000"),
     (
         "[[scenario]]\nname='x'\nwriters=1\nreaders=1\nitems_per_writer=1\nstrategies=['nope']\n",
-        "unknown strategy 'nope'",
+        "unknown strategy 'nope' (valid names: seed-pool,",
+    ),
+    (
+        "[[scenario]]\nname='x'\nwriters=1\nreaders=1\nitems_per_writer=1\nstrategies=['thread']\n",
+        "unknown strategy 'thread'; did you mean 'threads'? (valid names: seed-pool,",
     ),
     (
         "[[scenario]]\nname='x'\nwriters=1\nreaders=1\nitems_per_writer=1\n[[scenario]]\nname='x'\nwriters=1\nreaders=1\nitems_per_writer=1\n",

@@ -96,7 +96,27 @@ def test_bad_scenario_file_one_line_exit_2(tmp_path: Path) -> None:
 def test_unknown_strategy_exit_2(tmp_path: Path) -> None:
     result = cli.invoke(app, ["run", str(SCENARIOS / "smoke.toml"), "-s", "nope", "--out", str(tmp_path)])
     assert result.exit_code == 2
-    assert "unknown strategy 'nope'; valid names: seed-pool" in result.output
+    assert "unknown strategy 'nope' (valid names: seed-pool" in result.output
+    assert "did you mean" not in result.output  # nothing close to 'nope'
+
+
+def test_a_typo_in_a_strategy_says_what_was_meant(tmp_path: Path) -> None:
+    result = cli.invoke(app, ["run", str(SCENARIOS / "smoke.toml"), "-s", "thread", "--out", str(tmp_path)])
+    assert result.exit_code == 2
+    (line,) = result.output.strip().splitlines()
+    assert line.startswith("error: unknown strategy 'thread'; did you mean 'threads'? (valid names: seed-pool, ")
+    assert not tmp_path.exists() or not any(tmp_path.iterdir())  # refused before anything ran
+
+
+def test_a_typo_in_a_work_kind_says_what_was_meant(tmp_path: Path) -> None:
+    bad = tmp_path / "typo.toml"
+    bad.write_text("[[scenario]]\nname='x'\nwriters=1\nreaders=1\nitems_per_writer=1\nreader_work={kind='ioo', ms=1}\n")
+    result = cli.invoke(app, ["run", str(bad), "--out", str(tmp_path / "results")])
+    assert result.exit_code == 2
+    assert result.output.strip() == (
+        f"error: {bad}: scenario 'x': field 'reader_work.kind': unknown work kind 'ioo'; did you mean 'io'?"
+        " (valid kinds: none, io, cpu, service, docker-build, docker-push)"
+    )
 
 
 def test_bad_python_exit_2(tmp_path: Path) -> None:

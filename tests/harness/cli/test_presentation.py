@@ -5,6 +5,7 @@ runs, cpu work per item, and a stress report that leads with its matrix."""
 from __future__ import annotations
 
 import copy
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -221,3 +222,35 @@ def test_a_tie_from_too_few_repeats_says_how_many_to_use(tmp_path: Path) -> None
     doc = make_doc({("io", "sequential"): [800.0, 820.0], ("io", "threads"): [40.0, 60.0]})
     out = " ".join(cli.invoke(app, ["show", str(write_run(tmp_path / "r", doc))], terminal_width=250).output.split())
     assert "io: tie: sequential, threads (2 repeat(s): too few for any rank test to separate them; use -r 3" in out
+
+
+def test_export_and_plot_write_into_the_run_directory_by_default(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Not into wherever the command was typed: next to the run, and the one line says where."""
+    folder = tmp_path / "ci"
+    older = write_run(folder / "20260101T000000Z-ci", _run_doc())
+    newest = write_run(folder / "20260102T000000Z-ci", _run_doc())
+    here = tmp_path / "here"
+    here.mkdir()
+    monkeypatch.chdir(here)
+    for fmt in ("pytest-benchmark", "bencher"):
+        result = cli.invoke(app, ["export", str(newest), "--format", fmt], terminal_width=400)
+        assert result.exit_code == 0, result.output
+        written = newest / f"queuebench-{fmt}.json"
+        assert result.output.splitlines() == [f"wrote 2 benchmark(s) to {written}"], result.output
+        assert json.loads(written.read_text())
+    result = cli.invoke(app, ["export", str(folder)], terminal_width=400)  # a folder of runs: its newest
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[-1] == f"wrote 2 benchmark(s) to {newest / 'queuebench-pytest-benchmark.json'}"
+    result = cli.invoke(app, ["plot", str(older), str(newest), "--normalize", "threads"], terminal_width=400)
+    assert result.exit_code == 0, result.output
+    figure = older / "queuebench-throughput-by-run-vs-threads.png"
+    assert result.output.splitlines()[-1] == f"figure: {figure}" and figure.is_file()
+    result = cli.invoke(app, ["plot", str(newest / "run.json"), "--metric", "total_s"], terminal_width=400)
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[-1] == f"figure: {newest / 'queuebench-total_s-by-run.png'}"
+    assert list(here.iterdir()) == []  # nothing in the current directory
+    explicit = here / "x.json"  # -o still wins
+    result = cli.invoke(app, ["export", str(newest), "-o", str(explicit)], terminal_width=400)
+    assert result.exit_code == 0 and explicit.is_file(), result.output

@@ -189,5 +189,5 @@ def test_fixture_bad_arguments_fail_once_cleanly(tmp_path: Path) -> None:
     last = result.stdout.strip().splitlines()[-1]
     assert "2 failed" in last and "error" not in last, out
     assert "not used at all" not in out and "Traceback" not in out
-    assert "queuebench_benchmark: unknown strategy 'no-such-strategy'; valid names:" in out
+    assert "queuebench_benchmark: unknown strategy 'no-such-strategy' (valid names:" in out
     assert "queuebench_benchmark: scenario 'tiny': field 'writers'" in out
