@@ -2,7 +2,7 @@
 folders through every command that reads one, in-process (typer's CliRunner) and a few as real
 subprocesses. Counts tracebacks, hangs (a per-case alarm) and the peak memory of every process.
 
-    python -m tests.fuzzing --scenarios 10000 --results 5000 --jobs 2
+    python -m tests.fuzzing --scenarios 10000 --results 5000 --numbers 1000 --jobs 2
 
 ``tests/fuzz/test_slice.py`` runs a few hundred cases of each under pytest (``make test``).
 Seeded: the same arguments give the same cases.
@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.fuzz.cases import make_bases, results_chunk, scenario_chunk, subprocess_cases
+from tests.fuzz.huge_numbers import numbers_chunk
 from tests.fuzz.peaks import own_peak_kb
 
 
@@ -35,6 +36,7 @@ def fuzz(
     n_procs: int = 6,
     root: Path | None = None,
     kinds: tuple[str, ...] = ("plain", "sweep", "stress"),
+    n_numbers: int = 0,
 ) -> dict[str, Any]:
     started = time.monotonic()
     workdir = Path(tempfile.mkdtemp(prefix="queuebench-fuzz-", dir=root))
@@ -50,6 +52,10 @@ def fuzz(
         ] + [
             (scenario_chunk, (seed, s, min(per_task["scenarios"], n_scenarios - s), str(workdir)))
             for s in range(0, n_scenarios, per_task["scenarios"])
+        ]
+        tasks += [
+            (numbers_chunk, (seed, s, min(per_task["results"], n_numbers - s), str(workdir), bases))
+            for s in range(0, n_numbers, per_task["results"])
         ]
         # Fresh workers every round (memory that builds up over thousands of in-process commands
         # goes with them); not max_tasks_per_child, which can stall the pool on Python 3.11.
@@ -92,10 +98,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--scenarios", type=int, default=10_000)
     parser.add_argument("--results", type=int, default=5_000)
+    parser.add_argument("--numbers", type=int, default=1_000)
     parser.add_argument("--jobs", type=int, default=max(1, min(4, os.cpu_count() or 1)))
     parser.add_argument("--seed", type=int, default=17)
     args = parser.parse_args()
-    found = fuzz(args.scenarios, args.results, args.jobs, args.seed)
+    found = fuzz(args.scenarios, args.results, args.jobs, args.seed, n_numbers=args.numbers)
     c = found["counts"]
     for line in found["problems"][:50]:
         print(line)
@@ -104,7 +111,13 @@ def main() -> int:
         f"results folders: {c['folders']:,} x 6 commands = {c['commands']:,} "
         f"({_exits(c)}) · subprocesses: {c['processes']:,}"
     )
+    numbers = {k.removeprefix("numbers "): v for k, v in c.items() if k.startswith("numbers exit ")}
+    print(
+        f"extreme metrics: {c['number_folders']:,} runs ({c['number_inside']:,} inside their ranges, "
+        f"{c['number_beyond']:,} past them) x 9 commands ({_exits(numbers)}) · misjudged: {c['number_misjudged']}"
+    )
     bad = c["tracebacks"] + c["hangs"] + c["wrote_outside"] + c["escaped_files"] + c["wrote_runs"]
+    bad += c["number_misjudged"]
     peak = max(found["peak_mb"], c["peak_main_mb"])
     print(
         f"tracebacks: {c['tracebacks']} · hangs: {c['hangs']} · wrote outside: {c['wrote_outside']} · "
