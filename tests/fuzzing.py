@@ -4,7 +4,7 @@ subprocesses; and Dask addresses that refuse, stay silent or have no worker thro
 (tests/fuzz/dask_addresses.py), as real processes. Counts tracebacks, hangs (a per-case alarm),
 errors that are not one line, and the peak memory of every process.
 
-    python -m tests.fuzzing --scenarios 10000 --results 5000 --dask-cases 12 --jobs 2
+    python -m tests.fuzzing --scenarios 10000 --results 5000 --numbers 1000 --dask-cases 12 --jobs 2
 
 ``tests/fuzz/test_slice.py`` runs a few hundred cases of each under pytest (``make test``).
 Seeded: the same arguments give the same cases.
@@ -27,6 +27,7 @@ from typing import Any
 
 from tests.fuzz.cases import make_bases, results_chunk, scenario_chunk, subprocess_cases
 from tests.fuzz.dask_addresses import dask_cases
+from tests.fuzz.huge_numbers import numbers_chunk
 from tests.fuzz.peaks import own_peak_kb
 
 
@@ -39,6 +40,7 @@ def fuzz(
     root: Path | None = None,
     kinds: tuple[str, ...] = ("plain", "sweep", "stress"),
     n_dask: int = 0,
+    n_numbers: int = 0,
 ) -> dict[str, Any]:
     started = time.monotonic()
     workdir = Path(tempfile.mkdtemp(prefix="queuebench-fuzz-", dir=root))
@@ -54,6 +56,10 @@ def fuzz(
         ] + [
             (scenario_chunk, (seed, s, min(per_task["scenarios"], n_scenarios - s), str(workdir)))
             for s in range(0, n_scenarios, per_task["scenarios"])
+        ]
+        tasks += [
+            (numbers_chunk, (seed, s, min(per_task["results"], n_numbers - s), str(workdir), bases))
+            for s in range(0, n_numbers, per_task["results"])
         ]
         # Fresh workers every round (memory that builds up over thousands of in-process commands
         # goes with them); not max_tasks_per_child, which can stall the pool on Python 3.11.
@@ -100,10 +106,11 @@ def main() -> int:
     parser.add_argument("--scenarios", type=int, default=10_000)
     parser.add_argument("--results", type=int, default=5_000)
     parser.add_argument("--dask-cases", type=int, default=12, help="run --dask with hostile addresses (real processes)")
+    parser.add_argument("--numbers", type=int, default=1_000, help="runs with huge, NaN and infinite metrics")
     parser.add_argument("--jobs", type=int, default=max(1, min(4, os.cpu_count() or 1)))
     parser.add_argument("--seed", type=int, default=17)
     args = parser.parse_args()
-    found = fuzz(args.scenarios, args.results, args.jobs, args.seed, n_dask=args.dask_cases)
+    found = fuzz(args.scenarios, args.results, args.jobs, args.seed, n_dask=args.dask_cases, n_numbers=args.numbers)
     c = found["counts"]
     for line in found["problems"][:50]:
         print(line)
@@ -113,7 +120,13 @@ def main() -> int:
         f"({_exits(c)}) · subprocesses: {c['processes']:,} · "
         f"dask addresses: {c['dask_cases']:,} (exit 2: {c['dask exit 2']:,}, not one line: {c['not_one_line']})"
     )
+    numbers = {k.removeprefix("numbers "): v for k, v in c.items() if k.startswith("numbers exit ")}
+    print(
+        f"extreme metrics: {c['number_folders']:,} runs ({c['number_inside']:,} inside their ranges, "
+        f"{c['number_beyond']:,} past them) x 9 commands ({_exits(numbers)}) · misjudged: {c['number_misjudged']}"
+    )
     bad = c["tracebacks"] + c["hangs"] + c["wrote_outside"] + c["escaped_files"] + c["wrote_runs"] + c["not_one_line"]
+    bad += c["number_misjudged"]
     peak = max(found["peak_mb"], c["peak_main_mb"])
     print(
         f"tracebacks: {c['tracebacks']} · hangs: {c['hangs']} · wrote outside: {c['wrote_outside']} · "

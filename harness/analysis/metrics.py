@@ -180,6 +180,33 @@ def ideal_makespan(
     return max(bounds)
 
 
+def nominal_ideal_makespan(wl: base.Workload, parallelism: float) -> float:
+    """:func:`ideal_makespan` before anything runs: every item's work at its mean (``ms``), in
+    closed form (no array per item, so an absurd size costs nothing). Equal to the measured
+    bound for fixed durations; the pre-flight's estimate of a trial's time."""
+
+    def mean_s(spec: base.WorkSpec) -> float:
+        return spec.ms / 1000.0 if spec.ms > 0 and kinds.get(spec.kind).timed else 0.0
+
+    wm, rm = mean_s(wl.writer_work), mean_s(wl.reader_work)
+    if not wm and not rm:
+        return 0.0
+    wkind, rkind = kinds.get(wl.writer_work.kind), kinds.get(wl.reader_work.kind)
+    n, total = wl.items_per_writer, wl.writers * wl.items_per_writer
+    writer_sum, reader_total = n * wm, total * rm
+    bounds = [writer_sum + rm, wm + reader_total / wl.readers]
+    cpu_total = total * wm if wkind.cpu_bound else 0.0
+    if rkind.cpu_bound:
+        cpu_total += reader_total
+        bounds.append(reader_total / max(min(wl.readers, parallelism), 1e-9))
+    bounds.append(cpu_total / max(parallelism, 1e-9))
+    if (cap := rkind.capacity(wl.reader_work)) is not None:
+        bounds.append(wm + reader_total / min(wl.readers, cap))
+    if (cap := wkind.capacity(wl.writer_work)) is not None:
+        bounds.append(total * wm / min(wl.writers, cap))
+    return max(bounds)
+
+
 def work_cpu_ms(rows: np.ndarray, writes: np.ndarray) -> tuple[float, float]:
     """Mean measured CPU per item of the reader's and the writer's work (ms; NaN: not measured)."""
     r = rows[:, WORK_CPU] if len(rows) else rows[:0, 0]

@@ -165,7 +165,10 @@ def _dry_run(planned: list[suite.Planned], opts: Options) -> None:
 
     method = opts.start_method or multiprocessing.get_start_method()
     pairs = {(id(p.loaded), p.strategy): (p.loaded, p.strategy) for p in planned}
-    estimates = preflight.check(list(pairs.values()), method, opts.force)
+    sides = max(1, len(opts.pythons))
+    estimates = preflight.check(
+        [(p.loaded, p.strategy) for p in planned] * sides, method, opts.force, timeout=opts.timeout
+    )
     con = render.console()
     each = ""
     if len(opts.pythons) > 1:  # not started, so not asked what each can run: only that it is there
@@ -177,6 +180,15 @@ def _dry_run(planned: list[suite.Planned], opts: Options) -> None:
     con.print(f"dry run: {total} trial(s) of {len(pairs)} scenario x strategy pair(s){each}; nothing was run")
     for e in estimates:
         con.print(e.line(), markup=False, highlight=False)
+    seconds, limit = preflight.total_seconds(estimates), preflight.TIME_LIMIT_S
+    bound = preflight.duration(limit)
+    over = f", over the limit of {bound} (--force)" if seconds > limit else f"; the limit is {bound}"
+    con.print(
+        f"time: about {preflight.duration(seconds)} (each trial's ideal makespan + ~{preflight.STARTUP_S:g} s "
+        f"start-up){over}",
+        markup=False,
+        highlight=False,
+    )
 
 
 @app.command()

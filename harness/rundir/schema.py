@@ -29,6 +29,22 @@ MAX_TRIALS = 200_000
 MAX_SCENARIOS = 20_000
 MAX_TEXT = 100_000
 BIG = 2**63 - 1
+#: Bounds of what a trial can physically measure, by unit; a metric past them is damage, not a
+#: result (and would overflow what draws or formats it). A year of seconds for any time.
+YEAR_S = 365 * 24 * 3600
+MAX_COUNT = 10**15  # items: exact in a float64, far past any scenario's writers x items
+#: metric name (or its unit's suffix) -> (lowest, highest, the bound in words)
+METRIC_BOUNDS: dict[str, tuple[float, float, str]] = {
+    "_s": (0, YEAR_S, f"a year ({YEAR_S:,} s)"),
+    "_ms": (0, YEAR_S * 1000, f"a year ({YEAR_S * 1000:,} ms)"),
+    "_mb": (0, 1e9, "a petabyte (1e9 MB)"),
+    "throughput": (0, 1e12, "1e12 items/s"),
+    "throughput_total": (0, 1e12, "1e12 items/s"),
+    "efficiency": (-1e6, 1e6, "a million times the ideal"),
+    "cpu_parallelism": (0, 1e6, "a million cores"),
+}
+#: Any other metric a tool recorded: finite and at most this far from zero.
+ANY_METRIC = (-1e15, 1e15, "1e15")
 
 #: Keys a run document cannot do without (checked before anything else).
 REQUIRED = ("fingerprint", "scenarios", "trials", "status")
@@ -53,6 +69,8 @@ def _number(value: Any, what: str, optional: bool = False, lo: float = -math.inf
     if value is None and optional:
         return
     if isinstance(value, bool) or not isinstance(value, int | float) or not lo <= value <= hi:
+        if hi != math.inf:
+            raise SchemaError(f"{what} must be a number from {lo:g} to {hi:g}, got {shown(value)}")
         raise SchemaError(f"{what} must be a number{'' if lo == -math.inf else f' >= {lo:g}'}")
     if isinstance(value, float) and not math.isfinite(value):
         raise SchemaError(f"{what} must be finite")
@@ -112,17 +130,17 @@ def _fingerprint(fp: Any) -> None:
     _number(fp["effective_parallelism"], "fingerprint.effective_parallelism", lo=0, hi=1e6)
     for key in ("usable_cores", "physical_cores"):
         _integer(fp.get(key), f"fingerprint.{key}", optional=True, lo=1, hi=1_000_000)
-    _number(fp.get("memory_gb"), "fingerprint.memory_gb", optional=True, lo=0)
+    _number(fp.get("memory_gb"), "fingerprint.memory_gb", optional=True, lo=0, hi=1e9)
     load = fp.get("load_average")
     if load is not None:
         if not isinstance(load, list) or len(load) > 3:
             raise SchemaError("fingerprint.load_average must be a list of numbers")
         for v in load:
-            _number(v, "fingerprint.load_average item", lo=0)
+            _number(v, "fingerprint.load_average item", lo=0, hi=1e9)
     for key in ("host", "os_version", "harness_python", "calibration_source", "git_commit", "recorded_at"):
         _text(fp.get(key), f"fingerprint.{key}", optional=True, limit=1000)
     for key, value in _table(fp.get("calibration"), "fingerprint.calibration", optional=True).items():
-        _number(value, f"fingerprint.calibration.{key}", lo=0)
+        _number(value, f"fingerprint.calibration.{key}", lo=0, hi=1e15)
     for key, value in _table(fp.get("packages"), "fingerprint.packages", optional=True).items():
         _text(value, f"fingerprint.packages.{key}", optional=True, limit=200)
 
@@ -132,11 +150,11 @@ def _options(opts: Any) -> None:
     _texts(opts.get("strategies"), "options.strategies", optional=True)
     for key in ("repeat", "warmup"):
         _integer(opts.get(key), f"options.{key}", optional=True, hi=10**9)
-    _number(opts.get("timeout"), "options.timeout", optional=True, lo=0)
+    _number(opts.get("timeout"), "options.timeout", optional=True, lo=0, hi=YEAR_S)
     for key in ("start_method", "python", "launcher"):
         _text(opts.get(key), f"options.{key}", optional=True, limit=5000)
     for key, value in _table(opts.get("strategy_options"), "options.strategy_options", optional=True).items():
-        _number(value, f"options.strategy_options.{key}")
+        _number(value, f"options.strategy_options.{key}", lo=-1e15, hi=1e15)
 
 
 def _scenarios(scenarios: Any) -> dict[str, Any]:
@@ -226,20 +244,36 @@ def _metrics(m: Any, where: str, status: str) -> None:
         raise SchemaError(f"{where}: metrics lack {', '.join(missing)}")
     for key in COUNTS:
         if key in m:
-            _integer(m[key], f"{where}: metrics.{key}")
+            _integer(m[key], f"{where}: metrics.{key}", hi=MAX_COUNT)
     if "pool_size" in m:
-        _integer(m["pool_size"], f"{where}: metrics.pool_size", lo=1)
+        _integer(m["pool_size"], f"{where}: metrics.pool_size", lo=1, hi=MAX_COUNT)
     if "exactly_once" in m and not isinstance(m["exactly_once"], bool):
         raise SchemaError(f"{where}: metrics.exactly_once must be true or false")
     for key, value in m.items():
         if key not in COUNTS and key not in ("pool_size", "exactly_once"):
             if isinstance(value, bool):
                 raise SchemaError(f"{where}: metrics.{key} must be a number")
-            _number(value, f"{where}: metrics.{key}", optional=True, lo=0 if key != "efficiency" else -1e12)
+            _metric(value, key, where)
     if status == "ok":
         for key in MEASURED:
             if key in m:
                 _number(m[key], f"{where}: metrics.{key} (a passing trial's)", lo=0)
+
+
+def metric_bounds(key: str) -> tuple[float, float, str]:
+    """The lowest and highest value a metric can physically take, and the highest in words."""
+    if key in METRIC_BOUNDS:
+        return METRIC_BOUNDS[key]
+    unit = next((u for u in ("_ms", "_mb", "_s") if key.endswith(u)), None)
+    return METRIC_BOUNDS[unit] if unit else ANY_METRIC
+
+
+def _metric(value: Any, key: str, where: str) -> None:
+    """A measured number within its unit's physical range (None: not measured)."""
+    lo, hi, words = metric_bounds(key)
+    _number(value, f"{where}: metrics.{key}", optional=True, lo=lo)
+    if value is not None and value > hi:
+        raise SchemaError(f"{where}: metrics.{key} is {value:.4g}, beyond {words}")
 
 
 def _faults(f: Any, where: str) -> None:
@@ -251,7 +285,7 @@ def _faults(f: Any, where: str) -> None:
     _texts(f.get("injected", []), f"{where}: faults.injected")
     for key in ("delivered", "lost", "duplicated", "failed_with_error", "leftover_processes"):
         _integer(f.get(key, 0), f"{where}: faults.{key}")
-    _number(f.get("detection_s"), f"{where}: faults.detection_s", optional=True, lo=0)
+    _number(f.get("detection_s"), f"{where}: faults.detection_s", optional=True, lo=0, hi=YEAR_S)
 
 
 def _sweep(sweep: Any, scenarios: dict[str, Any]) -> None:
@@ -266,7 +300,7 @@ def _sweep(sweep: Any, scenarios: dict[str, Any]) -> None:
         if not isinstance(values, list) or not values or len(values) > 10_000:
             raise SchemaError(f"sweep.params.{key} must be a list of numbers")
         for v in values:
-            _number(v, f"sweep.params.{key} item")
+            _number(v, f"sweep.params.{key} item", lo=-1e15, hi=1e15)
     param = sweep.get("param")
     if not isinstance(param, str) or param not in params or sweep.get("values") != params[param]:
         raise SchemaError("sweep.param and sweep.values must name the first swept parameter and its values")
@@ -277,7 +311,7 @@ def _sweep(sweep: Any, scenarios: dict[str, Any]) -> None:
         if not isinstance(values, dict) or set(values) != set(params):
             raise SchemaError(f"sweep point {name} must give a value for each swept parameter")
         for v in values.values():
-            _number(v, f"sweep point {name}")
+            _number(v, f"sweep point {name}", lo=-1e15, hi=1e15)
 
 
 def _interpreters(found: Any) -> None:

@@ -326,11 +326,12 @@ def prepare_sides(
 
 def preflight_checked(prepared: Prepared) -> Prepared:
     """Refuse (errors.TooBig, one line) a run whose trials this machine cannot take, unless
-    ``opts.force``: processes, threads, memory in flight, record files, file descriptors."""
+    ``opts.force``: processes, threads, memory in flight, record files, file descriptors, and
+    the whole run's estimated time (every planned trial, each side's included)."""
     from harness.running import preflight
 
-    pairs = {(id(p.loaded), p.strategy): (p.loaded, p.strategy) for p in prepared.trials}
-    preflight.check(list(pairs.values()), prepared.method, prepared.opts.force)
+    trials = [(p.loaded, p.strategy) for p in prepared.trials]
+    preflight.check(trials, prepared.method, prepared.opts.force, timeout=prepared.opts.timeout)
     return prepared
 
 

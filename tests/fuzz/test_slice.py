@@ -1,7 +1,8 @@
 """A slice of ``make fuzz`` (tests/fuzzing.py) for ``make test``: a few hundred hostile scenario
-files through ``run --dry-run`` and a few dozen damaged results folders through every command
-(show, report, plot, compare, export, baseline save), in worker processes, plus a few real
-subprocesses. Zero tracebacks, zero hangs, nothing written outside, no process above 500 MB."""
+files through ``run --dry-run``, a few dozen damaged results folders and a dozen runs with
+huge, NaN or infinite metrics through every command (show, report, plot, compare, export,
+baseline save), in worker processes, plus a few real subprocesses. Zero tracebacks, zero
+hangs, nothing written outside, no process above 500 MB."""
 
 from __future__ import annotations
 
@@ -18,9 +19,13 @@ pytestmark = pytest.mark.slow
 
 
 def test_fuzz_slice(tmp_path: Path) -> None:
-    found = fuzzing.fuzz(300, 40, jobs=2, seed=1717, n_procs=2, root=tmp_path, kinds=("plain", "sweep"))
+    found = fuzzing.fuzz(300, 40, jobs=2, seed=1717, n_procs=2, root=tmp_path, kinds=("plain", "sweep"), n_numbers=12)
     c = found["counts"]
     assert found["problems"] == []
+    # Huge, NaN and infinite metrics (tests/fuzz/huge_numbers.py): refused past their ranges, taken inside.
+    assert c["number_folders"] == 12 and c["number_commands"] == 12 * 9 and c["number_misjudged"] == 0
+    assert c["number_inside"] > 0 and c["number_beyond"] > 0
+    assert c["numbers exit 2"] == 9 * c["number_beyond"] and c["numbers exit 0"] > 0
     assert c["files"] == 300 and c["folders"] == 40 and c["commands"] == 40 * 6 and c["processes"] == 6
     assert c["tracebacks"] == c["hangs"] == c["wrote_outside"] == c["escaped_files"] == c["wrote_runs"] == 0
     assert c["exit 2"] > 0 and c["exit 0"] > 0  # both refusals and damaged-but-readable folders were met

@@ -158,8 +158,12 @@ def concurrency_figure(run: Run, run_dir: Path, scenario: str, rank_by: str = DE
         if not len(records):
             continue
         makespan = trial.metric("makespan_s") or math.nan
-        last = int(records[:, metrics.DONE].max())
-        start = last - int(makespan * 1e9) if math.isfinite(makespan) else int(records[:, metrics.PRODUCED].min())
+        last, first = int(records[:, metrics.DONE].max()), int(records[:, metrics.PRODUCED].min())
+        span_ns = makespan * 1e9
+        # The stored makespan sets the start line only where the records agree with it: a damaged
+        # or extreme value (a year, against records of milliseconds) would draw an empty axis.
+        sane = math.isfinite(span_ns) and 0 <= span_ns <= 2 * max(last - first, 0) + 1e9
+        start = last - int(span_ns) if sane else first
         times, busy = metrics.busy_readers(records, start)
         span = max(float(times[-1]), 1e-6)
         mean = metrics.reader_busy_s(records) * 1e3 / span
