@@ -64,7 +64,7 @@ typecheck: $(VENV)/.installed-dev
 pytest: $(VENV)/.installed-dev
 	$(BIN)/python -m pytest
 
-## fuzz: 10,000 hostile scenario files and 5,000 damaged results folders through every command
+## fuzz: 10,000 hostile scenario files, 5,000 damaged results folders, 1,000 runs with extreme metrics and 12 hostile Dask addresses through every command
 ## (zero tracebacks, hangs or writes outside, no process above 500 MB; ~10 min; make test runs a slice)
 fuzz: $(VENV)/.installed-dev
 	$(BIN)/python -m tests.fuzzing --scenarios 10000 --results 5000 $(ARGS)
