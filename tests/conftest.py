@@ -136,8 +136,13 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
         import docker
 
         # Closed here: a client left to the garbage collector leaves its socket unclosed too.
-        with docker.DockerClient(base_url=url, timeout=5) as client:
+        # (docker 7's DockerClient is no context manager: `with` raised TypeError, and the header
+        # said "no Docker engine" while the Docker tests ran against one.)
+        client = docker.DockerClient(base_url=url, timeout=5)
+        try:
             version = client.version().get("Version", "?")
+        finally:
+            client.close()
         lines.append(f"queuebench: Docker engine {version} at {url}: the Docker tests run against it")
     except Exception as exc:  # any failure means: no engine to test against
         lines.append(f"queuebench: no Docker engine at {url} ({type(exc).__name__}: {exc}): the Docker tests skip")
