@@ -4,6 +4,10 @@
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from harness.sweeps.findings import Pivot
 
 
 def si(value: float, unit: str = "") -> str:
@@ -25,3 +29,22 @@ def ms(value: float) -> str:
 
 def pct(value: float) -> str:
     return "—" if value is None or not math.isfinite(value) else f"{value * 100:.0f}%"
+
+
+def pivot_rows(pivot: Pivot, failed: str, marked: str) -> list[tuple[str, list[str]]]:
+    """A sweep pivot's rows as text, for any renderer: each cell its number in the pivot's unit;
+    a point that did not pass through ``failed`` (e.g. ``"{} ✗"``), the best or knee through
+    ``marked`` (e.g. ``"**{}**"``), the renderer's own markup around the same words."""
+    fmt = si if pivot.column == "throughput" else ms
+    rows = []
+    for label, cells in pivot.rows:
+        texts = []
+        for c in cells:
+            if c is None:
+                texts.append("")
+            elif not c.ok:
+                texts.append(failed.format(fmt(c.value)))
+            else:
+                texts.append(marked.format(f"{fmt(c.value)} {c.mark}") if c.mark else fmt(c.value))
+        rows.append((label, texts))
+    return rows

@@ -16,7 +16,7 @@ from harness.analysis.survival import Survival
 from harness.gate.baseline import read_meta
 from harness.presentation.blocks import Block, Bullets, Heading, Image, Para, Table
 from harness.presentation.markdown import code, escape
-from harness.presentation.numbers import ms, si
+from harness.presentation.numbers import pivot_rows, si
 from harness.presentation.survival import survival_block
 from harness.rundir.model import Run, Trial
 from harness.sweeps import answer as sweep_answer
@@ -200,18 +200,7 @@ def sweep_section(run: Run, pics: dict[str, Path], rank_by: str = "total") -> li
 
 def pivot_table(pivot: sweep.Pivot) -> Table:
     """A sweep pivot as a table block: the best and knee in bold, a point that did not pass crossed."""
-    fmt = si if pivot.column == "throughput" else ms
-    rows = []
-    for label, cells in pivot.rows:
-        texts = []
-        for c in cells:
-            if c is None:
-                texts.append("")
-            elif not c.ok:
-                texts.append(f"{fmt(c.value)} ✗")
-            else:
-                texts.append(f"**{fmt(c.value)} {c.mark}**" if c.mark else fmt(c.value))
-        rows.append([escape(label), *texts])
+    rows = [[escape(label), *texts] for label, texts in pivot_rows(pivot, "{} ✗", "**{}**")]
     if pivot.ideal is not None:
         rows.append(["*ideal bound*", *(si(v) for v in pivot.ideal)])
     header = ["strategy", *(f"{pivot.param}={v}" if i == 0 else str(v) for i, v in enumerate(pivot.values))]

@@ -16,7 +16,7 @@ from harness.analysis.ranking import min_repeats_for_a_verdict
 from harness.analysis.summary import throughput_label, tied
 from harness.presentation.blocks import Bullets, Heading, Para
 from harness.presentation.blocks import Table as TableBlock
-from harness.presentation.numbers import ms, pct, si
+from harness.presentation.numbers import ms, pct, pivot_rows, si
 from harness.sweeps.findings import KNEE
 
 if TYPE_CHECKING:
@@ -129,7 +129,6 @@ def sweep_tables(pivots: list[Pivot]) -> list[Table]:
     out = []
     for pivot in pivots:
         param, values = pivot.param, pivot.values
-        fmt = si if pivot.column == "throughput" else ms
         if pivot.column == "throughput":
             title = (
                 f"items/s ({pivot.window}) vs {param} (median) · ★ best (separated from the next by the repeats) · "
@@ -141,15 +140,7 @@ def sweep_tables(pivots: list[Pivot]) -> list[Table]:
         table.add_column("strategy")
         for v in values:
             table.add_column(f"{param}={v}" if v == values[0] else str(v), justify="right")
-        for label, cells in pivot.rows:
-            texts = []
-            for c in cells:
-                if c is None:
-                    texts.append("")
-                elif not c.ok:
-                    texts.append(f"[red]{fmt(c.value)} ✗[/]")
-                else:
-                    texts.append(f"[bold]{fmt(c.value)} {c.mark}[/]" if c.mark else fmt(c.value))
+        for label, texts in pivot_rows(pivot, "[red]{} ✗[/]", "[bold]{}[/]"):
             table.add_row(escape(label), *texts)
         if pivot.ideal is not None:
             table.add_row("[dim](ideal bound)[/]", *(f"[dim]{si(v)}[/]" for v in pivot.ideal))
