@@ -7,7 +7,11 @@ found, reported and killed. Its memory is sampled from outside (:mod:`.memory`).
 
 ``python`` picks the worker's interpreter (``--python``), ``root`` the source tree put
 on its ``PYTHONPATH`` (the tree holding ``harness/`` and ``strategies/``): another
-checkout can be measured by the same harness.
+checkout can be measured by the same harness. The worker starts in a folder of its own:
+``python -m`` puts the current folder first on ``sys.path``, ahead of ``PYTHONPATH``, so a
+worker started from a checkout's top would import that checkout's ``harness/`` and
+``strategies/`` (and the user's packages) instead of ``root``'s: both sides of an ``ab``
+run from the top of a repository would have measured the working copy.
 """
 
 from __future__ import annotations
@@ -91,7 +95,8 @@ class LocalLauncher:
         cmd = [self.python, "-m", "harness.worker", *question]
         try:
             env = worker_env(self.root) | self.env
-            done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout)
+            with tempfile.TemporaryDirectory(prefix="queuebench-probe-") as away:
+                done = subprocess.run(cmd, env=env, cwd=away, capture_output=True, text=True, timeout=timeout)
         except (OSError, subprocess.TimeoutExpired) as exc:
             raise WorkerError(f"cannot run worker interpreter {self.python!r}: {exc}") from None
         if done.returncode != 0:
@@ -134,6 +139,7 @@ class LocalLauncher:
                 proc = subprocess.Popen(
                     [self.python, "-m", "harness.worker", "trial", str(spec_path), str(out)],
                     env=worker_env(self.root, tmpdir) | self.env,
+                    cwd=tmp,  # not the caller's folder: `python -m` puts it first on sys.path (see module doc)
                     stdin=subprocess.DEVNULL,
                     stdout=err,
                     stderr=err,
