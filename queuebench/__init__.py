@@ -10,7 +10,9 @@ re-exported from where it lives:
 * the typed results: :class:`Run` and :class:`Trial` (:mod:`harness.rundir.model`);
 * the error base, :class:`QueuebenchError`, and the bad-input errors (:mod:`harness.errors`);
 * what a strategy or a work kind implements: :class:`Workload`, :class:`WorkSpec`,
-  :class:`Trace`, :class:`Strategy`, :class:`Calibration` (:mod:`strategies.base`), the
+  :class:`Trace`, :class:`Strategy`, :class:`Calibration` and the clock, :func:`now`
+  (:mod:`strategies.base`), the per-item stamping a strategy's writers and readers go
+  through, :class:`WriterSide` and :class:`ReaderSide` (:mod:`strategies.instrument`), the
   registry's :class:`Entry` and :class:`Family` (:mod:`strategies.registry`) and the work
   kinds' :class:`Kind` (:mod:`strategies.kinds`).
 
@@ -38,7 +40,8 @@ if TYPE_CHECKING:  # the same names, for type checkers and editors
         WorkerError,
     )
     from harness.rundir.model import Run, Trial
-    from strategies.base import Calibration, Strategy, Trace, Workload, WorkSpec
+    from strategies.base import Calibration, Strategy, Trace, Workload, WorkSpec, now
+    from strategies.instrument import ReaderSide, WriterSide
     from strategies.kinds import Kind
     from strategies.registry import Entry, Family
 
@@ -60,7 +63,8 @@ _WHERE = {
         ),
         "harness.errors",
     ),
-    **dict.fromkeys(("Calibration", "Strategy", "Trace", "Workload", "WorkSpec"), "strategies.base"),
+    **dict.fromkeys(("Calibration", "Strategy", "Trace", "Workload", "WorkSpec", "now"), "strategies.base"),
+    **dict.fromkeys(("ReaderSide", "WriterSide"), "strategies.instrument"),
     "Kind": "strategies.kinds",
     **dict.fromkeys(("Run", "Trial"), "harness.rundir.model"),
     **dict.fromkeys(("Entry", "Family"), "strategies.registry"),
@@ -76,6 +80,7 @@ __all__ = [
     "Measured",
     "NotOurs",
     "QueuebenchError",
+    "ReaderSide",
     "Run",
     "RunDirError",
     "ScenarioError",
@@ -87,9 +92,11 @@ __all__ = [
     "WorkSpec",
     "WorkerError",
     "Workload",
+    "WriterSide",
     "__version__",
     "compare",
     "load_scenarios",
+    "now",
     "read_run",
     "run",
 ]
