@@ -111,6 +111,22 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.docker)
 
 
+@pytest.fixture(scope="session")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """queuebench's wheel, built once per session, offline, from a copy of the tree."""
+    from tests.helpers import build_wheel
+
+    return build_wheel(tmp_path_factory.mktemp("wheel"))
+
+
+@pytest.fixture(scope="session")
+def wheel_venv(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A fresh venv with the wheel installed (its dependencies from the index or pip's cache): its bin folder."""
+    from tests.helpers import venv_with
+
+    return venv_with(tmp_path_factory.mktemp("wheel-venv") / "venv", str(wheel))
+
+
 @pytest.fixture
 def out_dir(tmp_path: Path) -> Path:
     return tmp_path / "results"

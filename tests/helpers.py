@@ -1,5 +1,6 @@
 """What many test modules share: paths, small workloads, one trial through the launcher,
-synthetic run documents, and the interpreters the tests look for. Fixtures stay in conftest."""
+synthetic run documents, the interpreters the tests look for, and the wheel in a fresh venv.
+Fixtures stay in conftest."""
 
 from __future__ import annotations
 
@@ -8,7 +9,10 @@ import functools
 import json
 import multiprocessing as mp
 import os
+import shutil
+import subprocess
 import sys
+import venv
 from pathlib import Path
 from typing import Any
 
@@ -164,3 +168,43 @@ PY310 = PYENV / "3.10.13/bin/python3.10"
 PY313 = PYENV / "3.13.0/bin/python3.13"
 #: Worker envs made by `make worker-env PYTHON=...` (tools/worker-env.sh): git-ignored.
 WORKER_ENVS = sorted((ROOT / ".venvs").glob("cpython-3.1[23]*/bin/python"))
+
+
+#: What a copy of the tree leaves out before the wheel is built from it.
+NOT_BUILT = shutil.ignore_patterns(
+    ".git", ".venv", ".venvs", "results", "build", "*.egg-info", "__pycache__", ".docker-env", "node_modules"
+)
+
+
+def build_wheel(work: Path) -> Path:
+    """Build queuebench's wheel offline from a copy of the tree (a build leaves build/ and egg-info behind)."""
+    shutil.copytree(ROOT, work / "tree", ignore=NOT_BUILT)
+    done = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation", "-w", str(work), "."],
+        cwd=work / "tree",
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    (found,) = work.glob("queuebench-*.whl")
+    return found
+
+
+def venv_with(env_dir: Path, *requirements: str) -> Path:
+    """A fresh venv at ``env_dir`` with ``requirements`` pip-installed: its bin (Scripts) folder."""
+    venv.create(env_dir, with_pip=True)
+    bin_dir = env_dir / ("Scripts" if os.name == "nt" else "bin")
+    done = subprocess.run(
+        [str(bin_dir / "python"), "-m", "pip", "install", "-q", "--disable-pip-version-check", *requirements],
+        capture_output=True,
+        text=True,
+        timeout=800,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    return bin_dir
+
+
+def clean_env() -> dict[str, str]:
+    """This process's environment without what would point a child at the checkout's code."""
+    return {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}

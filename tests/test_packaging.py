@@ -5,21 +5,16 @@ queuebench``, ``import queuebench`` and a smoke run. A foreign ``harness`` is on
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
-import venv
 import zipfile
 from pathlib import Path
 
 import pytest
 
-from tests.helpers import ROOT
+from tests.helpers import ROOT, clean_env
 
 PACKAGES = ("queuebench", "harness", "strategies")
-IGNORED = shutil.ignore_patterns(
-    ".git", ".venv", ".venvs", "results", "build", "*.egg-info", "__pycache__", ".docker-env"
-)
 
 
 def _packages_in_tree() -> set[str]:
@@ -29,23 +24,6 @@ def _packages_in_tree() -> set[str]:
         for d in (ROOT / top).rglob("*")
         if d.is_dir() and (d / "__init__.py").is_file() and "__pycache__" not in d.parts
     } | set(PACKAGES)
-
-
-@pytest.fixture(scope="module")
-def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The wheel, built offline from a copy of the tree (a build leaves build/ and egg-info behind)."""
-    work = tmp_path_factory.mktemp("wheel")
-    shutil.copytree(ROOT, work / "tree", ignore=IGNORED)
-    done = subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation", "-w", str(work), "."],
-        cwd=work / "tree",
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
-    (found,) = work.glob("queuebench-*.whl")
-    return found
 
 
 @pytest.mark.packaging
@@ -64,23 +42,14 @@ def test_the_wheel_holds_every_package_and_the_shipped_scenarios(wheel: Path) ->
 @pytest.mark.packaging
 @pytest.mark.slow
 @pytest.mark.timeout(900)
-def test_the_installed_wheel_works_outside_the_checkout(wheel: Path, tmp_path: Path) -> None:
+def test_the_installed_wheel_works_outside_the_checkout(wheel_venv: Path, tmp_path: Path) -> None:
     """pip install of the wheel into a fresh venv (its dependencies from the package index, or
     pip's cache), then every way in, from a folder that is not the checkout."""
-    env_dir = tmp_path / "venv"
-    venv.create(env_dir, with_pip=True)
-    bin_dir = env_dir / ("Scripts" if os.name == "nt" else "bin")
+    bin_dir, env_dir = wheel_venv, wheel_venv.parent
     python = bin_dir / "python"
-    installed = subprocess.run(
-        [str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check", str(wheel)],
-        capture_output=True,
-        text=True,
-        timeout=800,
-    )
-    assert installed.returncode == 0, installed.stderr[-2000:]
     away = tmp_path / "elsewhere"
     away.mkdir()
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+    env = clean_env()
 
     def run(*cmd: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(list(cmd), cwd=away, env=env, capture_output=True, text=True, timeout=300)
