@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import re
+import shlex
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
+
+from tests.helpers import clean_env
 
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
@@ -74,3 +79,44 @@ def test_relative_links_lead_to_files(doc: Path) -> None:
         if not path.exists() and path not in NOT_YET_MERGED:
             missing.append(target)
     assert missing == [], f"{doc.name}: broken links {missing}"
+
+
+def _section(title: str) -> str:
+    text = (ROOT / "README.md").read_text()
+    start = text.index(f"## {title}\n")
+    end = text.find("\n## ", start + 1)
+    return text[start : end if end > 0 else None]
+
+
+def test_measure_your_own_code_is_on_the_first_screen() -> None:
+    first_screen = "\n".join((ROOT / "README.md").read_text().splitlines()[:25])
+    assert "(#measure-your-own-code)" in first_screen
+
+
+@pytest.mark.slow
+def test_the_readmes_own_code_example_runs_as_written(tmp_path: Path) -> None:
+    """The README's files, written where their first line says, and its first command run in that
+    folder (one repeat, no warmup: the example, not a measurement)."""
+    section = _section("Measure your own code")
+    blocks = re.findall(r"```(\w+)\n(.*?)```", section, re.S)
+    files = [(lang, body) for lang, body in blocks if lang in ("python", "toml")]
+    assert len(files) == 2 and len(section.split("```python")[1].split("```")[0].splitlines()) <= 6
+    for _, body in files:
+        where = tmp_path / body.splitlines()[0].lstrip("# ").strip()
+        where.parent.mkdir(parents=True, exist_ok=True)
+        where.write_text(body)
+    (tmp_path / "mypkg" / "__init__.py").write_text("")
+    commands = next(body for lang, body in blocks if lang == "sh").splitlines()
+    argv = shlex.split(commands[0].split("#")[0])
+    assert argv[0] == "queuebench"
+    done = subprocess.run(
+        [sys.executable, "-m", "queuebench", *argv[1:], "-r", "1", "--warmup", "0", "-o", "out"],
+        cwd=tmp_path,
+        env=clean_env(),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
+    for strategy in ("threads", "mp-queue", "seed-pool"):
+        assert strategy in done.stdout
