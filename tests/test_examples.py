@@ -56,7 +56,7 @@ def test_the_example_is_checked_swept_and_gated_from_the_wheel(wheel_venv: Path,
     checked = run("check", "imagepipe.pipeline:run", "--path", ".")
     assert checked.returncode == 0, checked.stdout[-3000:] + checked.stderr[-2000:]
 
-    swept = run("sweep", "bench/pushes.toml", "--vary", "readers=1..3", "-s", "threads",
+    swept = run("sweep", "bench/pushes.toml", "--path", ".", "--vary", "readers=1..3", "-s", "threads",
                 "-s", "imagepipe.pipeline:run", "-r", "1", "--warmup", "0", "-o", "out")  # fmt: skip
     assert swept.returncode == 0, swept.stdout[-3000:] + swept.stderr[-2000:]
     assert len(list((repo / "out").glob("*/run.json"))) == 1
