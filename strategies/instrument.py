@@ -79,16 +79,16 @@ class WriterSide:
         """make() for a ``per_item`` kind: its work is told which item it makes."""
         if self.faults is not None:
             self.faults.before_write(self.writer, seq)
-        self.perform_item(self.writer_durations[seq], self.writer, seq)
+        self.perform_item(self.writer_durations[seq], self.writer, seq, self.payload)
         return (self.writer, seq, now(), self.reader_durations[seq], self.payload)
 
     async def amake_item(self, seq: int) -> Item:
         """_make_item() for a coroutine: the work is awaited (see the kind's aprepare_item)."""
         if self._aperform_item is None:
-            self._aperform_item = self.kind.aprepare_item(self.spec, self.cal)
+            self._aperform_item = self.kind.aprepare_item(self.spec, self.cal, self.perform_item)
         if self.faults is not None:
             self.faults.before_write(self.writer, seq)
-        await self._aperform_item(self.writer_durations[seq], self.writer, seq)
+        await self._aperform_item(self.writer_durations[seq], self.writer, seq, self.payload)
         return (self.writer, seq, now(), self.reader_durations[seq], self.payload)
 
     def item(self, seq: int) -> Item:
@@ -190,7 +190,7 @@ class ReaderSide:
         if sleep:
             time.sleep(seconds)
         else:
-            self.perform_item(seconds, item[0], item[1])
+            self.perform_item(seconds, item[0], item[1], item[4])
         self._record(item, dequeued, _UNKNOWN)
 
     async def _aconsume_item(self, item: Item) -> None:
@@ -205,8 +205,8 @@ class ReaderSide:
             await asyncio.sleep(seconds)
         else:
             if self._aperform_item is None:
-                self._aperform_item = self.kind.aprepare_item(self.spec, self.cal)
-            await self._aperform_item(seconds, item[0], item[1])
+                self._aperform_item = self.kind.aprepare_item(self.spec, self.cal, self.perform_item)
+            await self._aperform_item(seconds, item[0], item[1], item[4])
         self._record(item, dequeued, _UNKNOWN)
 
 

@@ -36,15 +36,19 @@ KINDS: dict[str, str] = {
     "service": "strategies.kinds.service",
     "docker-build": "strategies.kinds.docker_build",
     "docker-push": "strategies.kinds.docker_push",
+    "call": "strategies.kinds.call",
 }
+#: The entry-point group where installed packages name kinds of their own (name = "module:KIND").
+ENTRY_POINTS = "queuebench.kinds"
 DISTS = ("fixed", "uniform", "exponential")
 
 #: One item's work, prepared once per side: takes the item's duration in seconds.
 Perform = Callable[[float], object]
 APerform = Callable[[float], Awaitable[object]]
-#: One item's work for a kind that needs the item's identity (``Kind.per_item``): (seconds, writer, seq).
-ItemPerform = Callable[[float, int, int], object]
-AItemPerform = Callable[[float, int, int], Awaitable[object]]
+#: One item's work for a kind that needs the item's identity (``Kind.per_item``):
+#: (seconds, writer, seq, payload).
+ItemPerform = Callable[[float, int, int, bytes], object]
+AItemPerform = Callable[[float, int, int, bytes], Awaitable[object]]
 
 
 @dataclass
@@ -91,6 +95,11 @@ class Kind:
     def check(self, spec: WorkSpec) -> None:
         """Raise ValueError("field: why") when ``spec`` cannot be run by this kind."""
 
+    def ready(self, spec: WorkSpec, is_async: bool) -> None:
+        """In the worker, before the strategy starts: raise (one line) what would make every item
+        fail under this strategy (``is_async``: its readers are coroutines), so the trial fails
+        at once instead of in every reader process or by its timeout."""
+
     def capacity(self, spec: WorkSpec) -> int | None:
         """Items this kind serves at full speed at once, whatever the pool size (None: no limit)."""
         return None
@@ -109,15 +118,16 @@ class Kind:
         return perform
 
     def prepare_item(self, spec: WorkSpec, cal: Calibration) -> ItemPerform:
-        """The per-item work of a ``per_item`` kind: called with (seconds, writer, seq)."""
+        """The per-item work of a ``per_item`` kind: called with (seconds, writer, seq, payload)."""
         raise NotImplementedError(f"work kind {self.name!r} has no per-item work by item")
 
-    def aprepare_item(self, spec: WorkSpec, cal: Calibration) -> AItemPerform:
-        """:meth:`prepare_item` for a coroutine; by default the sync work, run inline."""
-        sync = self.prepare_item(spec, cal)
+    def aprepare_item(self, spec: WorkSpec, cal: Calibration, prepared: ItemPerform | None = None) -> AItemPerform:
+        """:meth:`prepare_item` for a coroutine; by default the sync work, run inline.
+        ``prepared``: what :meth:`prepare_item` already gave the same side, to reuse."""
+        sync = prepared or self.prepare_item(spec, cal)
 
-        async def perform(seconds: float, writer: int, seq: int) -> object:
-            return sync(seconds, writer, seq)
+        async def perform(seconds: float, writer: int, seq: int, payload: bytes) -> object:
+            return sync(seconds, writer, seq, payload)
 
         return perform
 
@@ -133,32 +143,46 @@ class Kind:
 class UnknownKind(QueuebenchError, KeyError):
     def __str__(self) -> str:
         name = self.args[0]
-        return f"unknown work kind {name!r}{did_you_mean(name, KINDS)} (valid kinds: {', '.join(KINDS)})"
+        valid = names()
+        return f"unknown work kind {name!r}{did_you_mean(name, valid)} (valid kinds: {', '.join(valid)})"
 
 
 _LOADED: dict[str, Kind] = {}
 
 
+def installed() -> dict[str, str]:
+    """Kinds that installed packages declare (entry points ``queuebench.kinds``): name -> target."""
+    from importlib.metadata import entry_points
+
+    return {ep.name: ep.value for ep in entry_points(group=ENTRY_POINTS) if ep.name not in KINDS}
+
+
+def exists(name: str) -> bool:
+    return name in KINDS or name in installed()
+
+
 def get(name: str) -> Kind:
-    """The kind called ``name``, imported on first use."""
+    """The kind called ``name``, imported on first use (built in, or an installed package's)."""
     kind = _LOADED.get(name)
     if kind is None:
-        try:
-            module = KINDS[name]
-        except KeyError:
-            raise UnknownKind(name) from None
-        kind = _LOADED[name] = resolve(f"{module}:KIND")
+        if name in KINDS:
+            target = f"{KINDS[name]}:KIND"
+        elif name in (plugins := installed()):
+            target = plugins[name]
+        else:
+            raise UnknownKind(name)
+        kind = _LOADED[name] = resolve(target)
     return kind
 
 
 def names() -> list[str]:
-    return list(KINDS)
+    return [*KINDS, *installed()]
 
 
 def availability() -> dict[str, list[object]]:
     """Every registered kind's availability in this interpreter: name -> [ok, why]."""
     out: dict[str, list[object]] = {}
-    for name in KINDS:
+    for name in names():
         try:
             out[name] = list(get(name).available())
         except Exception as exc:  # a kind that cannot even be imported here

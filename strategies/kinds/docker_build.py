@@ -81,7 +81,7 @@ class DockerBuild(engine.DockerKind):
             raise BuildError("docker-build needs a trial name: run it through the worker (Kind.start)")
         engine.client()  # connected while the side is set up, not on its first item
 
-        def perform(seconds: float, writer: int, seq: int) -> str:
+        def perform(seconds: float, writer: int, seq: int, payload: bytes) -> str:
             return build(trial, writer, seq, size)
 
         return perform

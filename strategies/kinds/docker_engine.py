@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from strategies.base import Calibration, WorkSpec
-from strategies.kinds import AItemPerform, Kind
+from strategies.kinds import AItemPerform, ItemPerform, Kind
 
 HOST = "127.0.0.1"
 #: A hint the user can act on, in every "engine unreachable" line.
@@ -138,7 +138,7 @@ class DockerKind(Kind):
             return False, f"no Docker engine at {url} ({problem}); {HOW_TO_START}"
         return True, ""
 
-    def aprepare_item(self, spec: WorkSpec, cal: Calibration) -> AItemPerform:
+    def aprepare_item(self, spec: WorkSpec, cal: Calibration, prepared: ItemPerform | None = None) -> AItemPerform:
         """The blocking SDK call on a thread of this side's own (one per writer task, one per reader
         task: the worker prepares each side once), so an event loop keeps serving its other tasks
         and a pool of ``readers`` reader tasks holds ``readers`` SDK calls at once.
@@ -152,12 +152,12 @@ class DockerKind(Kind):
         import asyncio
         from concurrent.futures import ThreadPoolExecutor
 
-        sync = self.prepare_item(spec, cal)
+        sync = prepared or self.prepare_item(spec, cal)
         pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"{self.name}-sdk")
         _SIDE_THREADS.append(pool)
 
-        async def perform(seconds: float, writer: int, seq: int) -> object:
-            return await asyncio.get_running_loop().run_in_executor(pool, sync, seconds, writer, seq)
+        async def perform(seconds: float, writer: int, seq: int, payload: bytes) -> object:
+            return await asyncio.get_running_loop().run_in_executor(pool, sync, seconds, writer, seq, payload)
 
         return perform
 

@@ -203,7 +203,7 @@ class DockerPush(engine.DockerKind):
             raise PushError("docker-push needs its registry and proxy: run it through the worker (Kind.start)")
         engine.client()  # connected while the side is set up, not on its first item
 
-        def perform(seconds: float, writer: int, seq: int) -> None:
+        def perform(seconds: float, writer: int, seq: int, payload: bytes) -> None:
             push(trial, port, writer, seq)
 
         return perform

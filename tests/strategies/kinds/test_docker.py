@@ -170,13 +170,13 @@ def test_async_sides_each_get_their_own_sdk_thread() -> None:
         name = "blocking-sdk"
 
         def prepare_item(self, spec: base.WorkSpec, cal: base.Calibration) -> Any:
-            return lambda seconds, writer, seq: barrier.wait()
+            return lambda seconds, writer, seq, payload: barrier.wait()
 
     kind = Blocking()
     performs = [kind.aprepare_item(base.WorkSpec("blocking-sdk"), base.Calibration()) for _ in range(sides)]
 
     async def main() -> list[object]:
-        return await asyncio.gather(*(perform(0.0, w, 0) for w, perform in enumerate(performs)))
+        return await asyncio.gather(*(perform(0.0, w, 0, b"") for w, perform in enumerate(performs)))
 
     try:
         assert sorted(asyncio.run(main())) == list(range(sides))  # type: ignore[type-var]
