@@ -63,7 +63,7 @@ class Work(BaseModel):
         if (
             isinstance(data, dict)
             and isinstance(data.get("kind", "none"), str)
-            and data.get("kind", "none") in kinds.KINDS
+            and kinds.exists(data.get("kind", "none"))
         ):
             params = kinds.get(data.get("kind", "none")).params
             data = {**{k: v for k, v in params.items() if k not in INTERNAL_PARAMS}, **data}
@@ -71,7 +71,7 @@ class Work(BaseModel):
 
     @model_validator(mode="after")
     def _kind_fields(self) -> Work:
-        if self.kind not in kinds.KINDS:
+        if not kinds.exists(self.kind):
             raise ValueError(f"kind: {kinds.UnknownKind(self.kind)}")
         kind = kinds.get(self.kind)
         extra = dict(self.model_extra or {})
@@ -158,8 +158,10 @@ class Scenario(BaseModel):
             if self.faults.slow_spike and not kinds.get(self.reader_work.kind).timed:
                 raise ValueError("faults.slow_spike: needs reader_work with a duration to multiply")
         for name in self.strategies or []:
-            if name not in registry.REGISTRY:
-                raise ValueError(f"strategies: {registry.UnknownStrategy(name)}")
+            try:
+                registry.get(name)  # built in, installed, or yours ("module:function")
+            except registry.UnknownStrategy as exc:
+                raise ValueError(f"strategies: {exc}") from None
         return self
 
     @property

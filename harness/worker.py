@@ -3,8 +3,11 @@
 Standard library only, so it starts fast under ``spawn`` and runs under any
 interpreter (``--python``). The local launcher (harness.running.launchers.local) starts it as
 
-    python -m harness.worker probe [--recalibrate]  -> JSON on stdout
+    python -m harness.worker probe [--recalibrate] [--path DIR]... [--strategy M:F]...  -> JSON
     python -m harness.worker trial SPEC OUT_DIR     -> files in OUT_DIR
+
+``--path`` puts the user's project on ``sys.path`` (the trial spec's ``paths`` do the same in a
+trial), and ``--strategy`` names the user's strategies the probe describes (``user_strategies``).
 
 A trial writes ``meta.json`` (phase stamps, errors, CPU, its own peak memory); the per-item records
 are in the record files the readers and writers wrote to ``OUT_DIR/scratch``
@@ -188,21 +191,34 @@ def calibration(recalibrate: bool = False) -> dict[str, Any]:
     return dict(entry, source="measured")
 
 
-def available() -> dict[str, Any]:
+def use_paths(paths: list[str]) -> None:
+    """Put the user's project folders on this process's ``sys.path`` (after the harness's own
+    tree) and on ``PYTHONPATH``, so every process a strategy starts finds them too (spawn copies
+    ``sys.path``; a subprocess of the user's code reads ``PYTHONPATH``)."""
+    fresh = [p for p in paths if p and p not in sys.path]
+    sys.path[1:1] = fresh
+    if fresh:
+        old = os.environ.get("PYTHONPATH", "")
+        os.environ["PYTHONPATH"] = os.pathsep.join([*([old] if old else []), *fresh])
+
+
+def available(strategies: tuple[str, ...] = ()) -> dict[str, Any]:
     """What this interpreter can run: each strategy and work kind, with the reason if not
-    (the cheap part of the probe: no calibration, no parallelism measurement)."""
+    (the cheap part of the probe: no calibration, no parallelism measurement); ``strategies``:
+    the user's, "module:callable"."""
     from strategies import kinds, registry
 
     return {
         "version": platform.python_version(),
         "executable": sys.executable,
         "gil_enabled": bool(getattr(sys, "_is_gil_enabled", lambda: True)()),
-        "strategies": registry.availability(),
+        "strategies": registry.availability(strategies),
+        "user_strategies": registry.facts(strategies),
         "kinds": kinds.availability(),
     }
 
 
-def probe(recalibrate: bool = False) -> dict[str, Any]:
+def probe(recalibrate: bool = False, strategies: tuple[str, ...] = ()) -> dict[str, Any]:
     """Facts about this interpreter and machine, the cpu-work calibration, and which
     strategies this interpreter can run (asked here, never assumed by the harness)."""
     from strategies import kinds, registry
@@ -223,7 +239,8 @@ def probe(recalibrate: bool = False) -> dict[str, Any]:
         "calibration_source": f"{cal['source']} {cal['measured_at']}",
         "effective_parallelism": parallelism(),
         "machine": machine(),
-        "strategies": registry.availability(),
+        "strategies": registry.availability(strategies),
+        "user_strategies": registry.facts(strategies),
         "kinds": kinds.availability(),
     }
 
@@ -294,14 +311,26 @@ def execute(spec: dict[str, Any], out_dir: str, lifeline: bool = True) -> dict[s
 
     scratch = os.path.join(out_dir, "scratch")
     os.makedirs(scratch, exist_ok=True)
+    use_paths([str(p) for p in spec.get("paths") or ()])
+    os.environ["QUEUEBENCH_SCRATCH"] = scratch  # where the user's code leaves its tracebacks (kinds.call)
     workload = Workload.from_dict({**spec["workload"], "scratch": scratch, "main_pid": os.getpid()})
     if lifeline:
         _lifeline(os.getppid(), float(spec.get("deadline_s", 0)), os.path.dirname(os.path.abspath(out_dir)))
     if spec.get("semprefix"):
         _name_semaphores(str(spec["semprefix"]))
-    entry = registry.get(spec["strategy"])
-    strategy = entry.load()
     meta: dict[str, Any] = {"pid": os.getpid(), "errors": [], "crashed": False}
+    try:  # the user's strategy or work may not even import: the trial fails now, saying why
+        entry = registry.get(spec["strategy"])
+        strategy = entry.load()
+        for role in ("writer", "reader"):
+            side = getattr(workload, f"{role}_work")
+            kinds.get(side.kind).ready(side, entry.family is registry.Family.ASYNC)
+    except Exception as exc:
+        meta.update(crashed=True, user_code_failed=True, wall_ns=0, start=0, end=0, setup_start=0, children_left=[])
+        plain = getattr(exc, "plain", False)  # kinds.call's errors say it all themselves
+        meta["errors"].append(str(exc) if plain else "".join(traceback.format_exception_only(type(exc), exc)).strip())
+        _write_json(os.path.join(out_dir, "meta.json"), meta)
+        return meta
     # What each side's work kind needs around the trial (e.g. the service's server).
     running: dict[str, kinds.Running] = {}
     changes: dict[str, Any] = {}
@@ -320,6 +349,10 @@ def execute(spec: dict[str, Any], out_dir: str, lifeline: bool = True) -> dict[s
         t1, after = time.perf_counter_ns(), _usage()
     finally:  # stopped after the usage is read: a server's CPU is not the strategy's
         meta["kinds"] = {role: r.stop() for role, r in running.items()}
+    # The user's own tracebacks (kinds.call) first: they say what went wrong, and where.
+    told = [e for stats in meta["kinds"].values() for e in stats.pop("user_errors", ())]
+    meta["errors"][:0] = list(dict.fromkeys(told))
+    meta["user_code_failed"] = bool(told)
     meta["errors"].extend(trace.errors)
     meta.update(
         wall_ns=t1 - t0,
@@ -349,15 +382,25 @@ def trial(spec_path: str, out_dir: str) -> int:
 
 
 def main(argv: list[str]) -> int:
-    if argv == ["available"]:
-        json.dump(available(), sys.stdout)
-        return 0
-    if argv[:1] == ["probe"] and argv[1:] in ([], ["--recalibrate"]):
-        json.dump(probe(recalibrate=argv[1:] == ["--recalibrate"]), sys.stdout)
-        return 0
+    if argv[:1] in (["available"], ["probe"]):
+        flags, paths, strategies = argv[1:], list[str](), list[str]()
+        while flags[:1] in (["--path"], ["--strategy"]) and len(flags) >= 2:
+            (paths if flags[0] == "--path" else strategies).append(flags[1])
+            flags = flags[2:]
+        use_paths(paths)
+        if argv[0] == "available" and not flags:
+            json.dump(available(tuple(strategies)), sys.stdout)
+            return 0
+        if argv[0] == "probe" and flags in ([], ["--recalibrate"]):
+            json.dump(probe(recalibrate=flags == ["--recalibrate"], strategies=tuple(strategies)), sys.stdout)
+            return 0
     if argv[:1] == ["trial"] and len(argv) == 3:
         return trial(argv[1], argv[2])
-    print("usage: python -m harness.worker probe [--recalibrate] | available | trial SPEC OUT_DIR", file=sys.stderr)
+    print(
+        "usage: python -m harness.worker probe|available [--path DIR]... [--strategy M:F]... [--recalibrate]"
+        " | trial SPEC OUT_DIR",
+        file=sys.stderr,
+    )
     return 2
 
 

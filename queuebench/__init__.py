@@ -13,7 +13,8 @@ re-exported from where it lives:
   :class:`Trace`, :class:`Strategy`, :class:`Calibration` and the clock, :func:`now`
   (:mod:`strategies.base`), the per-item stamping a strategy's writers and readers go
   through, :class:`WriterSide` and :class:`ReaderSide` (:mod:`strategies.instrument`), the
-  registry's :class:`Entry` and :class:`Family` (:mod:`strategies.registry`) and the work
+  registry's :class:`Entry` and :class:`Family`, and :func:`strategy`, the decorator that says
+  how your own strategy runs its readers (:mod:`strategies.registry`), and the work
   kinds' :class:`Kind` (:mod:`strategies.kinds`).
 
 ``import queuebench`` imports none of them: each is imported on first use (PEP 562), after
@@ -43,7 +44,7 @@ if TYPE_CHECKING:  # the same names, for type checkers and editors
     from strategies.base import Calibration, Strategy, Trace, Workload, WorkSpec, now
     from strategies.instrument import ReaderSide, WriterSide
     from strategies.kinds import Kind
-    from strategies.registry import Entry, Family
+    from strategies.registry import Entry, Family, strategy
 
 __version__ = version()
 
@@ -67,7 +68,7 @@ _WHERE = {
     **dict.fromkeys(("ReaderSide", "WriterSide"), "strategies.instrument"),
     "Kind": "strategies.kinds",
     **dict.fromkeys(("Run", "Trial"), "harness.rundir.model"),
-    **dict.fromkeys(("Entry", "Family"), "strategies.registry"),
+    **dict.fromkeys(("Entry", "Family", "strategy"), "strategies.registry"),
 }
 
 __all__ = [
@@ -99,6 +100,7 @@ __all__ = [
     "now",
     "read_run",
     "run",
+    "strategy",
 ]
 
 

@@ -1,8 +1,16 @@
 """The strategy registry: name -> module:callable, imported lazily (standard library only).
 
-Adding a strategy is its module plus one :class:`Entry` line in :data:`REGISTRY`.
-Whether a strategy can run is asked of the interpreter that will run it (the worker's
-probe calls :func:`availability`), never assumed from the harness's interpreter.
+Three places a strategy comes from, each named where ``queuebench list`` shows it:
+
+* built in: its module plus one :class:`Entry` line in :data:`REGISTRY`;
+* installed: a package's entry point in the ``queuebench.strategies`` group (name = "module:run");
+* yours, named on the command line or in a scenario as ``"mypkg.pipeline:run"``.
+
+The last two are looked up in the interpreter that runs the trials (the worker's probe calls
+:func:`availability` and :func:`facts`), never assumed from the harness's: the harness learns
+them from the probe (:func:`learn`). A strategy of yours says how it runs its readers with
+:func:`strategy` (``@strategy(family="thread")``); without it, it is taken to run them in
+processes (the start method applies).
 """
 
 from __future__ import annotations
@@ -10,7 +18,9 @@ from __future__ import annotations
 import enum
 import importlib
 import sys
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from harness.errors import QueuebenchError, did_you_mean
 from strategies.base import Strategy, WorkSpec
@@ -48,12 +58,15 @@ class Entry:
     #: one-line warning: work this strategy measures differently from the others (printed
     #: before a run, never a refusal).
     caveat: str = ""
+    #: Where it comes from: "built in", "entry point of DIST VERSION", or "yours (module:callable)".
+    origin: str = "built in"
 
     @property
     def opt_in(self) -> bool:
-        """Needs more than any worker has (a package, a newer Python, a check): it runs when
-        named (``-s``, a scenario's list), never by default, so a plain run passes anywhere."""
-        return bool(self.requires or self.check or self.min_python > (3, 10))
+        """Needs more than any worker has (a package, a newer Python, a check), or is not built
+        in: it runs when named (``-s``, a scenario's list), never by default, so a plain run
+        passes anywhere."""
+        return bool(self.requires or self.check or self.min_python > (3, 10) or self.origin != "built in")
 
     @property
     def uses_start_method(self) -> bool:
@@ -61,6 +74,13 @@ class Entry:
 
     def available(self) -> tuple[bool, str]:
         """Whether this strategy can run in *this* interpreter, and if not, why."""
+        if self.origin != "built in":
+            try:
+                fn = resolve(self.target)
+            except BaseException as exc:  # the user's module failed to import: say how
+                return False, f"cannot import {self.target}: {type(exc).__name__}: {exc}"
+            if not callable(fn):
+                return False, f"{self.target} is a {type(fn).__name__}, not a function"
         if sys.version_info[:2] < self.min_python:
             return False, f"needs Python >= {'.'.join(map(str, self.min_python))}"
         for mod in self.requires:
@@ -175,23 +195,104 @@ REGISTRY: dict[str, Entry] = {
 }
 
 
+#: The entry-point group where installed packages name strategies of their own.
+ENTRY_POINTS = "queuebench.strategies"
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def strategy(family: str = "process", summary: str = "") -> Callable[[_F], _F]:
+    """Say how your strategy runs its readers: ``@strategy(family="thread")`` above ``def run``.
+    ``family``: "process" (the start method applies), "thread", "async" (an ``async def`` call
+    is awaited in its readers), "serial" or "cluster"; ``summary``: one line for ``list``
+    (default: the first line of the function's docstring)."""
+    Family(family)  # a bad family fails where it is written
+
+    def mark(fn: _F) -> _F:
+        fn.__queuebench__ = {"family": family, "summary": summary}  # type: ignore[attr-defined]
+        return fn
+
+    return mark
+
+
+def _described(name: str, target: str, origin: str) -> Entry:
+    """An entry for a strategy not built in, from what its callable says of itself (imported
+    here: only in the worker's interpreter); one that does not import is still an entry, whose
+    :meth:`Entry.available` says why it cannot run."""
+    family, summary = Family.PROCESS, ""
+    try:
+        fn = resolve(target)
+    except BaseException:
+        fn = None
+    if fn is not None:
+        said = getattr(fn, "__queuebench__", None) or {}
+        family = Family(said.get("family", "process"))
+        summary = said.get("summary") or (fn.__doc__ or "").strip().partition("\n")[0]
+    return Entry(name, target, summary or f"your strategy, {target}", family, origin=origin)
+
+
+_LEARNED: dict[str, Entry] = {}
+
+
+def installed() -> dict[str, Entry]:
+    """Strategies that installed packages declare (entry points), described in this interpreter."""
+    from importlib.metadata import entry_points
+
+    out = {}
+    for ep in entry_points(group=ENTRY_POINTS):
+        if ep.name not in REGISTRY:
+            dist = f"{ep.dist.name} {ep.dist.version}" if ep.dist is not None else "a package"
+            out[ep.name] = _described(ep.name, ep.value, f"entry point of {dist}")
+    return out
+
+
+def facts(names: tuple[str, ...] | list[str] = ()) -> dict[str, dict[str, str]]:
+    """What the harness needs of each strategy not built in, asked here (the worker's probe):
+    the installed ones and ``names`` ("module:callable") -> family, summary, target, origin."""
+    found = {**installed(), **{n: get(n) for n in names if ":" in n}}
+    return {
+        name: {"family": e.family.value, "summary": e.summary, "target": e.target, "origin": e.origin}
+        for name, e in found.items()
+    }
+
+
+def learn(told: Mapping[str, Mapping[str, str]]) -> None:
+    """The harness's side of :func:`facts`: the worker's answer, kept for :func:`get`."""
+    for name, said in told.items():
+        family = Family(said.get("family", "process"))
+        _LEARNED[name] = Entry(
+            name, str(said.get("target", name)), str(said.get("summary", "")), family, origin=str(said["origin"])
+        )
+
+
 class UnknownStrategy(QueuebenchError, KeyError):
     def __str__(self) -> str:
         name, valid = self.args[0], [n for n, e in REGISTRY.items() if not e.test_only]
-        return f"unknown strategy {name!r}{did_you_mean(name, valid)} (valid names: {', '.join(valid)})"
+        valid += [n for n in _LEARNED if ":" not in n]
+        return (
+            f"unknown strategy {name!r}{did_you_mean(name, valid)} (valid names: {', '.join(valid)}; "
+            "or your own as 'module:function')"
+        )
 
 
 def get(name: str) -> Entry:
-    try:
-        return REGISTRY[name]
-    except KeyError:
-        raise UnknownStrategy(name) from None
+    """The strategy called ``name``: built in, learned from the worker, installed here, or
+    "module:callable" (yours)."""
+    if (entry := REGISTRY.get(name) or _LEARNED.get(name)) is not None:
+        return entry
+    if ":" in name:
+        mod, _, attr = name.partition(":")
+        if mod and attr:
+            _LEARNED[name] = entry = _described(name, name, f"yours ({name})")
+            return entry
+    if (entry := installed().get(name)) is not None:
+        return entry
+    raise UnknownStrategy(name)
 
 
 def no_queue(name: str) -> bool:
     """A strategy whose items never wait in a queue (the serial family: sequential): its
     latency is not comparable with the others'."""
-    entry = REGISTRY.get(name)
+    entry = REGISTRY.get(name) or _LEARNED.get(name)
     return entry is not None and entry.family is Family.SERIAL
 
 
@@ -205,6 +306,8 @@ def names() -> list[str]:
     return [n for n, e in REGISTRY.items() if not e.test_only]
 
 
-def availability() -> dict[str, list[object]]:
-    """Every registered strategy's availability in this interpreter: name -> [ok, why]."""
-    return {name: list(entry.available()) for name, entry in REGISTRY.items()}
+def availability(names: tuple[str, ...] | list[str] = ()) -> dict[str, list[object]]:
+    """Every strategy's availability in this interpreter: name -> [ok, why]; the built-in and
+    installed ones, and ``names`` (yours, "module:callable")."""
+    entries = {**REGISTRY, **installed(), **{n: get(n) for n in names if ":" in n}}
+    return {name: list(entry.available()) for name, entry in entries.items()}

@@ -62,7 +62,7 @@ def prepare(scenarios: list[LoadedScenario], opts: Options) -> Prepared:
     Raises as :func:`harness.running.suite.prepare`."""
     from harness.running import launchers, suite
 
-    sides = [launchers.make("local", python=p, recalibrate=opts.recalibrate) for p in opts.pythons]
+    sides = [launchers.make("local", python=p, recalibrate=opts.recalibrate, user=opts.user) for p in opts.pythons]
     probes = [side.probe() for side in sides]  # the same one twice is two sides: an A/A check
     names = labels([facts(p) for p in probes])
     prepared = suite.prepare_sides(

@@ -29,6 +29,7 @@ from harness.running import faults as stress
 from harness.running import reference
 from harness.running.fingerprint import fingerprint
 from harness.running.launchers import Launcher, Probe, TrialOutput, TrialSpec, make
+from harness.running.launchers.base import UserCode
 from harness.scenario import LoadedScenario
 from strategies import base, registry
 
@@ -56,6 +57,8 @@ class Options:
     #: One round is every scenario x strategy once (a sweep: its points are the scenarios),
     #: instead of every repeat of a scenario before the next scenario.
     rounds_span_scenarios: bool = False
+    #: The user's code the worker needs: project folders (``--path``) and "module:callable" strategies.
+    user: UserCode = field(default_factory=UserCode)
 
 
 @dataclass(frozen=True)
@@ -187,6 +190,9 @@ class Prepared:
     #: side name -> (its launcher, its probe), for ab's A and B or one per interpreter of a
     #: multi-interpreter run; a planned trial with a side runs there
     sides: dict[str, tuple[Launcher, Probe]] = field(default_factory=dict)
+    #: (scenario, strategy, side) -> why its repeats are not run: its warmup failed in the
+    #: user's own code (an import error, an exception, an async function under a sync strategy).
+    stopped: dict[tuple[str, str, str | None], str] = field(default_factory=dict)
 
     def unrunnable(self) -> str | None:
         """The one line to exit with (code 2) when no planned trial can run because a work kind
@@ -281,6 +287,8 @@ class Prepared:
         writer.flush()
         try:
             for index, planned in enumerate(self.trials):  # ab --repeat auto appends as it goes
+                if (planned.loaded.scenario.name, planned.strategy, planned.side) in self.stopped:
+                    continue
                 on_progress(planned, None)
                 trial = _one(index, planned, self, cal, parallelism, writer)
                 on_progress(planned, trial)
@@ -296,8 +304,9 @@ def prepare(scenarios: list[LoadedScenario], opts: Options, launcher: Launcher |
     """Plan the run and probe where it will run; raises ScenarioError, UnknownStrategy or
     WorkerError (each one line for the user) before any trial starts."""
     trials = plan(scenarios, opts)
-    launcher = launcher or make("local", python=opts.python, recalibrate=opts.recalibrate)
+    launcher = launcher or make("local", python=opts.python, recalibrate=opts.recalibrate, user=opts.user)
     probe = launcher.probe()
+    registry.learn(probe.user_strategies)  # the user's strategies as the worker described them
     return preflight_checked(Prepared(scenarios, opts, launcher, probe, trials, start_method_for(opts, probe)))
 
 
@@ -314,6 +323,8 @@ def prepare_sides(
     Raises as :func:`prepare`."""
     names = tuple(launchers)
     probes = probes or {name: launcher.probe() for name, launcher in launchers.items()}
+    for probe in probes.values():
+        registry.learn(probe.user_strategies)
     first = names[0]
     method = start_method_for(opts, probes[first])
     for name in names[1:]:
@@ -345,7 +356,8 @@ def execute(
     """prepare() then run(), reusing ``probe`` when the caller already has the launcher's."""
     if probe is None:
         return prepare(scenarios, opts, launcher).run(on_progress)
-    launcher = launcher or make("local", python=opts.python, recalibrate=opts.recalibrate)
+    launcher = launcher or make("local", python=opts.python, recalibrate=opts.recalibrate, user=opts.user)
+    registry.learn(probe.user_strategies)
     prepared = Prepared(scenarios, opts, launcher, probe, plan(scenarios, opts), start_method_for(opts, probe))
     return preflight_checked(prepared).run(on_progress)
 
@@ -393,6 +405,8 @@ def _one(
     m = metrics.trial_metrics(rows, workload, out.meta, parallelism, out.writes, out.memory)
     out.writes = out.writes[:0]
     status, errors = classify(out, m)
+    if planned.warmup and out.meta.get("user_code_failed"):
+        prepared.stopped[(sc.name, planned.strategy, planned.side)] = (errors or ["failed"])[0].splitlines()[0]
     trial.update(status=status, errors=errors, leftovers=out.leftovers, metrics=m, where=out.where)
     if sc.faults is not None or out.fault_events:
         trial["faults"] = stress.outcome(out, m)

@@ -56,6 +56,9 @@ class Probe:
     machine: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
     strategies: Mapping[str, Availability] = field(default_factory=lambda: MappingProxyType({}))
     kinds: Mapping[str, Availability] = field(default_factory=lambda: MappingProxyType({}))
+    #: Strategies not built in (installed entry points, the user's "module:callable"), as the
+    #: worker described them: name -> family, summary, target, origin (strategies.registry.facts).
+    user_strategies: Mapping[str, Mapping[str, str]] = field(default_factory=lambda: MappingProxyType({}))
     #: Where the probe ran when not here: a Dask launcher's scheduler and worker.
     launcher: Mapping[str, Any] | None = None
 
@@ -82,6 +85,12 @@ class Probe:
             machine=MappingProxyType(dict(answer.get("machine") or {})),
             strategies=availability(answer.get("strategies")),
             kinds=availability(answer.get("kinds")),
+            user_strategies=MappingProxyType(
+                {
+                    str(k): MappingProxyType({str(a): str(b) for a, b in dict(v).items()})
+                    for k, v in dict(answer.get("user_strategies") or {}).items()
+                }
+            ),
             launcher=MappingProxyType(dict(answer["launcher"])) if answer.get("launcher") else None,
         )
 
@@ -101,6 +110,26 @@ class Probe:
             "gil_enabled": self.gil_enabled,
             "free_threaded_build": self.free_threaded_build,
         }
+
+
+@dataclass(frozen=True)
+class UserCode:
+    """The user's own code a launcher brings to the worker: ``paths``, folders put on the worker's
+    ``sys.path`` (``--path``, a scenario's project; every process of a trial inherits them), and
+    ``strategies``, the user's strategies named as "module:callable", which the worker's probe
+    describes (family, summary) and checks (does it import there?)."""
+
+    paths: tuple[str, ...] = ()
+    strategies: tuple[str, ...] = ()
+
+    def probe_args(self) -> list[str]:
+        """The worker's ``probe``/``available`` flags that say the same."""
+        out: list[str] = []
+        for path in self.paths:
+            out += ["--path", path]
+        for name in self.strategies:
+            out += ["--strategy", name]
+        return out
 
 
 @dataclass(frozen=True)

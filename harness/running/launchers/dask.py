@@ -45,7 +45,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from harness.errors import WorkerError
-from harness.running.launchers.base import Probe, TrialOutput, TrialSpec
+from harness.running.launchers.base import Probe, TrialOutput, TrialSpec, UserCode
 
 if TYPE_CHECKING:
     from distributed import Client, Future, LocalCluster
@@ -165,26 +165,29 @@ def _stop_strays(strays: set[multiprocessing.process.BaseProcess]) -> None:
     time.sleep(0.1)  # its watcher thread reaps it now
 
 
-def _on_worker_probe(python: str | None, recalibrate: bool) -> dict[str, Any]:
+def _on_worker_probe(python: str | None, recalibrate: bool, user: UserCode | None = None) -> dict[str, Any]:
     """On the Dask worker: probe the worker interpreter of that machine."""
     from harness.running.launchers.local import LocalLauncher
 
-    return LocalLauncher(python, recalibrate=recalibrate).probe_answer()
+    return LocalLauncher(python, recalibrate=recalibrate, user=user).probe_answer()
 
 
-def _on_worker_available(python: str | None) -> dict[str, Any]:
+def _on_worker_available(python: str | None, user: UserCode | None = None) -> dict[str, Any]:
     from harness.running.launchers.local import LocalLauncher
 
-    return LocalLauncher(python).available()
+    return LocalLauncher(python, user=user).available()
 
 
-def _on_worker_run(python: str | None, spec: TrialSpec, env: dict[str, str] | None = None) -> TrialOutput:
-    """On the Dask worker: one trial through that machine's local launcher."""
+def _on_worker_run(
+    python: str | None, spec: TrialSpec, env: dict[str, str] | None = None, user: UserCode | None = None
+) -> TrialOutput:
+    """On the Dask worker: one trial through that machine's local launcher (the user's ``paths``
+    are folders of *that* machine: the same path as here on a cluster sharing one file system)."""
     from distributed import get_worker
 
     from harness.running.launchers.local import LocalLauncher
 
-    out = LocalLauncher(python, env=env).run(spec)
+    out = LocalLauncher(python, env=env, user=user).run(spec)
     out.where = f"{socket.gethostname()} (dask worker {get_worker().address})"
     return out
 
@@ -209,7 +212,9 @@ class DaskLauncher:
         worker: str | None = None,
         root: Path | None = None,
         timeout: float | None = None,
+        user: UserCode | None = None,
     ) -> None:
+        self.user = user or UserCode()
         self.address = address
         self.python = python
         self.recalibrate = recalibrate
@@ -302,7 +307,7 @@ class DaskLauncher:
 
     def pinned(self, worker: str) -> DaskLauncher:
         """The same cluster, every trial on ``worker`` (one run per machine)."""
-        twin = DaskLauncher(self.address, self.python, self.recalibrate, worker, self.root, self.timeout)
+        twin = DaskLauncher(self.address, self.python, self.recalibrate, worker, self.root, self.timeout, self.user)
         twin._client, twin._cluster = self.client(), None  # shared; closed by the original
         return twin
 
@@ -370,15 +375,15 @@ class DaskLauncher:
     # -- the launcher contract ---------------------------------------------------------
 
     def probe(self) -> Probe:
-        result: dict[str, Any] = self._call(_on_worker_probe, self.python, self.recalibrate)
+        result: dict[str, Any] = self._call(_on_worker_probe, self.python, self.recalibrate, self.user)
         result["launcher"] = {"name": self.name, "scheduler": self.address, "worker": self.worker}
         return Probe.from_answer(result)
 
     def available(self) -> dict[str, Any]:
-        result: dict[str, Any] = self._call(_on_worker_available, self.python)
+        result: dict[str, Any] = self._call(_on_worker_available, self.python, self.user)
         return result
 
     def run(self, spec: TrialSpec) -> TrialOutput:
         env = {TIMEOUT_ENV: f"{self.timeout:g}"}  # the dask strategy's own waits, in the trial
-        out: TrialOutput = self._call(_on_worker_run, self.python, spec, env)
+        out: TrialOutput = self._call(_on_worker_run, self.python, spec, env, self.user)
         return out

@@ -21,7 +21,7 @@ from typing import Any
 import psutil
 
 from harness import worker
-from harness.running.launchers.base import Probe, TrialOutput, TrialSpec
+from harness.running.launchers.base import Probe, TrialOutput, TrialSpec, UserCode
 from harness.running.launchers.collect import read_records, scratch_root, trial_prefix
 from strategies import faults
 
@@ -29,23 +29,27 @@ from strategies import faults
 class InProcessLauncher:
     name = "inprocess"
 
-    def __init__(self, python: str | None = None, recalibrate: bool = False) -> None:
+    def __init__(self, python: str | None = None, recalibrate: bool = False, user: UserCode | None = None) -> None:
         if python not in (None, sys.executable):
             raise ValueError("the in-process launcher runs in the harness's own interpreter; --python needs 'local'")
         self.recalibrate = recalibrate
+        self.user = user or UserCode()
 
     def probe(self) -> Probe:
-        return Probe.from_answer(worker.probe(self.recalibrate))
+        worker.use_paths(list(self.user.paths))
+        return Probe.from_answer(worker.probe(self.recalibrate, self.user.strategies))
 
     def available(self) -> dict[str, Any]:
-        return worker.available()
+        worker.use_paths(list(self.user.paths))
+        return worker.available(self.user.strategies)
 
     def run(self, spec: TrialSpec) -> TrialOutput:
         before = {p.pid for p in psutil.Process().children(recursive=True)}
         with tempfile.TemporaryDirectory(prefix=trial_prefix(), dir=scratch_root()) as tmp:
             out = Path(tmp) / "out"
             out.mkdir()
-            doc = json.loads(json.dumps({"strategy": spec.strategy, "workload": spec.workload.to_dict()}))
+            doc = {"strategy": spec.strategy, "workload": spec.workload.to_dict(), "paths": list(self.user.paths)}
+            doc = json.loads(json.dumps(doc))
             t0 = time.perf_counter()
             status, errors = "ok", []
             meta = worker.execute(doc, str(out), lifeline=False)

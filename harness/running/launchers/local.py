@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import WorkerError
-from harness.running.launchers.base import Probe, TrialOutput, TrialSpec
+from harness.running.launchers.base import Probe, TrialOutput, TrialSpec, UserCode
 from harness.running.launchers.collect import (
     read_records,
     scratch_root,
@@ -46,11 +46,13 @@ MIN_WORKER_VERSION = (3, 10)
 MIN_WORKER = ".".join(map(str, MIN_WORKER_VERSION))
 
 
-def worker_env(root: Path, tmpdir: Path | None = None) -> dict[str, str]:
+def worker_env(root: Path, tmpdir: Path | None = None, paths: tuple[str, ...] = ()) -> dict[str, str]:
+    """The worker's environment: the harness's tree first on ``PYTHONPATH``, then the user's
+    ``paths`` (their project: it never shadows the harness), then what was there."""
     env = dict(os.environ)
     if tmpdir is not None:  # multiprocessing's pymp-* folders land here, removed with the trial
         env["TMPDIR"] = str(tmpdir)
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(root), env.get("PYTHONPATH", "")) if p)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(root), *paths, env.get("PYTHONPATH", "")) if p)
     env.pop("PYTHONSTARTUP", None)
     env["PYTHONDONTWRITEBYTECODE"] = "1"
     return env
@@ -71,8 +73,11 @@ class LocalLauncher:
         root: Path | None = None,
         recalibrate: bool = False,
         env: dict[str, str] | None = None,
+        user: UserCode | None = None,
     ) -> None:
         self.python = python or sys.executable
+        #: The user's project folders and strategies (``--path``, ``-s module:callable``).
+        self.user = user or UserCode()
         self.root = Path(root) if root is not None else ROOT
         self.recalibrate = recalibrate
         #: Extra environment for the worker (and its probe), e.g. {"PYTHONMALLOC": "debug"} for an ab side.
@@ -85,16 +90,16 @@ class LocalLauncher:
 
     def probe_answer(self, timeout: float = 60.0) -> dict[str, Any]:
         """The worker's probe as it answered it (JSON): what a Dask worker sends back."""
-        return self._ask(["probe"] + (["--recalibrate"] if self.recalibrate else []), timeout)
+        return self._ask(["probe", *self.user.probe_args()] + (["--recalibrate"] if self.recalibrate else []), timeout)
 
     def available(self, timeout: float = 60.0) -> dict[str, Any]:
         """Which strategies and work kinds the worker interpreter can run, and why not (cheap)."""
-        return self._ask(["available"], timeout)
+        return self._ask(["available", *self.user.probe_args()], timeout)
 
     def _ask(self, question: list[str], timeout: float) -> dict[str, Any]:
         cmd = [self.python, "-m", "harness.worker", *question]
         try:
-            env = worker_env(self.root) | self.env
+            env = worker_env(self.root, paths=self.user.paths) | self.env
             with tempfile.TemporaryDirectory(prefix="queuebench-probe-") as away:
                 done = subprocess.run(cmd, env=env, cwd=away, capture_output=True, text=True, timeout=timeout)
         except (OSError, subprocess.TimeoutExpired) as exc:
@@ -131,6 +136,7 @@ class LocalLauncher:
                 "workload": workload.to_dict(),
                 "deadline_s": spec.timeout + 30,
                 "semprefix": semprefix,
+                "paths": list(self.user.paths),
             }
             spec_path.write_text(json.dumps(doc))
             stderr_path = Path(tmp) / "stderr.txt"
@@ -138,7 +144,7 @@ class LocalLauncher:
             with open(stderr_path, "wb") as err:
                 proc = subprocess.Popen(
                     [self.python, "-m", "harness.worker", "trial", str(spec_path), str(out)],
-                    env=worker_env(self.root, tmpdir) | self.env,
+                    env=worker_env(self.root, tmpdir, self.user.paths) | self.env,
                     cwd=tmp,  # not the caller's folder: `python -m` puts it first on sys.path (see module doc)
                     stdin=subprocess.DEVNULL,
                     stdout=err,
