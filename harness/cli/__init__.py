@@ -2,7 +2,8 @@
 
 One module per verb group: :mod:`~harness.cli.run_cmds` (list, run, sweep, stress),
 :mod:`~harness.cli.results_cmds` (show, report, plot, export) and :mod:`~harness.cli.gate_cmds`
-(compare, baseline), :mod:`~harness.cli.ab_cmds` (ab); the app and what they share are in :mod:`~harness.cli.common`.
+(compare, baseline), :mod:`~harness.cli.ab_cmds` (ab), :mod:`~harness.cli.check_cmds` (check); the app
+and what they share are in :mod:`~harness.cli.common`.
 
 Heavy modules (pandas, numpy, pyarrow, pydantic) are imported inside commands, so
 ``queuebench --help`` stays fast. Exit codes: 0 fine, 1 a trial failed, 2 bad
@@ -15,7 +16,7 @@ import sys
 
 import typer
 
-from harness.cli import ab_cmds, gate_cmds, results_cmds, run_cmds  # noqa: F401  (importing registers the commands)
+from harness.cli import ab_cmds, check_cmds, gate_cmds, results_cmds, run_cmds  # noqa: F401  (registers the commands)
 from harness.cli.common import app, esc, fail
 
 __all__ = ["app", "esc", "fail", "main"]

@@ -17,6 +17,7 @@ from harness.cli.common import (
     MaxRegressionOpt,
     MetricOpt,
     OutOpt,
+    PathOpt,
     PythonOpt,
     StartMethodOpt,
     StrategyOpt,
@@ -72,15 +73,18 @@ def ab(
     accept_inconclusive: AcceptInconclusiveOpt = False,
     markdown: MarkdownOpt = None,
     json_out: Annotated[Path | None, typer.Option("--json", help="Also write every pair's verdict as JSON.")] = None,
+    path: PathOpt = None,
 ) -> None:
     """Run both sides in one run, trials alternating (A B, B A next repeat), then judge B against A as compare does.
 
     A side is a source tree (a directory holding strategies/), a git ref of this repository
     (checked out into a temporary worktree, removed after) or python:PATH (this tree, another
-    interpreter); `ab . .` is an A/A run. Exit codes as compare: 0 no regression, 1 regression,
+    interpreter); `ab . .` is an A/A run. In your own project, a side is a ref of it (or a folder):
+    each side runs that commit's functions and strategies, with queuebench as installed.
+    Exit codes as compare: 0 no regression, 1 regression,
     2 bad input, 3 could not judge."""
     from harness import scenario
-    from harness.cli.run_cmds import _options
+    from harness.cli.run_cmds import _options, _with_user
     from harness.gate import ab as abmod
     from harness.gate import compare as cmp
     from harness.gate.auto_repeat import AutoRepeat
@@ -91,14 +95,15 @@ def ab(
     threshold = cmp.parse_threshold(max_regression)
     cmp.check_alpha(alpha)
     cmp.metric(metric)
-    for path, option in ((markdown, "--markdown"), (json_out, "--json")):
-        if path is not None:
-            cmp.check_output_file(path, option)
+    for given, option in ((markdown, "--markdown"), (json_out, "--json")):
+        if given is not None:
+            cmp.check_output_file(given, option)
     envs = abmod.parse_env(a_env, "--a-env"), abmod.parse_env(b_env, "--b-env")
     loaded = scenario.load_many(files or scenario.default_suite())
     auto = repeat is not None and repeat.strip().lower() == "auto"
     repeats = AutoRepeat.first_repeats(alpha, max_repeat) if auto else _repeats(repeat)
     opts = _options(strategy, repeats, warmup, start_method, one_python(python, "ab"), timeout, out)
+    _with_user(opts, path, files or [], loaded)
     con = render.console()
     if hasattr(signal, "SIGTERM"):
         signal.signal(signal.SIGTERM, _raise_interrupt)

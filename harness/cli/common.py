@@ -144,7 +144,20 @@ class StartMethod(StrEnum):
 StrategyOpt = Annotated[
     list[str] | None,
     typer.Option(
-        "--strategy", "-s", metavar="NAME", help="Strategy to run (repeatable). Default: the scenario's list, else all."
+        "--strategy",
+        "-s",
+        metavar="NAME",
+        help="Strategy to run (repeatable): a built-in name, an installed one, or yours as module:function. "
+        "Default: the scenario's list, else all built-in ones.",
+    ),
+]
+PathOpt = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--path",
+        metavar="DIR",
+        help="A folder of your project to put on the worker's sys.path (repeatable). The scenario file's "
+        "folder, and the project it is in (the nearest folder above holding pyproject.toml), are added by themselves.",
     ),
 ]
 StartMethodOpt = Annotated[

@@ -56,6 +56,11 @@ def run_with_progress(prepared: suite.Prepared, con: Console, before: suite.Prog
                 progress.console.print(f"[red]{trial['status']}[/] {esc(planned.label)}: {esc(why)}")
 
         run_dir, doc = prepared.run(on_progress)
+    for (scenario, strategy, side), why in prepared.stopped.items():
+        where = f"{scenario} / {strategy}" + (f" side {side}" if side else "")
+        con.print(
+            f"[red]stopped[/] {esc(where)}: its warmup failed in your code, so its repeats were not run: {esc(why)}"
+        )
     return run_dir, Run.from_doc(doc)
 
 
@@ -67,12 +72,14 @@ def launcher_for(opts: Options, dask: str | None, dask_timeout: float | None = N
 
     if dask is None:
         env = {TIMEOUT_ENV: f"{dask_timeout:g}"} if dask_timeout is not None else None
-        return launchers.make("local", python=opts.python, recalibrate=opts.recalibrate, env=env)
+        return launchers.make("local", python=opts.python, recalibrate=opts.recalibrate, env=env, user=opts.user)
     if dask != "local" and not dask.startswith(("tcp://", "tls://")):
         fail(f"--dask {dask!r}: give 'local' or a scheduler address such as tcp://HOST:8786")
     # On a Dask worker the default interpreter is that worker's own: --python only when given.
     python = opts.python if opts.python != sys.executable else None
-    return launchers.make("dask", address=dask, python=python, recalibrate=opts.recalibrate, timeout=dask_timeout)
+    return launchers.make(
+        "dask", address=dask, python=python, recalibrate=opts.recalibrate, timeout=dask_timeout, user=opts.user
+    )
 
 
 def prepare_interpreters(loaded: list[LoadedScenario], opts: Options, con: Console) -> suite.Prepared:

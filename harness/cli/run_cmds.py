@@ -18,6 +18,7 @@ from harness.cli.common import (
     EachWorkerOpt,
     ForceOpt,
     OutOpt,
+    PathOpt,
     PythonOpt,
     PythonsOpt,
     RankBy,
@@ -40,6 +41,7 @@ from harness.cli.results_cmds import print_summary, print_sweep, write_report
 if TYPE_CHECKING:
     from harness.running import suite
     from harness.running.suite import Options
+    from harness.scenario import LoadedScenario
 
 
 @app.command("list")
@@ -48,51 +50,62 @@ def list_cmd(
         Path | None, typer.Option("--scenarios", metavar="DIR", help="Directory of scenario files to list.")
     ] = None,
     python: PythonOpt = None,
+    path: PathOpt = None,
+    strategy: Annotated[
+        list[str] | None,
+        typer.Option("--strategy", "-s", metavar="MODULE:FUNCTION", help="Also describe this strategy of yours."),
+    ] = None,
 ) -> None:
-    """List strategies and work kinds (available under the worker's interpreter, or why not) and the
-    shipped scenarios."""
+    """List strategies (built in, installed, yours) and work kinds, available under the worker's
+    interpreter or why not, and the shipped scenarios."""
     from rich.table import Table
 
     from harness import scenario
     from harness.presentation import terminal as render
     from harness.running import launchers
+    from harness.running.project import user_code
     from strategies import kinds, registry
 
     if scenarios_dir is not None and not scenarios_dir.is_dir():
         fail(f"--scenarios {scenarios_dir}: not a directory")
     con = render.console()
     # Asked of the interpreter that will run the trials, never assumed from this one.
-    answer = launchers.make("local", python=one_python(python, "list")).available()
+    user = user_code(path, [], strategy or [])
+    answer = launchers.make("local", python=one_python(python, "list"), user=user).available()
+    registry.learn(answer.get("user_strategies") or {})  # installed and yours, as the worker described them
     where = f"Python {answer['version']} ({answer['executable']})"
     table = Table(title=f"strategies, available under {where}", title_justify="left", header_style="bold")
-    for col in ("name", "family", "available", "what it does"):
+    for col in ("name", "family", "available", "from", "what it does"):
         table.add_column(col)
-    for entry in registry.REGISTRY.values():
+    for entry in [*registry.REGISTRY.values(), *map(registry.get, answer.get("user_strategies") or {})]:
         if entry.test_only:
             continue
         ok, why = answer["strategies"].get(entry.name, (False, "not known to that worker"))
         shown = f"yes (opt-in: -s {entry.name})" if entry.opt_in else "yes"
-        table.add_row(
-            esc(entry.name), entry.family.value, shown if ok else f"[red]no: {esc(why)}[/]", esc(entry.summary)
-        )
+        said = shown if ok else f"[red]no: {esc(why)}[/]"
+        table.add_row(esc(entry.name), entry.family.value, said, esc(entry.origin), esc(entry.summary))
     con.print(table)
     table = Table(title="work kinds (scenario `kind = ...`)", title_justify="left", header_style="bold")
     for col in ("kind", "available", "what it does"):
         table.add_column(col)
-    for name in kinds.KINDS:
+    for name in dict.fromkeys([*kinds.KINDS, *answer["kinds"]]):
         ok, why = answer["kinds"].get(name, (False, "not known to that worker"))
-        table.add_row(name, "yes" if ok else f"[red]no: {esc(why)}[/]", kinds.get(name).summary if ok else "")
+        table.add_row(
+            name,
+            "yes" if ok else f"[red]no: {esc(why)}[/]",
+            kinds.get(name).summary if ok and kinds.exists(name) else "",
+        )
     con.print(table)
     folder = scenarios_dir or scenario.scenario_dir()
     table = Table(title=f"scenarios in {esc(folder)}", title_justify="left", header_style="bold")
     for col in ("file", "scenario", "description"):
         table.add_column(col)
-    for path in sorted(folder.glob("*.toml")):
+    for file in sorted(folder.glob("*.toml")):
         try:
-            for item in scenario.load(path):
-                table.add_row(esc(path.name), esc(item.scenario.name), esc(item.scenario.description))
+            for item in scenario.load(file):
+                table.add_row(esc(file.name), esc(item.scenario.name), esc(item.scenario.description))
         except errors.ScenarioError as exc:
-            table.add_row(esc(path.name), "[red]invalid[/]", esc(exc))
+            table.add_row(esc(file.name), "[red]invalid[/]", esc(exc))
     con.print(table)
     con.print(f"default suite (queuebench run with no files): {', '.join(scenario.DEFAULT_SUITE)}")
 
@@ -124,6 +137,7 @@ def run(
     dask_timeout: DaskTimeoutOpt = None,
     each_worker: EachWorkerOpt = False,
     recalibrate: RecalibrateOpt = False,
+    path: PathOpt = None,
 ) -> None:
     """Run scenarios against strategies; every trial in a fresh process, under a watchdog."""
     from harness import scenario
@@ -134,6 +148,7 @@ def run(
     paths = files or scenario.default_suite()
     loaded = scenario.load_many(paths)
     opts = _options(strategy, repeat, warmup, start_method, python[0] if python else None, timeout, out, force)
+    _with_user(opts, path, files or [], loaded)
     opts.recalibrate = recalibrate
     if python and len(python) > 1:
         if dask is not None:
@@ -223,6 +238,7 @@ def sweep(
     dask: DaskOpt = None,
     dask_timeout: DaskTimeoutOpt = None,
     recalibrate: RecalibrateOpt = False,
+    path: PathOpt = None,
 ) -> None:
     """Run a scenario at each value of a parameter, such as readers=1..8: best value and knee per strategy.
 
@@ -238,6 +254,7 @@ def sweep(
     points = sw.expand(chosen, varies)
     loaded = [p.loaded for p in points]
     opts = _options(strategy, repeat, warmup, start_method, one_python(python, "sweep"), timeout, out, force)
+    _with_user(opts, path, [file], loaded)
     opts.extra = {"sweep": sw.record(chosen, varies, points)}
     opts.recalibrate = recalibrate
     opts.rounds_span_scenarios = True  # repeat by repeat over every point: load bursts spread out
@@ -253,6 +270,15 @@ def sweep(
     if bad:
         con.print(f"[bold red]{len(bad)} trial(s) did not pass[/]; see `queuebench show {esc(run_dir)}`")
         raise typer.Exit(1)
+
+
+def _with_user(opts: Options, path: list[Path] | None, files: list[Path], loaded: list[LoadedScenario]) -> None:
+    """The user's code the worker needs: ``--path``, the scenario files' projects, and the
+    strategies named "module:callable" (with -s or in the scenarios' lists)."""
+    from harness.running.project import user_code
+
+    named = [*opts.strategies, *(n for item in loaded for n in item.scenario.strategies or ())]
+    opts.user = user_code(path, files, named)
 
 
 def _options(
@@ -310,6 +336,7 @@ def stress(
     force: ForceOpt = False,
     dask: DaskOpt = None,
     dask_timeout: DaskTimeoutOpt = None,
+    path: PathOpt = None,
 ) -> None:
     """Run the fault matrix (strategies x faults) and print the survival matrix.
 
@@ -332,6 +359,7 @@ def stress(
     # (suite.Prepared.unavailable); one named with -s that cannot run is a one-line error.
     python_one = one_python(python, "stress")
     opts = _options(strategy or registry.names(), repeat, 0, start_method, python_one, timeout, out, force)
+    _with_user(opts, path, files or [], loaded)
     suite.plan(loaded, opts)  # an unknown strategy is one line, before anything runs
     run_dir, run = measure(loaded, opts, dask, dask_timeout=dask_timeout, named=bool(strategy))
     con = render.console()

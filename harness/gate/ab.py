@@ -9,7 +9,11 @@ launcher:
 * a **source tree**: a directory holding ``strategies/`` (e.g. a ``git worktree`` of main);
 * a **git ref** of the current repository, checked out into a temporary worktree that is
   removed afterwards;
-* ``python:PATH``: this tree, under another interpreter.
+* ``python:PATH``: this tree, under another interpreter;
+* **your project**: a git ref of *your* repository (or a folder of it) that holds no
+  queuebench: queuebench runs from where it is installed, and the side's own checkout goes on
+  the worker's path (its ``src/`` too, and each ``--path`` inside the repository mapped into
+  it), so each side's functions and strategies are that commit's.
 
 Each side may carry extra environment (``--a-env``/``--b-env KEY=VALUE``, e.g.
 ``PYTHONMALLOC=debug``). ``ab . .`` is an A/A run. The run directory holds both sides'
@@ -34,6 +38,7 @@ from harness.gate.compare import Report, compare
 from harness.rundir.model import Run
 from harness.running import suite
 from harness.running.launchers import Launcher, Probe, make
+from harness.running.launchers.base import UserCode
 from harness.scenario import LoadedScenario
 
 SIDES = ("A", "B")
@@ -43,17 +48,41 @@ SIDES = ("A", "B")
 class Side:
     name: str  # "A" or "B"
     spec: str  # as the user wrote it
-    kind: str  # "tree", "git", "python"
+    kind: str  # "tree", "git", "python", "project" (a folder of yours), "project-git" (a ref of yours)
     root: Path
     python: str
     env: dict[str, str] = field(default_factory=dict)
     commit: str | None = None  # for a git ref: the commit checked out
+    #: Your project's files for this side (its checkout), and the working tree they stand for.
+    project: Path | None = None
+    repo: Path | None = None
 
-    def launcher(self, recalibrate: bool = False) -> Launcher:
-        return make("local", python=self.python, root=self.root, recalibrate=recalibrate, env=self.env)
+    def launcher(self, recalibrate: bool = False, user: UserCode | None = None) -> Launcher:
+        user = self.user_code(user or UserCode())
+        return make("local", python=self.python, root=self.root, recalibrate=recalibrate, env=self.env, user=user)
+
+    def user_code(self, user: UserCode) -> UserCode:
+        """``user`` as this side sees it: on a side of your project, its checkout's folders
+        first, and every folder inside your working tree mapped into that checkout."""
+        if self.project is None:
+            return user
+        mapped: list[str] = []
+        for path in user.paths:
+            try:
+                mapped.append(str(self.project / Path(path).relative_to(self.repo or self.project)))
+            except ValueError:  # outside the repository: the same folder for both sides
+                mapped.append(path)
+        own = [str(self.project / "src")] if (self.project / "src").is_dir() else []
+        paths = tuple(dict.fromkeys([*own, str(self.project), *mapped]))
+        return dataclasses.replace(user, paths=paths)
 
     def describe(self) -> str:
-        what = {"tree": f"tree {self.root}", "git": f"git {self.spec} ({(self.commit or '')[:12]})"}
+        what = {
+            "tree": f"tree {self.root}",
+            "git": f"git {self.spec} ({(self.commit or '')[:12]})",
+            "project": f"your project at {self.project}",
+            "project-git": f"your project at {self.spec} ({(self.commit or '')[:12]})",
+        }
         text = what.get(self.kind, f"python {self.python}")
         return text + "".join(f" {k}={v}" for k, v in sorted(self.env.items()))
 
@@ -65,6 +94,7 @@ class Side:
             "python": self.python,
             "env": self.env,
             "commit": self.commit,
+            **({"project": str(self.project)} if self.project is not None else {}),
         }
 
 
@@ -91,6 +121,11 @@ def repository(start: Path) -> Path | None:
     return Path(done.stdout.strip()) if done.returncode == 0 else None
 
 
+def _is_queuebench(tree: Path) -> bool:
+    """A tree of queuebench itself (its worker and strategies), rather than a project of yours."""
+    return (tree / "strategies").is_dir() and (tree / "harness" / "worker.py").is_file()
+
+
 @contextlib.contextmanager
 def resolve(
     name: str, spec: str, python: str | None = None, env: dict[str, str] | None = None, cwd: Path | None = None
@@ -110,9 +145,10 @@ def resolve(
         return
     path = (cwd / spec).resolve()
     if path.is_dir():
-        if not (path / "strategies").is_dir() or not (path / "harness" / "worker.py").is_file():
-            raise SideError(f"side {name} {spec!r}: {path} holds no strategies/ and harness/worker.py")
-        yield Side(name, spec, "tree", path, python, env)
+        if _is_queuebench(path):
+            yield Side(name, spec, "tree", path, python, env)
+        else:  # a folder of your project: queuebench from where it is installed
+            yield Side(name, spec, "project", ROOT, python, env, project=path, repo=repository(path) or path)
         return
     repo = repository(cwd)
     if repo is None:
@@ -130,9 +166,10 @@ def resolve(
             tail = (added.stderr.strip().splitlines() or ["no output"])[-1]
             raise SideError(f"side {name} {spec!r}: git worktree add failed: {tail}")
         try:
-            if not (tree / "strategies").is_dir():
-                raise SideError(f"side {name} {spec!r}: commit {commit[:12]} holds no strategies/")
-            yield Side(name, spec, "git", tree, python, env, commit)
+            if _is_queuebench(tree):
+                yield Side(name, spec, "git", tree, python, env, commit)
+            else:  # a commit of your project: its files on the path, queuebench from where it is installed
+                yield Side(name, spec, "project-git", ROOT, python, env, commit, project=tree, repo=repo)
         finally:
             _git(repo, "worktree", "remove", "--force", str(tree))
             _git(repo, "worktree", "prune")
@@ -148,7 +185,7 @@ def prepare(
     """A run of every planned trial once per side, interleaved (A B, then B A the next repeat); side A's probe
     gives the cpu calibration both sides use (the same work in both) and the fingerprint."""
     given = dict(zip(SIDES, (a, b), strict=True))
-    launchers = {n: s.launcher(opts.recalibrate) if isinstance(s, Side) else s for n, s in given.items()}
+    launchers = {n: s.launcher(opts.recalibrate, opts.user) if isinstance(s, Side) else s for n, s in given.items()}
     prepared = suite.prepare_sides(scenarios, opts, launchers)
     prepared.opts.extra = {
         **opts.extra,

@@ -12,7 +12,7 @@ from __future__ import annotations
 import queue
 import threading
 
-from queuebench import ReaderSide, Trace, Workload, WriterSide, now
+from queuebench import ReaderSide, Trace, Workload, WriterSide, now, strategy
 
 
 def _build_all(q: queue.Queue[object], side: WriterSide, errors: list[str]) -> None:
@@ -32,6 +32,7 @@ def _push_all(q: queue.Queue[object], side: ReaderSide, errors: list[str]) -> No
             errors.append(f"pusher: {exc!r}")
 
 
+@strategy(family="thread", summary="builds in threads, a bounded queue, `readers` push threads")
 def run(workload: Workload) -> Trace:
     trace = Trace(setup_start=now())
     q: queue.Queue[object] = queue.Queue(maxsize=max(workload.queue_maxsize, 0))
