@@ -7,6 +7,10 @@ Registered as the ``queuebench`` pytest11 entry point, so installing queuebench 
         result = queuebench_benchmark("threads", "scenarios/io-bound.toml", repeats=10)
         assert result.throughput > 0
 
+The strategy is a built-in or installed name, your own as ``"mypkg.pipeline:run"``, or the
+function itself (``queuebench_benchmark(pipeline.run, ...)``, a module-level function): its
+project, and pytest's root folder, go on the worker's path, as ``--path`` does.
+
 Then ``pytest --benchmark-autosave`` on main and ``pytest --benchmark-compare
 --benchmark-compare-fail=median:10%`` on a branch gate it the pytest-benchmark way.
 
@@ -38,7 +42,7 @@ import pytest
 from harness import errors
 
 if TYPE_CHECKING:
-    from harness.running.launchers.base import Probe
+    from harness.running.launchers.base import Probe, UserCode
     from harness.scenario import LoadedScenario, Scenario
 
 _probes: dict[str, Probe] = {}
@@ -88,12 +92,35 @@ def _scenario(spec: str | Path | Mapping[str, Any] | Scenario, name: str | None)
     raise errors.ScenarioError(f"{spec}: pass name= one of its scenarios: {names}")
 
 
-def _probe(python: str) -> Probe:
+def _probe(python: str, user: UserCode) -> Probe:
     from harness.running import launchers
 
-    if python not in _probes:
-        _probes[python] = launchers.make("local", python=python).probe()
-    return _probes[python]
+    key = f"{python}|{user!r}"
+    if key not in _probes:
+        _probes[key] = launchers.make("local", python=python, user=user).probe()
+    return _probes[key]
+
+
+def _named(strategy: str | Callable[..., Any], root: Path) -> tuple[str, UserCode]:
+    """The strategy's name for the worker, and the user's code it needs: a function becomes
+    "module:qualname", and the folder its module is imported from goes on the worker's path."""
+    import sys
+
+    from harness.running.launchers.base import UserCode
+
+    paths = [str(root)]
+    if callable(strategy):
+        module = sys.modules.get(strategy.__module__)
+        file = getattr(module, "__file__", None)
+        qualname = getattr(strategy, "__qualname__", "")
+        if file is None or strategy.__module__ == "__main__" or "<" in qualname:
+            raise errors.ScenarioError(
+                f"{strategy!r}: give a module-level function of an importable module (its worker imports it by name)"
+            )
+        depth = strategy.__module__.count(".") + (Path(file).name == "__init__.py")
+        paths.insert(0, str(Path(file).resolve().parents[depth]))
+        strategy = f"{strategy.__module__}:{qualname}"
+    return strategy, UserCode(paths=tuple(dict.fromkeys(paths)), strategies=(strategy,) if ":" in strategy else ())
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -114,7 +141,7 @@ def results_dir(config: pytest.Config, tmp: pytest.TempPathFactory, out: Path | 
 
 def _runner(request: pytest.FixtureRequest, tmp: pytest.TempPathFactory) -> Callable[..., Result]:
     def run(
-        strategy: str,
+        strategy: str | Callable[..., Any],
         scenario: str | Path | Mapping[str, Any] | Scenario,
         *,
         name: str | None = None,
@@ -132,6 +159,7 @@ def _runner(request: pytest.FixtureRequest, tmp: pytest.TempPathFactory) -> Call
         from harness.exports import pytest_benchmark as export
         from harness.rundir.model import Run
         from harness.running import suite
+        from strategies import registry
         from strategies.registry import UnknownStrategy
 
         # Validate everything before the benchmark fixture is created: a fixture that is
@@ -141,7 +169,9 @@ def _runner(request: pytest.FixtureRequest, tmp: pytest.TempPathFactory) -> Call
             if repeats < 1 or warmup < 0:
                 raise ScenarioError(f"repeats must be at least 1 and warmup at least 0 (got {repeats}, {warmup})")
             loaded = _scenario(scenario, name)
+            strategy, user = _named(strategy, request.config.rootpath)
             opts = suite.Options(
+                user=user,
                 strategies=[strategy],
                 repeat=repeats,
                 warmup=warmup,
@@ -152,7 +182,11 @@ def _runner(request: pytest.FixtureRequest, tmp: pytest.TempPathFactory) -> Call
                 strategy_options=tuple(sorted((options or {}).items())),
             )
             suite.plan([loaded], opts)  # unknown strategy: UnknownStrategy lists the valid names
-            probe = _probe(opts.python)
+            probe = _probe(opts.python, user)
+            registry.learn(probe.user_strategies)
+            ok, why = probe.strategies.get(strategy, (True, ""))
+            if not ok:
+                raise ScenarioError(f"strategy {strategy!r} cannot run: {why}")
             suite.start_method_for(opts, probe)
         except (ScenarioError, UnknownStrategy, WorkerError) as exc:
             pytest.fail(f"queuebench_benchmark: {exc}", pytrace=False)
@@ -192,7 +226,8 @@ def _runner(request: pytest.FixtureRequest, tmp: pytest.TempPathFactory) -> Call
 def queuebench_benchmark(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Callable[..., Result]:
-    """Call it with (strategy, scenario file | dict of scenario fields | Scenario, name=...,
+    """Call it with (strategy: a name, "module:function" or your function, scenario file | dict of
+    scenario fields | Scenario, name=...,
     repeats=5, warmup=1, start_method=None, python=None, timeout=None, options=None, out=None).
 
     The results directory is ``result.run_dir``, under ``out=`` when given, else under

@@ -105,10 +105,10 @@ def interrupted(strategy: str, user: UserCode, python: str, grace_s: float = 20.
         cmd = [sys.executable, "-m", "queuebench", "run", str(scenario), "-s", strategy, "-o", out, "--python", python]
         for path in user.paths:
             cmd += ["--path", path]
-        proc = subprocess.Popen(
-            cmd, cwd=tmp, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )  # fmt: skip
+        with open(Path(tmp) / "output.txt", "wb") as said:
+            proc = subprocess.Popen(
+                cmd, cwd=tmp, stdin=subprocess.DEVNULL, stdout=said, stderr=subprocess.STDOUT, start_new_session=True
+            )
         started = _wait_for(lambda: any(Path(tmp, "out").glob("*/run.json")), 60.0)
         time.sleep(2.0 if started else 0.0)  # the probe is done, a trial is under way
         os.killpg(proc.pid, signal.SIGINT)

@@ -121,6 +121,8 @@ def test_a_format_is_its_module_plus_one_registry_line(
 FIXTURE_TEST = """
 import os
 
+import pytest
+
 SCENARIO = {"writers": 1, "readers": 1, "items_per_writer": 10, "reader_work": {"kind": "io", "ms": 2}}
 
 
@@ -142,6 +144,40 @@ def test_unknown_strategy(queuebench_benchmark):
 
 def test_bad_scenario(queuebench_benchmark):
     queuebench_benchmark("threads", {"writers": 0}, name="tiny", repeats=1, warmup=0)
+
+
+@pytest.mark.parametrize("strategy", ["function", "mypipe:run", "threads"])
+def test_your_function_and_your_strategy(queuebench_benchmark, strategy):
+    import mypipe
+
+    before = len(list(CALLS.iterdir()))
+    work = {**SCENARIO, "reader_work": {"kind": "call", "call": "mypipe:push"}}
+    chosen = mypipe.run if strategy == "function" else strategy
+    result = queuebench_benchmark(chosen, work, name="mine", repeats=1, warmup=0)
+    assert len(result.trials) == 1 and result.throughput > 0
+    assert result.strategy == ("mypipe:run" if strategy == "function" else strategy)
+    assert len(list(CALLS.iterdir())) == before + 10  # your function, once per item
+"""
+
+MYPIPE = """
+import itertools, os
+from pathlib import Path
+
+from queuebench import strategy
+from strategies.sequential import run as sequential
+
+CALLS = Path(__file__).parent / "calls"
+CALLS.mkdir(exist_ok=True)
+N = itertools.count()
+
+
+def push(writer, seq, payload):
+    (CALLS / f"{os.getpid()}-{next(N)}").touch()
+
+
+@strategy(family="serial")
+def run(workload):
+    return sequential(workload)
 """
 
 
@@ -176,6 +212,16 @@ def test_fixture_fails_a_broken_trial(tmp_path: Path) -> None:
     result = _pytest(tmp_path, "test_q.py::test_broken_strategy_fails")
     assert result.returncode == 1
     assert "queuebench: test-lose on tiny: 1 trial(s) did not pass: exactly-once broken: lost 1" in result.stdout
+
+
+def test_fixture_takes_your_function_or_your_module_function(tmp_path: Path) -> None:
+    (tmp_path / "test_q.py").write_text(
+        textwrap.dedent(FIXTURE_TEST).replace("import pytest", "import pytest\nfrom mypipe import CALLS")
+    )
+    (tmp_path / "mypipe.py").write_text(textwrap.dedent(MYPIPE))
+    result = _pytest(tmp_path, "test_q.py::test_your_function_and_your_strategy")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "3 passed" in result.stdout
 
 
 def test_fixture_bad_arguments_fail_once_cleanly(tmp_path: Path) -> None:
