@@ -100,7 +100,7 @@ def test_the_readmes_own_code_example_runs_as_written(tmp_path: Path) -> None:
     section = _section("Measure your own code")
     blocks = re.findall(r"```(\w+)\n(.*?)```", section, re.S)
     files = [(lang, body) for lang, body in blocks if lang in ("python", "toml")]
-    assert len(files) == 2 and len(section.split("```python")[1].split("```")[0].splitlines()) <= 6
+    assert len(files) == 2 and len(files[0][1].strip().splitlines()) <= 6
     for _, body in files:
         where = tmp_path / body.splitlines()[0].lstrip("# ").strip()
         where.parent.mkdir(parents=True, exist_ok=True)
