@@ -41,9 +41,14 @@ def project_of(start: Path) -> Path | None:
 
 def folders_for(scenario_files: Iterable[Path]) -> list[Path]:
     """The folders that make each scenario file's project importable (see the module docstring)."""
+    from harness.scenario import scenario_dir
+
+    shipped = scenario_dir().resolve()
     out: list[Path] = []
     for file in scenario_files:
         here = Path(file).resolve().parent
+        if here == shipped:  # queuebench's own scenarios: no project of yours
+            continue
         out.append(here)
         if (top := project_of(here)) is not None:
             out += [top / "src", top] if (top / "src").is_dir() else [top]

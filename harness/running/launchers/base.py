@@ -123,13 +123,9 @@ class UserCode:
     strategies: tuple[str, ...] = ()
 
     def probe_args(self) -> list[str]:
-        """The worker's ``probe``/``available`` flags that say the same."""
-        out: list[str] = []
-        for path in self.paths:
-            out += ["--path", path]
-        for name in self.strategies:
-            out += ["--strategy", name]
-        return out
+        """The worker's ``probe``/``available`` flags naming the strategies to describe (the paths
+        travel on ``PYTHONPATH``; a worker of an older tree gets no flag it does not know)."""
+        return [arg for name in self.strategies for arg in ("--strategy", name)]
 
 
 @dataclass(frozen=True)

@@ -40,7 +40,7 @@ from harness.running.launchers.proctree import POSIX, find_leftovers, kill_tree
 from strategies import faults
 
 #: The directory holding ``harness/`` and ``strategies/`` of this checkout.
-ROOT = Path(__file__).resolve().parent.parent.parent
+ROOT = Path(__file__).resolve().parents[3]
 #: The oldest Python the worker side (harness/worker.py, strategies/) runs under.
 MIN_WORKER_VERSION = (3, 10)
 MIN_WORKER = ".".join(map(str, MIN_WORKER_VERSION))

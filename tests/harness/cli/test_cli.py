@@ -115,7 +115,7 @@ def test_a_typo_in_a_work_kind_says_what_was_meant(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert result.output.strip() == (
         f"error: {bad}: scenario 'x': field 'reader_work.kind': unknown work kind 'ioo'; did you mean 'io'?"
-        " (valid kinds: none, io, cpu, service, docker-build, docker-push)"
+        " (valid kinds: none, io, cpu, service, docker-build, docker-push, call)"
     )
 
 

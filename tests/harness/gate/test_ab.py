@@ -95,9 +95,9 @@ def test_sides_a_tree_an_interpreter_and_a_bad_name(tmp_path: Path) -> None:
         assert side.kind == "python" and side.python == sys.executable
         launcher = side.launcher()
         assert getattr(launcher, "env", None) == {"PYTHONMALLOC": "debug"}
-    (tmp_path / "empty").mkdir()
-    with pytest.raises(errors.SideError, match="holds no strategies/"), ab.resolve("A", "empty", cwd=tmp_path):
-        pass
+    (tmp_path / "empty").mkdir()  # a folder that holds no queuebench: a side of your project, queuebench as installed
+    with ab.resolve("A", "empty", cwd=tmp_path) as side:
+        assert side.kind == "project" and side.root == ROOT and side.project == tmp_path / "empty"
     with pytest.raises(errors.SideError, match="nor a git ref of"), ab.resolve("A", "no-such-ref-xyz", cwd=ROOT):
         pass
 
