@@ -232,6 +232,7 @@ def sweep(
     from harness.presentation import terminal as render
     from harness.running import suite
     from harness.sweeps import findings as sw
+    from harness.sweeps import planning as sweep_planning
 
     varies = [sw.parse_vary(v) for v in vary]
     chosen = sw.pick(scenario.load(file), scenario_name)
@@ -241,9 +242,14 @@ def sweep(
     opts.extra = {"sweep": sw.record(chosen, varies, points)}
     opts.recalibrate = recalibrate
     opts.rounds_span_scenarios = True  # repeat by repeat over every point: load bursts spread out
+    opts.skip = sweep_planning.one_point_skips(
+        [(p.loaded, p.values) for p in points], opts
+    )  # sequential: one point, not every one
     planned = suite.plan(loaded, opts)
     con = render.console()
     con.print(f"sweep of {chosen.scenario.name}: {len(points)} points, {len(planned)} trials")
+    if one := sorted({strategy for _, strategy in opts.skip}):
+        con.print(f"{esc(', '.join(one))}: runs no pool, so measured at one {varies[0].param} value only")
     if dry_run:
         _dry_run(planned, opts)
         return

@@ -47,6 +47,10 @@ def figure(run: Run, frame: pd.DataFrame, found: list[Finding]) -> Figure:
             x = g[param].to_numpy(float)
             thr = g["throughput"].where(ok).to_numpy(float)
             p99 = g["e2e_p99_ms"].where(ok).to_numpy(float)
+            f = by_label.get(label)
+            if f is not None and f.pool_independent:  # one point, the same at every pool size: a level
+                top.axhline(f.best_throughput, color=colour, ls=(0, (6, 3)), lw=1.2, zorder=1)
+                label += f" (no pool: measured at {param} = {f.best})"
             top.plot(x, thr, ls, color=colour, marker="o", ms=4, lw=1.6, label=label)
             top.fill_between(
                 x,
@@ -60,14 +64,13 @@ def figure(run: Run, frame: pd.DataFrame, found: list[Finding]) -> Figure:
             bad = g[~ok]
             if len(bad):
                 top.plot(bad[param], bad["throughput"].fillna(0), "x", color=FAIL_COLOUR, ms=8, mew=2)
-            f = by_label.get(label)
-            if f is not None and not f.flat:  # a flat line's "best" is noise: ring its knee only
+            if f is not None and not f.flat and not f.pool_independent:  # a flat "best" is noise: no star
                 clear = f.tie_with is None  # hollow: not distinguishable from the next best value
                 face = colour if clear else "white"
                 top.plot(
                     [f.best], [f.best_throughput], "*", color=colour, mfc=face, ms=15, mec="black", mew=0.6, zorder=5
                 )
-            if f is not None:
+            if f is not None and not f.pool_independent:
                 top.plot([f.knee], [f.knee_throughput], "o", mfc="none", mec=colour, ms=14, mew=2, zorder=5)
         ideal = frame.drop_duplicates(param).sort_values(param)
         if ideal["ideal_throughput"].notna().any():
@@ -82,7 +85,8 @@ def figure(run: Run, frame: pd.DataFrame, found: list[Finding]) -> Figure:
             )
         knees: dict[int, list[str]] = {}
         for f in found:
-            knees.setdefault(f.knee, []).append(f.label)
+            if not f.pool_independent:
+                knees.setdefault(f.knee, []).append(f.label)
         edge = {values[0]: "left", values[-1]: "right"}  # keep the labels inside the axes
         for row, (knee, labels) in enumerate(sorted(knees.items())):
             for ax in (top, bottom):
