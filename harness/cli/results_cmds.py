@@ -83,6 +83,7 @@ def print_sweep(run: Run, run_dir: Path, con: Console, figure: bool = True, rank
     from harness.sweeps import findings as sw
     from harness.sweeps import notes as sweep_notes
     from harness.sweeps import usl as sweep_usl
+    from harness.sweeps import verdict as sweep_verdict
 
     frame = sw.results(run, rank_by)
     found = sw.findings(run, frame)
@@ -101,6 +102,8 @@ def print_sweep(run: Run, run_dir: Path, con: Console, figure: bool = True, rank
         con.print(render.answer_table(pushes))
         for line in pushes.lines:
             con.print(line, markup=False)
+    for line in sweep_verdict.verdict(run, found, rank_by):
+        con.print(line, markup=False)
     if figure and not frame.empty:
         con.print(f"figure: {esc(sweep_plot.write(run, frame, found, run_dir / 'sweep.png', fitted))}")
     if figure:
