@@ -88,7 +88,7 @@ def _bound(v: float) -> str:
 
 
 def usl(n: np.ndarray, lam: float, sigma: float, kappa: float) -> np.ndarray:
-    return lam * n / (1 + sigma * (n - 1) + kappa * n * (n - 1))
+    return np.asarray(lam * n / (1 + sigma * (n - 1) + kappa * n * (n - 1)), dtype=float)
 
 
 def amdahl(n: np.ndarray, lam: float, sigma: float) -> np.ndarray:

@@ -317,3 +317,32 @@ def test_a_strategy_without_a_pool_is_one_figure_not_a_best() -> None:
     throughput = sweep.pivots(doc, frame, list(found.values()))[0]
     row = dict(throughput.rows)["sequential"]
     assert row[0] is not None and row[0].mark == "" and row[1] is None
+
+
+def test_sweep_auto_searches_and_says_which_points_it_measured_and_why(tmp_path: Path) -> None:
+    file = tmp_path / "svc.toml"
+    file.write_text(
+        "[[scenario]]\nname = 'svc'\ndescription = 'contended'\nwriters = 4\nreaders = 1\nitems_per_writer = 4\n"
+        "repeats = 1\nwarmup = 0\n"
+        "reader_work = { kind = 'service', ms = 10, capacity = 2, model = 'collapse', penalty = 2 }\n"
+    )
+    args = ["sweep", str(file), "--vary", "readers=1..5", "-s", "threads", "--auto", "--budget", "1s"]
+    result = cli.invoke(app, [*args, "-o", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    assert "auto: first look at readers = 1, 2, 4, 5" in result.output
+    assert "auto: threads: " in result.output and "auto: stopped: " in result.output
+    (run_dir,) = (tmp_path / "out").iterdir()
+    doc = json.loads((run_dir / "run.json").read_text())
+    assert doc["auto"]["first_look"] == [1, 2, 4, 5] and doc["auto"]["log"] and doc["auto"]["stopped"]
+    # The first look, then the budget (looked at after each round) is spent: the search stops there.
+    assert {t["scenario"] for t in doc["trials"]} == {f"svc.readers-{v}" for v in (1, 2, 4, 5)}
+    assert doc["auto"]["stopped"].startswith("time budget of 1 s spent")
+
+
+def test_sweep_auto_needs_one_readers_range(tmp_path: Path) -> None:
+    args = ["sweep", str(SCENARIOS / "smoke.toml"), "--vary", "writers=1..3", "--auto", "-o", str(tmp_path)]
+    result = cli.invoke(app, args)
+    assert result.exit_code == 2 and "--auto searches for a pool size" in result.output
+    args = ["sweep", str(SCENARIOS / "smoke.toml"), "--vary", "readers=1..3", "--auto", "--budget", "soon"]
+    result = cli.invoke(app, [*args, "-o", str(tmp_path)])
+    assert result.exit_code == 2 and "--budget 'soon'" in result.output
