@@ -1,8 +1,8 @@
 """queuebench's command line (typer). Thin: it parses, calls the harness, prints, exits.
 
-One module per verb group: :mod:`~harness.cli.run_cmds` (list, run, sweep, stress),
+One module per verb group: :mod:`~harness.cli.run_cmds` (run, sweep, stress),
 :mod:`~harness.cli.results_cmds` (show, report, plot, export) and :mod:`~harness.cli.gate_cmds`
-(compare, baseline), :mod:`~harness.cli.ab_cmds` (ab), :mod:`~harness.cli.check_cmds` (check); the app
+(compare, baseline), :mod:`~harness.cli.ab_cmds` (ab), :mod:`~harness.cli.check_cmds` (list, check); the app
 and what they share are in :mod:`~harness.cli.common`.
 
 Heavy modules (pandas, numpy, pyarrow, pydantic) are imported inside commands, so

@@ -1,4 +1,6 @@
-"""``queuebench check``: the conformance checks, run against one strategy (yours included)."""
+"""What can run, and does it conform: ``queuebench list`` (strategies, kinds and scenarios, as the
+worker's interpreter answers) and ``queuebench check`` (the conformance checks, run against one
+strategy, yours included)."""
 
 from __future__ import annotations
 
@@ -7,7 +9,8 @@ from typing import Annotated
 
 import typer
 
-from harness.cli.common import PathOpt, PythonOpt, app, esc, one_python
+from harness import errors
+from harness.cli.common import PathOpt, PythonOpt, app, esc, fail, one_python
 
 
 @app.command()
@@ -53,3 +56,69 @@ def check(
         con.print(f"[bold red]{esc(strategy)} failed {len(failed)} check(s)[/]: {esc(', '.join(failed))}")
         raise typer.Exit(1)
     con.print(f"[bold green]{esc(strategy)} passed every check[/]")
+
+
+@app.command("list")
+def list_cmd(
+    scenarios_dir: Annotated[
+        Path | None, typer.Option("--scenarios", metavar="DIR", help="Directory of scenario files to list.")
+    ] = None,
+    python: PythonOpt = None,
+    path: PathOpt = None,
+    strategy: Annotated[
+        list[str] | None,
+        typer.Option("--strategy", "-s", metavar="MODULE:FUNCTION", help="Also describe this strategy of yours."),
+    ] = None,
+) -> None:
+    """List strategies (built in, installed, yours) and work kinds, available under the worker's
+    interpreter or why not, and the shipped scenarios."""
+    from rich.table import Table
+
+    from harness import scenario
+    from harness.presentation import terminal as render
+    from harness.running import launchers
+    from harness.running.project import user_code
+    from strategies import kinds, registry
+
+    if scenarios_dir is not None and not scenarios_dir.is_dir():
+        fail(f"--scenarios {scenarios_dir}: not a directory")
+    con = render.console()
+    # Asked of the interpreter that will run the trials, never assumed from this one.
+    user = user_code(path, [], strategy or [])
+    answer = launchers.make("local", python=one_python(python, "list"), user=user).available()
+    registry.learn(answer.get("user_strategies") or {})  # installed and yours, as the worker described them
+    where = f"Python {answer['version']} ({answer['executable']})"
+    table = Table(title=f"strategies, available under {where}", title_justify="left", header_style="bold")
+    for col in ("name", "family", "available", "from", "what it does"):
+        table.add_column(col)
+    for entry in [*registry.REGISTRY.values(), *map(registry.get, answer.get("user_strategies") or {})]:
+        if entry.test_only:
+            continue
+        ok, why = answer["strategies"].get(entry.name, (False, "not known to that worker"))
+        shown = f"yes (opt-in: -s {entry.name})" if entry.opt_in else "yes"
+        said = shown if ok else f"[red]no: {esc(why)}[/]"
+        table.add_row(esc(entry.name), entry.family.value, said, esc(entry.origin), esc(entry.summary))
+    con.print(table)
+    table = Table(title="work kinds (scenario `kind = ...`)", title_justify="left", header_style="bold")
+    for col in ("kind", "available", "what it does"):
+        table.add_column(col)
+    for name in dict.fromkeys([*kinds.KINDS, *answer["kinds"]]):
+        ok, why = answer["kinds"].get(name, (False, "not known to that worker"))
+        table.add_row(
+            name,
+            "yes" if ok else f"[red]no: {esc(why)}[/]",
+            kinds.get(name).summary if ok and kinds.exists(name) else "",
+        )
+    con.print(table)
+    folder = scenarios_dir or scenario.scenario_dir()
+    table = Table(title=f"scenarios in {esc(folder)}", title_justify="left", header_style="bold")
+    for col in ("file", "scenario", "description"):
+        table.add_column(col)
+    for file in sorted(folder.glob("*.toml")):
+        try:
+            for item in scenario.load(file):
+                table.add_row(esc(file.name), esc(item.scenario.name), esc(item.scenario.description))
+        except errors.ScenarioError as exc:
+            table.add_row(esc(file.name), "[red]invalid[/]", esc(exc))
+    con.print(table)
+    con.print(f"default suite (queuebench run with no files): {', '.join(scenario.DEFAULT_SUITE)}")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import signal
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -108,6 +109,7 @@ def measure(
     each_worker: bool = False,
     dask_timeout: float | None = None,
     named: bool | None = None,
+    adapt: Callable[[suite.Prepared], suite.Progress] | None = None,
 ) -> tuple[Path, Run]:
     """Probe where the trials run, run every planned trial with a progress bar; handles a bad
     --python or --dask, an unavailable work kind and Ctrl+C. With --each-worker, one run per Dask
@@ -115,7 +117,8 @@ def measure(
 
     ``named``: the user named the strategies (-s), so one the worker cannot run is a one-line
     error; else (the default set, or stress's every strategy) it is left out, said in a line.
-    By default, whether ``opts.strategies`` is non-empty."""
+    By default, whether ``opts.strategies`` is non-empty. ``adapt``: given the prepared run before
+    it starts, may change its trials and returns a progress hook that may add more (``sweep --auto``)."""
     named = bool(opts.strategies) if named is None else named
     from harness.presentation import terminal as render
     from harness.running import suite
@@ -156,7 +159,7 @@ def measure(
                 for strategy, why in missing.items():
                     con.print(f"[yellow]unavailable[/] {esc(strategy)}: {esc(why)} (not run)")
             try:
-                result = run_with_progress(prepared, con)
+                result = run_with_progress(prepared, con, adapt(prepared) if adapt is not None else None)
             except OSError as exc:  # not from storing (those are RunDirError): say what, in one line
                 fail(f"cannot run: {exc.strerror or exc}")
             except KeyboardInterrupt:

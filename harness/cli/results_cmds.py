@@ -82,6 +82,8 @@ def print_sweep(run: Run, run_dir: Path, con: Console, figure: bool = True, rank
     from harness.sweeps import answer as sweep_answer
     from harness.sweeps import findings as sw
     from harness.sweeps import notes as sweep_notes
+    from harness.sweeps import usl as sweep_usl
+    from harness.sweeps import verdict as sweep_verdict
 
     frame = sw.results(run, rank_by)
     found = sw.findings(run, frame)
@@ -90,6 +92,9 @@ def print_sweep(run: Run, run_dir: Path, con: Console, figure: bool = True, rank
     for finding in found:
         for line in finding.lines():
             con.print(line, markup=False)
+    fitted = sweep_usl.fits(run, found, rank_by) if not frame.empty else []
+    for fit in fitted:
+        con.print(fit.line(), markup=False)
     for line in sweep_notes.notes(run, frame, found):
         con.print(line, markup=False)
     pushes = sweep_answer.answer(run, frame, found)
@@ -97,8 +102,10 @@ def print_sweep(run: Run, run_dir: Path, con: Console, figure: bool = True, rank
         con.print(render.answer_table(pushes))
         for line in pushes.lines:
             con.print(line, markup=False)
+    for line in sweep_verdict.verdict(run, found, rank_by):
+        con.print(line, markup=False)
     if figure and not frame.empty:
-        con.print(f"figure: {esc(sweep_plot.write(run, frame, found, run_dir / 'sweep.png'))}")
+        con.print(f"figure: {esc(sweep_plot.write(run, frame, found, run_dir / 'sweep.png', fitted))}")
     if figure:
         con.print(f"results: {esc(run_dir)}")
 

@@ -1,14 +1,13 @@
-"""The verbs that run trials: ``list``, ``run``, ``sweep`` and ``stress``."""
+"""The verbs that run trials: ``run``, ``sweep`` and ``stress``."""
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from harness import errors
 from harness.cli.common import (
     MAX_REPEAT,
     MAX_TIMEOUT,
@@ -42,72 +41,6 @@ if TYPE_CHECKING:
     from harness.running import suite
     from harness.running.suite import Options
     from harness.scenario import LoadedScenario
-
-
-@app.command("list")
-def list_cmd(
-    scenarios_dir: Annotated[
-        Path | None, typer.Option("--scenarios", metavar="DIR", help="Directory of scenario files to list.")
-    ] = None,
-    python: PythonOpt = None,
-    path: PathOpt = None,
-    strategy: Annotated[
-        list[str] | None,
-        typer.Option("--strategy", "-s", metavar="MODULE:FUNCTION", help="Also describe this strategy of yours."),
-    ] = None,
-) -> None:
-    """List strategies (built in, installed, yours) and work kinds, available under the worker's
-    interpreter or why not, and the shipped scenarios."""
-    from rich.table import Table
-
-    from harness import scenario
-    from harness.presentation import terminal as render
-    from harness.running import launchers
-    from harness.running.project import user_code
-    from strategies import kinds, registry
-
-    if scenarios_dir is not None and not scenarios_dir.is_dir():
-        fail(f"--scenarios {scenarios_dir}: not a directory")
-    con = render.console()
-    # Asked of the interpreter that will run the trials, never assumed from this one.
-    user = user_code(path, [], strategy or [])
-    answer = launchers.make("local", python=one_python(python, "list"), user=user).available()
-    registry.learn(answer.get("user_strategies") or {})  # installed and yours, as the worker described them
-    where = f"Python {answer['version']} ({answer['executable']})"
-    table = Table(title=f"strategies, available under {where}", title_justify="left", header_style="bold")
-    for col in ("name", "family", "available", "from", "what it does"):
-        table.add_column(col)
-    for entry in [*registry.REGISTRY.values(), *map(registry.get, answer.get("user_strategies") or {})]:
-        if entry.test_only:
-            continue
-        ok, why = answer["strategies"].get(entry.name, (False, "not known to that worker"))
-        shown = f"yes (opt-in: -s {entry.name})" if entry.opt_in else "yes"
-        said = shown if ok else f"[red]no: {esc(why)}[/]"
-        table.add_row(esc(entry.name), entry.family.value, said, esc(entry.origin), esc(entry.summary))
-    con.print(table)
-    table = Table(title="work kinds (scenario `kind = ...`)", title_justify="left", header_style="bold")
-    for col in ("kind", "available", "what it does"):
-        table.add_column(col)
-    for name in dict.fromkeys([*kinds.KINDS, *answer["kinds"]]):
-        ok, why = answer["kinds"].get(name, (False, "not known to that worker"))
-        table.add_row(
-            name,
-            "yes" if ok else f"[red]no: {esc(why)}[/]",
-            kinds.get(name).summary if ok and kinds.exists(name) else "",
-        )
-    con.print(table)
-    folder = scenarios_dir or scenario.scenario_dir()
-    table = Table(title=f"scenarios in {esc(folder)}", title_justify="left", header_style="bold")
-    for col in ("file", "scenario", "description"):
-        table.add_column(col)
-    for file in sorted(folder.glob("*.toml")):
-        try:
-            for item in scenario.load(file):
-                table.add_row(esc(file.name), esc(item.scenario.name), esc(item.scenario.description))
-        except errors.ScenarioError as exc:
-            table.add_row(esc(file.name), "[red]invalid[/]", esc(exc))
-    con.print(table)
-    con.print(f"default suite (queuebench run with no files): {', '.join(scenario.DEFAULT_SUITE)}")
 
 
 @app.command()
@@ -239,6 +172,18 @@ def sweep(
     dask_timeout: DaskTimeoutOpt = None,
     recalibrate: RecalibrateOpt = False,
     path: PathOpt = None,
+    auto: Annotated[
+        bool,
+        typer.Option(
+            "--auto",
+            help="Search for the best pool size instead of measuring every value: a first look at 1, 2, 4, 8..., "
+            "then points and repeats where they decide (one --vary readers=LO..HI).",
+        ),
+    ] = False,
+    budget: Annotated[
+        str,
+        typer.Option("--budget", metavar="TIME", help="--auto stops adding trials after this long (600, 90s, 15m)."),
+    ] = "15m",
 ) -> None:
     """Run a scenario at each value of a parameter, such as readers=1..8: best value and knee per strategy.
 
@@ -248,6 +193,7 @@ def sweep(
     from harness.presentation import terminal as render
     from harness.running import suite
     from harness.sweeps import findings as sw
+    from harness.sweeps import planning as sweep_planning
 
     varies = [sw.parse_vary(v) for v in vary]
     chosen = sw.pick(scenario.load(file), scenario_name)
@@ -258,13 +204,27 @@ def sweep(
     opts.extra = {"sweep": sw.record(chosen, varies, points)}
     opts.recalibrate = recalibrate
     opts.rounds_span_scenarios = True  # repeat by repeat over every point: load bursts spread out
-    planned = suite.plan(loaded, opts)
+    opts.skip = sweep_planning.one_point_skips([(p.loaded, p.values) for p in points], opts)
+    one = sorted({strategy for _, strategy in opts.skip})
+    adapt, record = None, dict[str, Any]()
+    if auto:
+        adapt = _auto(points, opts, record, budget, rank_by)
+    planned = suite.plan(loaded, opts) if adapt is None else record.pop("first_round")
     con = render.console()
-    con.print(f"sweep of {chosen.scenario.name}: {len(points)} points, {len(planned)} trials")
+    then = f" in its first look, more as the search decides (budget {budget})" if auto else ""
+    con.print(f"sweep of {chosen.scenario.name}: {len(points)} points, {len(planned)} trials{then}")
+    if one:
+        con.print(f"{esc(', '.join(one))}: runs no pool, so measured at one {varies[0].param} value only")
     if dry_run:
         _dry_run(planned, opts)
         return
-    run_dir, run = measure(loaded, opts, dask, dask_timeout=dask_timeout)
+    run_dir, run = measure(loaded, opts, dask, dask_timeout=dask_timeout, adapt=adapt)
+    if auto:
+        measured = sorted({int(run.swept.points[t.scenario]["readers"]) for t in run.measured})
+        for line in [f"first look at readers = {', '.join(map(str, record.get('first_look', [])))}", *record["log"]]:
+            con.print(f"auto: {line}", markup=False)
+        stopped = record.get("stopped") or "interrupted"
+        con.print(f"auto: stopped: {stopped}; measured readers = {measured} in {len(run.trials)} trials", markup=False)
     print_sweep(run, run_dir, con, rank_by=rank_by.value)
     bad = [t for t in run.trials if not t.ok]
     if bad:
@@ -279,6 +239,27 @@ def _with_user(opts: Options, path: list[Path] | None, files: list[Path], loaded
 
     named = [*opts.strategies, *(n for item in loaded for n in item.scenario.strategies or ())]
     opts.user = user_code(path, files, named)
+
+
+def _auto(points: list[Any], opts: Options, record: dict[str, Any], budget: str, rank_by: RankBy) -> Any:
+    """``sweep --auto``: the search's hook for :func:`measure` (harness.sweeps.auto); the first look's
+    points only in the plan the pre-flight estimates."""
+    from harness.analysis.summary import RANK_BY
+    from harness.running import suite
+    from harness.sweeps import auto as sweep_auto
+
+    if {tuple(p.values) for p in points} != {("readers",)}:
+        fail("--auto searches for a pool size: give one --vary readers=LO..HI")
+    by_value = {p.values["readers"]: p.loaded for p in points}
+    record["budget_s"] = sweep_auto.parse_budget(budget)
+    opts.extra["auto"] = record  # the search's log, written with the run
+    look = sweep_auto.first_look(sorted(by_value))
+    later = {
+        (ls.scenario.name, s) for v, ls in by_value.items() if v not in look for s in suite.strategies_for(ls, opts)
+    }
+    opts.skip = opts.skip | later
+    record["first_round"] = sweep_auto.first_round(by_value, opts)  # what the dry run and the count show
+    return sweep_auto.searcher(by_value, opts, RANK_BY[rank_by.value], record["budget_s"], record)
 
 
 def _options(

@@ -22,6 +22,8 @@ from harness.rundir.model import Run, Trial
 from harness.sweeps import answer as sweep_answer
 from harness.sweeps import findings as sweep
 from harness.sweeps import notes as sweep_notes
+from harness.sweeps import usl as sweep_usl
+from harness.sweeps import verdict as sweep_verdict
 
 MAX_WHY = 300  # characters of a trial's errors in the verdict list (run.json holds them all)
 
@@ -178,6 +180,7 @@ def sweep_section(run: Run, pics: dict[str, Path], rank_by: str = "total") -> li
         p99,
     ]
     lines = [escape(line) for f in found for line in f.lines()]
+    lines += [escape(fit.line()) for fit in sweep_usl.fits(run, found, rank_by)]
     lines += [escape(line) for line in sweep_notes.notes(run, frame, found)]
     if lines:
         blocks.append(Bullets(lines))
@@ -193,6 +196,8 @@ def sweep_section(run: Run, pics: dict[str, Path], rank_by: str = "total") -> li
             Table(header, rows, frozenset(range(1, len(header)))),
             Bullets([escape(line) for line in pushes.lines]),
         ]
+    if said := sweep_verdict.verdict(run, found, rank_by):
+        blocks.append(Para(" ".join(f"**{escape(line)}**" if i == 0 else escape(line) for i, line in enumerate(said))))
     if "sweep" in pics:
         blocks.append(Image(pics["sweep"], f"throughput and p99 against {param}"))
     return blocks

@@ -2,21 +2,14 @@
 
 The one front door for the CLI, sweeps, stress and the pytest plugin:
 :func:`prepare` asks the launcher's probe about where trials will run, checks the
-options against it and plans the trials; :meth:`Prepared.run` runs and stores them.
-
-Strategies are interleaved within each round (A B C, A B C, ...) rather than run in
-blocks, so slow drift of a shared machine spreads over all of them alike. A sweep
-(``Options.rounds_span_scenarios``) goes further: each round visits every point x strategy
-once, in an order where neighbours differ in both, so a burst of load from elsewhere lands on
-one repeat of scattered cells, not on every repeat of one point or on one point of every strategy.
+options against it and plans the trials (:mod:`harness.running.planning`); :meth:`Prepared.run`
+runs them, judges each (:mod:`harness.running.checks`) and stores them.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import math
 import re
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,142 +20,17 @@ from harness.errors import ScenarioError
 from harness.rundir import store
 from harness.running import faults as stress
 from harness.running import reference
+from harness.running.checks import classify as classify
+from harness.running.checks import registry_problems as registry_problems
 from harness.running.fingerprint import fingerprint
-from harness.running.launchers import Launcher, Probe, TrialOutput, TrialSpec, make
-from harness.running.launchers.base import UserCode
+from harness.running.launchers import Launcher, Probe, TrialSpec, make
+from harness.running.planning import Options as Options
+from harness.running.planning import Planned as Planned
+from harness.running.planning import interleave_sides as interleave_sides
+from harness.running.planning import plan as plan
+from harness.running.planning import strategies_for as strategies_for
 from harness.scenario import LoadedScenario
 from strategies import base, registry
-
-
-@dataclass
-class Options:
-    strategies: list[str] = field(default_factory=list)
-    repeat: int | None = None
-    warmup: int | None = None
-    start_method: str | None = None
-    python: str = sys.executable
-    #: Several interpreters measured side by side in one run (``run --python X --python Y``):
-    #: every one of them, ``python`` being the first; empty for a one-interpreter run.
-    pythons: list[str] = field(default_factory=list)
-    timeout: float | None = None
-    out: Path = Path("results")
-    #: Extra workload options for test-only strategies, e.g. (("delay_factor", 1.2),).
-    strategy_options: tuple[tuple[str, float], ...] = ()
-    #: Extra top-level keys for run.json, e.g. {"sweep": {...}} (harness.sweeps.findings).
-    extra: dict[str, Any] = field(default_factory=dict)
-    #: Measure the cpu work's calibration afresh instead of reusing this machine's.
-    recalibrate: bool = False
-    #: Run even what the pre-flight estimate says this machine cannot take (harness.running.preflight).
-    force: bool = False
-    #: One round is every scenario x strategy once (a sweep: its points are the scenarios),
-    #: instead of every repeat of a scenario before the next scenario.
-    rounds_span_scenarios: bool = False
-    #: The user's code the worker needs: project folders (``--path``) and "module:callable" strategies.
-    user: UserCode = field(default_factory=UserCode)
-
-
-@dataclass(frozen=True)
-class Planned:
-    loaded: LoadedScenario
-    strategy: str
-    repeat: int  # measured repeats count from 0; warmups are negative
-    warmup: bool
-    side: str | None = None  # which side's launcher runs it (Prepared.sides): ab, or --python X --python Y
-
-    @property
-    def label(self) -> str:
-        kind = "warmup" if self.warmup else f"repeat {self.repeat + 1}"
-        return f"{self.loaded.scenario.name} / {self.strategy} ({kind})" + (f" side {self.side}" if self.side else "")
-
-
-def strategies_for(loaded: LoadedScenario, opts: Options) -> list[str]:
-    names = opts.strategies or loaded.scenario.strategies or registry.default_names()
-    for name in names:
-        registry.get(name)  # raises UnknownStrategy with the valid names
-    return list(dict.fromkeys(names))
-
-
-def plan(scenarios: list[LoadedScenario], opts: Options) -> list[Planned]:
-    rows: list[tuple[tuple[int, int, int], Planned]] = []  # (round, diagonal, strategy's index), trial
-    for index, loaded in enumerate(scenarios):
-        sc = loaded.scenario
-        warmup = sc.warmup if opts.warmup is None else opts.warmup
-        repeats = sc.repeats if opts.repeat is None else opts.repeat
-        names = strategies_for(loaded, opts)
-        # The diagonals' direction: the one whose last trial (strategy len - 1) and the next
-        # diagonal's first (strategy 0) are at different points.
-        step = -1 if (len(names) - 2) % len(scenarios) == 0 else 1
-        for r in range(-warmup, repeats):
-            for k, name in enumerate(names):
-                rows.append(((r, (index - step * k) % len(scenarios), k), Planned(loaded, name, r, r < 0)))
-    if opts.rounds_span_scenarios:
-        # Each round is every point x strategy once, walked along diagonals: strategy k at point
-        # d + k (or d - k), for d = 0, 1, ... So trials in a row differ in point and in strategy,
-        # and a burst of load from elsewhere lands on several points of several strategies, not
-        # on one point of every strategy (a false optimum for all) nor on every point of one.
-        rows.sort(key=lambda row: row[0])
-    return [planned for _, planned in rows]
-
-
-def interleave_sides(trials: list[Planned], sides: tuple[str, ...]) -> list[Planned]:
-    """Every planned trial once per side, back to back: forwards in even repeats, backwards in
-    odd ones (A B in repeat 1, B A in repeat 2, ...; with three interpreters A B C, C B A), so for
-    every scenario x strategy each side goes first as often as the others, whatever the number
-    of pairs in a round, and drift hits every side alike."""
-    out: list[Planned] = []
-    for planned in trials:
-        order = sides if planned.repeat % 2 == 0 else sides[::-1]
-        out.extend(dataclasses.replace(planned, side=side) for side in order)
-    return out
-
-
-def classify(out: TrialOutput, m: dict[str, Any]) -> tuple[str, list[str]]:
-    """Final trial status: timeout/error from the launcher, else failed if a check broke.
-
-    A trial passes only if every item was consumed exactly once, within the pool size,
-    after the start line (which it must stamp), with no process left behind and no
-    error reported by the strategy or any of its processes.
-    """
-    status, errors = out.status, list(out.errors)
-    problems = []
-    if status != "ok":
-        pass  # killed or crashed: its start line was never reported, and that is not the news
-    elif not out.meta.get("start"):
-        problems.append("the strategy never stamped its start line (Trace.start): no makespan can be measured")
-    elif m["produced_before_start"]:
-        problems.append(
-            f"{m['produced_before_start']} item(s) produced before the start line: the makespan would hide their work"
-        )
-    if not m["exactly_once"]:
-        problems.append(
-            f"exactly-once broken: lost {m['lost']}, duplicated {m['duplicated']}, unexpected {m['unexpected']}"
-        )
-    if m["max_concurrency"] > m["pool_size"]:
-        problems.append(f"reader concurrency {m['max_concurrency']} exceeded the pool size {m['pool_size']}")
-    if out.leftovers:
-        problems.append(f"left {len(out.leftovers)} process(es) alive (killed): {'; '.join(out.leftovers)}")
-    problems.extend(registry_problems(m))
-    if status == "ok" and (problems or errors):
-        status = "failed"
-    if status != "ok":  # a failed trial's figures are not the strategy's: no efficiency to show
-        m["efficiency"] = math.nan
-    return status, errors + problems
-
-
-def registry_problems(m: dict[str, Any]) -> list[str]:
-    """docker-push's exactly-once against the outside world: after the trial, the trial's
-    registry holds every item's image once (one tag per item) and nothing else."""
-    if "registry_tags_expected" not in m:
-        return []
-    built, found, extra = m["registry_tags_expected"], m["registry_tags_found"], m["registry_tags_unexpected"]
-    if any(isinstance(v, float) and math.isnan(v) for v in (built, found, extra)):
-        return ["the registry could not be read after the trial: its exactly-once is unknown"]
-    if built == found == m["expected"] and not extra:
-        return []
-    return [
-        f"registry exactly-once broken: {int(found)} of {m['expected']} items' images in the registry"
-        f" ({int(built)} built, {int(extra)} unexpected tag(s))"
-    ]
 
 
 def start_method_for(opts: Options, probe: Probe) -> str:

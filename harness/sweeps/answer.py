@@ -116,6 +116,8 @@ def _t(cell: float | None) -> str:
 
 
 def _pool_line(f: Finding, t: dict[int, float | None]) -> str:
+    if f.pool_independent:
+        return f"runs no pool: {IMAGES} images in {_t(t.get(f.best))} (measured at a pool of {f.best} only)"
     text = f"best pool of {f.best} pushes: {IMAGES} images in {_t(t.get(f.best))}"
     if f.flat:
         text += f" (flat: every pool size within {1 - KNEE:.0%})"

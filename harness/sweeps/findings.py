@@ -28,6 +28,7 @@ from harness.analysis.summary import DEFAULT_RANK_BY, RANK_BY, summarize
 from harness.errors import SweepError
 from harness.rundir.model import Run
 from harness.scenario import LoadedScenario, Scenario
+from harness.sweeps.planning import pool_independent
 
 #: Scenario fields a sweep may vary (all integers).
 SWEEPABLE = ("readers", "writers", "items_per_writer", "payload_bytes", "queue_maxsize")
@@ -207,6 +208,9 @@ class Finding:
     #: The value the best was not distinguishable from over the repeats (harness.analysis.ranking), if any:
     #: then the best is not marked ★, and the line says so.
     tie_with: int | None = None
+    #: The strategy runs no pool (sequential) and the sweep is over ``readers``: measured at one
+    #: point only (harness.sweeps.planning); it has no best or knee, only its one figure.
+    pool_independent: bool = False
 
     @property
     def label(self) -> str:
@@ -214,6 +218,11 @@ class Finding:
         return f"{self.strategy} [{extra}]" if extra else self.strategy
 
     def lines(self) -> list[str]:
+        if self.pool_independent:
+            return [
+                f"{self.label}: runs no pool, so {self.param} makes no difference: {self.best_throughput:.4g} items/s "
+                f"(measured at {self.param} = {self.best} only)"
+            ]
         flat = f"; flat: every {self.param} within {1 - KNEE:.0%}" if self.flat else ""
         if not self.flat and self.tie_with is not None:
             flat = f"; not distinguishable from {self.param} = {self.tie_with} over the repeats"
@@ -256,6 +265,7 @@ def findings(run: Run, frame: pd.DataFrame) -> list[Finding]:
                 knee_throughput=float(knee["throughput"]),
                 flat=len(ok) > 1 and bool((ok["throughput"] >= KNEE * best["throughput"]).all()),
                 tie_with=tie_with,
+                pool_independent=len(ok) == 1 and pool_independent(str(keys[-1]), param),
             )
         )
     return out
@@ -298,8 +308,14 @@ def pivots(run: Run, frame: pd.DataFrame, found: list[Finding]) -> list[Pivot]:
     param, values = run.swept.param, [int(v) for v in run.swept.values]
     groups = group_params(run)
     starred = {f.label for f in found if not f.flat and f.tie_with is None}  # a best the repeats separate
-    marks = {(f.label, f.best): "★" for f in found if f.label in starred}
-    marks.update({(f.label, f.knee): "★◆" if f.knee == f.best and f.label in starred else "◆" for f in found})
+    marks = {(f.label, f.best): "★" for f in found if f.label in starred and not f.pool_independent}
+    marks.update(
+        {
+            (f.label, f.knee): "★◆" if f.knee == f.best and f.label in starred else "◆"
+            for f in found
+            if not f.pool_independent
+        }
+    )
     out = []
     for column in ("throughput", "e2e_p99_ms"):
         rows: list[tuple[str, list[PivotCell | None]]] = []

@@ -20,7 +20,7 @@ def edge_notes(run: Run, found: list[Finding]) -> list[str]:
         return []
     param, out = run.swept.param, list[str]()
     for f in found:
-        if f.flat:
+        if f.flat or f.pool_independent:
             continue
         if f.best == values[-1]:
             out.append(

@@ -4,7 +4,9 @@ Top panel: median throughput per strategy (min–max over repeats as a band), th
 ideal bound (items / ideal makespan) dashed grey, each strategy's best value starred
 and its knee ringed; a vertical line marks each knee, labelled with every strategy
 whose knee it is, and a best value at the end of the swept range says that the
-optimum may lie beyond it. The legend sits below the panels, across the width. Bottom
+optimum may lie beyond it. Where the Universal Scalability Law fits a strategy's line
+(:mod:`harness.sweeps.usl`), its curve is drawn dotted in the strategy's colour, with N* and its
+interval as a bar at the curve's height. The legend sits below the panels, across the width. Bottom
 panel: median p99 end-to-end latency (log scale). Points where a trial did not pass
 are drawn as red crosses, never joined into a line. Drawn on a bare ``Figure``
 (no pyplot, no GUI backend), in the report's style and strategy colours.
@@ -22,12 +24,16 @@ from harness.presentation.figures.style import FAIL_COLOUR, readable_log_axis, s
 from harness.presentation.numbers import ms, si
 from harness.rundir.model import Run
 from harness.sweeps.findings import KNEE, Finding, group_params
+from harness.sweeps.usl import Fit, fits
 
 LINESTYLES = ("-", "--", ":", "-.")
 
 
-def figure(run: Run, frame: pd.DataFrame, found: list[Finding]) -> Figure:
+def figure(run: Run, frame: pd.DataFrame, found: list[Finding], fitted: list[Fit] | None = None) -> Figure:
     sweep = run.swept
+    if fitted is None:
+        fitted = fits(run, found, str(frame["rank_by"].iloc[0])) if not frame.empty else []
+    curves = {f.label: f for f in fitted if f.fitted}
     param, values = sweep.param, list(sweep.values)
     groups = group_params(run)
     with style():
@@ -47,6 +53,10 @@ def figure(run: Run, frame: pd.DataFrame, found: list[Finding]) -> Figure:
             x = g[param].to_numpy(float)
             thr = g["throughput"].where(ok).to_numpy(float)
             p99 = g["e2e_p99_ms"].where(ok).to_numpy(float)
+            f = by_label.get(label)
+            if f is not None and f.pool_independent:  # one point, the same at every pool size: a level
+                top.axhline(f.best_throughput, color=colour, ls=(0, (6, 3)), lw=1.2, zorder=1)
+                label += f" (no pool: at {param} = {f.best})"
             top.plot(x, thr, ls, color=colour, marker="o", ms=4, lw=1.6, label=label)
             top.fill_between(
                 x,
@@ -57,17 +67,26 @@ def figure(run: Run, frame: pd.DataFrame, found: list[Finding]) -> Figure:
                 lw=0,
             )
             bottom.plot(x, p99, ls, color=colour, marker="o", ms=4, lw=1.6)
+            if (fit := curves.get(label)) is not None:  # the USL curve, and N* with its interval at its height
+                import numpy as np
+
+                grid = np.linspace(min(values), max(values), 200)
+                top.plot(grid, fit.curve(grid), color=colour, lw=1.0, ls=(0, (1, 1.5)), alpha=0.9, zorder=2)
+                at = float(fit.curve(np.array([fit.peak]))[0])
+                high = min(fit.high, max(values) * 1.5) - fit.peak
+                top.errorbar(
+                    [fit.peak], [at], xerr=[[fit.peak - fit.low], [high]], fmt="|", color=colour, capsize=3, lw=1
+                )
             bad = g[~ok]
             if len(bad):
                 top.plot(bad[param], bad["throughput"].fillna(0), "x", color=FAIL_COLOUR, ms=8, mew=2)
-            f = by_label.get(label)
-            if f is not None and not f.flat:  # a flat line's "best" is noise: ring its knee only
+            if f is not None and not f.flat and not f.pool_independent:  # a flat "best" is noise: no star
                 clear = f.tie_with is None  # hollow: not distinguishable from the next best value
                 face = colour if clear else "white"
                 top.plot(
                     [f.best], [f.best_throughput], "*", color=colour, mfc=face, ms=15, mec="black", mew=0.6, zorder=5
                 )
-            if f is not None:
+            if f is not None and not f.pool_independent:
                 top.plot([f.knee], [f.knee_throughput], "o", mfc="none", mec=colour, ms=14, mew=2, zorder=5)
         ideal = frame.drop_duplicates(param).sort_values(param)
         if ideal["ideal_throughput"].notna().any():
@@ -82,7 +101,8 @@ def figure(run: Run, frame: pd.DataFrame, found: list[Finding]) -> Figure:
             )
         knees: dict[int, list[str]] = {}
         for f in found:
-            knees.setdefault(f.knee, []).append(f.label)
+            if not f.pool_independent:
+                knees.setdefault(f.knee, []).append(f.label)
         edge = {values[0]: "left", values[-1]: "right"}  # keep the labels inside the axes
         for row, (knee, labels) in enumerate(sorted(knees.items())):
             for ax in (top, bottom):
@@ -136,6 +156,8 @@ def figure(run: Run, frame: pd.DataFrame, found: list[Finding]) -> Figure:
                 [], [], "*", mfc="white", mec="black", ms=12, ls="none", label="best, not distinguishable from the next"
             )
         top.plot([], [], "o", mfc="none", mec="#777777", mew=2, ms=12, ls="none", label=f"knee (>= {KNEE:.0%} of best)")
+        if curves:
+            top.plot([], [], color="#777777", lw=1.0, ls=(0, (1, 1.5)), label="USL fit, |—| its N* (95%)")
         if (frame["status"] != "ok").any():
             top.plot([], [], "x", color=FAIL_COLOUR, ms=8, mew=2, ls="none", label="a trial did not pass")
         if log_p99:  # after the x ticks: limits are final, at least three labelled ticks
@@ -157,5 +179,5 @@ def _capacity(run: Run) -> int | None:
     return None
 
 
-def write(run: Run, frame: pd.DataFrame, found: list[Finding], path: Path) -> Path:
-    return save(figure(run, frame, found), path)
+def write(run: Run, frame: pd.DataFrame, found: list[Finding], path: Path, fitted: list[Fit] | None = None) -> Path:
+    return save(figure(run, frame, found, fitted), path)

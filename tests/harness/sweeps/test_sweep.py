@@ -215,17 +215,16 @@ def test_sweep_command_end_to_end(tmp_path: Path) -> None:
     args = ["sweep", str(SCENARIOS / "smoke.toml"), "--vary", "readers=1..2", "-s", "threads", "-s", "sequential"]
     result = cli.invoke(app, [*args, "--out", str(tmp_path)])
     assert result.exit_code == 0, result.output
-    for line in ("threads: best readers = ", "threads: knee readers = ", "sequential: best readers = "):
+    for line in ("threads: best readers = ", "threads: knee readers = ", "sequential: runs no pool"):
         assert line in result.output
     (run_dir,) = tmp_path.iterdir()
     doc = json.loads((run_dir / "run.json").read_text())
     assert doc["status"] == "complete"
     assert doc["sweep"]["param"] == "readers" and doc["sweep"]["values"] == [1, 2]
     assert sorted(doc["scenarios"]) == ["smoke.readers-1", "smoke.readers-2"]
-    # One round over every point x strategy, neighbours differing in both (suite.plan's diagonals).
+    # One round over every point x strategy (suite.plan's diagonals); sequential runs no pool: one point.
     assert [(t["scenario"][-9:], t["strategy"]) for t in doc["trials"]] == [
         ("readers-1", "threads"),
-        ("readers-2", "sequential"),
         ("readers-2", "threads"),
         ("readers-1", "sequential"),
     ]
@@ -287,3 +286,63 @@ def test_results_frame_orders_by_strategy_then_value() -> None:
         ("threads", 1),
         ("threads", 2),
     ]
+
+
+def test_a_strategy_without_a_pool_runs_at_one_point_of_a_readers_sweep() -> None:
+    """sequential ignores readers: one point per combination of the other parameters, not every point."""
+    from harness.sweeps import planning
+
+    varies = [sweep.parse_vary("readers=1..3"), sweep.parse_vary("writers=4,8")]
+    points = sweep.expand(_registry(), varies)
+    opts = suite.Options(strategies=["threads", "sequential"], repeat=2, warmup=1, rounds_span_scenarios=True)
+    opts.skip = planning.one_point_skips([(p.loaded, p.values) for p in points], opts)
+    planned = suite.plan([p.loaded for p in points], opts)
+    seq = {t.loaded.scenario.name for t in planned if t.strategy == "sequential"}
+    assert seq == {"registry-push.readers-1.writers-4", "registry-push.readers-1.writers-8"}
+    assert sum(t.strategy == "threads" for t in planned) == 6 * 3
+    assert sum(t.strategy == "sequential" for t in planned) == 2 * 3
+    # A sweep over anything but the pool size runs it everywhere: writers change its work.
+    points = sweep.expand(_registry(), [sweep.parse_vary("writers=4,8")])
+    assert planning.one_point_skips([(p.loaded, p.values) for p in points], opts) == frozenset()
+
+
+def test_a_strategy_without_a_pool_is_one_figure_not_a_best() -> None:
+    doc = _doc([("sequential", 1, 14.66, "ok"), ("threads", 1, 10.0, "ok"), ("threads", 2, 20.0, "ok")])
+    frame = sweep.results(doc)
+    found = {f.strategy: f for f in sweep.findings(doc, frame)}
+    assert found["sequential"].pool_independent and not found["threads"].pool_independent
+    assert found["sequential"].lines() == [
+        "sequential: runs no pool, so readers makes no difference: 14.66 items/s (measured at readers = 1 only)"
+    ]
+    throughput = sweep.pivots(doc, frame, list(found.values()))[0]
+    row = dict(throughput.rows)["sequential"]
+    assert row[0] is not None and row[0].mark == "" and row[1] is None
+
+
+def test_sweep_auto_searches_and_says_which_points_it_measured_and_why(tmp_path: Path) -> None:
+    file = tmp_path / "svc.toml"
+    file.write_text(
+        "[[scenario]]\nname = 'svc'\ndescription = 'contended'\nwriters = 4\nreaders = 1\nitems_per_writer = 4\n"
+        "repeats = 1\nwarmup = 0\n"
+        "reader_work = { kind = 'service', ms = 10, capacity = 2, model = 'collapse', penalty = 2 }\n"
+    )
+    args = ["sweep", str(file), "--vary", "readers=1..5", "-s", "threads", "--auto", "--budget", "1s"]
+    result = cli.invoke(app, [*args, "-o", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    assert "auto: first look at readers = 1, 2, 4, 5" in result.output
+    assert "auto: threads: " in result.output and "auto: stopped: " in result.output
+    (run_dir,) = (tmp_path / "out").iterdir()
+    doc = json.loads((run_dir / "run.json").read_text())
+    assert doc["auto"]["first_look"] == [1, 2, 4, 5] and doc["auto"]["log"] and doc["auto"]["stopped"]
+    # The first look, then the budget (looked at after each round) is spent: the search stops there.
+    assert {t["scenario"] for t in doc["trials"]} == {f"svc.readers-{v}" for v in (1, 2, 4, 5)}
+    assert doc["auto"]["stopped"].startswith("time budget of 1 s spent")
+
+
+def test_sweep_auto_needs_one_readers_range(tmp_path: Path) -> None:
+    args = ["sweep", str(SCENARIOS / "smoke.toml"), "--vary", "writers=1..3", "--auto", "-o", str(tmp_path)]
+    result = cli.invoke(app, args)
+    assert result.exit_code == 2 and "--auto searches for a pool size" in result.output
+    args = ["sweep", str(SCENARIOS / "smoke.toml"), "--vary", "readers=1..3", "--auto", "--budget", "soon"]
+    result = cli.invoke(app, [*args, "-o", str(tmp_path)])
+    assert result.exit_code == 2 and "--budget 'soon'" in result.output

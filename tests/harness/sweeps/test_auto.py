@@ -1,0 +1,72 @@
+"""``sweep --auto``: the first look, the next step, and the whole search against simulated services
+whose best pool size is known."""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Callable
+
+import numpy as np
+import pytest
+
+from harness.sweeps import auto
+
+
+@pytest.mark.parametrize(
+    ("values", "look"),
+    [
+        (list(range(1, 9)), [1, 2, 4, 8]),
+        (list(range(1, 7)), [1, 2, 4, 6]),
+        (list(range(1, 17)), [1, 2, 4, 8, 16]),
+        ([2, 3, 5, 9], [2, 5, 9]),  # doubling picks the next candidate there is
+        ([3], [3]),
+        ([1, 2], [1, 2]),
+    ],
+)
+def test_the_first_look_doubles_from_the_first_value_and_ends_at_the_last(values: list[int], look: list[int]) -> None:
+    assert auto.first_look(values) == look
+
+
+def collapse(capacity: int, penalty: float = 0.5) -> Callable[[int], float]:
+    """The service kind's collapse model: total throughput grows to the capacity, then falls."""
+    return lambda n: 10.0 * (n if n <= capacity else capacity / (1 + penalty * (n - capacity)))
+
+
+def _search(curve: Callable[[int], float], values: list[int], seed: int, noise: float = 0.05) -> tuple[int, int]:
+    """The best value --auto names and the trials it ran (a warmup included), noise added."""
+    rng = np.random.default_rng(seed)
+
+    def draw(v: int) -> float:
+        return curve(v) * (1 + noise * rng.standard_normal())
+
+    samples = {v: [draw(v)] for v in auto.first_look(values)}
+    for _ in range(50):
+        step = auto.decide(samples, values, repeats=3, max_repeats=9)
+        if step.settled:
+            break
+        for v, n in step.add.items():
+            samples.setdefault(v, []).extend(draw(v) for _ in range(n))
+    best = max(samples, key=lambda v: statistics.median(samples[v]))
+    return best, 1 + sum(len(xs) for xs in samples.values())
+
+
+@pytest.mark.parametrize(
+    ("curve", "true_best"),
+    [(collapse(3), 3), (collapse(5), 5), (collapse(2, penalty=1.0), 2)],
+)
+def test_auto_names_the_true_best_in_9_of_10_runs_with_at_most_half_the_trials(
+    curve: Callable[[int], float], true_best: int
+) -> None:
+    values = list(range(1, 9))
+    full = len(values) * (1 + 3)  # a full sweep: a warmup and 3 repeats at every value
+    runs = [_search(curve, values, seed) for seed in range(10)]
+    assert sum(best == true_best for best, _ in runs) >= 9, runs
+    assert max(trials for _, trials in runs) <= full / 2, runs
+
+
+def test_each_step_says_why() -> None:
+    step = auto.decide({1: [10.0], 2: [20.0], 4: [19.0], 8: [8.0]}, list(range(1, 9)), 3, 9)
+    assert step.add.get(3) == 1
+    assert "3 (next to the best so far, 2)" in step.why
+    flat = auto.decide({1: [10.0], 2: [10.2], 4: [10.1]}, [1, 2, 3, 4], 3, 9)
+    assert flat.settled and flat.why.startswith("flat")
