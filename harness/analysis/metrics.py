@@ -16,6 +16,7 @@ is already built) to the last item done; throughput = unique items / makespan.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -221,7 +222,7 @@ def trial_metrics(
     meta: dict[str, Any],
     parallelism: float,
     writes: np.ndarray | None = None,
-    memory: dict[str, float] | None = None,
+    memory: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Every per-trial figure, as a flat dict of plain numbers (the run.json trial summary).
 
@@ -278,14 +279,38 @@ def trial_metrics(
     m["cpu_parallelism"] = (m["cpu_user_s"] + m["cpu_sys_s"]) / wall if wall > 0 else math.nan
     mem = memory or {}
     m["peak_rss_mb"] = float(meta.get("peak_rss_self", math.nan)) / 2**20
-    m["tree_peak_mb"] = mem["tree_peak_bytes"] / 2**20 if mem.get("samples") else math.nan
-    m["largest_process_peak_mb"] = mem["largest_process_peak_bytes"] / 2**20 if mem.get("samples") else math.nan
+    m.update(memory_metrics(mem, m["peak_rss_mb"]))
     # What each side's work kind saw of the trial (e.g. the service's busiest moment).
     for role, stats in (meta.get("kinds") or {}).items():
         side = getattr(wl, f"{role}_work", None)
         if side is not None and isinstance(stats, dict):
             m.update(kinds.get(side.kind).trial_metrics(role, stats))
     return m
+
+
+#: The processes whose share of the tree's memory is recorded (``<role>_mb``).
+MEMORY_ROLES = ("worker", "writer", "reader", "manager", "other")
+
+
+def memory_metrics(mem: Mapping[str, Any], worker_hwm_mb: float) -> dict[str, float]:
+    """The trial's memory figures in MB (harness.running.launchers.memory): the tree's peak, the
+    largest process's (never below the worker's own VmHWM, which is one process's peak), each
+    role's share of the tree at its sampled PSS peak, and how many RSS samples were taken."""
+    if not mem.get("samples") and not mem.get("tree_peak_bytes"):
+        return {"tree_peak_mb": math.nan, "largest_process_peak_mb": math.nan}
+    mb = 2.0**20
+    largest = float(mem.get("largest_process_peak_bytes", 0.0)) / mb
+    out = {
+        "tree_peak_mb": float(mem.get("tree_peak_bytes", 0.0)) / mb,
+        "largest_process_peak_mb": max(largest, worker_hwm_mb) if math.isfinite(worker_hwm_mb) else largest,
+        "memory_samples": int(mem.get("samples", 0)),
+    }
+    if "sampled_tree_peak_bytes" in mem:
+        out["sampled_tree_peak_mb"] = float(mem["sampled_tree_peak_bytes"]) / mb
+    for role in MEMORY_ROLES:
+        if f"{role}_bytes" in mem:
+            out[f"{role}_mb"] = float(mem[f"{role}_bytes"]) / mb
+    return out
 
 
 # --------------------------------------------------------------------------- #

@@ -28,7 +28,7 @@ from harness.rundir import store
 from harness.running import faults as stress
 from harness.running import reference
 from harness.running.fingerprint import fingerprint
-from harness.running.launchers import Launcher, Probe, TrialOutput, TrialSpec, make
+from harness.running.launchers import Launcher, Probe, TrialOutput, TrialSpec, make, memory
 from harness.scenario import LoadedScenario
 from strategies import base, registry
 
@@ -393,7 +393,7 @@ def _one(
     m = metrics.trial_metrics(rows, workload, out.meta, parallelism, out.writes, out.memory)
     out.writes = out.writes[:0]
     status, errors = classify(out, m)
-    trial.update(status=status, errors=errors, leftovers=out.leftovers, metrics=m, where=out.where)
+    trial.update(status=status, errors=errors, leftovers=out.leftovers, metrics=m, where=out.where, **memory.tag(out))
     if sc.faults is not None or out.fault_events:
         trial["faults"] = stress.outcome(out, m)
     writer.add_trial(trial, None if planned.warmup else rows)
