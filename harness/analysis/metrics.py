@@ -255,6 +255,7 @@ def trial_metrics(
     total = (t1 - t0) / 1e9 if t0 and t1 else math.nan
     m["total_s"] = total
     m["throughput_total"] = d.unique / total if total and total > 0 else math.nan
+    m.update(littles_law(rows, t0, t1, d.unique))
     m["setup_s"] = (start - t0) / 1e9 if start and t0 else math.nan
     m["teardown_s"] = (t1 - last_done) / 1e9 if t1 and last_done else math.nan
     # The first step to the first item read: what a pipeline pays once before its readers work
@@ -286,6 +287,43 @@ def trial_metrics(
         if side is not None and isinstance(stats, dict):
             m.update(kinds.get(side.kind).trial_metrics(role, stats))
     return m
+
+
+#: Little's law may be off by this much (relative) before a trial is flagged: rounding only,
+#: since both sides are sums of the same integer nanosecond stamps.
+LITTLE_TOLERANCE = 1e-9
+
+
+def littles_law(rows: np.ndarray, t0: int, t1: int, unique: int) -> dict[str, float]:
+    """Little's law over the total window [t0, t1]: L (the time-average number of items in the
+    system, produced to done, each item's interval clipped to the window) against
+    λ × W (unique items ÷ the window, times the mean time in the system over every record).
+
+    For a sound trial the two are equal (both come to Σ e2e ÷ window): a stamp outside the
+    window (a broken clock, a bad window), a negative time in the system, or a record counted
+    twice or not at all makes them differ. Integer arithmetic: exact, whatever the trial's size."""
+    if not len(rows) or not t0 or not t1 or t1 <= t0 or not unique:
+        return {}
+    produced, done = rows[:, PRODUCED], rows[:, DONE]
+    inside = int((np.clip(done, t0, t1) - np.clip(produced, t0, t1)).clip(min=0).sum())
+    e2e = int((done - produced).sum())
+    window = t1 - t0
+    items_in_system = inside / window
+    lambda_w = (unique / window) * (e2e / len(rows))
+    gap = abs(inside * len(rows) - e2e * unique) / max(abs(e2e * unique), 1)
+    return {"littles_l": items_in_system, "littles_lambda_w": lambda_w, "littles_gap": gap}
+
+
+def littles_law_problems(m: Mapping[str, Any]) -> list[str]:
+    """A passing trial's Little's law disagreement, in words (empty: it holds or is unknown)."""
+    gap = m.get("littles_gap")
+    if gap is None or not gap > LITTLE_TOLERANCE:
+        return []
+    return [
+        f"Little's law broken: {m['littles_l']:.6g} items in the system on average, but throughput × mean time "
+        f"in the system is {m['littles_lambda_w']:.6g} (a stamp outside the trial's window, or a record lost "
+        "or counted twice)"
+    ]
 
 
 #: The processes whose share of the tree's memory is recorded (``<role>_mb``).
