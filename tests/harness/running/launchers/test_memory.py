@@ -5,6 +5,7 @@ a breakdown by role."""
 from __future__ import annotations
 
 import math
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -21,7 +22,7 @@ BURST = "import time; time.sleep(0.3); x = bytearray({mb} << 20); del x; time.sl
 
 
 def _cgroup_here() -> bool:
-    group = cgroup.create("queuebench-0-probe")
+    group = cgroup.create(f"queuebench-{os.getpid()}-probe")
     if group is not None:
         group.remove()
     return group is not None
@@ -34,7 +35,7 @@ needs_cgroup = pytest.mark.skipif(not _cgroup_here(), reason="no memory cgroup h
 def test_a_peak_between_two_samples_is_counted_where_a_cgroup_can_be_had() -> None:
     """A 200 MB buffer that lives for microseconds: the old sampler (20 ms ticks and longer)
     saw nothing of it; the kernel's high-water mark of the trial's cgroup does."""
-    meter = memory.TrialMemory("queuebench-0-burst")
+    meter = memory.TrialMemory(f"queuebench-{os.getpid()}-burst")
     assert meter.group is not None
     proc = subprocess.Popen(meter.wrap([sys.executable, "-c", BURST.format(mb=200)]))
     meter.start(proc.pid)
@@ -48,7 +49,7 @@ def test_a_peak_between_two_samples_is_counted_where_a_cgroup_can_be_had() -> No
 
 def test_without_a_cgroup_the_sampler_says_so_and_samples_densely(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(cgroup.ENV, "sample")
-    meter = memory.TrialMemory("queuebench-0-sampled")
+    meter = memory.TrialMemory(f"queuebench-{os.getpid()}-sampled")
     assert meter.group is None
     proc = subprocess.Popen(meter.wrap([sys.executable, "-c", BURST.format(mb=1)]))
     meter.start(proc.pid)
@@ -88,3 +89,23 @@ def test_a_manager_pool_trial_names_its_method_and_breaks_its_memory_down_by_rol
         assert out.memory[f"{role}_bytes"] > 0, (role, out.memory)
     m = metrics.memory_metrics(out.memory, out.meta["peak_rss_self"] / 2**20)
     assert m["largest_process_peak_mb"] >= out.meta["peak_rss_self"] / 2**20
+
+
+def test_both_cgroup_versions_are_found_from_mountinfo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """v2 where the parent enables the memory controller for its children (never enabled by
+    us), v1 where a hierarchy has the memory controller; v2 first."""
+    v2, v1 = tmp_path / "unified", tmp_path / "memory"
+    (v2 / "user").mkdir(parents=True)
+    (v2 / "user" / "cgroup.subtree_control").write_text("cpu memory\n")
+    (v1 / "box").mkdir(parents=True)
+    (tmp_path / "mountinfo").write_text(
+        f"30 25 0:26 / {v2} rw,relatime shared:4 - cgroup2 cgroup2 rw\n"
+        f"31 25 0:27 / {v1} rw,relatime shared:5 - cgroup cgroup rw,memory\n"
+        f"32 25 0:28 / {tmp_path / 'cpu'} rw,relatime shared:6 - cgroup cgroup rw,cpu\n"
+    )
+    (tmp_path / "self").write_text("4:memory:/box\n1:cpu:/\n0::/user\n")
+    monkeypatch.setattr(cgroup, "MOUNTINFO", str(tmp_path / "mountinfo"))
+    monkeypatch.setattr(cgroup, "SELF", str(tmp_path / "self"))
+    assert cgroup._candidates() == [(v2 / "user", 2), (v1 / "box", 1)]
+    (v2 / "user" / "cgroup.subtree_control").write_text("cpu\n")
+    assert cgroup._candidates() == [(v1 / "box", 1)]
