@@ -109,14 +109,9 @@ def _timed_spin(units: int) -> float:
 
 
 def _cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as fh:
-            for line in fh:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
+    from strategies.calibration import cpu_model
+
+    return cpu_model()
 
 
 def usable_cores() -> int:
@@ -146,49 +141,12 @@ def machine() -> dict[str, Any]:
     }
 
 
-def _cache_file() -> str:
-    root = os.environ.get("QUEUEBENCH_CACHE") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"), "queuebench"
-    )
-    return os.path.join(root, "calibration.json")
-
-
 def calibration(recalibrate: bool = False) -> dict[str, Any]:
-    """The cpu work's units per ms for this interpreter on this machine: measured once, then
-    reused from a cache, so every run on one machine does the same work per item.
+    """The cpu work's units per ms, cached per machine and interpreter build
+    (:mod:`strategies.calibration`); ``--recalibrate`` measures afresh."""
+    from strategies import calibration as cache
 
-    Keyed by interpreter, version, GIL and CPU; ``--recalibrate`` measures afresh.
-    """
-    from strategies.kinds import cpu
-
-    gil = getattr(sys, "_is_gil_enabled", lambda: True)()
-    key = "|".join((sys.executable, platform.python_version(), f"gil={gil}", platform.machine(), _cpu_model()))
-    path = _cache_file()
-    cache: dict[str, Any] = {}
-    try:
-        with open(path, encoding="utf-8") as fh:
-            cache = json.load(fh)
-        entry = cache[key] if isinstance(cache, dict) and not recalibrate else None
-        if isinstance(entry, dict) and {"hold_per_ms", "release_per_ms", "measured_at"} <= entry.keys():
-            return dict(entry, source="cached")
-    except (OSError, ValueError, KeyError):
-        cache = {} if not isinstance(cache, dict) else cache
-    cal = cpu.calibrate()
-    entry = {
-        "hold_per_ms": cal.hold_per_ms,
-        "release_per_ms": cal.release_per_ms,
-        "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-    }
-    try:  # best effort: a read-only home still runs, it just calibrates every time
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        cache[key] = entry
-        tmp = f"{path}.{os.getpid()}.tmp"
-        with open(tmp, "w", encoding="utf-8") as fh:
-            json.dump(cache, fh)
-        os.replace(tmp, path)
-    except OSError:
-        pass
-    return dict(entry, source="measured")
+    return cache.calibration(recalibrate)
 
 
 def use_paths(paths: list[str]) -> None:

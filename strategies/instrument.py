@@ -25,6 +25,32 @@ _UNKNOWN = records.UNKNOWN
 _cpu_now = time.thread_time_ns
 
 
+#: The folder of the scratch directory where a trial's processes name their roles.
+ROLES = "roles"
+
+
+def mark_role(workload: Workload, role: str, pid: int | None = None) -> None:
+    """Say that process ``pid`` (this one by default) is a ``role`` (writer, reader, manager)
+    of the trial, for the launcher's memory breakdown: an empty file ``roles/<pid>.<role>``.
+    Once per process, never per item; the trial's main process is the worker already."""
+    pid = pid or os.getpid()
+    if pid == workload.main_pid or not workload.scratch:
+        return
+    folder = os.path.join(workload.scratch, ROLES)
+    try:
+        os.makedirs(folder, exist_ok=True)
+        os.close(os.open(os.path.join(folder, f"{pid}.{role}"), os.O_CREAT | os.O_WRONLY, 0o644))
+    except OSError:
+        pass
+
+
+def mark_manager(workload: Workload, manager: object) -> None:
+    """Name a ``multiprocessing`` Manager's server process (its ``_process``) as the manager."""
+    process = getattr(manager, "_process", None)
+    if process is not None and getattr(process, "pid", None):
+        mark_role(workload, "manager", process.pid)
+
+
 def injector(workload: Workload) -> Injector | None:
     """What this process needs to apply the workload's faults (None: no faults)."""
     if workload.faults is None:
@@ -54,6 +80,7 @@ class WriterSide:
         else:
             self.perform = kind.prepare(spec, self.cal)
         self._log = records.WriterLog(workload.scratch, writer, n).mm
+        mark_role(workload, "writer")
         if self.faults is None and not self.busy and not kind.per_item:  # nothing but stamps (overhead)
             self.make = self.item  # type: ignore[method-assign]
 
@@ -107,6 +134,7 @@ class ReaderSide:
         self.kind = kind = kinds.get(spec.kind)
         self.cal = workload.calibration
         log = records.RecordLog(workload.scratch, 2 * workload.total_items + 16)
+        mark_role(workload, "reader")
         self.reader_id = log.reader
         self.faults = injector(workload)
         self.busy = kind.timed and spec.ms > 0

@@ -6,6 +6,7 @@ Manager proxy is shipped once per reader rather than once per item.
 
 from __future__ import annotations
 
+from strategies import instrument
 from strategies.base import Trace, Workload, now
 from strategies.procs import (
     Gate,
@@ -22,6 +23,7 @@ def run(workload: Workload) -> Trace:
     ctx = context(workload)
     trace = Trace(setup_start=now())
     manager = ctx.Manager()
+    instrument.mark_manager(workload, manager)
     try:
         q = manager.Queue(maxsize=workload.queue_maxsize)
         pool = ctx.Pool(workload.readers, initializer=init_pool_reader, initargs=(workload,))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from strategies import instrument
 from strategies.base import Trace, Workload, now
 from strategies.instrument import process_reader
 from strategies.procs import (
@@ -33,6 +34,7 @@ def run(workload: Workload) -> Trace:
     ctx = context(workload)
     trace = Trace(setup_start=now())
     manager = ctx.Manager()
+    instrument.mark_manager(workload, manager)
     try:
         q = manager.Queue(maxsize=workload.queue_maxsize)
         pool = ctx.Pool(workload.readers, initializer=init_pool_reader, initargs=(workload,))

@@ -16,6 +16,7 @@ is already built) to the last item done; throughput = unique items / makespan.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -221,7 +222,7 @@ def trial_metrics(
     meta: dict[str, Any],
     parallelism: float,
     writes: np.ndarray | None = None,
-    memory: dict[str, float] | None = None,
+    memory: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Every per-trial figure, as a flat dict of plain numbers (the run.json trial summary).
 
@@ -254,6 +255,7 @@ def trial_metrics(
     total = (t1 - t0) / 1e9 if t0 and t1 else math.nan
     m["total_s"] = total
     m["throughput_total"] = d.unique / total if total and total > 0 else math.nan
+    m.update(littles_law(rows, t0, t1, d.unique))
     m["setup_s"] = (start - t0) / 1e9 if start and t0 else math.nan
     m["teardown_s"] = (t1 - last_done) / 1e9 if t1 and last_done else math.nan
     # The first step to the first item read: what a pipeline pays once before its readers work
@@ -278,14 +280,75 @@ def trial_metrics(
     m["cpu_parallelism"] = (m["cpu_user_s"] + m["cpu_sys_s"]) / wall if wall > 0 else math.nan
     mem = memory or {}
     m["peak_rss_mb"] = float(meta.get("peak_rss_self", math.nan)) / 2**20
-    m["tree_peak_mb"] = mem["tree_peak_bytes"] / 2**20 if mem.get("samples") else math.nan
-    m["largest_process_peak_mb"] = mem["largest_process_peak_bytes"] / 2**20 if mem.get("samples") else math.nan
+    m.update(memory_metrics(mem, m["peak_rss_mb"]))
     # What each side's work kind saw of the trial (e.g. the service's busiest moment).
     for role, stats in (meta.get("kinds") or {}).items():
         side = getattr(wl, f"{role}_work", None)
         if side is not None and isinstance(stats, dict):
             m.update(kinds.get(side.kind).trial_metrics(role, stats))
     return m
+
+
+#: Little's law may be off by this much (relative) before a trial is flagged: rounding only,
+#: since both sides are sums of the same integer nanosecond stamps.
+LITTLE_TOLERANCE = 1e-9
+
+
+def littles_law(rows: np.ndarray, t0: int, t1: int, unique: int) -> dict[str, float]:
+    """Little's law over the total window [t0, t1]: L (the time-average number of items in the
+    system, produced to done, each item's interval clipped to the window) against
+    λ × W (unique items ÷ the window, times the mean time in the system over every record).
+
+    For a sound trial the two are equal (both come to Σ e2e ÷ window): a stamp outside the
+    window (a broken clock, a bad window), a negative time in the system, or a record counted
+    twice or not at all makes them differ. Integer arithmetic: exact, whatever the trial's size."""
+    if not len(rows) or not t0 or not t1 or t1 <= t0 or not unique:
+        return {}
+    produced, done = rows[:, PRODUCED], rows[:, DONE]
+    inside = int((np.clip(done, t0, t1) - np.clip(produced, t0, t1)).clip(min=0).sum())
+    e2e = int((done - produced).sum())
+    window = t1 - t0
+    items_in_system = inside / window
+    lambda_w = (unique / window) * (e2e / len(rows))
+    gap = abs(inside * len(rows) - e2e * unique) / max(abs(e2e * unique), 1)
+    return {"littles_l": items_in_system, "littles_lambda_w": lambda_w, "littles_gap": gap}
+
+
+def littles_law_problems(m: Mapping[str, Any]) -> list[str]:
+    """A passing trial's Little's law disagreement, in words (empty: it holds or is unknown)."""
+    gap = m.get("littles_gap")
+    if gap is None or not gap > LITTLE_TOLERANCE:
+        return []
+    return [
+        f"Little's law broken: {m['littles_l']:.6g} items in the system on average, but throughput × mean time "
+        f"in the system is {m['littles_lambda_w']:.6g} (a stamp outside the trial's window, or a record lost "
+        "or counted twice)"
+    ]
+
+
+#: The processes whose share of the tree's memory is recorded (``<role>_mb``).
+MEMORY_ROLES = ("worker", "writer", "reader", "manager", "other")
+
+
+def memory_metrics(mem: Mapping[str, Any], worker_hwm_mb: float) -> dict[str, float]:
+    """The trial's memory figures in MB (harness.running.launchers.memory): the tree's peak, the
+    largest process's (never below the worker's own VmHWM, which is one process's peak), each
+    role's share of the tree at its sampled PSS peak, and how many RSS samples were taken."""
+    if not mem.get("samples") and not mem.get("tree_peak_bytes"):
+        return {"tree_peak_mb": math.nan, "largest_process_peak_mb": math.nan}
+    mb = 2.0**20
+    largest = float(mem.get("largest_process_peak_bytes", 0.0)) / mb
+    out = {
+        "tree_peak_mb": float(mem.get("tree_peak_bytes", 0.0)) / mb,
+        "largest_process_peak_mb": max(largest, worker_hwm_mb) if math.isfinite(worker_hwm_mb) else largest,
+        "memory_samples": int(mem.get("samples", 0)),
+    }
+    if "sampled_tree_peak_bytes" in mem:
+        out["sampled_tree_peak_mb"] = float(mem["sampled_tree_peak_bytes"]) / mb
+    for role in MEMORY_ROLES:
+        if f"{role}_bytes" in mem:
+            out[f"{role}_mb"] = float(mem[f"{role}_bytes"]) / mb
+    return out
 
 
 # --------------------------------------------------------------------------- #

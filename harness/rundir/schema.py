@@ -222,6 +222,7 @@ def _trial(t: Any, i: int, scenarios: dict[str, Any], ids: set[str]) -> None:
         raise SchemaError(f"{where}: warmup must be true or false")
     _text(t.get("start_method"), f"{where}: start_method", optional=True, limit=100)
     _text(t.get("where"), f"{where}: where", optional=True, limit=1000)
+    _text(t.get("memory_method"), f"{where}: memory_method", optional=True, limit=100)
     samples = t.get("samples")
     if samples is not None and not (isinstance(samples, str) and SAMPLES.match(samples)):
         raise SchemaError(f"{where}: samples must name a file samples/NAME.parquet, got {shown(samples)}")

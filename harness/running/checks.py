@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from harness.analysis import metrics
 from harness.running.launchers import TrialOutput
 
 
@@ -33,7 +34,7 @@ def classify(out: TrialOutput, m: dict[str, Any]) -> tuple[str, list[str]]:
         problems.append(f"reader concurrency {m['max_concurrency']} exceeded the pool size {m['pool_size']}")
     if out.leftovers:
         problems.append(f"left {len(out.leftovers)} process(es) alive (killed): {'; '.join(out.leftovers)}")
-    problems.extend(registry_problems(m))
+    problems.extend(registry_problems(m) + (metrics.littles_law_problems(m) if status == "ok" and not problems else []))
     if status == "ok" and (problems or errors):
         status = "failed"
     if status != "ok":  # a failed trial's figures are not the strategy's: no efficiency to show

@@ -23,7 +23,7 @@ from harness.running import reference
 from harness.running.checks import classify as classify
 from harness.running.checks import registry_problems as registry_problems
 from harness.running.fingerprint import fingerprint
-from harness.running.launchers import Launcher, Probe, TrialSpec, make
+from harness.running.launchers import Launcher, Probe, TrialSpec, make, memory
 from harness.running.planning import Options as Options
 from harness.running.planning import Planned as Planned
 from harness.running.planning import interleave_sides as interleave_sides
@@ -275,7 +275,7 @@ def _one(
     status, errors = classify(out, m)
     if planned.warmup and out.meta.get("user_code_failed"):
         prepared.stopped[(sc.name, planned.strategy, planned.side)] = (errors or ["failed"])[0].splitlines()[0]
-    trial.update(status=status, errors=errors, leftovers=out.leftovers, metrics=m, where=out.where)
+    trial.update(status=status, errors=errors, leftovers=out.leftovers, metrics=m, where=out.where, **memory.tag(out))
     if sc.faults is not None or out.fault_events:
         trial["faults"] = stress.outcome(out, m)
     writer.add_trial(trial, None if planned.warmup else rows)

@@ -79,31 +79,46 @@ class Cpu(Kind):
 KIND = Cpu()
 
 
-def _best_rate(fn: Callable[[int], object], start: int, target_s: float = 0.05) -> float:
-    """Units per ms of ``fn(units)``: the best of five timings of about ``target_s``.
+#: One timing's length: short, so that some timings fall between the machine's disturbances.
+TIMING_S = 0.0005
+#: How long each kind is timed for, back to back (the core stays busy, so its clock stays up).
+BUDGET_S = 0.5
+#: Which fastest timing counts: the ``RANK``-th fastest, so one odd reading cannot decide.
+RANK = 3
+
+
+def _best_rate(fn: Callable[[int], object], start: int) -> float:
+    """Units per ms of ``fn(units)``: the least-disturbed of many short timings.
 
     Timed in this thread's CPU time, not wall time: on a busy machine the thread is
-    descheduled at times, which wall time would count as slower work. The best of five
-    is the rate on an idle core, so a trial's items cost at least their nominal time.
+    descheduled at times, which wall time would count as slower work. A shared machine
+    also slows a running thread for a while (a neighbour on the core, its caches, its
+    clock), and a few long timings each catch some of it: eight back-to-back
+    calibrations of five 12 ms timings spread 1.41x. So the work is timed in many
+    ~0.5 ms slices, back to back for ``BUDGET_S``, and the ``RANK``-th fastest slice is
+    the rate on an undisturbed core; a trial's items then cost at least their nominal time.
     """
     # Windows' thread clock ticks every ~16 ms: too coarse, so wall time there.
     clock = time.perf_counter if sys.platform == "win32" else time.thread_time
+    target = TIMING_S if sys.platform != "win32" else 0.05
     n = start
-    while True:
+    while True:  # grow the slice to its length; this also warms the loop up
         t0 = clock()
         fn(n)
         dt = clock() - t0
-        if dt >= target_s / 4:
+        if dt >= target:
             break
-        n *= 4
-    best = dt
-    for _ in range(4):
+        n *= 2
+    timings = [dt]
+    t_end = time.perf_counter() + BUDGET_S
+    while len(timings) < 4 * RANK or time.perf_counter() < t_end:
         t0 = clock()
         fn(n)
-        best = min(best, clock() - t0)
-    return n / (max(best, 1e-9) * 1000.0)
+        timings.append(clock() - t0)
+    timings.sort()
+    return n / (max(timings[RANK - 1], 1e-9) * 1000.0)
 
 
 def calibrate() -> Calibration:
-    """Measure this interpreter's cpu work rates (about 0.3 s)."""
+    """Measure this interpreter's cpu work rates (about 2 × ``BUDGET_S``)."""
     return Calibration(hold_per_ms=_best_rate(burn_hold, 64), release_per_ms=_best_rate(burn_release, 4096))

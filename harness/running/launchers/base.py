@@ -153,7 +153,7 @@ class TrialOutput:
     errors: list[str] = field(default_factory=list)
     leftovers: list[str] = field(default_factory=list)
     #: The trial's memory as sampled from outside (harness.running.launchers.memory), in bytes.
-    memory: dict[str, float] = field(default_factory=dict)
+    memory: dict[str, Any] = field(default_factory=dict)
     #: Where it ran (a host name, a tree, a worker address): the launcher's word.
     where: str = ""
 

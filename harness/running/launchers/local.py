@@ -35,7 +35,7 @@ from harness.running.launchers.collect import (
     sweep_stale_trials,
     trial_prefix,
 )
-from harness.running.launchers.memory import TreeSampler
+from harness.running.launchers.memory import TrialMemory
 from harness.running.launchers.proctree import POSIX, find_leftovers, kill_tree
 from strategies import faults
 
@@ -140,10 +140,11 @@ class LocalLauncher:
             }
             spec_path.write_text(json.dumps(doc))
             stderr_path = Path(tmp) / "stderr.txt"
+            meter = TrialMemory(Path(tmp).name, out / "scratch" / "roles")
             t0 = time.perf_counter()
             with open(stderr_path, "wb") as err:
                 proc = subprocess.Popen(
-                    [self.python, "-m", "harness.worker", "trial", str(spec_path), str(out)],
+                    meter.wrap([self.python, "-m", "harness.worker", "trial", str(spec_path), str(out)]),
                     env=worker_env(self.root, tmpdir, self.user.paths) | self.env,
                     cwd=tmp,  # not the caller's folder: `python -m` puts it first on sys.path (see module doc)
                     stdin=subprocess.DEVNULL,
@@ -151,7 +152,7 @@ class LocalLauncher:
                     stderr=err,
                     **_popen_kwargs(),
                 )
-                sampler = TreeSampler(proc.pid)
+                meter.start(proc.pid)
                 status, errors = "ok", []
                 try:
                     proc.wait(timeout=spec.timeout)
@@ -161,12 +162,13 @@ class LocalLauncher:
                     status = "timeout"
                     errors.append(f"timed out after {spec.timeout:g}s; killed the trial's process tree")
                 finally:
-                    memory = sampler.stop()
+                    memory = meter.stop()
                     if proc.poll() is None:  # timeout, Ctrl+C or any error while waiting
                         kill_tree(proc.pid)
                         proc.wait()
             wall = time.perf_counter() - t0
             leftovers = find_leftovers(proc.pid) if status != "timeout" else []
+            meter.close()
             sweep_semaphores(semprefix)
             scratch = out / "scratch"
             reads, writes = read_records(scratch, workload.writers, workload.items_per_writer)

@@ -1,83 +1,210 @@
-"""The memory a trial's process tree really uses, sampled from outside.
+"""The memory a trial's process tree really uses, measured from outside.
 
 A process's own ``ru_maxrss`` is no use here: Linux carries the high-water mark across
 fork and exec, so a worker started by a 300 MB harness reports 300 MB whatever it does.
-So the launcher samples the tree (the worker and every descendant) while the trial runs.
 
-Two figures: the **tree's peak**, the sum of PSS over its processes (proportional set
-size: a page shared by k processes counts 1/k in each, so the sum is the tree's real
-footprint; USS, then RSS, where the OS has no PSS), and the **largest process's** peak
-RSS. Reading PSS costs about 350 µs per process, RSS about 30 µs, so the sampler reads
-RSS every tick and PSS only when the tree's summed RSS reaches a new high (by 5%): the
-PSS sum is taken at the moments the tree was largest. Ticks stretch so that sampling
-stays under ~5% of one core. A peak shorter than a tick can be missed: these are
-sampled peaks, and the report says so.
+Three figures, and the method that measured them (``method``, recorded with each trial):
+
+* the **tree's peak**: where the launcher can make a memory cgroup for the trial
+  (:mod:`.cgroup`; Linux, as root or in a delegated subtree) it is the kernel's own
+  high-water mark of the whole tree (``cgroup v2`` / ``cgroup v1``): no peak is missed. Elsewhere
+  (``sampled``) it is the largest sum of PSS over the tree's processes (proportional set size:
+  a page shared by k processes counts 1/k in each, so the sum is the tree's real footprint;
+  USS, then RSS, where the OS has no PSS). RSS is read from ``/proc/PID/statm`` every
+  :data:`TICK_S` (about 10 µs a process), PSS (``smaps_rollup``, up to milliseconds a large
+  process) whenever the summed RSS reaches a new high by :data:`NEW_HIGH`, so PSS is
+  taken at the moments the tree was largest;
+* the **largest process's** peak: the most any one process held, from each process's own
+  ``VmHWM`` (the kernel's high-water mark of its RSS, read while it lives) and the RSS
+  ticks, so never below the worker's own ``VmHWM``;
+* the **roles'** share of the tree at its sampled PSS peak: the worker (the strategy's main
+  process), writer and reader processes (they name themselves, :func:`strategies.instrument.mark_role`),
+  the Manager's server process, and others (start helpers, pool workers that took no item).
+
+The old sampler waited 20× its last sample between samples and took 1 to 7 samples a trial;
+an outside 10 ms poller saw up to 3× more memory (docs/measurements.md#memory).
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
 import threading
 import time
+from pathlib import Path
+from typing import Any
 
 import psutil
 
+from harness.running.launchers import cgroup
 from harness.running.launchers.proctree import tree_of
 
-TICK_S = 0.02
-NEW_HIGH = 1.05
+#: Seconds between RSS ticks.
+TICK_S = 0.01
+#: A summed RSS this much above the last high is weighed again in PSS.
+NEW_HIGH = 1.02
+#: Every this many ticks, the tree's processes are found afresh and their VmHWM read.
+REFRESH_TICKS = 5
+PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
+ROLES = ("worker", "writer", "reader", "manager", "other")
 
 
-def _proportional(p: psutil.Process) -> float:
-    full = p.memory_full_info()
+def _rss(pid: int) -> float | None:
+    try:
+        with open(f"/proc/{pid}/statm", "rb") as fh:
+            return float(fh.read().split()[1]) * PAGE
+    except FileNotFoundError:
+        return None
+    except OSError:
+        pass
+    with contextlib.suppress(psutil.Error):
+        return float(psutil.Process(pid).memory_info().rss)
+    return None
+
+
+def _status_hwm(pid: int) -> float | None:
+    try:
+        with open(f"/proc/{pid}/status", "rb") as fh:
+            for line in fh:
+                if line.startswith(b"VmHWM:"):
+                    return float(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return None
+
+
+def _proportional(pid: int) -> float | None:
+    try:
+        with open(f"/proc/{pid}/smaps_rollup", "rb") as fh:
+            for line in fh:
+                if line.startswith(b"Pss:"):
+                    return float(line.split()[1]) * 1024
+    except FileNotFoundError:
+        return None
+    except OSError:
+        pass
+    try:
+        full = psutil.Process(pid).memory_full_info()
+    except psutil.Error:
+        return None
     return float(getattr(full, "pss", None) or getattr(full, "uss", None) or full.rss)
 
 
-class TreeSampler:
-    """Samples the memory of ``pid``'s tree on a thread until :meth:`stop`."""
+def read_roles(folder: Path | None) -> dict[int, str]:
+    """pid -> role from the files ``<pid>.<role>`` the trial's processes made in ``folder``."""
+    out: dict[int, str] = {}
+    with contextlib.suppress(OSError):
+        for name in os.listdir(folder) if folder is not None else ():
+            pid, _, role = name.partition(".")
+            if pid.isdigit() and role in ROLES:
+                out[int(pid)] = role
+    return out
 
-    def __init__(self, pid: int) -> None:
+
+class TreeSampler:
+    """Samples the memory of ``pid``'s tree on a thread until :meth:`stop`.
+
+    ``group``: the trial's cgroup, which lists the tree's processes cheaply; ``roles``: the
+    folder where its processes name their roles."""
+
+    def __init__(self, pid: int, group: cgroup.Cgroup | None = None, roles: Path | None = None) -> None:
         self.pid = pid
-        self.tree_peak = 0.0
+        self.group = group
+        self.roles_dir = roles
+        self.tree_peak = 0.0  # PSS summed, at the sampled highs
         self.largest_peak = 0.0
+        self.role_peak: dict[str, float] = {}
         self.samples = 0
+        self.pss_samples = 0
         self._rss_high = 0.0
+        self._pids: list[int] = [pid]
+        self._roles: dict[int, str] = {pid: "worker"}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="queuebench-memory", daemon=True)
         self._thread.start()
 
+    def _refresh(self) -> None:
+        pids = self.group.pids() if self.group is not None else [p.pid for p in tree_of(self.pid)]
+        self._pids = pids or self._pids
+        self._roles = {**read_roles(self.roles_dir), self.pid: "worker"}
+        for pid in self._pids:
+            hwm = _status_hwm(pid)
+            if hwm is not None:
+                self.largest_peak = max(self.largest_peak, hwm)
+
     def _sample(self) -> None:
-        procs, rss = [], []
-        for p in tree_of(self.pid):
-            with contextlib.suppress(psutil.Error):
-                rss.append(float(p.memory_info().rss))
-                procs.append(p)
-        if not procs:
+        if self.samples % REFRESH_TICKS == 0:
+            self._refresh()
+        rss = {pid: r for pid in self._pids if (r := _rss(pid)) is not None}
+        if not rss:
             return
         self.samples += 1
-        self.largest_peak = max(self.largest_peak, max(rss))
-        total = sum(rss)
+        self.largest_peak = max(self.largest_peak, max(rss.values()))
+        total = sum(rss.values())
         if total > self._rss_high * NEW_HIGH:  # the tree is at its largest so far: weigh it truly
             self._rss_high = total
-            shared = 0.0
-            for p in procs:
-                with contextlib.suppress(psutil.Error):
-                    shared += _proportional(p)
-            self.tree_peak = max(self.tree_peak, shared)
+            self.pss_samples += 1
+            by_role: dict[str, float] = {}
+            for pid in rss:
+                pss = _proportional(pid)
+                if pss is not None:
+                    role = self._roles.get(pid, "other")
+                    by_role[role] = by_role.get(role, 0.0) + pss
+            shared = sum(by_role.values())
+            if shared > self.tree_peak:
+                self.tree_peak, self.role_peak = shared, by_role
 
     def _loop(self) -> None:
-        wait = 0.002  # dense at first: a short trial still gets a few samples
         while not self._stop.is_set():
             t0 = time.perf_counter()
             self._sample()
-            wait = max(min(2 * wait, TICK_S), 20 * (time.perf_counter() - t0))
-            self._stop.wait(wait)
+            self._stop.wait(max(0.0, TICK_S - (time.perf_counter() - t0)))
 
-    def stop(self) -> dict[str, float]:
+    def stop(self) -> dict[str, Any]:
         self._stop.set()
         self._thread.join()
-        return {
+        out: dict[str, Any] = {
+            "method": "sampled",
             "tree_peak_bytes": self.tree_peak,
+            "sampled_tree_peak_bytes": self.tree_peak,
             "largest_process_peak_bytes": self.largest_peak,
             "samples": self.samples,
+            "pss_samples": self.pss_samples,
         }
+        out.update({f"{role}_bytes": self.role_peak.get(role, 0.0) for role in ROLES})
+        return out
+
+
+def tag(out: Any) -> dict[str, str]:
+    """The trial's ``memory_method`` for run.json (cgroup v1, cgroup v2, sampled), where known."""
+    method = getattr(out, "memory", {}).get("method")
+    return {"memory_method": str(method)} if method else {}
+
+
+class TrialMemory:
+    """One trial's memory: its cgroup where one can be had, and the dense sampler always.
+
+    Use: ``argv = m.wrap(argv)`` before starting the worker, ``m.start(pid)`` after,
+    ``m.stop()`` when it ended (the figures), ``m.close()`` once its leftovers are gone."""
+
+    def __init__(self, name: str, roles: Path | None = None) -> None:
+        self.group = cgroup.create(name)
+        self.roles = roles
+        self._sampler: TreeSampler | None = None
+
+    def wrap(self, argv: list[str]) -> list[str]:
+        return self.group.wrap(argv) if self.group is not None else argv
+
+    def start(self, pid: int) -> None:
+        self._sampler = TreeSampler(pid, self.group, self.roles)
+
+    def stop(self) -> dict[str, Any]:
+        out: dict[str, Any] = self._sampler.stop() if self._sampler is not None else {"samples": 0}
+        peak = self.group.peak() if self.group is not None else None
+        if self.group is not None and peak:  # the kernel charged the tree: its peak is the figure
+            out.update(method=self.group.method, tree_peak_bytes=peak)
+        return out
+
+    def close(self) -> None:
+        if self.group is not None:
+            self.group.remove()

@@ -1,0 +1,111 @@
+"""A trial's memory: the kernel's peak of the whole tree where a cgroup can be had, dense
+sampling elsewhere; the method named; the largest process never below the worker's VmHWM;
+a breakdown by role."""
+
+from __future__ import annotations
+
+import math
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from harness.analysis import metrics
+from harness.running.launchers import cgroup, memory
+from harness.running.launchers.base import TrialSpec
+from harness.running.launchers.local import LocalLauncher
+from strategies import base
+
+BURST = "import time; time.sleep(0.3); x = bytearray({mb} << 20); del x; time.sleep(0.3)"
+
+
+def _cgroup_here() -> bool:
+    group = cgroup.create(f"queuebench-{os.getpid()}-probe")
+    if group is not None:
+        group.remove()
+    return group is not None
+
+
+needs_cgroup = pytest.mark.skipif(not _cgroup_here(), reason="no memory cgroup here")
+
+
+@needs_cgroup
+def test_a_peak_between_two_samples_is_counted_where_a_cgroup_can_be_had() -> None:
+    """A 200 MB buffer that lives for microseconds: the old sampler (20 ms ticks and longer)
+    saw nothing of it; the kernel's high-water mark of the trial's cgroup does."""
+    meter = memory.TrialMemory(f"queuebench-{os.getpid()}-burst")
+    assert meter.group is not None
+    proc = subprocess.Popen(meter.wrap([sys.executable, "-c", BURST.format(mb=200)]))
+    meter.start(proc.pid)
+    proc.wait()
+    got = meter.stop()
+    meter.close()
+    assert got["method"] == f"cgroup v{meter.group.version}"
+    assert got["tree_peak_bytes"] >= 200 * 2**20
+    assert not meter.group.path.exists()
+
+
+def test_without_a_cgroup_the_sampler_says_so_and_samples_densely(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(cgroup.ENV, "sample")
+    meter = memory.TrialMemory(f"queuebench-{os.getpid()}-sampled")
+    assert meter.group is None
+    proc = subprocess.Popen(meter.wrap([sys.executable, "-c", BURST.format(mb=1)]))
+    meter.start(proc.pid)
+    proc.wait()
+    got = meter.stop()
+    assert got["method"] == "sampled"
+    assert got["samples"] >= 20  # 0.6 s at 10 ms ticks: dozens (the old sampler took 1 to 7)
+    assert got["tree_peak_bytes"] > 0 and got["worker_bytes"] > 0
+
+
+def test_the_largest_process_is_never_below_the_workers_own_high_water_mark() -> None:
+    mem = {"samples": 3, "tree_peak_bytes": 50 * 2**20, "largest_process_peak_bytes": 10 * 2**20}
+    assert metrics.memory_metrics(mem, 30.0)["largest_process_peak_mb"] == 30.0
+    assert math.isnan(metrics.memory_metrics({}, 30.0)["tree_peak_mb"])
+
+
+def test_roles_are_read_from_the_files_the_processes_made(tmp_path: Path) -> None:
+    for name in ("11.writer", "12.reader", "13.manager", "14.nonsense", "x.reader"):
+        (tmp_path / name).touch()
+    assert memory.read_roles(tmp_path) == {11: "writer", 12: "reader", 13: "manager"}
+    assert memory.read_roles(tmp_path / "absent") == {}
+
+
+def test_a_manager_pool_trial_names_its_method_and_breaks_its_memory_down_by_role() -> None:
+    wl = base.Workload(
+        writers=2,
+        readers=2,
+        items_per_writer=4,
+        payload_bytes=1 << 20,
+        writer_work=base.WorkSpec("io", 20),
+        reader_work=base.WorkSpec("io", 20),
+    )
+    out = LocalLauncher().run(TrialSpec("manager-pool", wl, 60))
+    assert out.status == "ok", out.errors
+    assert out.memory["method"] in ("cgroup v1", "cgroup v2", "sampled")
+    for role in ("worker", "writer", "reader", "manager"):
+        assert out.memory[f"{role}_bytes"] > 0, (role, out.memory)
+    m = metrics.memory_metrics(out.memory, out.meta["peak_rss_self"] / 2**20)
+    assert m["largest_process_peak_mb"] >= out.meta["peak_rss_self"] / 2**20
+
+
+def test_both_cgroup_versions_are_found_from_mountinfo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """v2 where the parent enables the memory controller for its children (never enabled by
+    us), v1 where a hierarchy has the memory controller; v2 first."""
+    v2, v1 = tmp_path / "unified", tmp_path / "memory"
+    (v2 / "user").mkdir(parents=True)
+    (v2 / "user" / "cgroup.subtree_control").write_text("cpu memory\n")
+    (v1 / "box").mkdir(parents=True)
+    (tmp_path / "mountinfo").write_text(
+        f"30 25 0:26 / {v2} rw,relatime shared:4 - cgroup2 cgroup2 rw\n"
+        f"31 25 0:27 / {v1} rw,relatime shared:5 - cgroup cgroup rw,memory\n"
+        f"32 25 0:28 / {tmp_path / 'cpu'} rw,relatime shared:6 - cgroup cgroup rw,cpu\n"
+    )
+    (tmp_path / "self").write_text("4:memory:/box\n1:cpu:/\n0::/user\n")
+    monkeypatch.setattr(cgroup, "MOUNTINFO", str(tmp_path / "mountinfo"))
+    monkeypatch.setattr(cgroup, "SELF", str(tmp_path / "self"))
+    assert cgroup._candidates() == [(v2 / "user", 2), (v1 / "box", 1)]
+    (v2 / "user" / "cgroup.subtree_control").write_text("cpu\n")
+    assert cgroup._candidates() == [(v1 / "box", 1)]
