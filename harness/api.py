@@ -44,13 +44,17 @@ def run(
     python: str | None = None,
     start_method: str | None = None,
     timeout: float | None = None,
+    paths: Sequence[str | Path] = (),
 ) -> Measured:
     """Run scenarios against strategies exactly as ``queuebench run`` does: warmups first, every
     trial in a fresh worker process under the watchdog, the run stored under ``out``.
-    ``strategies`` empty: each scenario's own list, else every default strategy."""
+    ``strategies`` empty: each scenario's own list, else every default strategy; yours as
+    ``"module:function"``. ``paths``: your project's folders for the worker, as ``--path`` (the
+    scenario files' folders and projects are added, as on the command line)."""
     import sys
 
     from harness.running import suite
+    from harness.running.project import user_code
 
     items = [scenarios] if isinstance(scenarios, (str, Path)) else list(scenarios)
     loaded = [s for s in items if isinstance(s, LoadedScenario)]
@@ -64,6 +68,9 @@ def run(
         timeout=timeout,
         out=Path(out),
     )
+    files = [Path(s) for s in items if not isinstance(s, LoadedScenario) and Path(s).is_file()]
+    named = [*strategies, *(n for item in loaded for n in item.scenario.strategies or ())]
+    opts.user = user_code([Path(p) for p in paths], files, named)
     suite.plan(loaded, opts)  # an unknown strategy or a bad option: refused before anything starts
     path, doc = suite.execute(loaded, opts)
     return Measured(path, Run.from_doc(doc))

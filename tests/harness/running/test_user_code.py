@@ -150,3 +150,11 @@ def test_check_fails_a_broken_strategy_with_a_one_line_reason(
     line = next(ln for ln in result.output.splitlines() if ln.startswith(f"✗ {check}:"))
     assert said in line
     assert f"{broken} failed" in result.output
+
+
+def test_the_python_api_runs_your_strategy_from_your_project(mine: Path, tmp_path: Path) -> None:
+    import queuebench
+
+    done = queuebench.run(mine / "bench" / "p.toml", strategies=["mypipe:run"], repeat=1, warmup=0, out=tmp_path)
+    (trial,) = done.run.measured
+    assert trial.strategy == "mypipe:run" and trial.ok
