@@ -94,8 +94,8 @@ def test_markdown_states_failures_first_then_the_ranked_table(failing: tuple[int
     assert "exactly-once broken: lost 1" in md
     assert (
         "| rank | strategy | items/s (total) | min–max | items/s (makespan) | setup ms | makespan ms | teardown ms "
-        "| p50 ms | p99 ms | eff. | pool busy | cpu∥ (total) | tree peak MB (PSS) | largest process MB (RSS) "
-        "| conc | failed | status |"
+        "| p50 ms | p99 ms | eff. (total) | eff. (makespan) | pool busy | cpu∥ (total) | tree peak MB (PSS) "
+        "| largest process MB (RSS) | conc | failed | status |"
     ) in md
     rows = [
         line for line in md.split("## Scenario `smoke`")[1].split("## Machine")[0].splitlines() if line.startswith("| ")
@@ -382,7 +382,7 @@ def test_report_of_a_baseline_saved_without_samples(passing: Path, tmp_path: Pat
     assert "| smoke | tie: threads, sequential |" in md  # still ranked, from run.json (2 repeats: a tie)
     table = md.split("## Scenario `smoke`")[1].split("## Machine")[0]
     rows = [line.split(" | ") for line in table.splitlines() if line.startswith("| ")][2:]
-    assert len(rows) == 2 and all(r[11] == "—" for r in rows)  # pool busy needs the samples
+    assert len(rows) == 2 and all(r[12] == "—" for r in rows)  # pool busy needs the samples
 
 
 def test_report_with_some_samples_missing_draws_from_the_rest(passing: Path, tmp_path: Path) -> None:
