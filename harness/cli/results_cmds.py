@@ -29,9 +29,12 @@ def parallelism_line(probe: Probe) -> str:
     return f"effective parallelism {par}{of} (how many cores a burst of CPU work got just now; ideally all of them)"
 
 
-def print_summary(run: Run, frame: Any, con: Console, said: bool = False) -> None:
-    """The busy-machine warning (when there is one), then the summary table. ``said``: the warning
-    was printed in full already (``run``'s header): a one-line reminder is enough."""
+def print_summary(
+    run: Run, frame: Any, con: Console, said: bool = False, run_dir: Path | None = None, wide: bool = False
+) -> None:
+    """The busy-machine warning (when there is one), then the summary table, fitted to the terminal
+    (``wide``: every column, however wide). ``said``: the warning was printed in full already
+    (``run``'s header): a one-line reminder is enough."""
     from harness.analysis import trust
     from harness.presentation import interpreters
     from harness.presentation import terminal as render
@@ -43,13 +46,27 @@ def print_summary(run: Run, frame: Any, con: Console, said: bool = False) -> Non
         con.print(f"[bold yellow]⚠ the machine was too busy to trust these timings: {esc('; '.join(reasons))}[/]")
     elif (busy := render.busy_line(warning)) is not None:
         con.print(busy)
-    con.print(render.summary_table(frame))
+    where = esc(run_dir) if run_dir is not None else "RUN_DIR"
+    table = render.summary_table(frame, width=None if wide else con.width, wide_hint=f"queuebench show {where} --wide")
+    if wide:  # as wide as the table needs (a terminal narrower than that wraps it; `less -S` keeps it whole)
+        width, con.width = con.width, max(con.width, render.natural_width(table))
+        con.print(table)
+        con.width = width
+    else:
+        con.print(table)
     rank_by = str(frame["rank_by"].iloc[0]) if len(frame) else "total"
     render.print_blocks(interpreters.section(run, rank_by), con)  # several --python: side by side
 
 
 @app.command()
-def show(run_dir: RunDirArg, rank_by: RankByOpt = RankBy.total) -> None:
+def show(
+    run_dir: RunDirArg,
+    rank_by: RankByOpt = RankBy.total,
+    wide: Annotated[
+        bool,
+        typer.Option("--wide", help="Every column of the summary, however wide (default: fit the terminal)."),
+    ] = False,
+) -> None:
     """Show a stored run: fingerprint, summary table, and any trial that did not pass."""
     from harness.analysis.errors_digest import failure_groups, ids_line
     from harness.analysis.summary import summarize
@@ -68,7 +85,7 @@ def show(run_dir: RunDirArg, rank_by: RankByOpt = RankBy.total) -> None:
     if has_faults(run):  # a fault run: how each strategy ended leads, as in its report
         con.print(render.survival_table(survival(run)))
     frame = summarize(run, rank_by.value)
-    print_summary(run, frame, con)
+    print_summary(run, frame, con, run_dir=run_dir, wide=wide)
     if run.sweep is not None and not frame.empty:  # a sweep stopped before its first measured trial has none
         print_sweep(run, run_dir, con, figure=False, rank_by=rank_by.value)
     for (status, why), ids in failure_groups(t for t in run.trials if not t.ok).items():
