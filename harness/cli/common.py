@@ -190,7 +190,9 @@ MetricOpt = Annotated[
         "--metric",
         "-m",
         metavar="METRIC",
-        help="throughput (items/s), makespan (makespan_s), p50, p90, p99, max (end-to-end latency ms), "
+        help="throughput_total (items/s over the total window: the default, as in `run` and `show`), "
+        "throughput (items/s over the makespan), total (total_s), makespan (makespan_s), p50, p90, p99, max "
+        "(end-to-end latency ms), "
         "efficiency, rss (peak_rss_mb), or a latency key <e2e|wait|service|put>_<p50|p90|p99|max>_ms "
         "such as wait_p99_ms.",
     ),

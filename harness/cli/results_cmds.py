@@ -18,7 +18,40 @@ if TYPE_CHECKING:
     from harness.running.launchers.base import Probe
 
 
-RunDirArg = Annotated[Path, typer.Argument(metavar="RUN_DIR", help="A results directory (results/<time>-<host>).")]
+RunDirArg = Annotated[
+    Path,
+    typer.Argument(
+        metavar="RUN",
+        help="A results directory (results/<time>-<host>), a folder of runs (its newest, e.g. results/ci), or a "
+        "saved baseline's name: the same inputs `compare` and `export` accept.",
+    ),
+]
+ResultsOpt = Annotated[
+    Path, typer.Option("--results", metavar="DIR", help="Saved baselines are <results>/baselines/NAME.")
+]
+
+
+def one_run(arg: Path, results: Path, con: Console | None = None) -> Path:
+    """A run argument as a run directory, as ``compare`` reads it: a run, a folder of runs (its newest)
+    or a saved baseline's name; says which run when it was not named directly."""
+    from harness.gate import baseline
+    from harness.rundir import store
+
+    found = baseline.resolve(str(arg), results)
+    if con is not None and found != store.run_dir_of(arg):
+        con.print(f"run: {esc(found)} (the newest run in {esc(arg)})" if found.parent == arg else f"run: {esc(found)}")
+    return found
+
+
+def all_runs(arg: Path, results: Path) -> list[Path]:
+    """A ``plot`` argument as run directories: a run, every run of a folder of runs, or a saved baseline."""
+    from harness.rundir import store
+
+    try:
+        held = sorted(p.parent for p in arg.glob(f"*/{store.RUN_FILE}")) if not (arg / store.RUN_FILE).exists() else []
+    except OSError:
+        held = []
+    return held or [one_run(arg, results)]
 
 
 def parallelism_line(probe: Probe) -> str:
@@ -62,6 +95,7 @@ def print_summary(
 def show(
     run_dir: RunDirArg,
     rank_by: RankByOpt = RankBy.total,
+    results: ResultsOpt = Path("results"),
     wide: Annotated[
         bool,
         typer.Option("--wide", help="Every column of the summary, however wide (default: fit the terminal)."),
@@ -75,8 +109,9 @@ def show(
     from harness.presentation.facts import fingerprint_line
     from harness.rundir import store
 
-    run = store.read_run(run_dir)
     con = render.console()
+    run_dir = one_run(run_dir, results, con)
+    run = store.read_run(run_dir)
     con.print(f"run {esc(run_dir)} · status {esc(run.status)} · started {esc(run.started_at)}")
     if run.status != "complete":
         why = "interrupted" if run.status == "incomplete" else "the harness stopped mid-run (killed?)"
@@ -143,9 +178,7 @@ def export(
             show_default=False,
         ),
     ] = None,
-    results: Annotated[
-        Path, typer.Option("--results", metavar="DIR", help="Saved baselines are <results>/baselines/NAME.")
-    ] = Path("results"),
+    results: ResultsOpt = Path("results"),
 ) -> None:
     """Write a run in another tool's format: pytest-benchmark JSON, Bencher Metric Format, github-action-benchmark."""
     from harness import exports
@@ -204,18 +237,25 @@ def report(
         typer.Option("--out", "-o", metavar="DIR", help="Directory for the report. Default: the run directory."),
     ] = None,
     rank_by: RankByOpt = RankBy.total,
+    results: ResultsOpt = Path("results"),
 ) -> None:
     """Write report.md (fits a CI job summary), a self-contained report.html and PNG figures for a run."""
     from harness.presentation import terminal as render
 
-    write_report(run_dir, out, render.console(), rank_by.value)
+    con = render.console()
+    write_report(one_run(run_dir, results, con), out, con, rank_by.value)
 
 
 @app.command()
 def plot(
     run_dirs: Annotated[
         list[Path] | None,
-        typer.Argument(metavar="RUN_DIR", help="Results directories to put in one figure.", show_default=False),
+        typer.Argument(
+            metavar="RUN",
+            help="Results directories to put in one figure; a folder of runs (e.g. results/ci) adds every run in "
+            "it, a saved baseline's name its run.",
+            show_default=False,
+        ),
     ] = None,
     by: Annotated[
         str,
@@ -226,10 +266,11 @@ def plot(
         typer.Option(
             "--metric",
             metavar="KEY",
-            help="Trial metric: throughput, throughput_total, e2e_p99_ms, efficiency, cpu_parallelism, "
+            help="Trial metric: throughput_total (items/s over the total window, the default everywhere), "
+            "throughput (over the makespan), e2e_p99_ms, efficiency, cpu_parallelism, "
             "tree_peak_mb, largest_process_peak_mb, setup_s, teardown_s, total_s, or any key of a trial's metrics.",
         ),
-    ] = "throughput",
+    ] = "throughput_total",
     normalize: Annotated[
         str | None,
         typer.Option(
@@ -253,6 +294,7 @@ def plot(
         bool,
         typer.Option("--split-mismatched", help="Show scenarios defined differently under one name apart."),
     ] = False,
+    results: ResultsOpt = Path("results"),
 ) -> None:
     """Several runs in one figure: a panel per scenario, one marker per group of runs."""
     from rich.markup import escape
@@ -261,14 +303,19 @@ def plot(
     from harness.presentation.figures import runs as plot_runs
     from harness.rundir import store
 
-    if out is None and run_dirs:  # next to the (first) run, never the current directory
+    con = render.console()
+    given = run_dirs or []
+    runs = [run for arg in given for run in all_runs(store.run_dir_of(arg), results)]
+    for arg in given:
+        if (held := all_runs(store.run_dir_of(arg), results)) != [store.run_dir_of(arg)]:
+            con.print(escape(f"{arg}: {', '.join(p.name for p in held)}"))
+    if out is None and runs:  # next to the (first) run, never the current directory
         vs = f"-vs-{normalize}" if normalize else ""
-        out = store.run_dir_of(run_dirs[0]) / f"queuebench-{metric}-by-{by}{vs}.png"
+        out = runs[0] / f"queuebench-{metric}-by-{by}{vs}.png"
     try:
-        path, groups = plot_runs.plot_runs(run_dirs or [], by, metric, normalize, out, split_mismatched)
+        path, groups = plot_runs.plot_runs(runs, by, metric, normalize, out, split_mismatched)
     except OSError as exc:
         fail(f"cannot write the figure: {exc}")
-    con = render.console()
     listed = ", ".join(f"{g} ({n} run{'s' if n > 1 else ''})" for g, n in groups.items())
     con.print(escape(f"grouped by {by}: {listed}"))
     con.print(escape(f"figure: {path}"))

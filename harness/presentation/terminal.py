@@ -239,7 +239,7 @@ def sweep_tables(pivots: list[Pivot]) -> list[Table]:
         for label, texts in pivot_rows(pivot, "[red]{} ✗[/]", "[bold]{}[/]"):
             table.add_row(escape(label), *texts)
         if pivot.ideal is not None:
-            table.add_row("[dim](ideal bound)[/]", *(f"[dim]{si(v)}[/]" for v in pivot.ideal))
+            table.add_row("[dim](ideal bound: items ÷ ideal makespan)[/]", *(f"[dim]{si(v)}[/]" for v in pivot.ideal))
         out.append(table)
     return out
 

@@ -245,7 +245,7 @@ def test_export_and_plot_write_into_the_run_directory_by_default(
     assert result.output.splitlines()[-1] == f"wrote 2 benchmark(s) to {newest / 'queuebench-pytest-benchmark.json'}"
     result = cli.invoke(app, ["plot", str(older), str(newest), "--normalize", "threads"], terminal_width=400)
     assert result.exit_code == 0, result.output
-    figure = older / "queuebench-throughput-by-run-vs-threads.png"
+    figure = older / "queuebench-throughput_total-by-run-vs-threads.png"
     assert result.output.splitlines()[-1] == f"figure: {figure}" and figure.is_file()
     result = cli.invoke(app, ["plot", str(newest / "run.json"), "--metric", "total_s"], terminal_width=400)
     assert result.exit_code == 0, result.output

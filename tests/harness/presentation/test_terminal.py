@@ -108,3 +108,19 @@ def test_a_tie_that_skips_a_strategy_says_why() -> None:
     assert list(frame.sort_values("rank")["verdict"]) == ["tie", "", "tie"]
     caption = " ".join(str(terminal.summary_table(frame).caption).split())
     assert "s: tie: a, c" in caption and "a steady strategy ranked between two tied ones" in caption
+
+
+def test_show_report_and_plot_take_a_folder_of_runs_as_compare_does(tmp_path: Path) -> None:
+    """One window everywhere (items/s over the total, named), and the inputs compare and export take."""
+    folder = tmp_path / "ci"
+    older, newer = write_run(folder / "20260101T000000Z-a", _doc()), write_run(folder / "20260102T000000Z-a", _doc())
+    runner = CliRunner()
+    shown = runner.invoke(app, ["show", str(folder)], env={"COLUMNS": "200"})
+    assert shown.exit_code == 0, shown.output
+    assert f"run: {newer} (the newest run in {folder})" in shown.output
+    assert "ranked by items/s over the total window" in shown.output
+    plotted = runner.invoke(app, ["plot", str(folder)], env={"COLUMNS": "200"})
+    assert plotted.exit_code == 0, plotted.output
+    assert f"{folder}: {older.name}, {newer.name}" in plotted.output
+    figure = older / "queuebench-throughput_total-by-run.png"  # the total window, as the table
+    assert figure.is_file() and f"figure: {figure}" in " ".join(plotted.output.split())
