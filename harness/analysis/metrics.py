@@ -308,13 +308,14 @@ def busy_readers(records: np.ndarray, start_ns: int) -> tuple[np.ndarray, np.nda
 
 
 def pool_busy(run: Run, run_dir: Path) -> dict[tuple[str, str], float]:
-    """Median over repeats of reader-busy time ÷ (pool size × makespan): how full each strategy kept
-    the pool, per (scenario, strategy). Trials without samples are skipped."""
+    """Median over the passing repeats of reader-busy time ÷ (pool size × makespan): how full each
+    strategy kept the pool, per (scenario, strategy), like every other median of the summary. Trials
+    that did not pass (their figures are not the strategy's) and trials without samples are skipped."""
 
     shares: dict[tuple[str, str], list[float]] = {}
     for t in run.measured:
         makespan, pool = t.metric("makespan_s"), t.metric("pool_size")
-        if not t.samples or not makespan or not pool:
+        if not t.ok or not t.samples or not makespan or not pool:
             continue
         busy_s = reader_busy_s(store.load_samples(run_dir, t))
         shares.setdefault((t.scenario, t.strategy), []).append(busy_s / (pool * makespan))

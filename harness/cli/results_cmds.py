@@ -122,13 +122,18 @@ def show(
     frame = summarize(run, rank_by.value)
     print_summary(run, frame, con, run_dir=run_dir, wide=wide)
     if run.sweep is not None and not frame.empty:  # a sweep stopped before its first measured trial has none
-        print_sweep(run, run_dir, con, figure=False, rank_by=rank_by.value)
+        print_sweep(run, run_dir, con, figure=False, rank_by=rank_by.value, warn=False)
     for (status, why), ids in failure_groups(t for t in run.trials if not t.ok).items():
         count = f" × {len(ids)}" if len(ids) > 1 else ""
         con.print(f"[red]{esc(status)}{count}[/] {esc(ids_line(ids))}: {esc(why)}")
 
 
-def print_sweep(run: Run, run_dir: Path, con: Console, figure: bool = True, rank_by: str = RankBy.total.value) -> None:
+def print_sweep(
+    run: Run, run_dir: Path, con: Console, figure: bool = True, rank_by: str = RankBy.total.value, warn: bool = True
+) -> None:
+    """The sweep's tables, findings and answer; first the busy-machine warning (``warn``; ``show``
+    printed it above its summary already): a pool size picked on a busy machine may not hold."""
+    from harness.analysis import trust
     from harness.presentation import terminal as render
     from harness.presentation.figures import sweep as sweep_plot
     from harness.sweeps import answer as sweep_answer
@@ -137,6 +142,8 @@ def print_sweep(run: Run, run_dir: Path, con: Console, figure: bool = True, rank
 
     frame = sw.results(run, rank_by)
     found = sw.findings(run, frame)
+    if warn and (busy := render.busy_line(trust.run_warning(run))) is not None:
+        con.print(busy)
     for table in render.sweep_tables(sw.pivots(run, frame, found)):
         con.print(table)
     for finding in found:

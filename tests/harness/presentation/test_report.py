@@ -351,7 +351,9 @@ def test_report_of_a_run_without_measured_trials(passing: Path, tmp_path: Path) 
 def test_pool_busy_is_the_share_of_reader_time_used(failing: tuple[int, str, Path]) -> None:
     """One reader at a time can fill at most 1/pool of the pool; a strategy over the limit can exceed 100%."""
     busy = metrics.pool_busy(_doc(failing[2]), failing[2])
-    assert set(busy) == {("smoke", s) for s in ("threads", "sequential", "test-lose", "test-overlimit")}
+    # Medians of the passing repeats only: test-lose and test-overlimit never passed (the audit found
+    # 47–73% "pool busy" for strategies with no passing repeat, under a footnote saying otherwise).
+    assert set(busy) == {("smoke", s) for s in ("threads", "sequential")}
     assert 0 < busy[("smoke", "sequential")] <= 1 / POOL
     assert 0 < busy[("smoke", "threads")] <= 1
 

@@ -4,6 +4,7 @@ column it shows in a legend under it, and names the window of each figure."""
 
 from __future__ import annotations
 
+import math
 import re
 from pathlib import Path
 from typing import Any
@@ -124,3 +125,20 @@ def test_show_report_and_plot_take_a_folder_of_runs_as_compare_does(tmp_path: Pa
     assert f"{folder}: {older.name}, {newer.name}" in plotted.output
     figure = older / "queuebench-throughput_total-by-run.png"  # the total window, as the table
     assert figure.is_file() and f"figure: {figure}" in " ".join(plotted.output.split())
+
+
+def test_a_sweep_warns_of_a_busy_machine_before_its_verdicts(tmp_path: Path) -> None:
+    """The audit: no warning at a recorded load of 7.7 on 2 cores, where run, show and report warn."""
+    from harness.cli.results_cmds import print_sweep
+    from harness.rundir.model import Run
+    from tests.harness.analysis.test_ranking import _sweep_doc
+
+    doc = _sweep_doc([("threads", n, 10.0 * n, math.nan) for n in (1, 2, 3)])
+    con = Console(width=200, record=True, color_system=None)
+    print_sweep(Run.from_doc(doc), tmp_path, con, figure=False)
+    assert "too busy" not in con.export_text()
+    doc["fingerprint"]["load_average"] = [7.7]
+    print_sweep(Run.from_doc(doc), tmp_path, con, figure=False)
+    text = con.export_text()
+    assert "⚠ The machine was too busy to trust these timings" in text and "load average 7.7" in text
+    assert text.index("too busy") < text.index("items/s")
