@@ -87,3 +87,7 @@ class PlotError(QueuebenchError, ValueError):
 
 class UnknownFormat(QueuebenchError, ValueError):
     """An export format name that is not known."""
+
+
+class OptionValueError(QueuebenchError, ValueError):
+    """An option that takes a value was given another option instead (``--dask --out X``)."""
