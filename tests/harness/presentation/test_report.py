@@ -205,9 +205,9 @@ def test_concurrency_figure_draws_the_pool_limit_and_the_overrun(failing: tuple[
     for ax in fig.axes:
         limits = [ln for ln in ax.get_lines() if ln.get_linestyle() == "--"]
         assert len(limits) == 1 and list(limits[0].get_ydata()) == [POOL, POOL]
-        (busy,) = [p for p in ax.patches if str(p.get_label()).startswith("busy readers")]
+        (busy,) = [ln for ln in ax.get_lines() if str(ln.get_label()).startswith("busy readers")]
         name = str(busy.get_label())[len("busy readers (") : -1]
-        peaks[name] = max(busy.get_data().values)
+        peaks[name] = max(busy.get_ydata())
         if name == "test-overlimit":
             assert "LIMIT EXCEEDED" in ax.get_title(loc="left")
     assert peaks == {"threads": 2, "sequential": 1, "test-lose": 1, "test-overlimit": 3}
