@@ -88,7 +88,7 @@ def compare(
     baseline: str | Path,
     current: str | Path,
     *,
-    metric: str = "throughput",
+    metric: str = "throughput_total",
     max_regression: float = 0.10,
     alpha: float = 0.01,
 ) -> Report:

@@ -17,11 +17,23 @@ from collections.abc import Iterable
 
 
 def did_you_mean(name: object, valid: Iterable[str]) -> str:
-    """``"; did you mean 'io'?"`` when ``name`` is close to one of ``valid``
-    (:func:`difflib.get_close_matches`), else ``""``: the hint every "unknown name" line carries."""
+    """``"; did you mean 'io'?"`` when ``name`` is close to one of ``valid``, else ``""``: the hint
+    every "unknown name" line carries. Close: the same but for case and punctuation (``IO``,
+    ``docker_push``), spelled nearly alike (:func:`difflib.get_close_matches`: ``ioo``, ``thread``),
+    or starting with a valid name (``io-bound``, ``cpu_heavy``: the longest such)."""
     import difflib
+    import re
 
-    close = difflib.get_close_matches(str(name), list(valid), n=1)
+    names = list(valid)
+    text = str(name)
+
+    def plain(s: str) -> str:
+        return re.sub(r"[^a-z0-9]", "", s.lower())
+
+    same = [v for v in names if plain(v) == plain(text)]
+    close = same or difflib.get_close_matches(text.lower(), names, n=1)
+    if not close:
+        close = sorted((v for v in names if len(plain(v)) >= 2 and plain(text).startswith(plain(v))), key=len)[-1:]
     return f"; did you mean {close[0]!r}?" if close else ""
 
 
@@ -75,3 +87,7 @@ class PlotError(QueuebenchError, ValueError):
 
 class UnknownFormat(QueuebenchError, ValueError):
     """An export format name that is not known."""
+
+
+class OptionValueError(QueuebenchError, ValueError):
+    """An option that takes a value was given another option instead (``--dask --out X``)."""

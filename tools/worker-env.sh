@@ -12,7 +12,14 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PYTHON="${1:?usage: tools/worker-env.sh /path/to/python}"
-command -v "$PYTHON" >/dev/null || { echo "worker-env: cannot run $PYTHON" >&2; exit 2; }
+command -v "$PYTHON" >/dev/null || { echo "worker-env: cannot run $PYTHON: not found" >&2; exit 2; }
+# Found is not runnable: a pyenv shim for a version not installed is on PATH and fails when run.
+# Say so in one line and exit 2, printing nothing on stdout, so `--python "$(make -s worker-env ...)"`
+# stops here rather than passing an empty argument on.
+if ! why="$("$PYTHON" -c 'import sys' 2>&1)"; then
+    echo "worker-env: cannot run $PYTHON ($(printf '%s' "$why" | head -n 1)); install it or name another interpreter" >&2
+    exit 2
+fi
 # name: implementation, version and ABI flags, e.g. cpython-3.13.0 or cpython-3.13.5t
 name="$("$PYTHON" -c 'import sys, sysconfig; print(f"{sys.implementation.name}-{sys.version.split()[0]}" + ("t" if sysconfig.get_config_var("Py_GIL_DISABLED") else ""))')"
 minor="$("$PYTHON" -c 'import sys; print(sys.version_info[1])')"

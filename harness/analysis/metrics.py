@@ -141,7 +141,8 @@ def ideal_makespan(
 ) -> float:
     """A lower bound (seconds) on any strategy's makespan for this workload on this machine.
 
-    The largest of: each writer's own work plus the reader work of its last item; the
+    The largest of: each item's writer work so far (its writer's items up to it) plus its own
+    reader work (the last item's is the writer's whole work plus it); the
     first item's writer work plus all reader work spread over ``readers``; all CPU-bound
     work spread over the machine's usable cores (``parallelism``); all reader CPU-bound
     work spread over min(readers, parallelism); a side whose kind serves at most
@@ -149,9 +150,14 @@ def ideal_makespan(
 
     CPU-bound work counts what each item really cost in CPU where it was measured
     (``rows``/``writes``: the ``work_cpu`` fields), not its nominal ``ms``: calibration
-    is a model, and a lower bound built on a model can be beaten. Zero without work.
+    is a model, and a lower bound built on a model can be beaten. Injected delays are work too:
+    a ``slow_spike`` item's reader work counts ``spike_factor`` times, as the worker runs it.
+    Zero without work.
     """
     wd, rd = _work_seconds(wl, "writer"), _work_seconds(wl, "reader")
+    if wl.faults is not None and wl.faults.slow_spike and rd.size:  # as strategies.faults injects it
+        spiked = [n for n in wl.faults.slow_spike if 0 <= n < rd.size]
+        rd.flat[spiked] *= wl.faults.spike_factor
     wkind, rkind = kinds.get(wl.writer_work.kind), kinds.get(wl.reader_work.kind)
     if rkind.cpu_bound and rows is not None and len(rows):
         known = (rows[:, WORK_CPU] >= 0) & (rows[:, W] >= 0) & (rows[:, W] < wl.writers)
@@ -165,7 +171,7 @@ def ideal_makespan(
     writer_sums = wd.sum(axis=1)
     reader_total = float(rd.sum())
     first = float(wd[:, 0].min())
-    bounds = [float((writer_sums + rd[:, -1]).max()), first + reader_total / wl.readers]
+    bounds = [float((np.cumsum(wd, axis=1) + rd).max()), first + reader_total / wl.readers]
     cpu_total = 0.0
     if wkind.cpu_bound:
         cpu_total += float(writer_sums.sum())
@@ -371,13 +377,14 @@ def busy_readers(records: np.ndarray, start_ns: int) -> tuple[np.ndarray, np.nda
 
 
 def pool_busy(run: Run, run_dir: Path) -> dict[tuple[str, str], float]:
-    """Median over repeats of reader-busy time ÷ (pool size × makespan): how full each strategy kept
-    the pool, per (scenario, strategy). Trials without samples are skipped."""
+    """Median over the passing repeats of reader-busy time ÷ (pool size × makespan): how full each
+    strategy kept the pool, per (scenario, strategy), like every other median of the summary. Trials
+    that did not pass (their figures are not the strategy's) and trials without samples are skipped."""
 
     shares: dict[tuple[str, str], list[float]] = {}
     for t in run.measured:
         makespan, pool = t.metric("makespan_s"), t.metric("pool_size")
-        if not t.samples or not makespan or not pool:
+        if not t.ok or not t.samples or not makespan or not pool:
             continue
         busy_s = reader_busy_s(store.load_samples(run_dir, t))
         shares.setdefault((t.scenario, t.strategy), []).append(busy_s / (pool * makespan))

@@ -1,11 +1,17 @@
 """Who wins a scenario, and only when the repeats say so.
 
-A strategy is crowned (★, "use X") only when it is distinguishable from the runner-up over
-the repeats; otherwise the strategies that are not distinguishable from the best are a tie
-("tie: A, B, C"). Distinguishable means either a one-sided Mann–Whitney U test (scipy)
-rejects "no difference" at :data:`ALPHA`, or, with at least :data:`MIN_RANGE_REPEATS` repeats
-each, the ranges (min–max) do not overlap. With fewer than three repeats per side no rank
-test can reach p ≤ 0.05, so such runs always report ties: that is the honest answer.
+A strategy is crowned (★, "use X") only when its repeats are distinguishable from those of
+every other strategy of the scenario; otherwise the strategies not distinguishable from the best
+are a tie ("tie: A, B, C"). Distinguishable means a one-sided exact Mann–Whitney test
+(:mod:`harness.analysis.rankstats`) rejects "no difference".
+
+The best is picked by its median before it is tested, so testing it at :data:`ALPHA` would crown
+noise about twice as often as ALPHA says (the audit measured 9.6% for two identical strategies).
+Any of the k strategies could have been picked, so each comparison is made at ALPHA / k
+(:func:`crown_level`, Bonferroni over the k possible crowns): with k identical strategies, the
+chance that any one of them is crowned is at most k × ALPHA / k = ALPHA. Fewer repeats than
+:func:`min_repeats_for_a_verdict` can never reach that level, so such runs always report ties:
+that is the honest answer.
 """
 
 from __future__ import annotations
@@ -15,39 +21,47 @@ from collections.abc import Sequence
 
 from harness.analysis import rankstats
 
-#: One-sided significance level of the rank test.
+#: The chance of crowning noise, at most, over all the strategies of a scenario.
 ALPHA = 0.05
-#: Non-overlapping ranges count as distinguishable only with this many repeats on each side.
-MIN_RANGE_REPEATS = 5
 
 
 def _finite(values: Sequence[float]) -> list[float]:
     return [float(v) for v in values if v is not None and math.isfinite(v)]
 
 
+def u_count(low: Sequence[float], high: Sequence[float]) -> float:
+    """Mann–Whitney U: the pairs (x of ``low``, y of ``high``) with y > x, a tie counted as a half."""
+    return sum(1.0 if y > x else 0.5 if y == x else 0.0 for x in low for y in high)
+
+
 def distinguishable(best: Sequence[float], other: Sequence[float], alpha: float = ALPHA) -> bool:
-    """Are the repeats of ``best`` higher than those of ``other`` beyond the noise?"""
+    """Are the repeats of ``best`` higher than those of ``other`` beyond the noise, one-sided at
+    ``alpha`` (exact Mann–Whitney; tied values count half)?"""
     a, b = _finite(best), _finite(other)
     if not a or not b:
         return bool(a)  # a strategy with no measured value never ties with one that has
-    if len(a) >= MIN_RANGE_REPEATS and len(b) >= MIN_RANGE_REPEATS and min(a) > max(b):
-        return True
-    if len(set(a + b)) == 1:
-        return False  # all equal: no order to test
-    from scipy.stats import mannwhitneyu
+    needed = rankstats.critical_count(len(b), len(a), alpha)
+    return needed is not None and u_count(b, a) >= needed
 
-    return bool(mannwhitneyu(a, b, alternative="greater").pvalue <= alpha)
+
+def crown_level(strategies: int) -> float:
+    """The one-sided level each comparison of the best is made at, among ``strategies`` ranked."""
+    return ALPHA / max(strategies, 2)
 
 
 def tie_group(samples: dict[str, list[float]], order: list[str]) -> list[str]:
     """The strategies of ``order`` (best first) not distinguishable from the first one, the first
-    included. One name: the first is a clear winner."""
+    included, each tested at :func:`crown_level`. One name: the first is a clear winner.
+
+    Each strategy is tested against the best on its own repeats, so the group can skip one: a
+    steady strategy ranked between two tied ones can be told from the best while a noisier one
+    ranked below it cannot."""
     if not order:
         return []
-    best = samples.get(order[0], [])
-    return [order[0], *(name for name in order[1:] if not distinguishable(best, samples.get(name, [])))]
+    best, level = samples.get(order[0], []), crown_level(len(order))
+    return [order[0], *(name for name in order[1:] if not distinguishable(best, samples.get(name, []), level))]
 
 
-def min_repeats_for_a_verdict() -> int:
-    """The fewest repeats per side with which the rank test can separate two strategies."""
-    return rankstats.min_repeats(ALPHA)
+def min_repeats_for_a_verdict(strategies: int = 2) -> int:
+    """The fewest repeats per strategy with which the best of ``strategies`` can be crowned."""
+    return rankstats.min_repeats(crown_level(strategies))

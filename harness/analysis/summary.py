@@ -3,10 +3,12 @@ passed, ranked by throughput over the chosen window (also written as ``summary.c
 run.json), and the orders every presentation of a run shares (scenarios in run order,
 strategies best first).
 
-``rank_by`` chooses the window items/s is measured over: ``total`` (the strategy's first step
-to its return: what a user waits for, the default) or ``makespan`` (the start line to the last
-item done: the pipeline alone). ``verdict`` says whether the best is a clear winner ("best")
-or not distinguishable from others ("tie"; :mod:`harness.analysis.ranking`).
+``rank_by`` chooses the window items/s and ``efficiency`` are measured over: ``total`` (the
+strategy's first step to its return: what a user waits for, the default) or ``makespan`` (the
+start line to the last item done: the pipeline alone); ``efficiency_makespan`` and
+``efficiency_total`` keep both, so no row puts figures of two windows side by side unnamed.
+``verdict`` says whether the best is a clear winner ("best") or not distinguishable from others
+("tie"; :mod:`harness.analysis.ranking`).
 """
 
 from __future__ import annotations
@@ -25,7 +27,8 @@ MEDIANS = (
     "throughput_total",
     "e2e_p50_ms",
     "e2e_p99_ms",
-    "efficiency",
+    "efficiency_makespan",
+    "efficiency_total",
     "cpu_parallelism",
     "setup_s",
     "makespan_s",
@@ -51,6 +54,7 @@ COLUMNS = [
     "throughput",
     "throughput_min",
     "throughput_max",
+    "efficiency",
     *MEDIANS,
     "max_concurrency",
     "pool_size",
@@ -87,6 +91,14 @@ def _median(values: pd.Series) -> float:
     return float(finite.median()) if len(finite) else float("nan")
 
 
+def efficiency_total(trials: pd.DataFrame) -> pd.Series:
+    """Each trial's efficiency over the total window: the ideal makespan ÷ the total, where its
+    makespan efficiency was measured (the whole workload delivered); NaN elsewhere."""
+    ideal = trials["ideal_makespan_s"] if "ideal_makespan_s" in trials else float("nan")
+    eff = trials["efficiency_makespan"]
+    return (ideal / trials["total_s"]).where(eff.notna() & (trials["total_s"] > 0))
+
+
 def window(run: Run, rank_by: str = DEFAULT_RANK_BY) -> str:
     """The window actually used: ``rank_by``, or ``makespan`` for a run recorded before trials
     measured a total (its trials have no ``throughput_total``)."""
@@ -111,6 +123,8 @@ def summarize(run: Run, rank_by: str = DEFAULT_RANK_BY) -> pd.DataFrame:
             trials[col] = float("nan")
     trials["throughput_makespan"] = trials["throughput"]
     trials["chosen"] = trials[RANK_BY[used]]
+    trials["efficiency_makespan"] = trials["efficiency"] if "efficiency" in trials else float("nan")
+    trials["efficiency_total"] = efficiency_total(trials)
     rows = []
     samples: dict[tuple[str, str], list[float]] = {}
     for (scenario, strategy), g in trials.groupby(["scenario", "strategy"], sort=False):
@@ -129,6 +143,7 @@ def summarize(run: Run, rank_by: str = DEFAULT_RANK_BY) -> pd.DataFrame:
                 "throughput": _median(ok["chosen"]),
                 "throughput_min": chosen.min() if len(chosen) else float("nan"),
                 "throughput_max": chosen.max() if len(chosen) else float("nan"),
+                "efficiency": _median(ok[f"efficiency_{used}"]),
                 **{col: _median(ok[col]) for col in MEDIANS},
                 "max_concurrency": g["max_concurrency"].max(),
                 "pool_size": g["pool_size"].max(),

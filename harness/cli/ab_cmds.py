@@ -66,7 +66,7 @@ def ab(
     b_env: Annotated[
         list[str] | None, typer.Option("--b-env", help="KEY=VALUE for side B's worker (repeatable).")
     ] = None,
-    metric: MetricOpt = "throughput",
+    metric: MetricOpt = "throughput_total",
     max_regression: MaxRegressionOpt = "10%",
     alpha: AlphaOpt = 0.01,
     fail_on_inconclusive: FailOnInconclusiveOpt = False,

@@ -7,14 +7,15 @@ so ``queuebench --help`` stays fast.
 
 from __future__ import annotations
 
+import itertools
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
 import typer
-from typer.core import TyperArgument, TyperGroup, TyperOption
+from typer.core import TyperArgument, TyperCommand, TyperGroup, TyperOption
 
-from harness.errors import QueuebenchError
+from harness.errors import OptionValueError, QueuebenchError
 
 #: The order of ``queuebench --help``: by task, not by the module that registers each verb.
 COMMAND_ORDER = ("list", "run", "sweep", "show", "stress", "ab", "compare", "export", "report", "plot", "baseline")
@@ -81,6 +82,41 @@ if all(hasattr(TyperArgument, a) for a in ("display_type_rich", "_usage_display_
     TyperArgument._rich_display_name = _argument_name  # type: ignore[method-assign]
 if hasattr(TyperOption, "display_type_rich"):
     TyperOption.display_type_rich = _option_type  # type: ignore[method-assign]
+
+
+def check_option_values(params: list[Any], args: list[str]) -> None:
+    """Refuse an option that takes a value followed by another option (``--dask --out X`` would take
+    ``--out`` as the scheduler's address): one line, before anything runs. A value that only starts
+    with ``-`` (``-1``) is still a value; ``--opt=--x`` says it is meant. An option with a callback of
+    its own checks its value itself, in its own words (``--dask``)."""
+    takes = {
+        name
+        for p in params
+        if isinstance(p, TyperOption) and not p.is_flag and not p.count and p.callback is None
+        for name in p.opts
+    }
+    known = {name for p in params if isinstance(p, TyperOption) for name in (*p.opts, *p.secondary_opts)}
+    known |= {"-h", "--help"}
+    for option, value in itertools.pairwise(args):
+        if option == "--":
+            return
+        if option in takes and (value in known or (value.startswith("--") and len(value) > 2)):
+            meant = f", or {option}={value} if that is the value" if option.startswith("--") else ""
+            raise OptionValueError(
+                f"{option} takes a value, but the next word is the option {value}; give {option} its value "
+                f"({option} VALUE{meant})"
+            )
+
+
+_parse_args = TyperCommand.parse_args
+
+
+def _checked_parse_args(self: TyperCommand, ctx: Any, args: list[str]) -> list[str]:
+    check_option_values(list(self.params), list(args))
+    return _parse_args(self, ctx, args)
+
+
+TyperCommand.parse_args = _checked_parse_args  # type: ignore[method-assign,assignment]
 
 
 app = typer.Typer(
@@ -203,7 +239,9 @@ MetricOpt = Annotated[
         "--metric",
         "-m",
         metavar="METRIC",
-        help="throughput (items/s), makespan (makespan_s), p50, p90, p99, max (end-to-end latency ms), "
+        help="throughput_total (items/s over the total window: the default, as in `run` and `show`), "
+        "throughput (items/s over the makespan), total (total_s), makespan (makespan_s), p50, p90, p99, max "
+        "(end-to-end latency ms), "
         "efficiency, rss (peak_rss_mb), or a latency key <e2e|wait|service|put>_<p50|p90|p99|max>_ms "
         "such as wait_p99_ms.",
     ),

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 def compare(
     baseline: Annotated[str, typer.Argument(help="Baseline: a run directory or a saved baseline name.")],
     current: Annotated[str, typer.Argument(help="Current: a run directory (or a folder: its newest run).")],
-    metric: MetricOpt = "throughput",
+    metric: MetricOpt = "throughput_total",
     max_regression: MaxRegressionOpt = "10%",
     alpha: AlphaOpt = 0.01,
     fail_on_inconclusive: FailOnInconclusiveOpt = False,

@@ -18,7 +18,40 @@ if TYPE_CHECKING:
     from harness.running.launchers.base import Probe
 
 
-RunDirArg = Annotated[Path, typer.Argument(metavar="RUN_DIR", help="A results directory (results/<time>-<host>).")]
+RunDirArg = Annotated[
+    Path,
+    typer.Argument(
+        metavar="RUN",
+        help="A results directory (results/<time>-<host>), a folder of runs (its newest, e.g. results/ci), or a "
+        "saved baseline's name: the same inputs `compare` and `export` accept.",
+    ),
+]
+ResultsOpt = Annotated[
+    Path, typer.Option("--results", metavar="DIR", help="Saved baselines are <results>/baselines/NAME.")
+]
+
+
+def one_run(arg: Path, results: Path, con: Console | None = None) -> Path:
+    """A run argument as a run directory, as ``compare`` reads it: a run, a folder of runs (its newest)
+    or a saved baseline's name; says which run when it was not named directly."""
+    from harness.gate import baseline
+    from harness.rundir import store
+
+    found = baseline.resolve(str(arg), results)
+    if con is not None and found != store.run_dir_of(arg):
+        con.print(f"run: {esc(found)} (the newest run in {esc(arg)})" if found.parent == arg else f"run: {esc(found)}")
+    return found
+
+
+def all_runs(arg: Path, results: Path) -> list[Path]:
+    """A ``plot`` argument as run directories: a run, every run of a folder of runs, or a saved baseline."""
+    from harness.rundir import store
+
+    try:
+        held = sorted(p.parent for p in arg.glob(f"*/{store.RUN_FILE}")) if not (arg / store.RUN_FILE).exists() else []
+    except OSError:
+        held = []
+    return held or [one_run(arg, results)]
 
 
 def parallelism_line(probe: Probe) -> str:
@@ -29,9 +62,12 @@ def parallelism_line(probe: Probe) -> str:
     return f"effective parallelism {par}{of} (how many cores a burst of CPU work got just now; ideally all of them)"
 
 
-def print_summary(run: Run, frame: Any, con: Console, said: bool = False) -> None:
-    """The busy-machine warning (when there is one), then the summary table. ``said``: the warning
-    was printed in full already (``run``'s header): a one-line reminder is enough."""
+def print_summary(
+    run: Run, frame: Any, con: Console, said: bool = False, run_dir: Path | None = None, wide: bool = False
+) -> None:
+    """The busy-machine warning (when there is one), then the summary table, fitted to the terminal
+    (``wide``: every column, however wide). ``said``: the warning was printed in full already
+    (``run``'s header): a one-line reminder is enough."""
     from harness.analysis import trust
     from harness.presentation import interpreters
     from harness.presentation import terminal as render
@@ -43,13 +79,28 @@ def print_summary(run: Run, frame: Any, con: Console, said: bool = False) -> Non
         con.print(f"[bold yellow]⚠ the machine was too busy to trust these timings: {esc('; '.join(reasons))}[/]")
     elif (busy := render.busy_line(warning)) is not None:
         con.print(busy)
-    con.print(render.summary_table(frame))
+    where = esc(run_dir) if run_dir is not None else "RUN_DIR"
+    table = render.summary_table(frame, width=None if wide else con.width, wide_hint=f"queuebench show {where} --wide")
+    if wide:  # as wide as the table needs (a terminal narrower than that wraps it; `less -S` keeps it whole)
+        width, con.width = con.width, max(con.width, render.natural_width(table))
+        con.print(table)
+        con.width = width
+    else:
+        con.print(table)
     rank_by = str(frame["rank_by"].iloc[0]) if len(frame) else "total"
     render.print_blocks(interpreters.section(run, rank_by), con)  # several --python: side by side
 
 
 @app.command()
-def show(run_dir: RunDirArg, rank_by: RankByOpt = RankBy.total) -> None:
+def show(
+    run_dir: RunDirArg,
+    rank_by: RankByOpt = RankBy.total,
+    results: ResultsOpt = Path("results"),
+    wide: Annotated[
+        bool,
+        typer.Option("--wide", help="Every column of the summary, however wide (default: fit the terminal)."),
+    ] = False,
+) -> None:
     """Show a stored run: fingerprint, summary table, and any trial that did not pass."""
     from harness.analysis.errors_digest import failure_groups, ids_line
     from harness.analysis.summary import summarize
@@ -58,8 +109,9 @@ def show(run_dir: RunDirArg, rank_by: RankByOpt = RankBy.total) -> None:
     from harness.presentation.facts import fingerprint_line
     from harness.rundir import store
 
-    run = store.read_run(run_dir)
     con = render.console()
+    run_dir = one_run(run_dir, results, con)
+    run = store.read_run(run_dir)
     con.print(f"run {esc(run_dir)} · status {esc(run.status)} · started {esc(run.started_at)}")
     if run.status != "complete":
         why = "interrupted" if run.status == "incomplete" else "the harness stopped mid-run (killed?)"
@@ -68,15 +120,20 @@ def show(run_dir: RunDirArg, rank_by: RankByOpt = RankBy.total) -> None:
     if has_faults(run):  # a fault run: how each strategy ended leads, as in its report
         con.print(render.survival_table(survival(run)))
     frame = summarize(run, rank_by.value)
-    print_summary(run, frame, con)
+    print_summary(run, frame, con, run_dir=run_dir, wide=wide)
     if run.sweep is not None and not frame.empty:  # a sweep stopped before its first measured trial has none
-        print_sweep(run, run_dir, con, figure=False, rank_by=rank_by.value)
+        print_sweep(run, run_dir, con, figure=False, rank_by=rank_by.value, warn=False)
     for (status, why), ids in failure_groups(t for t in run.trials if not t.ok).items():
         count = f" × {len(ids)}" if len(ids) > 1 else ""
         con.print(f"[red]{esc(status)}{count}[/] {esc(ids_line(ids))}: {esc(why)}")
 
 
-def print_sweep(run: Run, run_dir: Path, con: Console, figure: bool = True, rank_by: str = RankBy.total.value) -> None:
+def print_sweep(
+    run: Run, run_dir: Path, con: Console, figure: bool = True, rank_by: str = RankBy.total.value, warn: bool = True
+) -> None:
+    """The sweep's tables, findings and answer; first the busy-machine warning (``warn``; ``show``
+    printed it above its summary already): a pool size picked on a busy machine may not hold."""
+    from harness.analysis import trust
     from harness.presentation import terminal as render
     from harness.presentation.figures import sweep as sweep_plot
     from harness.sweeps import answer as sweep_answer
@@ -87,6 +144,8 @@ def print_sweep(run: Run, run_dir: Path, con: Console, figure: bool = True, rank
 
     frame = sw.results(run, rank_by)
     found = sw.findings(run, frame)
+    if warn and (busy := render.busy_line(trust.run_warning(run))) is not None:
+        con.print(busy)
     for table in render.sweep_tables(sw.pivots(run, frame, found)):
         con.print(table)
     for finding in found:
@@ -133,9 +192,7 @@ def export(
             show_default=False,
         ),
     ] = None,
-    results: Annotated[
-        Path, typer.Option("--results", metavar="DIR", help="Saved baselines are <results>/baselines/NAME.")
-    ] = Path("results"),
+    results: ResultsOpt = Path("results"),
 ) -> None:
     """Write a run in another tool's format: pytest-benchmark JSON, Bencher Metric Format, github-action-benchmark."""
     from harness import exports
@@ -194,18 +251,25 @@ def report(
         typer.Option("--out", "-o", metavar="DIR", help="Directory for the report. Default: the run directory."),
     ] = None,
     rank_by: RankByOpt = RankBy.total,
+    results: ResultsOpt = Path("results"),
 ) -> None:
     """Write report.md (fits a CI job summary), a self-contained report.html and PNG figures for a run."""
     from harness.presentation import terminal as render
 
-    write_report(run_dir, out, render.console(), rank_by.value)
+    con = render.console()
+    write_report(one_run(run_dir, results, con), out, con, rank_by.value)
 
 
 @app.command()
 def plot(
     run_dirs: Annotated[
         list[Path] | None,
-        typer.Argument(metavar="RUN_DIR", help="Results directories to put in one figure.", show_default=False),
+        typer.Argument(
+            metavar="RUN",
+            help="Results directories to put in one figure; a folder of runs (e.g. results/ci) adds every run in "
+            "it, a saved baseline's name its run.",
+            show_default=False,
+        ),
     ] = None,
     by: Annotated[
         str,
@@ -216,10 +280,11 @@ def plot(
         typer.Option(
             "--metric",
             metavar="KEY",
-            help="Trial metric: throughput, throughput_total, e2e_p99_ms, efficiency, cpu_parallelism, "
+            help="Trial metric: throughput_total (items/s over the total window, the default everywhere), "
+            "throughput (over the makespan), e2e_p99_ms, efficiency, cpu_parallelism, "
             "tree_peak_mb, largest_process_peak_mb, setup_s, teardown_s, total_s, or any key of a trial's metrics.",
         ),
-    ] = "throughput",
+    ] = "throughput_total",
     normalize: Annotated[
         str | None,
         typer.Option(
@@ -243,6 +308,7 @@ def plot(
         bool,
         typer.Option("--split-mismatched", help="Show scenarios defined differently under one name apart."),
     ] = False,
+    results: ResultsOpt = Path("results"),
 ) -> None:
     """Several runs in one figure: a panel per scenario, one marker per group of runs."""
     from rich.markup import escape
@@ -251,14 +317,19 @@ def plot(
     from harness.presentation.figures import runs as plot_runs
     from harness.rundir import store
 
-    if out is None and run_dirs:  # next to the (first) run, never the current directory
+    con = render.console()
+    given = run_dirs or []
+    runs = [run for arg in given for run in all_runs(store.run_dir_of(arg), results)]
+    for arg in given:
+        if (held := all_runs(store.run_dir_of(arg), results)) != [store.run_dir_of(arg)]:
+            con.print(escape(f"{arg}: {', '.join(p.name for p in held)}"))
+    if out is None and runs:  # next to the (first) run, never the current directory
         vs = f"-vs-{normalize}" if normalize else ""
-        out = store.run_dir_of(run_dirs[0]) / f"queuebench-{metric}-by-{by}{vs}.png"
+        out = runs[0] / f"queuebench-{metric}-by-{by}{vs}.png"
     try:
-        path, groups = plot_runs.plot_runs(run_dirs or [], by, metric, normalize, out, split_mismatched)
+        path, groups = plot_runs.plot_runs(runs, by, metric, normalize, out, split_mismatched)
     except OSError as exc:
         fail(f"cannot write the figure: {exc}")
-    con = render.console()
     listed = ", ".join(f"{g} ({n} run{'s' if n > 1 else ''})" for g, n in groups.items())
     con.print(escape(f"grouped by {by}: {listed}"))
     con.print(escape(f"figure: {path}"))

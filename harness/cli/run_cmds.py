@@ -93,7 +93,10 @@ def run(
         return
     run_dir, run = measure(loaded, opts, dask, each_worker, dask_timeout)
     con = render.console()
-    print_summary(run, summarize(run, rank_by.value), con, said=True)
+    frame = summarize(run, rank_by.value)
+    print_summary(run, frame, con, said=True, run_dir=run_dir)
+    if (note := render.pool_note(frame, paths)) is not None:
+        con.print(note, markup=False)
     con.print(f"results: {esc(run_dir)}")
     if make_report:
         write_report(run_dir, None, con, rank_by.value)

@@ -177,10 +177,14 @@ def _notes(base: Run, cur: Run) -> list[str]:
     return notes
 
 
+#: The metric compared when none is named: items/s over the total window, as ``run`` and ``show`` rank by.
+DEFAULT_METRIC = "throughput_total"
+
+
 def compare(
     base: Run,
     cur: Run,
-    metric_name: str = "throughput",
+    metric_name: str = DEFAULT_METRIC,
     max_regression: float = 0.10,
     alpha: float = 0.01,
     same_session: bool = False,
@@ -191,10 +195,16 @@ def compare(
     guard, which is for runs made at different times, does not apply."""
     m = metric(metric_name)
     check_alpha(alpha)
+    measured = [t for r in (base, cur) for t in r.measured]
+    older = m.key == "throughput_total" and not any(t.metric(m.key) is not None for t in measured)
+    if older:  # runs recorded before trials measured a total: the makespan is all they have
+        m = metric("throughput")
     for side, run in (("baseline", base), ("current", cur)):
         if run.ab is not None:  # its pairs hold two sides' trials: mixing them would judge nothing
             raise CompareError(f"the {side} is an ab run (sides A and B in one run): `queuebench ab` gave its verdicts")
     report = Report(m, max_regression, alpha)
+    if older:
+        report.notes.append("neither run measured the total window (both are older): compared over the makespan")
     sa, sb = _samples(base, m.key), _samples(cur, m.key)
     common = [key for key in sb if key in sa]
     if not common:

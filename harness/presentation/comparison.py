@@ -11,7 +11,7 @@ from rich.table import Table
 
 from harness.analysis.rankstats import min_repeats
 from harness.gate.compare import Report, Row, Verdict
-from harness.gate.verdicts import EXIT_REGRESSION, EXIT_UNJUDGED, UNJUDGED
+from harness.gate.verdicts import EXIT_REGRESSION, EXIT_UNJUDGED, UNJUDGED, median_ratio
 from harness.presentation import numbers
 from harness.presentation.blocks import Block, Bullets, Heading, Para
 from harness.presentation.blocks import Table as TableBlock
@@ -102,15 +102,43 @@ def _alpha(report: Report) -> str:
     return f"alpha {report.alpha:g} for the family (Holm over {report.family} tested pair(s))"
 
 
+def headers(report: Report) -> list[str]:
+    """The columns of :func:`_numbers`: which estimate each is (the medians, their ratio, and the
+    Hodges–Lehmann ratio the interval and the verdict use)."""
+    level = (1 - 2 * report.alpha) * 100
+    return [
+        "scenario",
+        "strategy",
+        "n",
+        f"baseline median {report.metric.label}",
+        "current median",
+        "ratio (medians)",
+        "ratio (HL)",
+        f"{level:.4g}% interval (HL)",
+        "p",
+        "Holm p",
+    ]
+
+
+#: What the ratio columns are, under the table (the audit's "883 → 1.06k, ratio 0.981" read as a bug).
+RATIOS = (
+    "ratio (medians) = current median ÷ baseline median; ratio (HL) = the Hodges–Lehmann estimate of current ÷ "
+    "baseline (the median of every pairwise ratio), which the interval and the verdict use. On repeats with "
+    "two modes the two can differ, even in direction."
+)
+
+
 def _numbers(report: Report, row: Row) -> list[str]:
     """The cells both the terminal table and the Markdown share: who, how many, what changed."""
+    tested = math.isfinite(row.ci_low)  # the HL estimate and its interval exist only for a tested pair
     return [
         row.scenario,
         row.strategy,
         f"{row.n_base}/{row.n_cur}",
         _value(report, row.base_median),
         _value(report, row.cur_median),
-        _ratio(row.ratio),
+        _ratio(median_ratio(row.base_median, row.cur_median)),
+        _ratio(row.ratio) if tested else "—",
         _interval(row),
         _p(row.p_value),
         _p(row.p_adjusted),
@@ -118,23 +146,15 @@ def _numbers(report: Report, row: Row) -> list[str]:
 
 
 def table(report: Report, fail_on_inconclusive: bool = False, accept_inconclusive: bool = False) -> Table:
-    level = (1 - 2 * report.alpha) * 100
     t = Table(
         title=f"queuebench compare — {headline(report, fail_on_inconclusive, accept_inconclusive)}",
-        caption=describe(report),
+        caption=f"{describe(report)}\n{RATIOS}",
         title_justify="left",
         caption_justify="left",
         header_style="bold",
     )
-    t.add_column("scenario")
-    t.add_column("strategy")
-    t.add_column("n", justify="right")
-    t.add_column(f"baseline {report.metric.label}", justify="right")
-    t.add_column("current", justify="right")
-    t.add_column("ratio", justify="right")
-    t.add_column(f"{level:.4g}% interval", justify="right")
-    t.add_column("p", justify="right")
-    t.add_column("Holm p", justify="right")
+    for i, name in enumerate(headers(report)):
+        t.add_column(escape_markup(name), justify="left" if i < 2 else "right")
     t.add_column("verdict")
     t.add_column("why", style="dim")
     for row in _sorted(report):
@@ -152,7 +172,7 @@ def advice(report: Report) -> list[str]:
         lines.append(
             f"{len(report.too_few)} pair(s) had too few repeats for any verdict at alpha={report.alpha:g}: "
             f"a rank test needs at least {need} passing repeats per side; run with -r 10 or more "
-            "for verdicts that also detect modest slowdowns. Their ratio is of the medians, with no interval."
+            "for verdicts that also detect modest slowdowns. They show the ratio of medians only, with no interval."
         )
         t = report.max_regression
         moved = [
@@ -195,7 +215,6 @@ def blocks(
     report: Report, baseline: str, current: str, fail_on_inconclusive: bool = False, accept_inconclusive: bool = False
 ) -> list[Block]:
     """The comparison as blocks (a CI job summary): headline, warnings, the verdict table, notes."""
-    level = (1 - 2 * report.alpha) * 100
     exit_code = report.exit_code(fail_on_inconclusive, accept_inconclusive)
     mark = {EXIT_REGRESSION: "❌", EXIT_UNJUDGED: "⚠️"}.get(exit_code, "✅")
     out: list[Block] = [
@@ -206,19 +225,7 @@ def blocks(
     ]
     out += [Para(f"⚠️ **Warning:** {escape(line)}", "warn") for line in report.warnings]
     out += [Para(f"⚠️ **Not like for like:** {escape(line)}", "warn") for line in report.mismatches]
-    header = [
-        "scenario",
-        "strategy",
-        "n",
-        f"baseline {escape(report.metric.label)}",
-        "current",
-        "ratio",
-        f"{level:.4g}% interval",
-        "p",
-        "Holm p",
-        "verdict",
-        "why",
-    ]
+    header = [*(escape(h) for h in headers(report)), "verdict", "why"]
     rows = [
         [
             *(escape(cell) for cell in _numbers(report, row)),
@@ -227,8 +234,8 @@ def blocks(
         ]
         for row in _sorted(report)
     ]
-    out.append(TableBlock(header, rows, frozenset(range(2, 9))))
-    extra = report.notes + advice(report)
+    out.append(TableBlock(header, rows, frozenset(range(2, 10))))
+    extra = [RATIOS, *report.notes, *advice(report)]
     if extra:
         out.append(Bullets([escape(line) for line in extra]))
     return out

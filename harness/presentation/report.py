@@ -64,7 +64,7 @@ def draw_figures(run: Run, run_dir: Path, out: Path, rank_by: str = DEFAULT_RANK
         return {}
     paths = {
         "throughput": save(figures.throughput_figure(run, rank_by), out / "throughput.png"),
-        "efficiency": save(figures.efficiency_figure(run), out / "efficiency.png"),
+        "efficiency": save(figures.efficiency_figure(run, rank_by), out / "efficiency.png"),
     }
     for name in scenarios_of(run):
         if not _has_samples(run, name):

@@ -16,7 +16,7 @@ from typing import Any
 
 import pandas as pd
 
-from harness.analysis.ranking import ALPHA, MIN_RANGE_REPEATS, min_repeats_for_a_verdict
+from harness.analysis.ranking import ALPHA, crown_level, min_repeats_for_a_verdict
 from harness.analysis.summary import ranked, scenarios_of, tied, winner
 from harness.presentation.blocks import Block, Bullets, Heading, Image, Para, Table
 from harness.presentation.facts import workload_line
@@ -72,16 +72,16 @@ def recommendations(run: Run, summary: pd.DataFrame, busy: dict[tuple[str, str],
             ]
         )
         if group:
-            repeats, need = int(passed["ok"].min()), min_repeats_for_a_verdict()
+            repeats, need = int(passed["ok"].min()), min_repeats_for_a_verdict(len(passed))
             more = (
-                f" With {repeats} repeat(s) no rank test can separate them: rerun with -r {need} "
-                f"or more ({MIN_RANGE_REPEATS} for ranges)."
+                f" With {repeats} repeat(s) no rank test can separate them: rerun with -r {need} or more."
                 if repeats < need
                 else " Rerun with more repeats to separate them."
             )
             notes.append(
                 f"**{escape(scenario)}**: {escape(', '.join(group))} are not distinguishable over the repeats "
-                f"(one-sided Mann–Whitney, p > {ALPHA:g}): choose on latency or CPU cost.{more}"
+                f"(one-sided Mann–Whitney against the best, p > {crown_level(len(passed)):.2g}): "
+                f"choose on latency or CPU cost.{more}"
             )
     header = [
         "scenario",
@@ -89,7 +89,7 @@ def recommendations(run: Run, summary: pd.DataFrame, busy: dict[tuple[str, str],
         f"items/s ({window})",
         "lead over the runner-up",
         "× sequential",
-        "eff.",
+        f"eff. ({window})",
         "pool busy",
         "p99 ms",
         "cpu∥ (total)",
@@ -100,11 +100,15 @@ def recommendations(run: Run, summary: pd.DataFrame, busy: dict[tuple[str, str],
             f"Ranked by median items/s over the **{window}** window among strategies whose every trial passed "
             "(total: the strategy's first step to its return, what you wait for; makespan: the start line to the "
             "last item done; choose with `--rank-by`). ★ marks a winner only when its repeats are distinguishable "
-            f"from the runner-up's (one-sided Mann–Whitney, p ≤ {ALPHA:g}, or non-overlapping ranges with "
-            f"{MIN_RANGE_REPEATS}+ repeats); otherwise the strategies not distinguishable from the best are a *tie*. "
-            "*eff.* is the ideal makespan ÷ the measured one; *pool busy* is the share of the pool's reader-time "
-            "spent working (a bounded pool is only as fast as it is kept full); *p99* is end-to-end latency "
-            "(*no queue*: items never wait, so it is not comparable); *cpu∥* is how many cores the trial kept "
+            "from every other strategy's (one-sided exact Mann–Whitney, each at "
+            f"{ALPHA:g} ÷ the number of strategies, so noise is crowned at most {ALPHA:g} of the time however many "
+            "strategies ran); otherwise the strategies not distinguishable from the best are a *tie*. Each is "
+            "tested against the best on its own repeats, so a tie can skip a steadier strategy ranked between "
+            "two tied ones. *lead over the runner-up* is the ratio of the medians, not a test: a large lead "
+            "over few or noisy repeats can still be a tie. "
+            f"*eff.* is the ideal makespan ÷ the measured {window} window; *pool busy* is the share of the pool's "
+            "reader-time spent working (a bounded pool is only as fast as it is kept full); *p99* is end-to-end "
+            "latency (*no queue*: items never wait, so it is not comparable); *cpu∥* is how many cores the trial kept "
             "busy over the total window."
         ),
         Table(header, rows, frozenset({2, 4, 5, 6, 7, 8})),
@@ -152,7 +156,8 @@ def scenario_section(
                 ms(r["teardown_s"] * 1000),
                 ms(r["e2e_p50_ms"]),
                 ms(r["e2e_p99_ms"]) + latency,
-                pct(r["efficiency"]),
+                pct(r[f"efficiency_{window}"]),
+                pct(r[f"efficiency_{other}"]),
                 pct(busy.get((scenario, name), math.nan)),
                 _cpu(r["cpu_parallelism"]),
                 _mb(r["tree_peak_mb"]),
@@ -178,7 +183,8 @@ def scenario_section(
         "teardown ms",
         "p50 ms",
         "p99 ms",
-        "eff.",
+        f"eff. ({window})",
+        f"eff. ({other})",
         "pool busy",
         "cpu∥ (total)",
         "tree peak MB (PSS)",
@@ -187,7 +193,7 @@ def scenario_section(
         "failed",
         "status",
     ]
-    blocks.append(Table(header, rows, frozenset(range(2, 17))))
+    blocks.append(Table(header, rows, frozenset(range(2, 18))))
     blocks.append(
         Para(
             "Medians of the passing repeats (*failed*: repeats that did not pass; they never show an efficiency). "

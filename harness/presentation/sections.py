@@ -207,7 +207,7 @@ def pivot_table(pivot: sweep.Pivot) -> Table:
     """A sweep pivot as a table block: the best and knee in bold, a point that did not pass crossed."""
     rows = [[escape(label), *texts] for label, texts in pivot_rows(pivot, "{} ✗", "**{}**")]
     if pivot.ideal is not None:
-        rows.append(["*ideal bound*", *(si(v) for v in pivot.ideal)])
+        rows.append(["*ideal bound* (items ÷ ideal makespan)", *(si(v) for v in pivot.ideal)])
     header = ["strategy", *(f"{pivot.param}={v}" if i == 0 else str(v) for i, v in enumerate(pivot.values))]
     return Table(header, rows, frozenset(range(1, len(header))))
 

@@ -72,6 +72,14 @@ BAD = [
         "[[scenario]]\nname='x'\nwriters=1\nreaders=1\nitems_per_writer=1\nreader_work={kind='ioo', ms=1}\n",
         "field 'reader_work.kind': unknown work kind 'ioo'; did you mean 'io'? (valid kinds: none, io, cpu, service,",
     ),
+    (  # a scenario's name for a kind, a case or a separator apart: still the kind meant
+        "[[scenario]]\nname='x'\nwriters=1\nreaders=1\nitems_per_writer=1\nreader_work={kind='io-bound', ms=1}\n",
+        "unknown work kind 'io-bound'; did you mean 'io'? (valid kinds:",
+    ),
+    (
+        "[[scenario]]\nname='x'\nwriters=1\nreaders=1\nitems_per_writer=1\nreader_work={kind='Docker_Push', ms=1}\n",
+        "unknown work kind 'Docker_Push'; did you mean 'docker-push'? (valid kinds:",
+    ),
     (
         "[[scenario]]\nname='x'\nwriters=1\nreaders=1\nitems_per_writer=1\nreader_work={kind='disk', ms=1}\n",
         "field 'reader_work.kind': unknown work kind 'disk' (valid kinds: none, io, cpu, service,",

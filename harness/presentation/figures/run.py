@@ -1,7 +1,7 @@
 """The figures of a whole run, from run.json alone (no per-item samples needed).
 
 a. :func:`throughput_figure` — throughput per strategy per scenario, every repeat shown.
-d. :func:`efficiency_figure` — efficiency against the ideal makespan, and CPU parallelism,
+d. :func:`efficiency_figure` — efficiency against the ideal makespan (over the ranked window), and CPU parallelism,
    as two scenario x strategy matrices (compact for a whole suite).
 
 The per-item figures (b, latency; c, concurrency) are in :mod:`harness.presentation.figures.samples`.
@@ -117,10 +117,12 @@ def _matrix(ax: Axes, summary: pd.DataFrame, names: list[str], column: str, fmt:
         ax.spines[side].set_visible(False)
 
 
-def efficiency_figure(run: Run) -> Figure:
-    """(d) Scenarios x strategies: efficiency (ideal ÷ measured makespan) and CPU parallelism over the
-    total window, medians of the passing repeats; a busy machine is said in red at the top."""
-    summary = summarize(run)
+def efficiency_figure(run: Run, rank_by: str = DEFAULT_RANK_BY) -> Figure:
+    """(d) Scenarios x strategies: efficiency (the ideal makespan ÷ the measured ``rank_by`` window,
+    the window the summary ranks by) and CPU parallelism over the total window, medians of the
+    passing repeats; a busy machine is said in red at the top."""
+    summary = summarize(run, rank_by)
+    used = str(summary["rank_by"].iloc[0]) if len(summary) else rank_by
     names = scenarios_of(run)
     fp = run.machine
     cores = float(fp.usable_cores or fp.logical_cores or math.nan)
@@ -132,7 +134,7 @@ def efficiency_figure(run: Run) -> Figure:
         )
         eff_ax, cpu_ax = fig.subplots(1, 2)
         _matrix(eff_ax, summary, names, "efficiency", "{:.0%}", 1.0)
-        eff_ax.set_title("efficiency (ideal ÷ measured makespan)", loc="left")
+        eff_ax.set_title(f"efficiency over the {used} window (ideal makespan ÷ measured {used})", loc="left")
         _matrix(cpu_ax, summary, names, "cpu_parallelism", "{:.2f}", cores if math.isfinite(cores) else 1.0)
         cpu_ax.set_title(f"cpu∥: cores busy over the total window (of {cores:g})", loc="left")
         cpu_ax.tick_params(axis="y", labelleft=False)

@@ -177,9 +177,14 @@ def concurrency_figure(run: Run, run_dir: Path, scenario: str, rank_by: str = DE
         for ax, (name, trial, times, busy, mean, span) in zip(axes, series, strict=False):
             colour = strategy_colour(name)
             edges, avg, in_bin = binned(times, busy, span)
-            ax.stairs(avg, edges, fill=True, color=colour, alpha=0.45, lw=0, label=f"average busy readers ({name})")
-            ax.stairs(avg, edges, color=colour, lw=1.2)
-            ax.stairs(in_bin, edges, color=colour, lw=0.6, alpha=0.6, ls=":", label=f"busy readers ({name})")
+            # Steps as a filled polygon and lines, not ax.stairs: a StepPatch's data limits are taken
+            # segment by segment in Python (3.9 of the report's 41 s in a profile), these in numpy.
+            step_avg, step_bin = np.append(avg, avg[-1]), np.append(in_bin, in_bin[-1])
+            label = f"average busy readers ({name})"
+            ax.fill_between(edges, step_avg, step="post", color=colour, alpha=0.45, lw=0, label=label)
+            ax.plot(edges, step_avg, drawstyle="steps-post", color=colour, lw=1.2)
+            peak_label = f"busy readers ({name})"
+            ax.plot(edges, step_bin, drawstyle="steps-post", color=colour, lw=0.6, alpha=0.6, ls=":", label=peak_label)
             ax.axhline(pool, color=LIMIT_COLOUR, ls="--", lw=1.3, label=f"pool limit ({pool})")
             peak = int(busy.max())
             over = "  — LIMIT EXCEEDED" if peak > pool else ""

@@ -119,3 +119,16 @@ def test_trial_metrics_on_synthetic_trace() -> None:
     assert m["efficiency"] == pytest.approx(0.8)
     assert m["service_p50_ms"] == pytest.approx(500.0)
     assert m["cpu_parallelism"] == pytest.approx(0.5)
+
+
+def test_ideal_makespan_counts_an_injected_slow_spike() -> None:
+    """faults.toml's slow-spike: item 4 reads 100x longer. The audit found 7–9% efficiency because
+    the ideal left the injected delay out; the spiked item alone takes its writer's first five
+    items (5 x 1 ms) and then 100 x 10 ms to read, which no strategy can beat."""
+    from strategies.faults import FaultSpec
+
+    work = {"writer_work": base.WorkSpec("io", 1), "reader_work": base.WorkSpec("io", 10)}
+    plain = base.Workload(4, 3, 10, **work)  # type: ignore[arg-type]
+    spiked = base.Workload(4, 3, 10, faults=FaultSpec(slow_spike=(4,), spike_factor=100), **work)  # type: ignore[arg-type]
+    assert metrics.ideal_makespan(plain, parallelism=2.0) == pytest.approx(0.001 + 40 * 0.010 / 3)
+    assert metrics.ideal_makespan(spiked, parallelism=2.0) == pytest.approx(0.005 + 100 * 0.010)

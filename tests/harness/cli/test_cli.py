@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from harness.cli import app
@@ -162,3 +163,23 @@ def test_the_dask_deadline_reaches_the_launchers() -> None:
     assert isinstance(on_dask, DaskLauncher) and on_dask.timeout == 2.5
     assert isinstance(local, LocalLauncher) and local.env == {"QUEUEBENCH_DASK_TIMEOUT": "2.5"}
     assert isinstance(plain, LocalLauncher) and plain.env == {}
+
+
+@pytest.mark.parametrize(
+    ("args", "line"),
+    [
+        (
+            ["run", "--out", "--dry-run"],
+            "error: --out takes a value, but the next word is the option --dry-run; give --out its value "
+            "(--out VALUE, or --out=--dry-run if that is the value)",
+        ),
+        (["run", "-s", "--dry-run"], "error: -s takes a value, but the next word is the option --dry-run; give -s its"),
+        (["compare", "a", "b", "-m", "--strict"], "error: -m takes a value, but the next word is the option --strict"),
+    ],
+)
+def test_an_option_given_as_another_options_value_is_one_line(args: list[str], line: str) -> None:
+    """Like `--dask --out X` (which took `--out` as the scheduler's address), for every option that takes
+    a value: nothing runs and one line says why."""
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 2, result.output
+    assert result.output.startswith(line) and len(result.output.splitlines()) == 1, result.output

@@ -221,7 +221,7 @@ def test_show_of_a_fault_run_leads_with_the_matrix_and_groups_failures(tmp_path:
 def test_a_tie_from_too_few_repeats_says_how_many_to_use(tmp_path: Path) -> None:
     doc = make_doc({("io", "sequential"): [800.0, 820.0], ("io", "threads"): [40.0, 60.0]})
     out = " ".join(cli.invoke(app, ["show", str(write_run(tmp_path / "r", doc))], terminal_width=250).output.split())
-    assert "io: tie: sequential, threads (2 repeat(s): too few for any rank test to separate them; use -r 3" in out
+    assert "io: tie: sequential, threads (2 repeat(s): too few for any rank test to separate them; use -r 4" in out
 
 
 def test_export_and_plot_write_into_the_run_directory_by_default(
@@ -245,7 +245,7 @@ def test_export_and_plot_write_into_the_run_directory_by_default(
     assert result.output.splitlines()[-1] == f"wrote 2 benchmark(s) to {newest / 'queuebench-pytest-benchmark.json'}"
     result = cli.invoke(app, ["plot", str(older), str(newest), "--normalize", "threads"], terminal_width=400)
     assert result.exit_code == 0, result.output
-    figure = older / "queuebench-throughput-by-run-vs-threads.png"
+    figure = older / "queuebench-throughput_total-by-run-vs-threads.png"
     assert result.output.splitlines()[-1] == f"figure: {figure}" and figure.is_file()
     result = cli.invoke(app, ["plot", str(newest / "run.json"), "--metric", "total_s"], terminal_width=400)
     assert result.exit_code == 0, result.output

@@ -240,12 +240,13 @@ def test_cli_same_passes_slow_fails_with_a_table(runs: dict[str, Path], tmp_path
     assert same.exit_code == 0, same.output
     assert "no regression: 2 unchanged" in same.output
     md = tmp_path / "summary.md"
-    slow = cli.invoke(app, ["compare", str(runs["base"]), str(runs["slow"]), "--markdown", str(md)])
+    args = ["compare", str(runs["base"]), str(runs["slow"]), "--markdown", str(md)]
+    slow = cli.invoke(app, args, env={"COLUMNS": "250"})
     assert slow.exit_code == 1, slow.output
     assert "REGRESSION: 1 slower, 1 unchanged" in slow.output and "×1.200 worse > ×1.1 limit" in slow.output
     text = md.read_text()
     assert text.startswith("### ❌ queuebench compare — REGRESSION: 1 slower, 1 unchanged")
-    assert "| io | threads | 10/10 | 100 | 83.3 | 0.833 |" in text and "🔴 **slower**" in text
+    assert "| io | threads | 10/10 | 100 | 83.3 | 0.833 | 0.833 |" in text and "🔴 **slower**" in text
 
 
 def test_cli_mismatch_warns_and_strict_refuses(runs: dict[str, Path]) -> None:
@@ -349,7 +350,7 @@ def test_cli_too_few_repeats_still_shows_the_ratio(runs: dict[str, Path], tmp_pa
     assert result.exit_code == 3, result.output
     assert "0.057" in result.output and "too few repeats" in result.output
     assert "medians moved beyond the 10% threshold for the worse in io/mp-queue ×0.0574" in result.output
-    assert "| io | mp-queue | 1/1 | 934 | 53.6 | 0.057 | — | — | — | 🟡 **too few repeats** |" in md.read_text()
+    assert "| io | mp-queue | 1/1 | 934 | 53.6 | 0.057 | — | — | — | — | 🟡 **too few repeats** |" in md.read_text()
 
 
 def test_cli_same_run_on_both_sides_warns(runs: dict[str, Path], tmp_path: Path) -> None:
@@ -399,3 +400,35 @@ def test_a_path_to_run_json_names_its_run(runs: dict[str, Path], tmp_path: Path)
     assert {b["name"] for b in json.loads(out.read_text())["benchmarks"]} == {"io[threads]", "io[asyncio]"}
     missing = cli.invoke(app, ["export", str(runs["base"] / "nope.json"), "-o", str(out)])
     assert missing.exit_code == 2 and missing.output.startswith("error: ")
+
+
+def test_the_medians_and_the_ratio_estimate_are_separate_labelled_columns(tmp_path: Path) -> None:
+    """The user's manager-pool: baseline 883 -> current 1.06k beside "ratio 0.981" read as a bug. Two
+    modes: the medians move up while the Hodges–Lehmann estimate (which the verdict uses) does not."""
+    base = [700.0, 705, 710, 715, 720, 883, 1060, 1065, 1070, 1075]
+    cur = [700.0, 705, 710, 715, 1055, 1060, 1062, 1065, 1070, 1075]
+    docs = {name: make_doc({("io", "manager-pool"): v}, "throughput_total") for name, v in (("b", base), ("c", cur))}
+    paths = [str(write_run(tmp_path / name, doc)) for name, doc in docs.items()]
+    md = tmp_path / "c.md"
+    result = cli.invoke(app, ["compare", *paths, "--markdown", str(md)], env={"COLUMNS": "250"})
+    assert result.exit_code in (0, 3), result.output
+    text = md.read_text()
+    header = "| n | baseline median items/s (total) | current median | ratio (medians) | ratio (HL) |"
+    assert header in text, text
+    (row,) = [line for line in text.splitlines() if line.startswith("| io | manager-pool |")]
+    cells = row.split(" | ")
+    assert float(cells[5]) > 1.05 and float(cells[6]) < float(cells[5])  # the medians' ratio vs the HL estimate
+    assert "ratio (medians) = current median ÷ baseline median; ratio (HL) = the Hodges–Lehmann estimate" in (
+        " ".join(result.output.split())
+    )
+
+
+def test_compare_defaults_to_the_total_window_as_the_table_does(tmp_path: Path) -> None:
+    doc = make_doc({("io", "threads"): spread(100)})
+    for t in doc["trials"]:
+        t["metrics"]["throughput_total"] = t["metrics"]["throughput"] / 2
+    report = compare(as_run(doc), as_run(doc))
+    assert report.metric.key == "throughput_total" and report.rows[0].base_median == pytest.approx(50)
+    older = compare(make_run({("io", "threads"): spread(100)}), make_run({("io", "threads"): spread(100)}))
+    assert older.metric.key == "throughput"
+    assert "neither run measured the total window (both are older): compared over the makespan" in older.notes

@@ -94,8 +94,8 @@ def test_markdown_states_failures_first_then_the_ranked_table(failing: tuple[int
     assert "exactly-once broken: lost 1" in md
     assert (
         "| rank | strategy | items/s (total) | min–max | items/s (makespan) | setup ms | makespan ms | teardown ms "
-        "| p50 ms | p99 ms | eff. | pool busy | cpu∥ (total) | tree peak MB (PSS) | largest process MB (RSS) "
-        "| conc | failed | status |"
+        "| p50 ms | p99 ms | eff. (total) | eff. (makespan) | pool busy | cpu∥ (total) | tree peak MB (PSS) "
+        "| largest process MB (RSS) | conc | failed | status |"
     ) in md
     rows = [
         line for line in md.split("## Scenario `smoke`")[1].split("## Machine")[0].splitlines() if line.startswith("| ")
@@ -205,9 +205,9 @@ def test_concurrency_figure_draws_the_pool_limit_and_the_overrun(failing: tuple[
     for ax in fig.axes:
         limits = [ln for ln in ax.get_lines() if ln.get_linestyle() == "--"]
         assert len(limits) == 1 and list(limits[0].get_ydata()) == [POOL, POOL]
-        (busy,) = [p for p in ax.patches if str(p.get_label()).startswith("busy readers")]
+        (busy,) = [ln for ln in ax.get_lines() if str(ln.get_label()).startswith("busy readers")]
         name = str(busy.get_label())[len("busy readers (") : -1]
-        peaks[name] = max(busy.get_data().values)
+        peaks[name] = max(busy.get_ydata())
         if name == "test-overlimit":
             assert "LIMIT EXCEEDED" in ax.get_title(loc="left")
     assert peaks == {"threads": 2, "sequential": 1, "test-lose": 1, "test-overlimit": 3}
@@ -351,7 +351,9 @@ def test_report_of_a_run_without_measured_trials(passing: Path, tmp_path: Path) 
 def test_pool_busy_is_the_share_of_reader_time_used(failing: tuple[int, str, Path]) -> None:
     """One reader at a time can fill at most 1/pool of the pool; a strategy over the limit can exceed 100%."""
     busy = metrics.pool_busy(_doc(failing[2]), failing[2])
-    assert set(busy) == {("smoke", s) for s in ("threads", "sequential", "test-lose", "test-overlimit")}
+    # Medians of the passing repeats only: test-lose and test-overlimit never passed (the audit found
+    # 47–73% "pool busy" for strategies with no passing repeat, under a footnote saying otherwise).
+    assert set(busy) == {("smoke", s) for s in ("threads", "sequential")}
     assert 0 < busy[("smoke", "sequential")] <= 1 / POOL
     assert 0 < busy[("smoke", "threads")] <= 1
 
@@ -382,7 +384,7 @@ def test_report_of_a_baseline_saved_without_samples(passing: Path, tmp_path: Pat
     assert "| smoke | tie: threads, sequential |" in md  # still ranked, from run.json (2 repeats: a tie)
     table = md.split("## Scenario `smoke`")[1].split("## Machine")[0]
     rows = [line.split(" | ") for line in table.splitlines() if line.startswith("| ")][2:]
-    assert len(rows) == 2 and all(r[11] == "—" for r in rows)  # pool busy needs the samples
+    assert len(rows) == 2 and all(r[12] == "—" for r in rows)  # pool busy needs the samples
 
 
 def test_report_with_some_samples_missing_draws_from_the_rest(passing: Path, tmp_path: Path) -> None:
