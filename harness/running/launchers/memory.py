@@ -137,6 +137,8 @@ class TreeSampler:
     def _sample(self) -> None:
         if self.samples % REFRESH_TICKS == 0:
             self._refresh()
+        elif self.group is not None:  # the cgroup lists the tree cheaply: every tick
+            self._pids = self.group.pids() or self._pids
         rss = {pid: r for pid in self._pids if (r := _rss(pid))}  # a zombie's statm reads 0: skip it
         if not rss:
             return
