@@ -340,7 +340,7 @@ def memory_metrics(mem: Mapping[str, Any], worker_hwm_mb: float) -> dict[str, fl
     """The trial's memory figures in MB (harness.running.launchers.memory): the tree's peak, the
     largest process's (never below the worker's own VmHWM, which is one process's peak), each
     role's share of the tree at its sampled PSS peak, and how many RSS samples were taken."""
-    if not mem.get("samples") and not mem.get("tree_peak_bytes"):
+    if not mem.get("tree_peak_bytes"):  # never measured (no sample, or none weighed)
         return {"tree_peak_mb": math.nan, "largest_process_peak_mb": math.nan}
     mb = 2.0**20
     largest = float(mem.get("largest_process_peak_bytes", 0.0)) / mb

@@ -8,8 +8,10 @@ import math
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
+import psutil
 import pytest
 
 from harness.analysis import metrics
@@ -64,6 +66,20 @@ def test_the_largest_process_is_never_below_the_workers_own_high_water_mark() ->
     mem = {"samples": 3, "tree_peak_bytes": 50 * 2**20, "largest_process_peak_bytes": 10 * 2**20}
     assert metrics.memory_metrics(mem, 30.0)["largest_process_peak_mb"] == 30.0
     assert math.isnan(metrics.memory_metrics({}, 30.0)["tree_peak_mb"])
+    assert math.isnan(metrics.memory_metrics({"samples": 5, "tree_peak_bytes": 0.0}, 30.0)["tree_peak_mb"])
+
+
+def test_a_zombie_is_not_a_sample(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An exited, unreaped worker reads 0 in statm: that is no measurement of the tree (a starved
+    sampler that saw only the zombie reported a tree of 0 MB)."""
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    while psutil.Process(proc.pid).status() != psutil.STATUS_ZOMBIE:
+        time.sleep(0.01)
+    sampler = memory.TreeSampler(proc.pid)
+    time.sleep(0.1)
+    got = sampler.stop()
+    proc.wait()
+    assert (got["samples"], got["tree_peak_bytes"], got["largest_process_peak_bytes"]) == (0, 0.0, 0.0)
 
 
 def test_roles_are_read_from_the_files_the_processes_made(tmp_path: Path) -> None:
