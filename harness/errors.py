@@ -75,3 +75,7 @@ class PlotError(QueuebenchError, ValueError):
 
 class UnknownFormat(QueuebenchError, ValueError):
     """An export format name that is not known."""
+
+
+class HistoryError(QueuebenchError, ValueError):
+    """Runs that cannot be read as a history (``history``, ``publish``)."""

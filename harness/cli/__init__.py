@@ -15,7 +15,7 @@ import sys
 
 import typer
 
-from harness.cli import ab_cmds, gate_cmds, results_cmds, run_cmds  # noqa: F401  (importing registers the commands)
+from harness.cli import ab_cmds, gate_cmds, history_cmds, results_cmds, run_cmds  # noqa: F401  (importing registers the commands)
 from harness.cli.common import app, esc, fail
 
 __all__ = ["app", "esc", "fail", "main"]
