@@ -7,7 +7,9 @@ random run between the 8th and the 32nd. A step is found when a change point lie
 of it; any other change point is a false alarm. Seeded: every library sees the same series.
 
     python benchmarks/sim_change_points.py noise RUN_FOLDER... > noise.json   # needs queuebench
-    python benchmarks/sim_change_points.py detect LIBRARY noise.json           # numpy + the library
+    python benchmarks/sim_change_points.py detect LIBRARY noise.json [SCALE]   # numpy + the library
+
+SCALE multiplies the residuals (0.25: a machine four times quieter than this busy VM).
 
 LIBRARY: ``ruptures`` (PELT, L2, the shipped rule: harness.history.changes), ``ruptures-raw``
 (PELT alone, no rank test), ``otava`` (apache-otava's E-divisive with a t-test),
@@ -110,9 +112,10 @@ def main(argv: list[str]) -> None:
     if argv[:1] == ["noise"]:
         json.dump(noise_from_runs(argv[1:]), sys.stdout)
         return
-    if argv[:1] != ["detect"] or len(argv) != 3 or argv[1] not in DETECTORS:
+    if argv[:1] != ["detect"] or len(argv) not in (3, 4) or argv[1] not in DETECTORS:
         raise SystemExit(__doc__)
-    residuals = json.loads(Path(argv[2]).read_text())
+    scale = float(argv[3]) if len(argv) == 4 else 1.0
+    residuals = [scale * r for r in json.loads(Path(argv[2]).read_text())]
     sd = statistics.pstdev(residuals)
     print(f"{argv[1]}: {len(residuals)} residuals from real runs, sd {sd:.3f} (log)")
     for name, value in score(DETECTORS[argv[1]], residuals).items():
