@@ -229,7 +229,7 @@ def _page(
         f'<span id="series-count">{len(found)}</span> series · <span id="change-count">{total}</span> change '
         "point(s) (ruptures PELT, each checked by a rank test; hover a point or a red mark for its commit) · "
         '<a href="data.json">data.json</a></p>'
-        f"<h2>Series</h2>{''.join(_series_html(f, beside) for f in found)}"
+        f"<h2>Series</h2>{''.join(_series_html(f, beside) for f in sorted(found, key=lambda f: not f.changes))}"
         f"<h2>A/B verdicts</h2>{cards_html}"
         f"<h2>Sweeps</h2>{sweeps_html}"
         f"<h2>Machines</h2>{machines}"

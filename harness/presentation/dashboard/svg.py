@@ -8,7 +8,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-WIDTH, HEIGHT, PAD_L, PAD_R, PAD_T, PAD_B = 560, 150, 56, 12, 10, 22
+WIDTH, HEIGHT, PAD_L, PAD_R, PAD_T, PAD_B = 400, 140, 50, 10, 20, 22
 COLOURS = ("#0969da", "#cf222e", "#1a7f37", "#8250df", "#bc4c00", "#1b7c83", "#6e7781", "#bf3989")
 
 
@@ -67,6 +67,7 @@ def chart(
     out.append(
         f'<text x="{(PAD_L + WIDTH - PAD_R) / 2}" y="{HEIGHT - 5}" text-anchor="middle" class="tick">'
         f"{html.escape(x_label)}</text>"
+        f'<text x="{PAD_L}" y="{PAD_T - 6}" class="legend">{html.escape(title)}</text>'
     )
     for x, tip in marks:
         px = kx * x + ox

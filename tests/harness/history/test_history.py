@@ -32,6 +32,9 @@ def _history(folder: Path, noise: float = 0.03, seed: int = 26) -> Path:
                 level /= 1.2
             values[("io", strategy)] = [level * math.exp(rng.gauss(0, noise)) for _ in range(5)]
         doc: dict[str, Any] = make_doc(values)
+        for trial in doc["trials"]:  # latency and memory beside throughput, as real runs hold them
+            speed = trial["metrics"]["throughput"]
+            trial["metrics"] |= {"e2e_p99_ms": 5000 / speed, "peak_rss_mb": 30 + rng.random()}
         doc["started_at"] = f"2026-12-{1 + i // 24:02d}T{i % 24:02d}:00:00+00:00"
         doc["fingerprint"] = copy.deepcopy(doc["fingerprint"])
         doc["fingerprint"]["git_commit"] = f"{i:04d}" + "c" * 36
