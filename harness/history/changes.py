@@ -11,8 +11,9 @@ How: the log of the run medians, scaled by the series' own run-to-run noise (1.4
 absolute difference of neighbours / sqrt 2, which a step hardly moves), is split by PELT with
 an L2 cost and the penalty :data:`PENALTY` x log(n), segments of at least :data:`MIN_RUNS`
 runs. Each split is then kept only when the runs of the segments on either side differ by a
-two-sided Mann–Whitney test at :data:`ALPHA` and by at least :data:`MIN_CHANGE`: its
-confidence is 1 - p, its size the ratio of the segments' medians. The commit is that of the
+two-sided Mann–Whitney test at :data:`ALPHA` and by at least :data:`MIN_CHANGE`; the weakest
+that fails is merged away and the rest judged again. Its confidence is 1 - p, its size the
+ratio of the segments' medians. The commit is that of the
 first run after the change (and the one before it, so the range to bisect is known).
 """
 
@@ -76,23 +77,37 @@ def splits(logs: list[float], penalty: float = PENALTY, min_runs: int = MIN_RUNS
 def find(
     series: Series, higher_is_better: bool, alpha: float = ALPHA, min_change: float = MIN_CHANGE
 ) -> list[ChangePoint]:
-    """The series' change points that pass the rank test and the size floor, oldest first."""
+    """The series' change points that pass the rank test and the size floor, oldest first.
+
+    Each split is judged between its neighbouring splits; the weakest that fails is merged away
+    and the rest judged again (as Hunter's merge step), so a short segment PELT cut beside a real
+    step (too few runs for any test to reach alpha) does not hide the step."""
     from scipy.stats import mannwhitneyu
 
     points = series.points
     values = [p.value for p in points]
     if any(v <= 0 for v in values):
         return []
-    logs = [math.log(v) for v in values]
-    cuts = splits(logs)
-    bounds = [0, *cuts, len(points)]
-    found = []
-    for k, cut in enumerate(cuts, start=1):
-        before, after = values[bounds[k - 1] : cut], values[cut : bounds[k + 1]]
-        p = float(mannwhitneyu(before, after, alternative="two-sided").pvalue)
-        ratio = statistics.median(after) / statistics.median(before)
-        if p > alpha or abs(math.log(ratio)) < math.log1p(min_change):
-            continue
-        worse = ratio < 1 if higher_is_better else ratio > 1
-        found.append(ChangePoint(cut, points[cut], points[cut - 1], ratio, p, worse))
-    return found
+    cuts = splits([math.log(v) for v in values])
+
+    def judged(cuts: list[int]) -> list[tuple[float, float]]:
+        bounds = [0, *cuts, len(points)]
+        out = []
+        for k, cut in enumerate(cuts, start=1):
+            before, after = values[bounds[k - 1] : cut], values[cut : bounds[k + 1]]
+            p = float(mannwhitneyu(before, after, alternative="two-sided").pvalue)
+            out.append((p, statistics.median(after) / statistics.median(before)))
+        return out
+
+    while True:
+        tests = judged(cuts)
+        failing = [
+            (p, k) for k, (p, ratio) in enumerate(tests) if p > alpha or abs(math.log(ratio)) < math.log1p(min_change)
+        ]
+        if not failing:
+            break
+        del cuts[max(failing)[1]]
+    return [
+        ChangePoint(cut, points[cut], points[cut - 1], ratio, p, ratio < 1 if higher_is_better else ratio > 1)
+        for cut, (p, ratio) in zip(cuts, tests, strict=True)
+    ]
