@@ -19,7 +19,7 @@ import statistics
 from pathlib import Path
 from typing import Any
 
-from harness.errors import HistoryError
+from harness.errors import HistoryError, QueuebenchError
 from harness.history import report, series
 from harness.presentation.dashboard.svg import Line, chart
 from harness.rundir import store
@@ -180,7 +180,12 @@ def publish(paths: list[Path], out: Path) -> Path:
     if out.exists() and not out.is_dir():
         raise HistoryError(f"-o {out}: not a directory")
     hist, found, beside = collect(paths)
-    runs = [(p, store.read_run(p)) for p in series.find_runs(paths)]
+    runs = []
+    for path in series.find_runs(paths):
+        try:
+            runs.append((path, store.read_run(path)))
+        except QueuebenchError:
+            continue  # history.skipped says why
     (out / "runs").mkdir(parents=True, exist_ok=True)
     links: dict[Path, str] = {}
     for i, (path, _) in enumerate(runs):

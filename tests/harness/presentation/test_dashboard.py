@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 
 from harness.cli import app
 from tests.harness.history.test_history import _history
-from tests.helpers import ROOT
+from tests.helpers import ROOT, make_doc, write_run
 
 AB_RUN = ROOT / "tests" / "data" / "golden" / "runs" / "ab"
 
@@ -88,3 +88,27 @@ def test_the_dashboard_opens_in_a_browser_without_errors(site: Path, tmp_path: P
         assert driver.save_screenshot(str(shot)) and shot.stat().st_size > 10_000
     finally:
         driver.quit()
+
+
+def test_a_sweep_is_drawn_with_its_knee(tmp_path: Path) -> None:
+    """Throughput per readers value, a line per strategy; the knee: the smallest value within 95% of the best."""
+    curve = {"threads": (100, 195, 200, 201), "asyncio": (150, 151, 152, 150)}
+    values = {
+        (f"s.readers-{r}", name): [y] * 3 for name, ys in curve.items() for r, y in zip((1, 2, 4, 8), ys, strict=True)
+    }
+    doc = make_doc(values)
+    doc["sweep"] = {
+        "scenario": "s",
+        "param": "readers",
+        "values": [1, 2, 4, 8],
+        "params": {"readers": [1, 2, 4, 8]},
+        "points": {f"s.readers-{r}": {"readers": r} for r in (1, 2, 4, 8)},
+    }
+    out = tmp_path / "site"
+    result = CliRunner().invoke(app, ["publish", str(write_run(tmp_path / "sweep", doc)), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    data = json.loads((out / "data.json").read_text())
+    knees = {s["strategy"]: s["knee"] for s in data["sweeps"]}
+    assert knees == {"threads": 2, "asyncio": 1}
+    page = (out / "index.html").read_text()
+    assert page.count('<g class="knee">') == 2 and 'class="chart sweep"' in page
