@@ -91,3 +91,7 @@ class UnknownFormat(QueuebenchError, ValueError):
 
 class OptionValueError(QueuebenchError, ValueError):
     """An option that takes a value was given another option instead (``--dask --out X``)."""
+
+
+class HistoryError(QueuebenchError, ValueError):
+    """Runs that cannot be read as a history (``history``, ``publish``)."""

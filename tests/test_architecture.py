@@ -23,6 +23,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("running", ("harness.running",)),
     ("sweeps", ("harness.sweeps",)),
     ("gate", ("harness.gate",)),
+    ("history", ("harness.history",)),
     ("presentation", ("harness.presentation", "harness.exports")),
     ("entry points", ("harness.api", "harness.cli", "harness.pytest_plugin", "harness")),
     ("public face", ("queuebench",)),

@@ -16,7 +16,14 @@ import sys
 
 import typer
 
-from harness.cli import ab_cmds, check_cmds, gate_cmds, results_cmds, run_cmds  # noqa: F401  (registers the commands)
+from harness.cli import (  # noqa: F401  (importing registers the commands)
+    ab_cmds,
+    check_cmds,
+    gate_cmds,
+    history_cmds,
+    results_cmds,
+    run_cmds,
+)
 from harness.cli.common import app, esc, fail
 
 __all__ = ["app", "esc", "fail", "main"]

@@ -104,6 +104,7 @@ def ab(
     repeats = AutoRepeat.first_repeats(alpha, max_repeat) if auto else _repeats(repeat)
     opts = _options(strategy, repeats, warmup, start_method, one_python(python, "ab"), timeout, out)
     _with_user(opts, path, files or [], loaded)
+    _refuse_unreachable(loaded, opts, alpha, max_repeat if auto else None)
     con = render.console()
     if hasattr(signal, "SIGTERM"):
         signal.signal(signal.SIGTERM, _raise_interrupt)
@@ -113,6 +114,9 @@ def ab(
             abmod.resolve("B", side_b, opts.python, envs[1]) as b,
         ):
             con.print(f"A (baseline) {esc(a.describe())}\nB (current)  {esc(b.describe())}")
+            same = abmod.same_code(a, b)
+            if same:
+                con.print(f"[bold yellow]WARNING: {esc(same)}[/]")
             with con.status("probing both sides' workers"):
                 prepared = abmod.prepare(loaded, opts, a, b)
             stepper = AutoRepeat(prepared, metric, threshold, alpha, budget, max_repeat) if auto else None
@@ -122,7 +126,30 @@ def ab(
         raise typer.Exit(130) from None
     con.print(f"results: {esc(run_dir)}")
     report = stepper.judge(run) if stepper else abmod.judge(run, metric, threshold, alpha)
+    if same:
+        report.warnings.append(same)
     conclude(report, f"A {side_a}", f"B {side_b}", fail_on_inconclusive, accept_inconclusive, markdown, json_out)
+
+
+def _refuse_unreachable(loaded: list[Any], opts: Any, alpha: float, max_repeat: int | None) -> None:
+    """Refuse, before anything runs, repeats that can reach no verdict (CompareError: one line, exit 2)."""
+    from harness.errors import CompareError
+    from harness.gate.auto_repeat import looks
+    from harness.gate.sensitivity import unreachable
+    from harness.running.suite import strategies_for
+
+    pairs = sum(len(strategies_for(one, opts)) for one in loaded)
+    if max_repeat is not None:
+        why = unreachable(max_repeat, pairs, alpha, len(looks(alpha, max_repeat)))
+        if why:
+            raise CompareError(f"-r auto --max-repeat {max_repeat}: {why}; raise --max-repeat")
+        return
+    for one in loaded:
+        repeats = opts.repeat if opts.repeat is not None else one.scenario.repeats
+        why = unreachable(repeats, pairs, alpha)
+        if why:
+            named = f"-r {repeats}" if opts.repeat is not None else f"{one.scenario.name}'s repeats = {repeats}"
+            raise CompareError(f"{named}: {why}; use more repeats (-r N) or -r auto")
 
 
 def _raise_interrupt(signum: int, frame: object) -> None:

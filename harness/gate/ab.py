@@ -227,3 +227,31 @@ def judge(run: Run, metric: str, max_regression: float, alpha: float) -> Report:
         0, f"one run, trials interleaved (A B, then B A the next repeat): A = {said.get('A')}, B = {said.get('B')}"
     )
     return report
+
+
+def _head(tree: Path) -> str | None:
+    """The commit a tree's clean checkout is at; None when it is not in git or has changes."""
+    try:
+        head = _git(tree, "rev-parse", "HEAD")
+        dirty = _git(tree, "status", "--porcelain", "--untracked-files=no")
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    if head.returncode != 0 or dirty.returncode != 0 or dirty.stdout.strip():
+        return None
+    return head.stdout.strip() or None
+
+
+def same_code(a: Side, b: Side) -> str | None:
+    """A warning when both sides run the same code, interpreter and environment (``ab main HEAD``
+    with main at HEAD): the run can only measure noise. None when they differ or cannot be told."""
+    if a.python != b.python or a.env != b.env:
+        return None
+    if a.kind != "git" and b.kind != "git" and a.root.resolve() == b.root.resolve():
+        return f"both sides are the same tree ({a.root}), interpreter and environment: an A/A run, any change is noise"
+    commits = [s.commit if s.kind == "git" else _head(s.root) for s in (a, b)]
+    if commits[0] is not None and commits[0] == commits[1]:
+        return (
+            f"both sides are commit {commits[0][:12]} with the same interpreter and environment: "
+            "an A/A run, any change is noise"
+        )
+    return None

@@ -14,12 +14,15 @@ and the error is spent over them:
   union bound, however the looks depend on each other (Bonferroni over looks: conservative,
   simple, assumption-free). The final verdicts are the last look's, at the same level.
 
-A pair is settled when it has a verdict (slower, faster, unchanged, broken) or its interval
-is narrower than the threshold factor (more repeats would only narrow it further around a
-change too close to the limit to ever tell). Between looks, the repeats for the pairs not yet
-settled are added at once, still interleaved (A B, B A by repeat). It stops when every pair
-is settled, when the time budget is spent (checked at each look), or at the last look; the
-pairs still unsettled are named.
+A pair is settled, as Pinpoint's SAME or DIFFERENT, when it is ``unchanged`` (its interval
+inside ±threshold), ``slower`` or ``faster``; a broken pair is settled too (repeats cannot
+mend it). Any other pair keeps going: between looks, the repeats for the pairs not yet settled
+are added at once, still interleaved (A B, B A by repeat). It stops when every pair is
+settled, at the last look, or before the time budget runs out: after every trial, when the
+next one would likely end past the budget (its pair's slowest trial so far), the trials still
+planned are dropped and the verdicts are judged on what was measured, at the same per-look
+level (that judgement takes the place of a planned look never reached, so the union bound
+holds); the pairs still unsettled are named.
 
 The added trials are appended to the running :class:`harness.running.suite.Prepared`'s trial list,
 which its ``run`` loop reads as it goes.
@@ -29,6 +32,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -61,10 +65,8 @@ def looks(alpha: float, max_repeats: int) -> tuple[int, ...]:
 
 
 def settled(row: Row, max_regression: float) -> bool:
-    """Does this pair need no more repeats: a verdict, or an interval narrower than the threshold factor?"""
-    if row.verdict in SETTLED:
-        return True
-    return math.isfinite(row.ci_low) and row.ci_low > 0 and row.ci_high / row.ci_low < 1 + max_regression
+    """Does this pair need no more repeats: SAME (unchanged), DIFFERENT (slower, faster) or broken?"""
+    return row.verdict in SETTLED
 
 
 @dataclass
@@ -75,11 +77,20 @@ class AutoRepeat:
     alpha: float  # for all looks together
     budget_s: float = 600.0
     max_repeats: int = 30
-    started: float = field(default_factory=time.monotonic)
+    clock: Callable[[], float] = time.monotonic
+    started: float = math.nan  # the clock when made
     trials: list[Trial] = field(default_factory=list)
     unsettled: list[str] = field(default_factory=list)
     stopped: str = ""
     looked: int = 0  # looks made so far
+    #: (scenario, strategy) -> its slowest trial so far, seconds: what the next one may take
+    slowest: dict[tuple[str, str], float] = field(default_factory=dict)
+    _last_end: float = 0.0  # the clock when the last trial ended (or when made)
+
+    def __post_init__(self) -> None:
+        if math.isnan(self.started):
+            self.started = self.clock()
+        self._last_end = self.started
 
     @property
     def schedule(self) -> tuple[int, ...]:
@@ -106,6 +117,7 @@ class AutoRepeat:
         """The run's verdicts: the last look's, at the level each look tests at, with notes saying so."""
         report = ab.judge(run, self.metric, self.max_regression, self.alpha_per_look)
         report.looks = len(self.schedule)
+        self.unsettled = [f"{r.scenario}/{r.strategy}" for r in report.rows if not settled(r, self.max_regression)]
         report.notes.append(f"--repeat auto: {self.describe()}")
         report.notes.append(f"--repeat auto: {self.stopped}")
         if self.unsettled:
@@ -113,12 +125,37 @@ class AutoRepeat:
         return report
 
     def on_progress(self, planned: suite.Planned, trial: dict[str, Any] | None) -> None:
-        """Hook for :meth:`~harness.running.suite.Prepared.run`: after the last planned trial, look again."""
+        """Hook for :meth:`~harness.running.suite.Prepared.run`: after the last planned trial, look
+        again; after any trial, stop before one that would likely end past the budget."""
         if trial is None:
             return
+        key, now = (planned.loaded.scenario.name, planned.strategy), self.clock()
+        # end to end, the time between trials included: what the next trial costs the budget
+        self.slowest[key] = max(self.slowest.get(key, 0.0), now - self._last_end)
+        self._last_end = now
         self.trials.append(Trial.from_dict(trial))
+        if self.stopped:
+            return
+        done = len(self.trials)  # the run loop calls this for every planned trial, in order
         if planned is self.prepared.trials[-1]:
             self._look(planned.repeat + 1)
+        if not self.stopped and done < len(self.prepared.trials):
+            self._within_budget(done)
+
+    def _within_budget(self, done: int) -> None:
+        """Drop the trials still planned when the next would likely end past the budget."""
+        upcoming = self.prepared.trials[done]
+        key = (upcoming.loaded.scenario.name, upcoming.strategy)
+        expected = self.slowest.get(key, max(self.slowest.values(), default=0.0))
+        spent = self.clock() - self.started
+        if spent + expected <= self.budget_s:
+            return
+        left = len(self.prepared.trials) - done
+        del self.prepared.trials[done:]  # the run loop reads the list as it goes: it ends here
+        self.stopped = (
+            f"stopped within the time budget of {self.budget_s:g}s after {spent:.0f}s: the next trial would "
+            f"likely have ended past it ({left} planned trial(s) not run); judged on what was measured"
+        )
 
     def _run(self) -> Run:
         """The trials so far as a run (no fingerprint, options or definitions: ab.judge needs none)."""
@@ -133,7 +170,7 @@ class AutoRepeat:
         later = [n for n in self.schedule if n > repeats]
         if not open_pairs:
             self.stopped = f"every pair settled after {repeats} repeats"
-        elif time.monotonic() - self.started > self.budget_s:
+        elif self.clock() - self.started > self.budget_s:
             self.stopped = f"time budget of {self.budget_s:g}s spent after {repeats} repeats"
         elif not later:
             self.stopped = f"--max-repeat {self.max_repeats} reached"

@@ -45,7 +45,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import CompareError
-from harness.gate import drift, verdicts
+from harness.gate import drift, sensitivity, verdicts
 from harness.gate.verdicts import (
     ALIASES,
     EXIT_OK,
@@ -140,7 +140,7 @@ FINGERPRINT_FIELDS = (
 )
 
 
-def _machine(fp: Fingerprint | None) -> dict[str, object]:
+def machine_facts(fp: Fingerprint | None) -> dict[str, object]:
     """The fingerprint's :data:`FINGERPRINT_FIELDS` by their key (None: not recorded)."""
     if fp is None:
         return {}
@@ -158,7 +158,7 @@ def _machine(fp: Fingerprint | None) -> dict[str, object]:
 
 
 def fingerprint_mismatches(base: Run, cur: Run) -> list[str]:
-    fa, fb = _machine(base.fingerprint), _machine(cur.fingerprint)
+    fa, fb = machine_facts(base.fingerprint), machine_facts(cur.fingerprint)
     return [
         f"different {label}: {fa.get(key)!r} → {fb.get(key)!r}"
         for key, label in FINGERPRINT_FIELDS
@@ -235,6 +235,13 @@ def compare(
             pending.append((row, stats))
     report.family = len(pending)
     report.rows += verdicts.family_rows(pending, max_regression, alpha)
+    # What a pair that moved alone must reach (Holm's first step); a pair with too few repeats
+    # would join the family once it had enough.
+    level = alpha / max(report.family, 1)
+    later = alpha / max(report.family + len(report.too_few), 1)
+    report.rows = [
+        sensitivity.annotate(r, later if r.verdict is Verdict.TOO_FEW else level, max_regression) for r in report.rows
+    ]
     if not same_session:
         report.drift = drift.signals(base, cur, max_regression)
     if report.drift:  # a verdict that the machine's own change can explain is not given
@@ -270,8 +277,10 @@ def _row(
     med_c = statistics.median(cv) if cv else math.nan
     nan = math.nan
 
+    sigma = sensitivity.noise(bv, cv)
+
     def final(ratio: float, verdict: Verdict, why: str) -> tuple[Row, None]:
-        return Row(*key, len(bv), len(cv), med_b, med_c, ratio, nan, nan, nan, verdict, why), None
+        return Row(*key, len(bv), len(cv), med_b, med_c, ratio, nan, nan, nan, verdict, why, noise=sigma), None
 
     ratio = verdicts.median_ratio(med_b, med_c)
     if cbad:
@@ -291,7 +300,18 @@ def _row(
         return final(ratio, Verdict.TOO_FEW, verdicts.too_few_reason(len(bv), len(cv), alpha))
     extra = f" (baseline: {len(bbad)} trial(s) did not pass and were left out)" if bbad else ""
     pending = Row(
-        *key, len(bv), len(cv), med_b, med_c, stats.ratio, stats.ci_low, stats.ci_high, nan, Verdict.INCONCLUSIVE, extra
+        *key,
+        len(bv),
+        len(cv),
+        med_b,
+        med_c,
+        stats.ratio,
+        stats.ci_low,
+        stats.ci_high,
+        nan,
+        Verdict.INCONCLUSIVE,
+        extra,
+        noise=sigma,
     )
     return pending, stats
 

@@ -2,7 +2,8 @@
 
 One object: what was compared and how (metric, threshold, alpha, the family size of Holm's
 adjustment), the exit code and headline the command gave, the notes and warnings, and one
-entry per pair with its ratio, interval, p, adjusted p, verdict and reason. Numbers that do
+entry per pair with its ratio, interval, p, adjusted p, verdict and reason, and what the pair
+could have seen: its minimum detectable effect and, unjudged, the repeats that would judge it. Numbers that do
 not exist (no interval with too few repeats) are ``null``, never NaN, so any JSON reader
 takes the file.
 """
@@ -13,6 +14,7 @@ import json
 import math
 from typing import Any
 
+from harness.gate import sensitivity
 from harness.gate.verdicts import Report
 
 #: Bumped when a field changes meaning or goes away.
@@ -36,6 +38,8 @@ def document(report: Report, baseline: str, current: str, exit_code: int, headli
         "alpha": report.alpha,  # the level each verdict was tested at
         "alpha_overall": report.alpha * report.looks,  # over every look (ab --repeat auto), else the same
         "interval_level": 1 - 2 * report.alpha,
+        "mde_power": sensitivity.POWER,
+        "mde_alpha": report.alpha / max(report.family, 1),
         "adjustment": {"method": "holm", "family": report.family, "looks": report.looks},
         "exit_code": exit_code,
         "headline": headline,
@@ -58,6 +62,12 @@ def document(report: Report, baseline: str, current: str, exit_code: int, headli
                 "p_adjusted": _num(r.p_adjusted),
                 "verdict": r.verdict.value,
                 "reason": r.reason,
+                # the smallest slowdown (0.23 = 23%) this pair would have been called slower at, with
+                # probability mde_power; null when unknown or when no change could be seen (mde_detectable)
+                "mde": _num(r.mde),
+                "mde_detectable": not math.isinf(r.mde),
+                "noise": _num(r.noise),  # pooled spread of the log values
+                "repeats_needed": r.repeats_needed or None,  # unjudged: repeats a side to judge the threshold
             }
             for r in report.rows
         ],

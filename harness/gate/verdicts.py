@@ -124,6 +124,13 @@ class Row:
     reason: str
     #: p_value adjusted for every pair of the comparison (Holm); NaN where no test was made
     p_adjusted: float = math.nan
+    #: the pooled spread of the log values (harness.gate.sensitivity.noise); NaN when unknown
+    noise: float = math.nan
+    #: the smallest slowdown (0.23 for 23%) these repeats call slower with 80% probability
+    #: (harness.gate.sensitivity); inf when they can call nothing, NaN when unknown
+    mde: float = math.nan
+    #: an unjudged pair: repeats a side that would judge the threshold at this noise; 0 otherwise
+    repeats_needed: int = 0
 
 
 @dataclass

@@ -10,6 +10,7 @@ from rich.markup import escape as escape_markup
 from rich.table import Table
 
 from harness.analysis.rankstats import min_repeats
+from harness.gate import sensitivity
 from harness.gate.compare import Report, Row, Verdict
 from harness.gate.verdicts import EXIT_REGRESSION, EXIT_UNJUDGED, UNJUDGED, median_ratio
 from harness.presentation import numbers
@@ -89,7 +90,8 @@ def describe(report: Report) -> str:
     return (
         f"metric {m.key} ({better} is better) · threshold {report.max_regression * 100:g}% "
         f"(×{1 + report.max_regression:g} worse or better) · {_alpha(report)} · {level:.4g}% interval of "
-        "current/baseline per pair"
+        f"current/baseline per pair · could see: the smallest slowdown this run calls slower with "
+        f"{sensitivity.POWER:.0%} probability at its noise and repeats"
     )
 
 
@@ -117,6 +119,7 @@ def headers(report: Report) -> list[str]:
         f"{level:.4g}% interval (HL)",
         "p",
         "Holm p",
+        "could see",
     ]
 
 
@@ -142,7 +145,14 @@ def _numbers(report: Report, row: Row) -> list[str]:
         _interval(row),
         _p(row.p_value),
         _p(row.p_adjusted),
+        sensitivity.describe_mde(row.mde),
     ]
+
+
+def _why(report: Report, row: Row) -> str:
+    """The verdict's reason, and for an unjudged pair the repeats that would judge it."""
+    needed = sensitivity.needed_text(row, report.max_regression)
+    return f"{row.reason}; {needed}" if needed else row.reason
 
 
 def table(report: Report, fail_on_inconclusive: bool = False, accept_inconclusive: bool = False) -> Table:
@@ -160,7 +170,7 @@ def table(report: Report, fail_on_inconclusive: bool = False, accept_inconclusiv
     for row in _sorted(report):
         style = _STYLE[row.verdict]
         cells = (escape_markup(c) for c in _numbers(report, row))  # names and reasons are shown literally
-        t.add_row(*cells, f"[{style}]{row.verdict.value}[/]", escape_markup(row.reason))
+        t.add_row(*cells, f"[{style}]{row.verdict.value}[/]", escape_markup(_why(report, row)))
     return t
 
 
@@ -230,7 +240,7 @@ def blocks(
         [
             *(escape(cell) for cell in _numbers(report, row)),
             f"{_MARK[row.verdict]} **{row.verdict.value}**",
-            escape(row.reason),
+            escape(_why(report, row)),
         ]
         for row in _sorted(report)
     ]

@@ -149,7 +149,7 @@ def test_cli_ab_dot_dot_is_an_aa_run(tmp_path: Path) -> None:
 
 
 def test_cli_ab_bad_side_is_exit_2(tmp_path: Path) -> None:
-    result = cli.invoke(app, ["ab", ".", "no-such-ref-xyz", str(ROOT / "scenarios" / "smoke.toml")])
+    result = cli.invoke(app, ["ab", ".", "no-such-ref-xyz", str(ROOT / "scenarios" / "smoke.toml"), "-r", "10"])
     assert result.exit_code == 2 and "side B 'no-such-ref-xyz'" in result.output
 
 

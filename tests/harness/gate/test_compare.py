@@ -350,7 +350,9 @@ def test_cli_too_few_repeats_still_shows_the_ratio(runs: dict[str, Path], tmp_pa
     assert result.exit_code == 3, result.output
     assert "0.057" in result.output and "too few repeats" in result.output
     assert "medians moved beyond the 10% threshold for the worse in io/mp-queue ×0.0574" in result.output
-    assert "| io | mp-queue | 1/1 | 934 | 53.6 | 0.057 | — | — | — | — | 🟡 **too few repeats** |" in md.read_text()
+    assert (
+        "| io | mp-queue | 1/1 | 934 | 53.6 | 0.057 | — | — | — | — | none | 🟡 **too few repeats** |" in md.read_text()
+    )
 
 
 def test_cli_same_run_on_both_sides_warns(runs: dict[str, Path], tmp_path: Path) -> None:

@@ -110,6 +110,6 @@ def test_markdown_shows_the_adjusted_p(tmp_path: Path) -> None:
     result = cli.invoke(app, ["compare", str(base), str(slow), "--markdown", str(md)])
     assert result.exit_code == 1, result.output
     text = md.read_text()
-    assert "| p | Holm p | verdict | why |" in text
+    assert "| p | Holm p | could see | verdict | why |" in text
     assert "Holm over 2 tested pair(s)" in text
     assert "Holm p" in result.output

@@ -1,0 +1,98 @@
+"""``ab`` does not waste the user's time (issue 27.6): repeats that can reach no verdict are
+refused before anything runs, a run of the same code on both sides is warned about, and ``-r auto
+--budget`` stops within its budget and says so. The budget is checked on a fake clock: no timing."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from harness.cli import app
+from harness.gate import ab
+from harness.gate.auto_repeat import AutoRepeat
+from harness.gate.sensitivity import unreachable
+from harness.rundir.model import Run
+from harness.running import launchers, suite
+from tests.harness.gate.test_ab import _scenario
+from tests.helpers import ROOT
+
+cli = CliRunner()
+SMOKE = str(ROOT / "scenarios" / "smoke.toml")
+
+
+def test_repeats_that_reach_no_verdict_are_refused_before_running(tmp_path: Path) -> None:
+    out = tmp_path / "results"
+    result = cli.invoke(app, ["ab", ".", ".", SMOKE, "-s", "sequential", "-r", "3", "-o", str(out)])
+    assert result.exit_code == 2, result.output
+    assert result.output.count("\n") == 1 and "Traceback" not in result.output
+    assert "-r 3: 3 repeats a side can reach no verdict at alpha 0.01" in result.output
+    assert not out.exists()  # nothing ran
+    strategies = ["-s", "sequential", "-s", "threads", "-s", "asyncio"]
+    five = cli.invoke(app, ["ab", ".", ".", SMOKE, *strategies, "-r", "5"])
+    assert five.exit_code == 2 and "cannot call any of the 3 planned pairs slower or faster" in five.output
+    auto = cli.invoke(app, ["ab", ".", ".", SMOKE, *strategies, "-r", "auto", "--max-repeat", "5"])
+    assert auto.exit_code == 2 and "-r auto --max-repeat 5:" in auto.output
+
+
+def test_unreachable_counts_the_family_and_the_looks() -> None:
+    assert unreachable(5, 1, 0.01) is None  # 5 vs 5: p can reach 1/252
+    assert unreachable(5, 3, 0.01) is not None and unreachable(6, 3, 0.01) is None
+    assert unreachable(5, 1, 0.01, looks=8) is not None and unreachable(6, 1, 0.01, looks=8) is None  # 0.00125
+
+
+def test_the_same_code_on_both_sides_is_warned_about(tmp_path: Path) -> None:
+    py = sys.executable
+
+    def side(name: str, kind: str, commit: str | None, env: dict[str, str] | None = None) -> ab.Side:
+        return ab.Side(name, "x", kind, tmp_path / name, py, env or {}, commit)
+
+    warned = ab.same_code(side("A", "git", "a" * 40), side("B", "git", "a" * 40))
+    assert warned is not None and "both sides are commit aaaaaaaaaaaa" in warned
+    assert ab.same_code(side("A", "git", "a" * 40), side("B", "git", "b" * 40)) is None
+    assert ab.same_code(side("A", "git", "a" * 40), side("B", "git", "a" * 40, {"PYTHONMALLOC": "debug"})) is None
+    tree = ab.Side("A", ".", "tree", ROOT, py)
+    assert "same tree" in (ab.same_code(tree, ab.Side("B", ".", "tree", ROOT, py)) or "")
+
+
+def test_cli_warns_of_an_a_a_run(tmp_path: Path) -> None:
+    js = tmp_path / "v.json"
+    args = ["ab", ".", ".", SMOKE, "-s", "sequential", "-r", "5", "--warmup", "0", "-o", str(tmp_path / "r")]
+    result = cli.invoke(app, [*args, "--json", str(js)], terminal_width=200)
+    assert result.exit_code in (0, 3), result.output
+    assert "WARNING: both sides are the same tree" in result.output
+    assert any("same tree" in w for w in json.loads(js.read_text())["warnings"])
+
+
+class FakeClock:
+    """Each reading one second after the last."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        self.now += 1.0
+        return self.now
+
+
+def test_repeat_auto_stops_within_its_budget_and_says_so(tmp_path: Path) -> None:
+    opts = suite.Options(strategies=["threads", "sequential"], out=tmp_path, repeat=AutoRepeat.first_repeats(0.01))
+    prepared = ab.prepare(_scenario(), opts, launchers.make("inprocess"), launchers.make("inprocess"))
+    planned = len(prepared.trials)
+    clock = FakeClock()
+    stepper = AutoRepeat(prepared, "throughput", 0.10, 0.01, budget_s=20, max_repeats=30, clock=clock)
+    ends: list[float] = []
+
+    def progress(p: suite.Planned, trial: dict[str, object] | None) -> None:
+        stepper.on_progress(p, trial)
+        if trial is not None:
+            ends.append(clock.now)
+
+    _, doc = prepared.run(progress)
+    assert 0 < len(doc["trials"]) < planned  # stopped inside the first batch
+    assert ends[-1] - stepper.started <= 20  # every trial ended within the budget
+    assert stepper.stopped.startswith("stopped within the time budget of 20s")
+    report = stepper.judge(Run.from_doc(doc))
+    assert any("stopped within the time budget of 20s" in n for n in report.notes)

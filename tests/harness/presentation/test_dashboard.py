@@ -1,0 +1,114 @@
+"""``queuebench publish``: a static, offline dashboard. Checked as files (self-contained, counts
+match the data) and in a real browser (Debian's chromium through chromium-driver, marker
+``browser``): it loads from file:// without console errors, shows every series and change point,
+and is photographed (``QUEUEBENCH_SCREENSHOT=PATH`` keeps the picture)."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from harness.cli import app
+from tests.harness.history.test_history import _history
+from tests.helpers import ROOT, make_doc, write_run
+
+AB_RUN = ROOT / "tests" / "data" / "golden" / "runs" / "ab"
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    base = tmp_path_factory.mktemp("dash")
+    runs = _history(base / "runs")
+    out = base / "site"
+    result = CliRunner().invoke(app, ["publish", str(runs), str(AB_RUN), "-o", str(out)], terminal_width=200)
+    assert result.exit_code == 0, result.output
+    assert "dashboard:" in result.output
+    return out
+
+
+def test_the_site_is_self_contained_and_matches_its_data(site: Path) -> None:
+    page = (site / "index.html").read_text()
+    data = json.loads((site / "data.json").read_text())
+    assert not re.search(r"""(src|href)=["']?(https?:)?//""", page)  # nothing fetched: no CDN, no server
+    assert "<script src" not in page
+    assert page.count('<section class="series"') == len(data["series"]) == 6
+    marks = sum(len(s["change_points"]) for s in data["series"])
+    assert marks == 1 and page.count('<g class="change-point">') == marks
+    assert "0011cccccccc..0012cccccccc" in page  # the commit range on hover
+    assert data["ab_cards"] and "could see" in page  # the ab run's verdict cards, with their MDE
+    assert page.count('class="chart beside"') == 2 * len(data["series"])  # e2e p99 and memory beside each
+    for link in data["links"].values():
+        assert (site / link).is_file() and f'href="{link}"' in page
+    assert len(data["machines"]) >= 2 and "Other CPU" in page
+
+
+def _driver():  # type: ignore[no-untyped-def]
+    driver_path = shutil.which("chromedriver")
+    browser = shutil.which("chromium") or shutil.which("chromium-browser")
+    if driver_path is None or browser is None:
+        why = "no chromium/chromium-driver (apt-get install chromium chromium-driver)"
+        if os.environ.get("CI"):
+            pytest.fail(why)
+        pytest.skip(why)
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    opts = webdriver.ChromeOptions()  # the window: the picture in the README (docs/images/dashboard.png)
+    opts.binary_location = browser
+    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1300,1200"):
+        opts.add_argument(arg)
+    opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    return webdriver.Chrome(service=Service(driver_path), options=opts)
+
+
+@pytest.mark.browser
+def test_the_dashboard_opens_in_a_browser_without_errors(site: Path, tmp_path: Path) -> None:
+    from selenium.webdriver.common.by import By
+
+    data = json.loads((site / "data.json").read_text())
+    driver = _driver()
+    try:
+        driver.get((site / "index.html").resolve().as_uri())
+        assert driver.title == "queuebench dashboard"
+        errors = [e for e in driver.get_log("browser") if e.get("level") == "SEVERE"]
+        assert errors == []
+        assert len(driver.find_elements(By.CSS_SELECTOR, "section.series")) == len(data["series"])
+        marks = driver.find_elements(By.CSS_SELECTOR, "svg.throughput g.change-point")
+        assert len(marks) == sum(len(s["change_points"]) for s in data["series"])
+        assert "0012cccccccc" in marks[0].find_element(By.TAG_NAME, "title").get_attribute("textContent")
+        embedded = driver.execute_script("return JSON.parse(document.getElementById('data').textContent).series.length")
+        assert embedded == len(data["series"])
+        shot = Path(os.environ.get("QUEUEBENCH_SCREENSHOT") or tmp_path / "dashboard.png")
+        assert driver.save_screenshot(str(shot)) and shot.stat().st_size > 10_000
+    finally:
+        driver.quit()
+
+
+def test_a_sweep_is_drawn_with_its_knee(tmp_path: Path) -> None:
+    """Throughput per readers value, a line per strategy; the knee: the smallest value within 95% of the best."""
+    curve = {"threads": (100, 195, 200, 201), "asyncio": (150, 151, 152, 150)}
+    values = {
+        (f"s.readers-{r}", name): [y] * 3 for name, ys in curve.items() for r, y in zip((1, 2, 4, 8), ys, strict=True)
+    }
+    doc = make_doc(values)
+    doc["sweep"] = {
+        "scenario": "s",
+        "param": "readers",
+        "values": [1, 2, 4, 8],
+        "params": {"readers": [1, 2, 4, 8]},
+        "points": {f"s.readers-{r}": {"readers": r} for r in (1, 2, 4, 8)},
+    }
+    out = tmp_path / "site"
+    result = CliRunner().invoke(app, ["publish", str(write_run(tmp_path / "sweep", doc)), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    data = json.loads((out / "data.json").read_text())
+    knees = {s["strategy"]: s["knee"] for s in data["sweeps"]}
+    assert knees == {"threads": 2, "asyncio": 1}
+    page = (out / "index.html").read_text()
+    assert page.count('<g class="knee">') == 2 and 'class="chart sweep"' in page
