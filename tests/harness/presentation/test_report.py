@@ -304,7 +304,7 @@ def test_plot_refuses_runs_with_different_definitions(passing: Path, tmp_path: P
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["report", "{missing}"], "error: {missing}: not a directory"),
+        (["report", "{missing}"], "error: '{missing}' is neither a run directory nor a saved baseline"),
         (["report", "{empty}"], "error: {empty}: no run.json here"),
         (["plot"], "error: give at least one run directory"),
         (["plot", "{run}", "--by", "colour"], "error: unknown --by 'colour'; choose one of: platform, python,"),
