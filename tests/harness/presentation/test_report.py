@@ -10,6 +10,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from matplotlib.collections import PathCollection
 from matplotlib.colors import to_hex
@@ -207,7 +208,7 @@ def test_concurrency_figure_draws_the_pool_limit_and_the_overrun(failing: tuple[
         assert len(limits) == 1 and list(limits[0].get_ydata()) == [POOL, POOL]
         (busy,) = [ln for ln in ax.get_lines() if str(ln.get_label()).startswith("busy readers")]
         name = str(busy.get_label())[len("busy readers (") : -1]
-        peaks[name] = max(busy.get_ydata())
+        peaks[name] = int(np.max(np.asarray(busy.get_ydata())))
         if name == "test-overlimit":
             assert "LIMIT EXCEEDED" in ax.get_title(loc="left")
     assert peaks == {"threads": 2, "sequential": 1, "test-lose": 1, "test-overlimit": 3}
