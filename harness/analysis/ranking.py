@@ -10,9 +10,9 @@ would crown noise about twice as often as ALPHA says (the audit measured 9.6% fo
 strategies): either of two could have come out on top. So each comparison is made at ALPHA / 2
 (:func:`crown_level`: a two-sided test at ALPHA), and the best must beat every other strategy.
 For two identical strategies the chance of a crown is then at most 2 × ALPHA / 2 = ALPHA,
-exactly; that case (two identical on top, however many others below) is the worst, since
-beating several identical strategies at once is rarer than beating one. The simulation tests
-check it for 2–7 strategies and 3–10 repeats. Fewer repeats than
+exactly. With more strategies that case (two identical on top, the others below) should stay the
+worst, since beating several identical strategies at once is rarer than beating one: an
+argument, not a proof, so the simulation tests check it for 2–7 strategies and 3–10 repeats. Fewer repeats than
 :func:`min_repeats_for_a_verdict` can never reach that level, so such runs always report ties:
 that is the honest answer.
 """
