@@ -208,7 +208,7 @@ def test_concurrency_figure_draws_the_pool_limit_and_the_overrun(failing: tuple[
         assert len(limits) == 1 and list(limits[0].get_ydata()) == [POOL, POOL]
         (busy,) = [ln for ln in ax.get_lines() if str(ln.get_label()).startswith("busy readers")]
         name = str(busy.get_label())[len("busy readers (") : -1]
-        peaks[name] = float(np.asarray(busy.get_ydata()).max())
+        peaks[name] = int(np.max(np.asarray(busy.get_ydata())))
         if name == "test-overlimit":
             assert "LIMIT EXCEEDED" in ax.get_title(loc="left")
     assert peaks == {"threads": 2, "sequential": 1, "test-lose": 1, "test-overlimit": 3}
@@ -305,7 +305,7 @@ def test_plot_refuses_runs_with_different_definitions(passing: Path, tmp_path: P
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["report", "{missing}"], "error: {missing}: not a directory"),
+        (["report", "{missing}"], "error: '{missing}' is neither a run directory nor a saved baseline"),
         (["report", "{empty}"], "error: {empty}: no run.json here"),
         (["plot"], "error: give at least one run directory"),
         (["plot", "{run}", "--by", "colour"], "error: unknown --by 'colour'; choose one of: platform, python,"),
