@@ -189,6 +189,11 @@ def _dry_run(planned: list[suite.Planned], opts: Options) -> None:
         markup=False,
         highlight=False,
     )
+    from harness.running import timing
+
+    history = timing.learn(opts.out)  # this machine's trial costs, from the runs in --out
+    learned = history.estimate(((p.loaded, p.strategy) for p in planned), opts.timeout) * sides
+    con.print(f"time, learned: about {preflight.duration(learned)} ({history.said()})", markup=False, highlight=False)
 
 
 @app.command()
@@ -267,6 +272,8 @@ def sweep(
         con.print(f"{esc(', '.join(one))}: runs no pool, so measured at one {varies[0].param} value only")
     if dry_run:
         _dry_run(planned, opts)
+        if auto:
+            con.print(f"(the first look only: the search adds trials where they decide, for up to {budget})")
         return
     run_dir, run = measure(loaded, opts, dask, dask_timeout=dask_timeout, adapt=adapt)
     if auto:

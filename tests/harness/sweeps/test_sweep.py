@@ -221,6 +221,11 @@ def test_sweep_command_end_to_end(tmp_path: Path) -> None:
     doc = json.loads((run_dir / "run.json").read_text())
     assert doc["status"] == "complete"
     assert doc["sweep"]["param"] == "readers" and doc["sweep"]["values"] == [1, 2]
+    # The time it should take and the time it took, for the next estimate (harness.running.timing).
+    assert doc["timing"]["estimate_s"] > 0 and doc["timing"]["actual_s"] > 0 and doc["timing"]["trials"] == 3
+    assert all(t["elapsed_s"] > 0 for t in doc["trials"])
+    dry = cli.invoke(app, [*args, "--out", str(tmp_path), "--dry-run"])
+    assert "time, learned: about " in dry.output and "learned from 3 trials of 1 earlier run(s)" in dry.output
     assert sorted(doc["scenarios"]) == ["smoke.readers-1", "smoke.readers-2"]
     # One round over every point x strategy (suite.plan's diagonals); sequential runs no pool: one point.
     assert [(t["scenario"][-9:], t["strategy"]) for t in doc["trials"]] == [
