@@ -1,6 +1,6 @@
 """queuebench's command line (typer). Thin: it parses, calls the harness, prints, exits.
 
-One module per verb group: :mod:`~harness.cli.run_cmds` (list, run, sweep, stress),
+One module per verb group: :mod:`~harness.cli.run_cmds` (list, run, stress), :mod:`~harness.cli.sweep_cmds` (sweep),
 :mod:`~harness.cli.results_cmds` (show, report, plot, export) and :mod:`~harness.cli.gate_cmds`
 (compare, baseline), :mod:`~harness.cli.ab_cmds` (ab); the app and what they share are in :mod:`~harness.cli.common`.
 
@@ -15,7 +15,7 @@ import sys
 
 import typer
 
-from harness.cli import ab_cmds, gate_cmds, results_cmds, run_cmds  # noqa: F401  (importing registers the commands)
+from harness.cli import ab_cmds, gate_cmds, results_cmds, run_cmds, sweep_cmds  # noqa: F401  (importing registers the commands)
 from harness.cli.common import app, esc, fail
 
 __all__ = ["app", "esc", "fail", "main"]
