@@ -76,12 +76,13 @@ def decide(samples: dict[int, list[float]], values: list[int], repeats: int, max
         return Step({}, f"flat: every value measured within {1 - KNEE:.0%} of the best", settled=True)
     i = values.index(best)
     neighbours = [values[j] for j in (i - 1, i + 1) if 0 <= j < len(values)]
-    wanted = {v: f"next to the best so far, {best}" for v in neighbours if v not in medians}
+    wanted = {v: f"next to the best so far, {best}" for v in neighbours if v not in samples}  # tried: measured
+    neighbours = [v for v in neighbours if v not in wanted and samples[v]]  # a value whose trials failed: out
     fit = fit_points("", "readers", samples, best)
     if fit.fitted and math.isfinite(fit.peak):
         for v in sorted({math.floor(fit.peak), math.ceil(fit.peak)}):
             near = min(values, key=lambda c: abs(c - v))
-            if near not in medians and near not in wanted:
+            if near not in samples and near not in wanted:
                 wanted[near] = f"around the USL's N* {fit.peak:.1f}"
     if wanted:
         why = "; ".join(f"{v} ({reason})" for v, reason in sorted(wanted.items()))
@@ -93,7 +94,8 @@ def decide(samples: dict[int, list[float]], values: list[int], repeats: int, max
     mine = samples[best]
     open_ = [v for v in neighbours if not distinguishable(mine, samples[v])]
     if not open_:
-        return Step({}, f"best {best}, separated from {', '.join(map(str, neighbours))} by the rank test", settled=True)
+        said = f"separated from {', '.join(map(str, neighbours))} by the rank test" if neighbours else "no neighbour"
+        return Step({}, f"best {best}, {said}", settled=True)
     add = {v: min(MORE, max_repeats - len(samples[v])) for v in (best, *open_)}
     add = {v: n for v, n in add.items() if n > 0}
     if not add:

@@ -70,3 +70,9 @@ def test_each_step_says_why() -> None:
     assert "3 (next to the best so far, 2)" in step.why
     flat = auto.decide({1: [10.0], 2: [10.2], 4: [10.1]}, [1, 2, 3, 4], 3, 9)
     assert flat.settled and flat.why.startswith("flat")
+
+
+def test_a_neighbour_whose_trials_failed_is_not_measured_again() -> None:
+    samples = {1: [10.0, 10.1, 9.9], 2: [20.0, 20.5, 19.8], 3: [], 4: [5.0]}
+    step = auto.decide(samples, [1, 2, 3, 4], 3, 9)
+    assert step.settled and step.why == "best 2, separated from 1 by the rank test"
