@@ -143,6 +143,7 @@ class AutoSweep:
     samples: dict[tuple[str, int], list[float]] = field(default_factory=dict)
     #: value -> strategies measured there at least once (passing or not)
     tried: dict[tuple[str, int], int] = field(default_factory=dict)
+    settled: set[str] = field(default_factory=set)
 
     def __post_init__(self) -> None:
         self.record.setdefault("log", [])
@@ -174,12 +175,13 @@ class AutoSweep:
         more: list[suite.Planned] = []
         open_ = []
         for strategy in strategies:
-            if pool_independent(strategy, "readers"):
+            if pool_independent(strategy, "readers") or strategy in self.settled:
                 continue
             mine = {v: self.samples.get((strategy, v), []) for v in values if (strategy, v) in self.tried}
             step = decide(mine, values, self.repeats, self.max_repeats)
             self.say(f"{strategy}: {step.why}")
-            if step.settled:
+            if step.settled:  # said once; its points get no more trials
+                self.settled.add(strategy)
                 continue
             open_.append(strategy)
             for v, n in sorted(step.add.items()):
