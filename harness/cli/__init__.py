@@ -1,6 +1,6 @@
 """queuebench's command line (typer). Thin: it parses, calls the harness, prints, exits.
 
-One module per verb group: :mod:`~harness.cli.run_cmds` (run, sweep, stress),
+One module per verb group: :mod:`~harness.cli.run_cmds` (run, stress), :mod:`~harness.cli.sweep_cmds` (sweep),
 :mod:`~harness.cli.results_cmds` (show, report, plot, export) and :mod:`~harness.cli.gate_cmds`
 (compare, baseline), :mod:`~harness.cli.ab_cmds` (ab), :mod:`~harness.cli.check_cmds` (list, check); the app
 and what they share are in :mod:`~harness.cli.common`.
@@ -23,6 +23,7 @@ from harness.cli import (  # noqa: F401  (importing registers the commands)
     history_cmds,
     results_cmds,
     run_cmds,
+    sweep_cmds,
 )
 from harness.cli.common import app, esc, fail
 

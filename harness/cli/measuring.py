@@ -33,14 +33,29 @@ def run_with_progress(prepared: suite.Prepared, con: Console, before: suite.Prog
     """Run a prepared suite under a progress bar, printing each trial that did not pass; returns
     the run directory and the run. ``before`` sees every progress event first (``ab -r auto``
     adds rounds of trials there)."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
 
     from harness.rundir.model import Run
 
     for line in prepared.caveats():  # measured, but not like the others: said before it runs
         con.print(f"[yellow]caveat[/] {esc(line)}")
 
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    # Elapsed, then the time left at the pace so far (as hyperfine shows it), once a trial has finished.
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
+    )
     with Progress(*columns, console=con, transient=True) as progress:
         task = progress.add_task("starting", total=len(prepared.trials))
 

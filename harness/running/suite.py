@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,7 +20,7 @@ from harness.analysis import metrics, summary
 from harness.errors import ScenarioError
 from harness.rundir import store
 from harness.running import faults as stress
-from harness.running import reference
+from harness.running import reference, timing
 from harness.running.checks import classify as classify
 from harness.running.checks import registry_problems as registry_problems
 from harness.running.fingerprint import fingerprint
@@ -152,6 +153,12 @@ class Prepared:
             writer.doc.update(opts.extra)
         # The drift guard's reference workload (harness.running.reference), timed here, before and after.
         writer.doc["reference"] = {"start_s": reference.time_reference(), "end_s": None, "units": reference.UNITS}
+        # The time this run should take, learned from the runs before it (harness.running.timing),
+        # and below the time it took: the next estimate learns from both.
+        history = timing.learn(opts.out)
+        estimate = history.estimate(((p.loaded, p.strategy) for p in self.trials), opts.timeout)
+        writer.doc["timing"] = {"estimate_s": estimate, "planned_trials": len(self.trials), "actual_s": None}
+        started = time.monotonic()
         writer.flush()
         try:
             for index, planned in enumerate(self.trials):  # ab --repeat auto appends as it goes
@@ -163,6 +170,7 @@ class Prepared:
         except BaseException:
             writer.finish("incomplete", summary.derived_files)
             raise
+        writer.doc["timing"].update(actual_s=time.monotonic() - started, trials=len(self.trials))
         writer.doc["reference"]["end_s"] = reference.time_reference()
         writer.finish("complete", summary.derived_files)
         return run_dir, writer.doc
@@ -267,6 +275,7 @@ def _one(
     if opts.strategy_options:
         workload = dataclasses.replace(workload, options=opts.strategy_options)
     timeout = (opts.timeout if opts.timeout is not None else sc.timeout) + entry.startup_allowance_s
+    started = time.monotonic()
     out = launcher.run(TrialSpec(planned.strategy, workload, timeout))
     rows = metrics.join_records(out.reads, out.writes, sc.items_per_writer)
     out.reads = out.reads[:0]  # joined: let the raw copy go
@@ -276,6 +285,7 @@ def _one(
     if planned.warmup and out.meta.get("user_code_failed"):
         prepared.stopped[(sc.name, planned.strategy, planned.side)] = (errors or ["failed"])[0].splitlines()[0]
     trial.update(status=status, errors=errors, leftovers=out.leftovers, metrics=m, where=out.where, **memory.tag(out))
+    trial["elapsed_s"] = time.monotonic() - started  # launch to records analysed (harness.running.timing)
     if sc.faults is not None or out.fault_events:
         trial["faults"] = stress.outcome(out, m)
     writer.add_trial(trial, None if planned.warmup else rows)

@@ -102,6 +102,11 @@ def answer(run: Run, frame: pd.DataFrame, found: list[Finding]) -> Answer | None
     table = {s: dict(zip(values, cells, strict=True)) for s, cells in rows}
     lines = [f"{f.strategy}: {_pool_line(f, table[f.strategy])}" for f in found]
     lines += _fastest_and_classic(run, frame, found, table)
+    if "direct" not in run.raw:  # a sweep --direct says its own check (harness.sweeps.direct)
+        lines.append(
+            f"T is a model: against a real engine it came out 13-22% short of direct runs (a long run builds while it "
+            f"pushes); `sweep --direct` runs {IMAGES} images once at the best pool and prints both"
+        )
     return Answer(param, values, rows, _images_per_trial(run), lines)
 
 

@@ -31,7 +31,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from harness.analysis.ranking import distinguishable, min_repeats_for_a_verdict
+from harness.analysis import rankstats
+from harness.analysis.ranking import ALPHA, distinguishable
 from harness.running import suite
 from harness.scenario import LoadedScenario
 from harness.sweeps.findings import KNEE
@@ -76,24 +77,26 @@ def decide(samples: dict[int, list[float]], values: list[int], repeats: int, max
         return Step({}, f"flat: every value measured within {1 - KNEE:.0%} of the best", settled=True)
     i = values.index(best)
     neighbours = [values[j] for j in (i - 1, i + 1) if 0 <= j < len(values)]
-    wanted = {v: f"next to the best so far, {best}" for v in neighbours if v not in medians}
+    wanted = {v: f"next to the best so far, {best}" for v in neighbours if v not in samples}  # tried: measured
+    neighbours = [v for v in neighbours if v not in wanted and samples[v]]  # a value whose trials failed: out
     fit = fit_points("", "readers", samples, best)
     if fit.fitted and math.isfinite(fit.peak):
         for v in sorted({math.floor(fit.peak), math.ceil(fit.peak)}):
             near = min(values, key=lambda c: abs(c - v))
-            if near not in medians and near not in wanted:
+            if near not in samples and near not in wanted:
                 wanted[near] = f"around the USL's N* {fit.peak:.1f}"
     if wanted:
         why = "; ".join(f"{v} ({reason})" for v, reason in sorted(wanted.items()))
         return Step(dict.fromkeys(wanted, 1), f"measure {why}")
-    least = max(repeats, min_repeats_for_a_verdict())
+    least = max(repeats, rankstats.min_repeats(ALPHA))  # what distinguishable() needs, not the ★'s crown
     short = {v: least - len(samples[v]) for v in (best, *neighbours) if len(samples[v]) < least}
     if short:
         return Step(short, f"repeats at {', '.join(map(str, sorted(short)))} ({least} each): the best so far is {best}")
     mine = samples[best]
     open_ = [v for v in neighbours if not distinguishable(mine, samples[v])]
     if not open_:
-        return Step({}, f"best {best}, separated from {', '.join(map(str, neighbours))} by the rank test", settled=True)
+        said = f"separated from {', '.join(map(str, neighbours))} by the rank test" if neighbours else "no neighbour"
+        return Step({}, f"best {best}, {said}", settled=True)
     add = {v: min(MORE, max_repeats - len(samples[v])) for v in (best, *open_)}
     add = {v: n for v, n in add.items() if n > 0}
     if not add:
@@ -141,6 +144,7 @@ class AutoSweep:
     samples: dict[tuple[str, int], list[float]] = field(default_factory=dict)
     #: value -> strategies measured there at least once (passing or not)
     tried: dict[tuple[str, int], int] = field(default_factory=dict)
+    settled: set[str] = field(default_factory=set)
 
     def __post_init__(self) -> None:
         self.record.setdefault("log", [])
@@ -172,12 +176,13 @@ class AutoSweep:
         more: list[suite.Planned] = []
         open_ = []
         for strategy in strategies:
-            if pool_independent(strategy, "readers"):
+            if pool_independent(strategy, "readers") or strategy in self.settled:
                 continue
             mine = {v: self.samples.get((strategy, v), []) for v in values if (strategy, v) in self.tried}
             step = decide(mine, values, self.repeats, self.max_repeats)
             self.say(f"{strategy}: {step.why}")
-            if step.settled:
+            if step.settled:  # said once; its points get no more trials
+                self.settled.add(strategy)
                 continue
             open_.append(strategy)
             for v, n in sorted(step.add.items()):

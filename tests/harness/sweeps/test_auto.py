@@ -70,3 +70,45 @@ def test_each_step_says_why() -> None:
     assert "3 (next to the best so far, 2)" in step.why
     flat = auto.decide({1: [10.0], 2: [10.2], 4: [10.1]}, [1, 2, 3, 4], 3, 9)
     assert flat.settled and flat.why.startswith("flat")
+
+
+def test_a_neighbour_whose_trials_failed_is_not_measured_again() -> None:
+    samples = {1: [10.0, 10.1, 9.9], 2: [20.0, 20.5, 19.8], 3: [], 4: [5.0]}
+    step = auto.decide(samples, [1, 2, 3, 4], 3, 9)
+    assert step.settled and step.why == "best 2, separated from 1 by the rank test"
+
+
+def test_the_search_runs_as_a_hook_and_says_each_settled_strategy_once() -> None:
+    """The hook on a running suite: after the last planned trial it looks, appends the next round,
+    and stops when every strategy is settled; a settled strategy is said once and gets no more trials."""
+    from types import SimpleNamespace
+    from typing import Any, cast
+
+    from harness import scenario
+    from harness.running import suite
+    from harness.sweeps import findings
+    from tests.helpers import SCENARIOS
+
+    (base,) = scenario.load(SCENARIOS / "registry-push.toml")
+    points = {p.values["readers"]: p.loaded for p in findings.expand(base, [findings.parse_vary("readers=1..6")])}
+    opts = suite.Options(strategies=["threads", "asyncio", "sequential"], repeat=3, warmup=1)
+    prepared = SimpleNamespace(trials=auto.first_round(points, opts))
+    record: dict[str, Any] = {}
+    search = auto.AutoSweep(cast(Any, prepared), points, "throughput_total", 3, 9, 3600.0, record)
+    curve = collapse(3)
+    rng = np.random.default_rng(0)
+    index = 0
+    while index < len(prepared.trials):
+        planned = prepared.trials[index]
+        n = planned.loaded.scenario.readers
+        value = curve(n) * (1 + 0.03 * rng.standard_normal())
+        search.on_progress(planned, None)
+        search.on_progress(planned, {"status": "ok", "metrics": {"throughput_total": value}})
+        index += 1
+    assert record["stopped"] == "every strategy settled"
+    for strategy in ("threads", "asyncio"):
+        said = [line for line in record["log"] if line.startswith(f"{strategy}: best")]
+        assert said == [f"{strategy}: best 3, separated from 2, 4 by the rank test"]
+    assert not any(line.startswith("sequential") for line in record["log"])
+    sequential = [p for p in prepared.trials if p.strategy == "sequential"]
+    assert {p.loaded.scenario.readers for p in sequential} == {1} and len(sequential) == 1 + 3

@@ -221,6 +221,11 @@ def test_sweep_command_end_to_end(tmp_path: Path) -> None:
     doc = json.loads((run_dir / "run.json").read_text())
     assert doc["status"] == "complete"
     assert doc["sweep"]["param"] == "readers" and doc["sweep"]["values"] == [1, 2]
+    # The time it should take and the time it took, for the next estimate (harness.running.timing).
+    assert doc["timing"]["estimate_s"] > 0 and doc["timing"]["actual_s"] > 0 and doc["timing"]["trials"] == 3
+    assert all(t["elapsed_s"] > 0 for t in doc["trials"])
+    dry = cli.invoke(app, [*args, "--out", str(tmp_path), "--dry-run"])
+    assert "time, learned: about " in dry.output and "learned from 3 trials of 1 earlier run(s)" in dry.output
     assert sorted(doc["scenarios"]) == ["smoke.readers-1", "smoke.readers-2"]
     # One round over every point x strategy (suite.plan's diagonals); sequential runs no pool: one point.
     assert [(t["scenario"][-9:], t["strategy"]) for t in doc["trials"]] == [
@@ -346,3 +351,29 @@ def test_sweep_auto_needs_one_readers_range(tmp_path: Path) -> None:
     args = ["sweep", str(SCENARIOS / "smoke.toml"), "--vary", "readers=1..3", "--auto", "--budget", "soon"]
     result = cli.invoke(app, [*args, "-o", str(tmp_path)])
     assert result.exit_code == 2 and "--budget 'soon'" in result.output
+
+
+def test_sweep_direct_checks_the_model_against_one_long_run(tmp_path: Path) -> None:
+    """--direct: the fastest strategy once at its best pool with 100 items, beside the model's T."""
+    file = tmp_path / "svc.toml"
+    file.write_text(
+        "[[scenario]]\nname = 'svc'\ndescription = 'contended'\nwriters = 4\nreaders = 1\nitems_per_writer = 3\n"
+        "repeats = 1\nwarmup = 0\n"
+        "reader_work = { kind = 'service', ms = 5, capacity = 2, model = 'collapse', penalty = 2 }\n"
+    )
+    args = ["sweep", str(file), "--vary", "readers=1..2", "-s", "threads", "--direct", "-o", str(tmp_path / "out")]
+    result = cli.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "direct: 100 items by threads with a pool of" in result.output and "the model said" in result.output
+    sweep_dir = next(d for d in (tmp_path / "out").iterdir() if (d / "sweep.png").exists())
+    doc = json.loads((sweep_dir / "run.json").read_text())
+    assert doc["direct"]["items"] == 100 and doc["direct"]["direct_s"] > 0 and doc["direct"]["model_s"] > 0
+
+
+def test_the_direct_check_says_how_far_the_model_is_off() -> None:
+    from harness.sweeps.direct import Check
+
+    check = Check("threads", 3, 100, model_s=45.0, direct_s=52.0)
+    assert check.line() == (
+        "direct: 100 items by threads with a pool of 3 took 52.0 s in one run; the model said 45.0 s (13% short)"
+    )

@@ -45,8 +45,8 @@ def test_the_answer_names_the_strategy_the_pool_the_ties_and_the_classic_recipe(
     )
     answer, little = _said(run)
     assert answer == (
-        "answer: use threads with a pool of 3: 120 items/s (not separated from asyncio at its best over the "
-        "repeats); the classic recipe (seed-pool) reaches 89 at its best (a pool of 3)"
+        "answer: use threads with a pool of 3: 120 items/s (3 repeat(s) there: the rank test needs 4 to "
+        "separate it from any other); the classic recipe (seed-pool) reaches 89 at its best (a pool of 3)"
     )
     # 120 items/s x 0.020 s = 2.4 items in service: a pool of at least 3.
     assert little.startswith("Little's law: sustaining 120 items/s at 20 ms an item")
@@ -55,13 +55,16 @@ def test_the_answer_names_the_strategy_the_pool_the_ties_and_the_classic_recipe(
 
 def test_a_sweep_of_another_parameter_says_its_value_and_no_littles_law() -> None:
     run = _run([("threads", 100, [10, 11, 12]), ("threads", 1000, [30, 31, 29])], param="payload_bytes")
-    assert _said(run) == ["answer: use threads with payload_bytes = 1000: 30 items/s"]
+    assert _said(run) == [
+        "answer: use threads with payload_bytes = 1000: 30 items/s "
+        "(3 repeat(s) there: the rank test needs 4 to separate it from any other)"
+    ]
 
 
 def test_too_few_repeats_to_separate_anything_is_said_instead_of_a_list_of_ties() -> None:
     run = _run([("threads", 1, [50, 51]), ("threads", 3, [120, 121]), ("sequential", 1, [40, 41])])
     (answer, _) = _said(run)
     assert answer == (
-        "answer: use threads with a pool of 3: 120 items/s (2 repeat(s) there: the rank test needs 3 to separate "
+        "answer: use threads with a pool of 3: 120 items/s (2 repeat(s) there: the rank test needs 4 to separate "
         "it from any other)"
     )
