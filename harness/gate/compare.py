@@ -244,6 +244,7 @@ def compare(
     ]
     if not same_session:
         report.drift = drift.signals(base, cur, max_regression)
+        report.notes += drift.units_mismatch(base, cur, max_regression)
     if report.drift:  # a verdict that the machine's own change can explain is not given
         moved = "; ".join(report.drift)
         report.rows = [

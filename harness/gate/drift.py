@@ -86,3 +86,25 @@ def signals(base: Run, cur: Run, max_regression: float) -> list[str]:
         if a is not None and b is not None and _factor(a, b) > limit:
             out.append(f"cpu calibration {key} {a:.4g} → {b:.4g} (×{b / a:.2f}, limit ×{limit:g})")
     return out
+
+
+#: A cpu-work units difference below this is the calibration's own spread (±5%, measured).
+UNITS_TOLERANCE = 0.05
+
+
+def units_mismatch(base: Run, cur: Run, max_regression: float) -> list[str]:
+    """The cpu work's units per ms, named when the two runs differ beyond the calibration's own
+    spread but within the drift limit (beyond it, :func:`signals` withholds the verdicts): a
+    cpu-bound pair then did a different amount of work per item on each side."""
+    fa, fb = base.fingerprint, cur.fingerprint
+    if fa is None or fb is None:
+        return []
+    out = []
+    for key in ("hold_per_ms", "release_per_ms"):
+        a, b = _num(fa.calibration.get(key)), _num(fb.calibration.get(key))
+        if a is not None and b is not None and 1 + UNITS_TOLERANCE < _factor(a, b) <= 1 + max_regression:
+            out.append(
+                f"cpu work units differ: {key} {a:.4g} → {b:.4g} (×{b / a:.2f}): each cpu-bound item did "
+                f"×{b / a:.2f} the work on the current side; rerun both on one calibration to compare cpu pairs"
+            )
+    return out

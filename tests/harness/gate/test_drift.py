@@ -92,3 +92,16 @@ def test_every_run_times_the_reference_at_start_and_end(tmp_path: Path) -> None:
     run_dir, _ = suite.prepare([LoadedScenario(sc, "test")], opts, launchers.make("inprocess")).run()
     ref = json.loads((run_dir / "run.json").read_text())["reference"]
     assert ref["start_s"] > 0 and ref["end_s"] > 0 and ref["units"] > 0
+
+
+def test_a_cpu_units_difference_within_the_limit_is_named() -> None:
+    base, cur = _docs(calibration={"hold_per_ms": 20_000, "release_per_ms": 1_000_000})
+    base["fingerprint"]["calibration"] = {"hold_per_ms": 21_600, "release_per_ms": 1_010_000}
+    said = drift.units_mismatch(as_run(base), as_run(cur), 0.10)
+    assert said == [
+        "cpu work units differ: hold_per_ms 2.16e+04 → 2e+04 (×0.93): each cpu-bound item did ×0.93 the work on "
+        "the current side; rerun both on one calibration to compare cpu pairs"
+    ]  # release_per_ms moved 1%: the calibration's own spread, not named
+    assert drift.signals(as_run(base), as_run(cur), 0.10) == []  # within the limit: no verdict withheld
+    report = compare(as_run(base), as_run(cur), "throughput", 0.10, 0.01)
+    assert said[0] in report.notes
