@@ -85,6 +85,7 @@ def ab(
     from harness.gate import compare as cmp
     from harness.gate.auto_repeat import AutoRepeat
     from harness.presentation import terminal as render
+    from harness.rundir import paths
 
     if fail_on_inconclusive and accept_inconclusive:
         raise errors.CompareError("--fail-on-inconclusive and --accept-inconclusive contradict each other")
@@ -93,7 +94,7 @@ def ab(
     cmp.metric(metric)
     for path, option in ((markdown, "--markdown"), (json_out, "--json")):
         if path is not None:
-            cmp.check_output_file(path, option)
+            paths.writable_file(path, option)
     envs = abmod.parse_env(a_env, "--a-env"), abmod.parse_env(b_env, "--b-env")
     loaded = scenario.load_many(files or scenario.default_suite())
     auto = repeat is not None and repeat.strip().lower() == "auto"

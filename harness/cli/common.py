@@ -7,6 +7,7 @@ so ``queuebench --help`` stays fast.
 
 from __future__ import annotations
 
+import errno
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
@@ -16,6 +17,9 @@ from typer.core import TyperArgument, TyperGroup, TyperOption
 
 from harness.errors import QueuebenchError
 
+#: OS errors that are the place's, not queuebench's: said in one line, exit 2, wherever met.
+PLACE_ERRORS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.ENAMETOOLONG, errno.EACCES, errno.EPERM})
+
 #: The order of ``queuebench --help``: by task, not by the module that registers each verb.
 COMMAND_ORDER = ("list", "run", "sweep", "show", "stress", "ab", "compare", "export", "report", "plot", "baseline")
 
@@ -23,11 +27,18 @@ COMMAND_ORDER = ("list", "run", "sweep", "show", "stress", "ab", "compare", "exp
 class _InTaskOrder(TyperGroup):
     def invoke(self, ctx: Any) -> Any:
         """The one place a bad input becomes one line on stderr and exit code 2, for every verb:
-        any :class:`~harness.errors.QueuebenchError` a command lets through."""
+        any :class:`~harness.errors.QueuebenchError` a command lets through, and an OS error of
+        the place written to (a full disk, a read-only file system: see :data:`PLACE_ERRORS`)."""
         try:
             return super().invoke(ctx)
         except QueuebenchError as exc:
             fail(str(exc))
+        except OSError as exc:
+            if exc.errno not in PLACE_ERRORS:
+                raise
+            from harness.rundir import paths
+
+            fail(f"{paths.short(exc.filename) if exc.filename else 'writing'}: {paths.reason(exc)}")
 
     def list_commands(self, ctx: Any) -> list[str]:
         last = len(COMMAND_ORDER)

@@ -133,7 +133,7 @@ def export(
     """Write a run in another tool's format: pytest-benchmark JSON, Bencher Metric Format, github-action-benchmark."""
     from harness import exports
     from harness.gate import baseline
-    from harness.rundir import store
+    from harness.rundir import paths, store
 
     try:
         write = exports.exporter(fmt)  # before reading the run: a bad --format is a usage error
@@ -141,6 +141,8 @@ def export(
         fail(f"--format: {exc}")
     found = baseline.resolve(run_dir, results)  # what compare accepts: a run, a folder of runs, a name
     run = store.read_run(found)
+    if output is not None:  # after the run: a bad run is said first, as every command says it
+        paths.writable_file(output, "--output")
     done = write(run)
     if not done.count:
         fail(f"{found}: no measured trial passed; nothing to export")
@@ -149,7 +151,7 @@ def export(
     try:
         store.atomic_write(output, done.text.encode())
     except OSError as exc:
-        fail(f"{output}: cannot write: {exc.strerror or exc}")
+        raise paths.say(exc, str(output)) from None
     if found != store.run_dir_of(Path(run_dir)):  # a folder of runs or a baseline's name: say which run
         typer.echo(f"run: {found}")
     typer.echo(f"wrote {done.count} {done.noun}(s) to {output}")
@@ -159,6 +161,7 @@ def write_report(run_dir: Path, out: Path | None, con: Console, rank_by: str = R
     from rich.markup import escape
 
     from harness.presentation import report as reporting
+    from harness.rundir import paths
 
     try:
         for above in [out, *out.parents] if out is not None else []:
@@ -168,11 +171,13 @@ def write_report(run_dir: Path, out: Path | None, con: Console, rank_by: str = R
                     fail(f"--out {out}: not a directory{where}; the report is written into a directory")
                 break
     except OSError as exc:  # a name too long, a loop of links
-        fail(f"--out: cannot use it ({exc.strerror or exc})")
+        fail(f"--out {paths.short(out)}: {paths.reason(exc)}")
+    if out is not None:
+        paths.writable_dir(out, "--out")
     try:
         written = reporting.write_report(run_dir, out, rank_by)
     except OSError as exc:
-        fail(f"cannot write the report: {exc.strerror or exc}")
+        fail(f"cannot write the report: {paths.reason(exc)}")
     except KeyboardInterrupt:  # every file is written by rename: none is left half-written
         con.print("[bold yellow]interrupted[/] while writing the report; files already written are whole")
         raise typer.Exit(130) from None
@@ -242,15 +247,17 @@ def plot(
 
     from harness.presentation import terminal as render
     from harness.presentation.figures import runs as plot_runs
-    from harness.rundir import store
+    from harness.rundir import paths, store
 
+    if out is not None:
+        paths.writable_file(out, "--out", make_parents=True)
     if out is None and run_dirs:  # next to the (first) run, never the current directory
         vs = f"-vs-{normalize}" if normalize else ""
         out = store.run_dir_of(run_dirs[0]) / f"queuebench-{metric}-by-{by}{vs}.png"
     try:
         path, groups = plot_runs.plot_runs(run_dirs or [], by, metric, normalize, out, split_mismatched)
     except OSError as exc:
-        fail(f"cannot write the figure: {exc}")
+        fail(f"cannot write the figure {paths.short(out)}: {paths.reason(exc)}")
     con = render.console()
     listed = ", ".join(f"{g} ({n} run{'s' if n > 1 else ''})" for g, n in groups.items())
     con.print(escape(f"grouped by {by}: {listed}"))
