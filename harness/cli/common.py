@@ -8,6 +8,7 @@ so ``queuebench --help`` stays fast.
 from __future__ import annotations
 
 import errno
+import re
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
@@ -17,6 +18,8 @@ from typer.core import TyperArgument, TyperGroup, TyperOption
 
 from harness.errors import QueuebenchError
 
+#: Control characters but tab and newline: C0, DEL and C1 (a terminal reads 0x9b as CSI).
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 #: OS errors that are the place's, not queuebench's: said in one line, exit 2, wherever met.
 PLACE_ERRORS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.ENAMETOOLONG, errno.EACCES, errno.EPERM})
 
@@ -309,10 +312,12 @@ ForceOpt = Annotated[
 
 
 def esc(value: object) -> str:
-    """Text from outside (paths, error messages) shown literally, never read as rich markup."""
+    """Text from outside (paths, error messages) shown literally: never read as rich markup, and
+    a control character (ESC, CSI, BEL, CR) shown by its escape (``\\x1b``), never sent to the
+    terminal."""
     from rich.markup import escape
 
-    return escape(str(value))
+    return escape(_CONTROL.sub(lambda m: repr(m.group(0))[1:-1], str(value)))
 
 
 def fail(message: str, code: int = 2) -> NoReturn:

@@ -64,7 +64,7 @@ def show(run_dir: RunDirArg, rank_by: RankByOpt = RankBy.total) -> None:
     if run.status != "complete":
         why = "interrupted" if run.status == "incomplete" else "the harness stopped mid-run (killed?)"
         con.print(f"[yellow]partial results: {why}; {len(run.trials)} trial(s) stored[/]")
-    con.print(fingerprint_line(run.machine), markup=False)
+    con.print(esc(fingerprint_line(run.machine)))  # machine facts come from the run: outside text
     if has_faults(run):  # a fault run: how each strategy ended leads, as in its report
         con.print(render.survival_table(survival(run)))
     frame = summarize(run, rank_by.value)
@@ -158,7 +158,6 @@ def export(
 
 
 def write_report(run_dir: Path, out: Path | None, con: Console, rank_by: str = RankBy.total.value) -> None:
-    from rich.markup import escape
 
     from harness.presentation import report as reporting
     from harness.rundir import paths
@@ -181,7 +180,7 @@ def write_report(run_dir: Path, out: Path | None, con: Console, rank_by: str = R
     except KeyboardInterrupt:  # every file is written by rename: none is left half-written
         con.print("[bold yellow]interrupted[/] while writing the report; files already written are whole")
         raise typer.Exit(130) from None
-    con.print(escape(f"report: {written.html} · {written.markdown} · {len(written.figures)} figure(s)"))
+    con.print(esc(f"report: {written.html} · {written.markdown} · {len(written.figures)} figure(s)"))
 
 
 @app.command()
@@ -243,7 +242,6 @@ def plot(
     ] = False,
 ) -> None:
     """Several runs in one figure: a panel per scenario, one marker per group of runs."""
-    from rich.markup import escape
 
     from harness.presentation import terminal as render
     from harness.presentation.figures import runs as plot_runs
@@ -260,5 +258,5 @@ def plot(
         fail(f"cannot write the figure {paths.short(out)}: {paths.reason(exc)}")
     con = render.console()
     listed = ", ".join(f"{g} ({n} run{'s' if n > 1 else ''})" for g, n in groups.items())
-    con.print(escape(f"grouped by {by}: {listed}"))
-    con.print(escape(f"figure: {path}"))
+    con.print(esc(f"grouped by {by}: {listed}"))
+    con.print(esc(f"figure: {path}"))

@@ -184,11 +184,10 @@ def test_a_disk_that_fills_during_a_run_leaves_it_incomplete(tmp_path: Path) -> 
     scenario.write_text(text)
     with tmpfs(tmp_path / "full", "size=200k") as full:
         (full / "filler").write_bytes(b"\0" * 96 * 1024)  # leaves ~100 KiB: the pre-flight passes
+        args = ["run", str(scenario), "-s", "sequential", "-r", "8", "--warmup", "0", "--out", str(full / "r")]
         done = subprocess.run(
-            [sys.executable, "-m", "harness.cli", "run", str(scenario), "-s", "sequential", "-r", "8"]
-            + ["--warmup", "0", "--out", str(full / "r")],
-            capture_output=True, text=True, timeout=300, cwd=ROOT,
-        )  # fmt: skip
+            [sys.executable, "-m", "harness.cli", *args], capture_output=True, text=True, timeout=300, cwd=ROOT
+        )
         assert done.returncode == 2, done.stdout + done.stderr
         assert done.stderr.count("\n") == 1 and "No space left on device" in done.stderr, done.stderr
         assert "marked 'incomplete'" in done.stderr
