@@ -150,7 +150,7 @@ def main() -> int:
     paths = {k.removeprefix("paths "): v for k, v in c.items() if k.startswith("paths exit ")}
     print(
         f"output paths: {c['path_cases']:,} cases x {c['path_places'] // max(c['path_cases'], 1)} places x 8 commands "
-        f"({_exits(paths)}; tmpfs mounts: {c['path_mounts']}) · misjudged: {c['path_misjudged']}"
+        f"({_exits(paths)}; tmpfs mounted by the workers: {c['path_mounts']}) · misjudged: {c['path_misjudged']}"
     )
     marks = {k.removeprefix("markup "): v for k, v in c.items() if k.startswith("markup exit ")}
     print(f"hostile names: {c['markup_runs']:,} runs x 5 commands ({_exits(marks)}) · leaks: {c['markup_leaks']}")

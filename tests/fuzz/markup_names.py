@@ -44,8 +44,8 @@ TAGS = re.compile(r"<script>alert|<img src=x|</td></tr><tr><td>QBH")
 
 
 def _printable(text: str) -> str:
-    """What a strategy name may hold (printable: no C0 control, no DEL)."""
-    return re.sub(r"[\x00-\x1f\x7f]", "", text) or "QBP"
+    """What a strategy name may hold (printable: no C0 or C1 control, no DEL)."""
+    return re.sub(r"[\x00-\x1f\x7f-\x9f]", "", text) or "QBP"
 
 
 def _folder_name(text: str) -> str:

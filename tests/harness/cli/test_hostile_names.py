@@ -55,3 +55,13 @@ def test_a_dollar_in_a_strategy_name_draws_as_written(tmp_path: Path) -> None:
         result = cli.invoke(app, args)
         assert result.exit_code == 0, (args[0], result.output, result.exception)
     assert json.loads((run / "run.json").read_text())["trials"]
+
+
+def test_a_strategy_named_with_a_c1_control_is_refused_in_one_line(tmp_path: Path) -> None:
+    """0x9b is CSI to a terminal: a strategy name holding it went raw into show's table."""
+    doc = make_doc({("s", "a"): [10.0, 11.0, 12.0]})
+    for t in doc["trials"]:
+        t["strategy"] = "\x9b31mred"
+    result = cli.invoke(app, ["show", str(write_run(tmp_path / "r", doc))])
+    assert result.exit_code == 2 and result.output.startswith("error: "), result.output
+    assert "strategy must be printable text" in result.output and "\x9b" not in result.output
