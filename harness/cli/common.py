@@ -7,7 +7,9 @@ so ``queuebench --help`` stays fast.
 
 from __future__ import annotations
 
+import errno
 import itertools
+import re
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
@@ -17,6 +19,11 @@ from typer.core import TyperArgument, TyperCommand, TyperGroup, TyperOption
 
 from harness.errors import OptionValueError, QueuebenchError
 
+#: Control characters but tab and newline: C0, DEL and C1 (a terminal reads 0x9b as CSI).
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+#: OS errors that are the place's, not queuebench's: said in one line, exit 2, wherever met.
+PLACE_ERRORS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.ENAMETOOLONG, errno.EACCES, errno.EPERM})
+
 #: The order of ``queuebench --help``: by task, not by the module that registers each verb.
 COMMAND_ORDER = ("list", "run", "sweep", "show", "stress", "ab", "compare", "export", "report", "plot", "baseline")
 
@@ -24,11 +31,18 @@ COMMAND_ORDER = ("list", "run", "sweep", "show", "stress", "ab", "compare", "exp
 class _InTaskOrder(TyperGroup):
     def invoke(self, ctx: Any) -> Any:
         """The one place a bad input becomes one line on stderr and exit code 2, for every verb:
-        any :class:`~harness.errors.QueuebenchError` a command lets through."""
+        any :class:`~harness.errors.QueuebenchError` a command lets through, and an OS error of
+        the place written to (a full disk, a read-only file system: see :data:`PLACE_ERRORS`)."""
         try:
             return super().invoke(ctx)
         except QueuebenchError as exc:
             fail(str(exc))
+        except OSError as exc:
+            if exc.errno not in PLACE_ERRORS:
+                raise
+            from harness.rundir import paths
+
+            fail(f"{paths.short(exc.filename) if exc.filename else 'writing'}: {paths.reason(exc)}")
 
     def list_commands(self, ctx: Any) -> list[str]:
         last = len(COMMAND_ORDER)
@@ -349,10 +363,12 @@ ForceOpt = Annotated[
 
 
 def esc(value: object) -> str:
-    """Text from outside (paths, error messages) shown literally, never read as rich markup."""
+    """Text from outside (paths, error messages) shown literally: never read as rich markup, and
+    a control character (ESC, CSI, BEL, CR) shown by its escape (``\\x1b``), never sent to the
+    terminal."""
     from rich.markup import escape
 
-    return escape(str(value))
+    return escape(_CONTROL.sub(lambda m: repr(m.group(0))[1:-1], str(value)))
 
 
 def fail(message: str, code: int = 2) -> NoReturn:

@@ -52,17 +52,16 @@ def compare(
     from harness.gate import baseline as bl
     from harness.gate import compare as cmp
     from harness.presentation import terminal as render
-    from harness.rundir import store
+    from harness.rundir import paths, store
 
     if fail_on_inconclusive and accept_inconclusive:
         raise errors.CompareError("--fail-on-inconclusive and --accept-inconclusive contradict each other")
     threshold = cmp.parse_threshold(max_regression)
     cmp.check_alpha(alpha)
     cmp.metric(metric)
-    if markdown is not None:  # before comparing: a bad path must not cost the verdict's exit code
-        cmp.check_output_file(markdown, "--markdown")
-    if json_out is not None:
-        cmp.check_output_file(json_out, "--json")
+    for path, option in ((markdown, "--markdown"), (json_out, "--json")):
+        if path is not None:  # before comparing: a bad path must not cost the verdict's exit code
+            paths.writable_file(path, option)
     base_dir, cur_dir = bl.resolve(baseline, results), bl.resolve(current, results)
     base_run, cur_run = store.read_run(base_dir), store.read_run(cur_dir)
     report = cmp.compare(base_run, cur_run, metric, threshold, alpha)
@@ -93,7 +92,7 @@ def conclude(
     from harness.gate import document as compare_json
     from harness.presentation import comparison as compare_render
     from harness.presentation import terminal as render
-    from harness.rundir import store
+    from harness.rundir import paths, store
 
     con = render.console()
     for line in report.warnings:
@@ -108,14 +107,14 @@ def conclude(
         try:
             store.atomic_write(markdown, text.encode())
         except OSError as exc:
-            fail(f"{markdown}: cannot write: {exc.strerror or exc}")
+            raise paths.say(exc, str(markdown)) from None
     code = report.exit_code(fail_on_inconclusive, accept_inconclusive)
     if json_out is not None:
         head = compare_render.headline(report, fail_on_inconclusive, accept_inconclusive)
         try:
             store.atomic_write(json_out, compare_json.dumps(report, baseline, current, code, head).encode())
         except OSError as exc:
-            fail(f"{json_out}: cannot write: {exc.strerror or exc}")
+            raise paths.say(exc, str(json_out)) from None
     raise typer.Exit(code)
 
 
@@ -141,11 +140,14 @@ def baseline_save(
 ) -> None:
     """Copy a run (run.json, summary.csv) into results/baselines/NAME."""
     from harness.gate import baseline as bl
+    from harness.rundir import paths
 
+    bl.check_name(name)
+    paths.writable_dir(bl.baselines_dir(results), "--results", room=paths.BASELINE_ROOM)
     try:
         dest = bl.save(run_dir, name, results, with_samples=with_samples, force=force)
     except OSError as exc:
-        fail(f"cannot save baseline {name!r}: {exc.strerror or exc}")
+        fail(f"cannot save baseline {name!r}: {paths.reason(exc)}")
     typer.echo(f"saved baseline {name!r}: {dest}")
 
 

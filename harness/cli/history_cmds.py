@@ -24,13 +24,13 @@ def history(
     their commit, size and confidence (ruptures PELT, each checked by a rank test). Machines never mix."""
     from rich.table import Table
 
-    from harness.gate.compare import check_output_file
     from harness.history import report, series
     from harness.presentation import terminal as render
+    from harness.rundir import paths as outputs
     from harness.rundir import store
 
     if json_out is not None:
-        check_output_file(json_out, "--json")
+        outputs.writable_file(json_out, "--json")
     hist = series.gather(paths, metric)
     found = report.analyse(hist)
     con = render.console()
@@ -77,6 +77,8 @@ def publish(
     with the series and their change points, A/B verdict cards, sweeps, machines and every run.json."""
     from harness.presentation import terminal as render
     from harness.presentation.dashboard.site import publish as write
+    from harness.rundir import paths as outputs
 
+    outputs.writable_dir(out, "--out")
     index = write(paths, out)
     render.console().print(f"dashboard: {esc(index)} (open it in a browser: file://{esc(index.resolve())})")

@@ -116,7 +116,7 @@ def show(
     if run.status != "complete":
         why = "interrupted" if run.status == "incomplete" else "the harness stopped mid-run (killed?)"
         con.print(f"[yellow]partial results: {why}; {len(run.trials)} trial(s) stored[/]")
-    con.print(fingerprint_line(run.machine), markup=False)
+    con.print(esc(fingerprint_line(run.machine)))  # machine facts come from the run: outside text
     if has_faults(run):  # a fault run: how each strategy ended leads, as in its report
         con.print(render.survival_table(survival(run)))
     frame = summarize(run, rank_by.value)
@@ -197,7 +197,7 @@ def export(
     """Write a run in another tool's format: pytest-benchmark JSON, Bencher Metric Format, github-action-benchmark."""
     from harness import exports
     from harness.gate import baseline
-    from harness.rundir import store
+    from harness.rundir import paths, store
 
     try:
         write = exports.exporter(fmt)  # before reading the run: a bad --format is a usage error
@@ -205,6 +205,8 @@ def export(
         fail(f"--format: {exc}")
     found = baseline.resolve(run_dir, results)  # what compare accepts: a run, a folder of runs, a name
     run = store.read_run(found)
+    if output is not None:  # after the run: a bad run is said first, as every command says it
+        paths.writable_file(output, "--output")
     done = write(run)
     if not done.count:
         fail(f"{found}: no measured trial passed; nothing to export")
@@ -213,16 +215,16 @@ def export(
     try:
         store.atomic_write(output, done.text.encode())
     except OSError as exc:
-        fail(f"{output}: cannot write: {exc.strerror or exc}")
+        raise paths.say(exc, str(output)) from None
     if found != store.run_dir_of(Path(run_dir)):  # a folder of runs or a baseline's name: say which run
         typer.echo(f"run: {found}")
     typer.echo(f"wrote {done.count} {done.noun}(s) to {output}")
 
 
 def write_report(run_dir: Path, out: Path | None, con: Console, rank_by: str = RankBy.total.value) -> None:
-    from rich.markup import escape
 
     from harness.presentation import report as reporting
+    from harness.rundir import paths
 
     try:
         for above in [out, *out.parents] if out is not None else []:
@@ -232,15 +234,17 @@ def write_report(run_dir: Path, out: Path | None, con: Console, rank_by: str = R
                     fail(f"--out {out}: not a directory{where}; the report is written into a directory")
                 break
     except OSError as exc:  # a name too long, a loop of links
-        fail(f"--out: cannot use it ({exc.strerror or exc})")
+        fail(f"--out {paths.short(out)}: {paths.reason(exc)}")
+    if out is not None:
+        paths.writable_dir(out, "--out")
     try:
         written = reporting.write_report(run_dir, out, rank_by)
     except OSError as exc:
-        fail(f"cannot write the report: {exc.strerror or exc}")
+        fail(f"cannot write the report: {paths.reason(exc)}")
     except KeyboardInterrupt:  # every file is written by rename: none is left half-written
         con.print("[bold yellow]interrupted[/] while writing the report; files already written are whole")
         raise typer.Exit(130) from None
-    con.print(escape(f"report: {written.html} · {written.markdown} · {len(written.figures)} figure(s)"))
+    con.print(esc(f"report: {written.html} · {written.markdown} · {len(written.figures)} figure(s)"))
 
 
 @app.command()
@@ -311,25 +315,32 @@ def plot(
     results: ResultsOpt = Path("results"),
 ) -> None:
     """Several runs in one figure: a panel per scenario, one marker per group of runs."""
-    from rich.markup import escape
 
     from harness.presentation import terminal as render
     from harness.presentation.figures import runs as plot_runs
-    from harness.rundir import store
+    from harness.rundir import paths, store
 
+    if out is not None:
+        paths.writable_file(out, "--out", make_parents=True)
     con = render.console()
     given = run_dirs or []
     runs = [run for arg in given for run in all_runs(store.run_dir_of(arg), results)]
     for arg in given:
         if (held := all_runs(store.run_dir_of(arg), results)) != [store.run_dir_of(arg)]:
-            con.print(escape(f"{arg}: {', '.join(p.name for p in held)}"))
+            con.print(esc(f"{arg}: {', '.join(p.name for p in held)}"))
     if out is None and runs:  # next to the (first) run, never the current directory
         vs = f"-vs-{normalize}" if normalize else ""
         out = runs[0] / f"queuebench-{metric}-by-{by}{vs}.png"
     try:
-        path, groups = plot_runs.plot_runs(runs, by, metric, normalize, out, split_mismatched)
+        try:
+            path, groups = plot_runs.plot_runs(runs, by, metric, normalize, out, split_mismatched)
+        except errors.PlotError as exc:  # runs older than the total window: the makespan's, said
+            if metric != "throughput_total" or "unknown metric" not in str(exc):
+                raise
+            con.print("these runs predate the total window: plotted as items/s over the makespan (throughput)")
+            path, groups = plot_runs.plot_runs(runs, by, "throughput", normalize, out, split_mismatched)
     except OSError as exc:
-        fail(f"cannot write the figure: {exc}")
+        fail(f"cannot write the figure {paths.short(out)}: {paths.reason(exc)}")
     listed = ", ".join(f"{g} ({n} run{'s' if n > 1 else ''})" for g, n in groups.items())
-    con.print(escape(f"grouped by {by}: {listed}"))
-    con.print(escape(f"figure: {path}"))
+    con.print(esc(f"grouped by {by}: {listed}"))
+    con.print(esc(f"figure: {path}"))

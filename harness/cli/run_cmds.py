@@ -166,9 +166,12 @@ def _options(
     out: Path,
     force: bool = False,
 ) -> Options:
-    """The run options shared by run, sweep and stress."""
+    """The run options shared by run, sweep, stress and ab; ``out`` is checked first (one line
+    for a path too long, a place nothing can be made in, a file there, a full disk)."""
+    from harness.rundir import paths
     from harness.running import suite
 
+    paths.writable_dir(out, "--out", room=paths.RUN_ROOM, needs=paths.RUN_NEEDS)
     return suite.Options(
         strategies=strategy or [],
         repeat=repeat,

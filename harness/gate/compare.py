@@ -38,7 +38,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import os
 import statistics
 from collections.abc import Mapping
 from pathlib import Path
@@ -328,18 +327,3 @@ def same_run(base_dir: Path, cur_dir: Path, base: Run, cur: Run) -> str | None:
             "e.g. a baseline saved from it): a run compared with itself shows no change"
         )
     return None
-
-
-def check_output_file(path: Path, option: str) -> None:
-    """Refuse, before any work, an output file that cannot be written: CompareError."""
-    path = Path(path)
-    parent = path.parent
-    if path.is_dir():
-        raise CompareError(f"{option} {path}: is a directory; give a file name")
-    if not parent.is_dir():
-        what = "does not exist" if not parent.exists() else "is not a directory"
-        raise CompareError(f"{option} {path}: {parent} {what}")
-    if not os.access(parent, os.W_OK | os.X_OK):
-        raise CompareError(f"{option} {path}: directory {parent} is not writable")
-    if path.exists() and not os.access(path, os.W_OK):
-        raise CompareError(f"{option} {path}: file is not writable")

@@ -19,7 +19,7 @@ from harness.errors import SchemaError
 from harness.rundir.model import Run
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,159}\Z")
-STRATEGY = re.compile(r"^[^\x00-\x1f\x7f]{1,200}\Z")
+STRATEGY = re.compile(r"^[^\x00-\x1f\x7f-\x9f]{1,200}\Z")  # printable: no C0, DEL or C1 (0x9b is CSI)
 TRIAL_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,299}\Z")
 SAMPLES = re.compile(r"^samples/[A-Za-z0-9][A-Za-z0-9_.-]{0,299}\.parquet\Z")
 RUN_STATUSES = frozenset({"running", "incomplete", "complete"})

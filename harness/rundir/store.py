@@ -32,12 +32,17 @@ from typing import Any, BinaryIO
 import numpy as np
 
 from harness.errors import RunDirError, UnsafeTarget
+from harness.rundir import paths
 from harness.rundir import schema as runschema
 from harness.rundir.model import Run, Trial
 from strategies import records
 
 SCHEMA_VERSION = 1
 RUN_FILE = "run.json"
+#: run.json's top-level status as json.dumps(indent=1) writes it, and the room it keeps: the
+#: longest status, quoted ("incomplete").
+_STATUS_AT = b'\n "status": '
+_STATUS_WIDTH = len(b'"incomplete"')
 
 
 def _clean(value: Any) -> Any:
@@ -139,13 +144,10 @@ def new_run_dir(out: Path) -> Path:
             os.mkdir(path / "samples")
             return path
     except OSError as exc:
-        raise RunDirError(f"--out {_short(out)}: cannot create a run directory there ({exc.strerror or exc})") from None
-    raise RunDirError(f"--out {_short(out)}: too many runs named {base_name}-N already")
-
-
-def _short(path: Path, limit: int = 120) -> str:
-    text = str(path)
-    return text if len(text) <= limit else f"{text[: limit // 2]}…{text[-limit // 2 :]}"
+        raise RunDirError(
+            f"--out {paths.short(out)}: cannot make a run directory there ({paths.reason(exc)})"
+        ) from None
+    raise RunDirError(f"--out {paths.short(out)}: too many runs named {base_name}-N already")
 
 
 class RunWriter:
@@ -164,6 +166,7 @@ class RunWriter:
             "scenarios": scenarios,
             "trials": [],
         }
+        self._status_at = -1  # where the status's bytes are in the run.json last written
         self.flush()
 
     def add_trial(self, trial: dict[str, Any], rows: np.ndarray | None) -> None:
@@ -178,17 +181,32 @@ class RunWriter:
             self.flush()
 
     def finish(self, status: str, derived: Callable[[Run], Mapping[str, bytes]] | None = None) -> None:
+        """Mark the run ``status``; on a disk too full to rewrite run.json, the file last written
+        is marked in place (its status has room for any word: :meth:`flush`)."""
         self.doc["status"] = status
         self.doc["finished_at"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
         try:
             self.flush()
         except RunDirError as exc:
-            raise RunDirError(f"{exc}; run.json could not be marked {status!r} (it may still say 'running')") from None
+            said = "keeps the trials stored before, marked" if self._mark_in_place(status) else "could not be marked"
+            raise RunDirError(f"{exc}; run.json {said} {status!r}") from None
         for name, data in (derived(Run.from_doc(self.doc)) if derived is not None else {}).items():
             self._guard(atomic_write, self.path / name, data)
 
     def flush(self) -> None:
-        self._guard(atomic_write, self.path / RUN_FILE, json.dumps(self.doc, indent=1).encode())
+        """Rewrite run.json atomically. Its top-level status is padded to the longest status
+        (``"running"   ,``): when the disk is full, :meth:`finish` overwrites those same bytes."""
+        text = json.dumps(self.doc, indent=1).encode()
+        at = text.index(_STATUS_AT) + len(_STATUS_AT)  # the only key at indent 1 named status
+        end = text.index(b",", at)
+        self._guard(atomic_write, self.path / RUN_FILE, text[:at] + text[at:end].ljust(_STATUS_WIDTH) + text[end:])
+        self._status_at = at
+
+    def _mark_in_place(self, status: str) -> bool:
+        """Write ``status`` over the padded status of the run.json last written (False if not)."""
+        word = json.dumps(status).encode()
+        fits = self._status_at > 0 and len(word) <= _STATUS_WIDTH
+        return fits and paths.overwrite(self.path / RUN_FILE, self._status_at, word.ljust(_STATUS_WIDTH))
 
     def _guard(self, write: Callable[..., object], *args: Any) -> None:
         """An OS error while storing (a full disk, a folder removed) as one line for the user."""
@@ -197,7 +215,7 @@ class RunWriter:
         except RunDirError:
             raise
         except OSError as exc:
-            raise RunDirError(f"{_short(self.path)}: cannot write results ({exc.strerror or exc})") from None
+            raise RunDirError(f"{paths.short(self.path)}: cannot write results ({paths.reason(exc)})") from None
 
 
 def slug(name: str) -> str:
@@ -289,7 +307,7 @@ def load_run(path: Path) -> dict[str, Any]:
                 raise RunDirError(f"{path}: {held}, not a run; the newest is {path / runs[-1]}")
             raise RunDirError(f"{path}: no {RUN_FILE} here; is this a queuebench results directory?")
     except OSError as exc:
-        raise RunDirError(f"{_short(path)}: cannot read ({exc.strerror or exc})") from None
+        raise RunDirError(f"{paths.short(path)}: cannot read ({exc.strerror or exc})") from None
     raw = read_regular(file, MAX_RUN_FILE)
     _check_json_shape(raw, file)
     try:

@@ -1,8 +1,10 @@
 """A slice of ``make fuzz`` (tests/fuzzing.py) for ``make test``: a few hundred hostile scenario
 files through ``run --dry-run``, a few dozen damaged results folders and a dozen runs with
 huge, NaN or infinite metrics through every command (show, report, plot, compare, export,
-baseline save), in worker processes, plus a few real subprocesses. Zero tracebacks, zero
-hangs, nothing written outside, no process above 500 MB."""
+baseline save), in worker processes, plus a few real subprocesses; two cases of over-long and
+unwritable output paths, two real runs of extreme scenarios (their /dev/shm and temp leftovers)
+and four runs with markup, escapes and HTML in every name. Zero tracebacks, zero hangs, nothing
+written outside, nothing left behind, no process above 500 MB."""
 
 from __future__ import annotations
 
@@ -19,9 +21,17 @@ pytestmark = pytest.mark.slow
 
 
 def test_fuzz_slice(tmp_path: Path) -> None:
-    found = fuzzing.fuzz(300, 40, jobs=2, seed=1717, n_procs=2, root=tmp_path, kinds=("plain", "sweep"), n_numbers=12)
+    found = fuzzing.fuzz(
+        300, 40, jobs=2, seed=1717, n_procs=2, root=tmp_path, kinds=("plain", "sweep"), n_numbers=12,
+        n_paths=2, n_real=2,
+    )  # fmt: skip
     c = found["counts"]
     assert found["problems"] == []
+    # Over-long and unwritable output paths (tests/fuzz/hostile_paths.py): every command refuses in one line.
+    assert c["path_cases"] == 2 and c["path_commands"] == 8 * c["path_places"] and c["path_misjudged"] == 0
+    assert c["paths exit 2"] == c["path_commands"]
+    # Real runs of extreme scenarios (tests/fuzz/real_runs.py): nothing left under their pid, nor in their temp folder.
+    assert c["real_runs"] == 2 and c["real_shm_left"] == c["real_tmp_left"] == 0
     # Huge, NaN and infinite metrics (tests/fuzz/huge_numbers.py): refused past their ranges, taken inside.
     assert c["number_folders"] == 12 and c["number_commands"] == 12 * 9 and c["number_misjudged"] == 0
     assert c["number_inside"] > 0 and c["number_beyond"] > 0
@@ -30,6 +40,25 @@ def test_fuzz_slice(tmp_path: Path) -> None:
     assert c["tracebacks"] == c["hangs"] == c["wrote_outside"] == c["escaped_files"] == c["wrote_runs"] == 0
     assert c["exit 2"] > 0 and c["exit 0"] > 0  # both refusals and damaged-but-readable folders were met
     assert found["peak_mb"] < 500
+
+
+#: Leaks the markup family found that are not fixed yet (not this family's area): report.md's machine
+#: table takes the run's machine facts as Markdown, unescaped (harness/presentation/sections.py,
+#: machine_section), so a host or CPU name such as '</td></tr><tr><td>' is raw HTML there, and a
+#: lone CR in one ends the table's row (markdown.cell turns only LF and CRLF into <br>).
+KNOWN_LEAKS = ("report.md: a name's own tag", "report.md: a table row broken by a name: '| **")
+
+
+def test_markup_in_names_leaks_nowhere(tmp_path: Path) -> None:
+    from tests.fuzz.cases import make_bases
+    from tests.fuzz.markup_names import markup_chunk
+
+    found = markup_chunk((17, 0, 4, str(tmp_path), make_bases(tmp_path, ("plain",))))
+    c = found["counts"]
+    assert c["markup_runs"] == 4 and c["tracebacks"] == c["hangs"] == 0, found["problems"]
+    assert [p for p in found["problems"] if not any(known in p for known in KNOWN_LEAKS)] == []
+    if c["markup_leaks"]:
+        pytest.xfail(f"known: report.md's machine table ({c['markup_leaks']} of {c['markup_commands']} commands)")
 
 
 def test_a_failed_in_process_command_leaves_no_garbage(tmp_path: Path) -> None:

@@ -7,6 +7,8 @@ figure shares (matplotlib, no pyplot: every figure is a plain ``Figure``).
 from __future__ import annotations
 
 import math
+import re
+import warnings
 import zlib
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -48,8 +50,12 @@ STYLE: dict[Any, Any] = {
     "axes.axisbelow": True,
     "legend.frameon": False,
     "figure.facecolor": "white",
+    # Names from a run are drawn as written: a "$" never starts mathtext (a name such as "$x^$"
+    # failed to draw: a traceback), so no label needs escaping for it.
+    "text.parse_math": False,
 }
 DPI = 110
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 def strategy_colour(name: str) -> str:
@@ -72,14 +78,20 @@ def save(fig: Figure, path: Path) -> Path:
 
     path = Path(path)
     path = path.with_name(store.slug(path.stem) + path.suffix)
-    with store.atomic_file(path) as fh:
+    # Tick labels are made while drawing: they too are drawn as written. A name's control
+    # character has no glyph; matplotlib's warning would print it, raw, to the terminal.
+    with store.atomic_file(path) as fh, mpl.rc_context({"text.parse_math": False}), warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=r"Glyph \d+ .*missing from font")
+        # Long names (a legend wider than the figure) only make the layout plain: the file is whole.
+        warnings.filterwarnings("ignore", message="constrained_layout not applied")
         fig.savefig(fh, format=path.suffix.lstrip(".").lower() or "png", dpi=DPI, facecolor="white")
     return path
 
 
 def plain(text: str) -> str:
-    """Dynamic text (run names, paths) for a matplotlib label: a ``$`` never starts mathtext."""
-    return text.replace("$", r"\$")
+    """Dynamic text (run names, paths) for a matplotlib label: a control character shown by its
+    escape (``\\x1b``); a ``$`` is drawn as written (mathtext is off: :data:`STYLE`)."""
+    return _CONTROL.sub(lambda m: repr(m.group(0))[1:-1], text)
 
 
 def log_ticks(lo: float, hi: float, at_least: int = 3) -> list[float]:

@@ -104,12 +104,17 @@ def test_a_full_disk_mid_run_is_one_line_and_the_run_is_marked_incomplete(
     assert temps(run_dir) == []
 
 
-def test_a_disk_too_full_for_run_json_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_disk_too_full_for_run_json_still_marks_the_run_incomplete(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No run.json fits any more: the one last written is marked in place (issue #28, item 3)."""
     _full_disk_after(monkeypatch, 2, "atomic_write")  # run.json written twice, then nothing fits
     result = cli.invoke(app, ["run", SMOKE, "-s", "sequential", "-r", "3", "--warmup", "0", "-o", str(tmp_path)])
     assert result.exit_code == 2, result.output
-    assert "No space left" in result.output and "could not be marked 'incomplete'" in result.output
+    assert "No space left" in result.output and "marked 'incomplete'" in result.output
     assert result.exception is None or isinstance(result.exception, SystemExit)
+    (run_dir,) = tmp_path.iterdir()
+    assert json.loads((run_dir / "run.json").read_text())["status"] == "incomplete"
 
 
 def test_a_name_too_long_for_out_is_one_line(tmp_path: Path) -> None:
