@@ -34,7 +34,7 @@ def code(text: str) -> str:
 
 def cell(text: str) -> str:
     """Inline Markdown made safe for a table cell: a bare pipe escaped, line breaks as ``<br>``."""
-    return _UNESCAPED_PIPE.sub(r"\1\\|", text).replace("\r\n", "\n").replace("\n", "<br>")
+    return _UNESCAPED_PIPE.sub(r"\1\\|", text).replace("\r\n", "\n").replace("\r", "\n").replace("\n", "<br>")
 
 
 def table(block: Table) -> str:

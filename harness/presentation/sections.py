@@ -127,7 +127,8 @@ def machine_section(run: Run) -> list[Block]:
         ["git commit", str(fp.git_commit or "—")],
         ["packages", pkgs or "—"],
     ]
-    return [Heading(2, "Machine"), Table(["property", "value"], [[f"**{k}**", str(v)] for k, v in rows])]
+    # The machine's facts are the run's text, not ours: literal, whatever a host or CPU name holds.
+    return [Heading(2, "Machine"), Table(["property", "value"], [[f"**{k}**", escape(str(v))] for k, v in rows])]
 
 
 def samples_note(run: Run, run_dir: Path, missing: list[str]) -> list[Block]:

@@ -42,13 +42,6 @@ def test_fuzz_slice(tmp_path: Path) -> None:
     assert found["peak_mb"] < 500
 
 
-#: Leaks the markup family found that are not fixed yet (not this family's area): report.md's machine
-#: table takes the run's machine facts as Markdown, unescaped (harness/presentation/sections.py,
-#: machine_section), so a host or CPU name such as '</td></tr><tr><td>' is raw HTML there, and a
-#: lone CR in one ends the table's row (markdown.cell turns only LF and CRLF into <br>).
-KNOWN_LEAKS = ("report.md: a name's own tag", "report.md: a table row broken by a name: '| **")
-
-
 def test_markup_in_names_leaks_nowhere(tmp_path: Path) -> None:
     from tests.fuzz.cases import make_bases
     from tests.fuzz.markup_names import markup_chunk
@@ -56,9 +49,7 @@ def test_markup_in_names_leaks_nowhere(tmp_path: Path) -> None:
     found = markup_chunk((17, 0, 4, str(tmp_path), make_bases(tmp_path, ("plain",))))
     c = found["counts"]
     assert c["markup_runs"] == 4 and c["tracebacks"] == c["hangs"] == 0, found["problems"]
-    assert [p for p in found["problems"] if not any(known in p for known in KNOWN_LEAKS)] == []
-    if c["markup_leaks"]:
-        pytest.xfail(f"known: report.md's machine table ({c['markup_leaks']} of {c['markup_commands']} commands)")
+    assert found["problems"] == [] and c["markup_leaks"] == 0
 
 
 def test_a_failed_in_process_command_leaves_no_garbage(tmp_path: Path) -> None:
