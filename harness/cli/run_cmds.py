@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -95,7 +96,8 @@ def run(
     con = render.console()
     frame = summarize(run, rank_by.value)
     print_summary(run, frame, con, said=True, run_dir=run_dir)
-    if (note := render.pool_note(frame, paths)) is not None:
+    again = "".join(f" --path {shlex.quote(str(p))}" for p in path or ())  # the sweep needs your code too
+    if (note := render.pool_note(frame, paths, again)) is not None:
         con.print(note, markup=False)
     con.print(f"results: {esc(run_dir)}")
     if make_report:

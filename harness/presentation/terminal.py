@@ -294,9 +294,10 @@ def print_blocks(blocks: list[Any], con: Console) -> None:
             con.print(table)
 
 
-def pool_note(frame: pd.DataFrame, files: list[Path]) -> str | None:
+def pool_note(frame: pd.DataFrame, files: list[Path], extra: str = "") -> str | None:
     """A run's pool sizes are the scenario files' ``readers``, fixed: say so, and where the question
-    "which pool size?" is answered (``sweep``)."""
+    "which pool size?" is answered (``sweep``); ``extra``: the run's own options the sweep needs too
+    (``--path`` for the user's code)."""
     pools = frame.dropna(subset=["pool_size"]).groupby("scenario", sort=False)["pool_size"].max()
     if pools.empty:
         return None
@@ -309,5 +310,5 @@ def pool_note(frame: pd.DataFrame, files: list[Path]) -> str | None:
     example = files[0] if files else Path("FILE.toml")
     return (
         f"Every scenario ran {fixed}, as its file fixes (`readers`): this compares strategies at that pool "
-        f"size. Which pool size is best is a sweep's question: queuebench sweep {example} --vary readers=1..8"
+        f"size. Which pool size is best is a sweep's question: queuebench sweep {example} --vary readers=1..8{extra}"
     )

@@ -53,9 +53,10 @@ class Report:
         return all(f.passed for f in self.findings)
 
 
-def _judge(trials: list[dict[str, Any]]) -> list[Finding]:
-    """The findings from the run's trials: the checks over the plain scenarios, the faults told."""
-    plain = [t for t in trials if "faults" not in t]
+def _judge(trials: list[dict[str, Any]], faulty: set[str]) -> list[Finding]:
+    """The findings from the run's trials: the checks over the plain scenarios, the faults (the
+    scenarios named in ``faulty``) told. A check no trial reached says so and does not pass."""
+    plain = [t for t in trials if t["scenario"] not in faulty]
     failures: dict[str, list[str]] = {name: [] for name in CHECKS}
     for t in plain:
         m, where = t.get("metrics") or {}, t["scenario"]
@@ -77,11 +78,16 @@ def _judge(trials: list[dict[str, Any]]) -> list[Finding]:
         ]
         if other:
             failures["runs"].append(f"{where}: {'; '.join(other)[:300]}")
-    out = [
-        Finding(name, not failures[name], failures[name][0] if failures[name] else f"{len(plain)} workloads")
-        for name in CHECKS
-    ]
-    for t in (t for t in trials if "faults" in t):
+    ran = sum(t["status"] not in ("error", "timeout", "unavailable") for t in plain)
+    out = []
+    for name in CHECKS:
+        if failures[name]:
+            out.append(Finding(name, False, failures[name][0]))
+        elif name != "runs" and not ran:
+            out.append(Finding(name, False, "not checked: no workload ran to the end"))
+        else:
+            out.append(Finding(name, True, f"{ran if name != 'runs' else len(plain)} workloads"))
+    for t in (t for t in trials if t["scenario"] in faulty and "faults" in t):
         f = t["faults"]
         told = f"{t['scenario']}: {f['outcome']}, {f['delivered']} delivered, {f['lost']} lost"
         if t.get("leftovers"):
@@ -150,14 +156,22 @@ def _session_members(sid: int) -> list[int]:
 
 
 def check(strategy: str, user: UserCode, out: Path, python: str = sys.executable, ctrl_c: bool = True) -> Report:
-    """Run the conformance scenarios against ``strategy``; raises as :func:`suite.prepare` does."""
+    """Run the conformance scenarios against ``strategy``; raises as :func:`suite.prepare` does, and
+    WorkerError (one line) when the worker cannot even load it."""
     from harness import scenario
+    from harness.errors import WorkerError
     from harness.running import suite
 
     loaded = scenario.load(scenario.scenario_dir() / "conformance.toml")
     opts = suite.Options(strategies=[strategy], repeat=1, warmup=0, python=python, out=out, user=user, force=True)
-    run_dir, doc = suite.prepare(loaded, opts).run()
-    report = Report(strategy, _judge(list(doc["trials"])), run_dir)
+    prepared = suite.prepare(loaded, opts)
+    ok, why = prepared.probe.strategies.get(strategy, (True, ""))
+    if not ok:
+        hint = "" if user.paths else " (is your project on the worker's path? give --path DIR)"
+        raise WorkerError(f"strategy {strategy!r} cannot run under {python}: {why}{hint}")
+    run_dir, doc = prepared.run()
+    faulty = {ls.scenario.name for ls in loaded if ls.scenario.faults is not None}
+    report = Report(strategy, _judge(list(doc["trials"]), faulty), run_dir)
     if ctrl_c:
         report.findings.append(interrupted(strategy, user, python))
     return report

@@ -158,3 +158,18 @@ def test_the_python_api_runs_your_strategy_from_your_project(mine: Path, tmp_pat
     done = queuebench.run(mine / "bench" / "p.toml", strategies=["mypipe:run"], repeat=1, warmup=0, out=tmp_path)
     (trial,) = done.run.measured
     assert trial.strategy == "mypipe:run" and trial.ok
+
+
+def test_check_of_a_strategy_the_worker_cannot_load_is_one_line(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["check", "nowhere.pipeline:run", "--no-ctrl-c", "-o", str(tmp_path)])
+    assert result.exit_code == 2
+    assert result.output.startswith("error: strategy 'nowhere.pipeline:run' cannot run under ")
+    assert "give --path DIR" in result.output and "✓" not in result.output
+
+
+def test_a_check_no_workload_reached_is_not_a_pass() -> None:
+    crashed = {"scenario": "check-mixed", "status": "error", "errors": ["boom"], "metrics": None}
+    found = {f.check: f for f in conformance._judge([crashed], faulty=set())}
+    assert not found["runs"].passed and found["runs"].said == "check-mixed: error: boom"
+    assert not found["exactly-once"].passed
+    assert found["exactly-once"].said == "not checked: no workload ran to the end"
