@@ -169,7 +169,7 @@ def scenario_section(
         )
     blocks: list[Block] = [Heading(2, f"Scenario {code(scenario)}")]
     text = definition.get("description") or ""
-    blocks.append(Para(f"{text + ' — ' if text else ''}{workload_line(definition)}."))
+    blocks.append(Para(f"{escape(text) + ' — ' if text else ''}{workload_line(definition)}."))  # the file's text
     if (work := _work_line(mine, definition)) is not None:
         blocks.append(Para(work))
     header = [

@@ -5,6 +5,7 @@ strategy name never starts mathtext in a figure (``$x^$`` failed to draw: a trac
 from __future__ import annotations
 
 import json
+import re
 import warnings
 from pathlib import Path
 
@@ -65,3 +66,20 @@ def test_a_strategy_named_with_a_c1_control_is_refused_in_one_line(tmp_path: Pat
     result = cli.invoke(app, ["show", str(write_run(tmp_path / "r", doc))])
     assert result.exit_code == 2 and result.output.startswith("error: "), result.output
     assert "strategy must be printable text" in result.output and "\x9b" not in result.output
+
+
+def test_report_md_writes_machine_facts_and_a_description_as_text(tmp_path: Path) -> None:
+    """report.md's machine table and a scenario's description took the run's text as Markdown:
+    a host named '</td></tr><tr><td>' was raw HTML there, and a lone CR ended the table row."""
+    tag = "<img src=x onerror=alert(1)>"
+    doc = make_doc({("s", "threads"): [10.0, 11.0, 12.0]})
+    doc["fingerprint"].update(host="</td></tr><tr><td>host", cpu_model=f"{tag}\rCPU")
+    for scenario in doc["scenarios"].values():
+        scenario["definition"]["description"] = tag
+    run = write_run(tmp_path / "r", doc)
+    result = cli.invoke(app, ["report", str(run)])
+    assert result.exit_code == 0, result.output
+    md = re.sub(r"(`+).*?\1", "", (run / "report.md").read_text(), flags=re.S)  # a code span is text
+    assert "<img" not in md.replace("\\<img", "") and "</td></tr>" not in md
+    machine = md[md.index("## Machine") :].split("\n\n")[1]
+    assert all(line.count(" | ") == 1 for line in machine.splitlines() if line.startswith("| **"))
