@@ -79,6 +79,19 @@ def poison(doc: dict[str, Any], rng: random.Random) -> tuple[dict[str, Any], str
     return doc, _folder_name(rng.choice([text, *ALL])), repr(text)
 
 
+def _markdown() -> Any:
+    from markdown_it import MarkdownIt
+
+    return MarkdownIt("commonmark").enable("table")
+
+
+def _without_code_and_escapes(markdown: str) -> str:
+    """The Markdown's text outside code spans (a run of n backticks to the next run of exactly n,
+    an escaped backtick opening none) with backslash escapes removed."""
+    text = re.sub(r"\\[\\`<>]", "", markdown)
+    return re.sub(r"(?<!`)(`+)(?!`).*?(?<!`)\1(?!`)", "", text, flags=re.S)
+
+
 def _table_rows_broken(markdown: str) -> list[str]:
     """Markdown table rows whose number of cells is not their header's."""
     broken, width = [], None
@@ -107,9 +120,14 @@ def judge(result: Any, out: Path, command: str) -> list[str]:
         file = out / name
         if file.is_file():
             text = file.read_text(encoding="utf-8", errors="replace")
-            if name.endswith(".md"):  # a tag in a code span, or escaped (\<), is text
-                text = re.sub(r"(`+).*?\1", "", re.sub(r"\\<", "", text))
-            if tag := TAGS.search(text):
+            # Markdown is judged as a reader's renderer sees it: a real CommonMark parser with GFM
+            # tables (markdown-it-py, rich's own), so a tag in a code span or escaped (\<) is text.
+            # Its table rows are judged on the raw lines: in GFM an unescaped pipe splits a cell
+            # even inside a code span.
+            rendered = _markdown().render(text) if name.endswith(".md") else text
+            # and, stricter than any renderer, no tag left in the Markdown outside code spans and escapes
+            literal = _without_code_and_escapes(text) if name.endswith(".md") else ""
+            if tag := TAGS.search(rendered) or TAGS.search(literal):
                 found.append(f"{name}: a name's own tag: {tag.group(0)!r}")
             if name.endswith(".md") and (rows := _table_rows_broken(text)):
                 found.append(f"{name}: a table row broken by a name: {rows[0]!r}")
