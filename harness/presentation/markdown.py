@@ -25,7 +25,9 @@ def escape(text: str) -> str:
 
 
 def code(text: str) -> str:
-    """Outside text as a code span; the fence is longer than any run of backticks inside."""
+    """Outside text as a code span; the fence is longer than any run of backticks inside. On one
+    line: a line break in it would let the next line start a heading or a block of raw HTML."""
+    text = re.sub(r"\r\n|\r|\n", " ", text)
     runs = [len(r) for r in re.findall(r"`+", text)]
     fence = "`" * (max(runs, default=0) + 1)
     pad = " " if text.startswith("`") or text.endswith("`") else ""

@@ -26,7 +26,7 @@ from harness.presentation.figures import survival as stress_figure
 from harness.presentation.figures import sweep as sweep_plot
 from harness.presentation.figures.style import save
 from harness.presentation.html import to_html
-from harness.presentation.markdown import escape, to_markdown
+from harness.presentation.markdown import code, escape, to_markdown
 from harness.presentation.scenarios import recommendations, scenario_section
 from harness.presentation.sections import machine_section, samples_note, survival_section, sweep_section, verdicts
 from harness.rundir import store
@@ -94,7 +94,7 @@ def build(
     busy_machine = run_warning(run)
     blocks: list[Block] = [
         Heading(1, f"queuebench report · {escape(Path(run_dir).resolve().name)}"),
-        Para(f"`{fingerprint_line(run.machine)}` · started {run.started_at} · status {run.status}"),
+        Para(f"{code(fingerprint_line(run.machine))} · started {run.started_at} · status {run.status}"),
     ]
     if "survival" in pics:  # a fault run: how each strategy ended leads, before the list of failures
         blocks += survival_section(survival(run), pics)

@@ -83,3 +83,15 @@ def test_report_md_writes_machine_facts_and_a_description_as_text(tmp_path: Path
     assert "<img" not in md.replace("\\<img", "") and "</td></tr>" not in md
     machine = md[md.index("## Machine") :].split("\n\n")[1]
     assert all(line.count(" | ") == 1 for line in machine.splitlines() if line.startswith("| **"))
+
+
+def test_a_line_break_in_a_machine_fact_cannot_start_a_heading_in_report_md(tmp_path: Path) -> None:
+    """A code span holding the machine line was split by a name's line break, and the next line,
+    '# h </td></tr>...', became a heading with raw HTML in it (make fuzz's markup family)."""
+    from markdown_it import MarkdownIt
+
+    run = a_run(tmp_path / "r", os_release="6.1\n# h </td></tr><tr><td>QBH", cpu_model="x\r<img src=x>")
+    result = cli.invoke(app, ["report", str(run)])
+    assert result.exit_code == 0, result.output
+    html = MarkdownIt("commonmark").enable("table").render((run / "report.md").read_text())
+    assert "</td></tr><tr><td>QBH" not in html and "<img src=x>" not in html
