@@ -126,8 +126,8 @@ def judge(result: Any, out: Path, command: str) -> list[str]:
             # even inside a code span.
             rendered = _markdown().render(text) if name.endswith(".md") else text
             # and, stricter than any renderer, no tag left in the Markdown outside code spans and escapes
-            literal = _without_code_and_escapes(text) if name.endswith(".md") else ""
-            if tag := TAGS.search(rendered) or TAGS.search(literal):
+            outside = _without_code_and_escapes(text) if name.endswith(".md") else ""
+            if tag := TAGS.search(rendered) or TAGS.search(outside):
                 found.append(f"{name}: a name's own tag: {tag.group(0)!r}")
             if name.endswith(".md") and (rows := _table_rows_broken(text)):
                 found.append(f"{name}: a table row broken by a name: {rows[0]!r}")
