@@ -103,39 +103,28 @@ def poll(out: str) -> None:
     Path(out).write_text(json.dumps([[sid, [peaks[sid], ticks[sid], gaps[sid]]] for sid in order]))
 
 
+#: The audit's large case: 4 writers x 5 items of 8 MB, a pool of 3, 5 ms of io each side.
+EIGHT_MB = base.Workload(
+    writers=4,
+    readers=3,
+    items_per_writer=5,
+    payload_bytes=8 << 20,
+    writer_work=base.WorkSpec("io", 5),
+    reader_work=base.WorkSpec("io", 5),
+)
+
 CASES: dict[str, tuple[str, base.Workload]] = {
     "manager-pool, 8 MB payloads": (
         "manager-pool",
-        base.Workload(
-            writers=4,
-            readers=3,
-            items_per_writer=5,
-            payload_bytes=8 << 20,
-            writer_work=base.WorkSpec("io", 5),
-            reader_work=base.WorkSpec("io", 5),
-        ),
+        EIGHT_MB,
     ),
     "mp-queue, 8 MB payloads": (
         "mp-queue",
-        base.Workload(
-            writers=4,
-            readers=3,
-            items_per_writer=5,
-            payload_bytes=8 << 20,
-            writer_work=base.WorkSpec("io", 5),
-            reader_work=base.WorkSpec("io", 5),
-        ),
+        EIGHT_MB,
     ),
     "process-pool, 8 MB payloads": (
         "process-pool",
-        base.Workload(
-            writers=4,
-            readers=3,
-            items_per_writer=5,
-            payload_bytes=8 << 20,
-            writer_work=base.WorkSpec("io", 5),
-            reader_work=base.WorkSpec("io", 5),
-        ),
+        EIGHT_MB,
     ),
     "tiny (threads, smoke shape)": (
         "threads",
