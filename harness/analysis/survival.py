@@ -32,15 +32,27 @@ class Survival:
         return sorted({o.kind for outcomes in self.cells.values() for o in outcomes})
 
 
+LEGEND = (
+    "recovered: N/M = items delivered of expected (lost, dup: duplicated, raised: failed with an error, "
+    "orphans: processes left behind); hung (T s after the fault): the watchdog killed the trial at its "
+    "timeout, counted from the trial's start, T s after the first injected fault; crashed: the strategy "
+    "raised or its worker died"
+)
+
+
 def cell(trial: Trial) -> str:
-    """One matrix cell, e.g. ``recovered: 17/18, lost 1`` or ``hung (5.0 s)``."""
+    """One matrix cell, e.g. ``recovered: 17/18, lost 1`` or ``hung (4.6 s after the fault)``.
+
+    A hung trial's time counts from its first injected fault, not from its start: the watchdog
+    kills it at the scenario's timeout from the start (the log's "timed out after 5 s"), which is
+    the fault's delay earlier; :data:`LEGEND` says so under the matrix."""
     f = trial.faults
     if f is None:
         return trial.status
     # The schema lets a stored run omit a count (it reads as 0, delivered as "?").
     text = f.outcome
     if f.outcome == "hung":
-        text += f" ({f.detection_s:.1f} s)" if f.detection_s is not None else ""
+        text += f" ({f.detection_s:.1f} s after the fault)" if f.detection_s is not None else ""
     else:
         delivered = "?" if f.delivered is None else f.delivered
         text += f": {delivered}/{trial.metrics.get('expected', '?')}"

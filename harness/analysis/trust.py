@@ -39,8 +39,10 @@ def busy_reasons(parallelism: Any, usable: Any, load: Any) -> list[str]:
     return reasons
 
 
-def busy_warning(parallelism: Any, usable: Any, load: Any) -> str | None:
-    """The warning to print at the top of a table or report, or None when the machine looked quiet."""
+def busy_warning(parallelism: Any, usable: Any, load: Any, repeats: int = 0) -> str | None:
+    """The warning to print at the top of a table or report, or None when the machine looked quiet.
+
+    ``repeats``: the run's repeats per cell, when known, so that the advice asks for more than it had."""
     reasons = busy_reasons(parallelism, usable, load)
     if not reasons:
         return None
@@ -48,8 +50,16 @@ def busy_warning(parallelism: Any, usable: Any, load: Any) -> str | None:
         f"The machine was too busy to trust these timings ({'; '.join(reasons)}): other work was using "
         "the CPUs, so every strategy ran slower and noisier than it would alone, and rankings, "
         "efficiencies and cpu∥ may not hold on a quiet machine. Close other work and rerun, or add "
-        "repeats (e.g. -r 10) so that the rank test can separate the strategies."
+        f"repeats ({more_repeats(repeats)}) so that the rank test can separate the strategies."
     )
+
+
+def more_repeats(had: int) -> str:
+    """Advice for more repeats that asks for more than the run had: ``e.g. -r 10`` when it is
+    unknown or below 10, else double, e.g. ``this run had 10; e.g. -r 20``."""
+    if had < 10:
+        return "e.g. -r 10"
+    return f"this run had {had}; e.g. -r {2 * had}"
 
 
 def run_warning(run: Run) -> str | None:
@@ -57,7 +67,8 @@ def run_warning(run: Run) -> str | None:
     fp = run.fingerprint
     if fp is None:
         return None
-    return busy_warning(fp.effective_parallelism, fp.usable_cores, fp.load_average)
+    repeats = 1 + max((t.repeat for t in run.measured), default=-1)
+    return busy_warning(fp.effective_parallelism, fp.usable_cores, fp.load_average, repeats)
 
 
 def probe_warning(probe: dict[str, Any]) -> str | None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import signal
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -23,6 +24,31 @@ if TYPE_CHECKING:
     from harness.running.launchers import Launcher
     from harness.running.suite import Options
     from harness.scenario import LoadedScenario
+
+
+class PlainProgress:
+    """Progress for a console that is not a terminal (a CI log, ``| tee``), where the bar is not
+    drawn: a line to stderr at most every ``every_s`` seconds, with the trials done, the time so
+    far and the time left at the pace so far, so that a long sweep does not look hung."""
+
+    def __init__(self, every_s: float = 30.0, clock: Callable[[], float] = time.monotonic) -> None:
+        self.every_s, self.clock = every_s, clock
+        self.started = self.last = clock()
+
+    def line(self, done: int, total: int, label: str) -> str | None:
+        """The line to print now, or None until ``every_s`` has passed since the last one."""
+        now = self.clock()
+        if now - self.last < self.every_s:
+            return None
+        self.last = now
+        elapsed = now - self.started
+        left = f", about {_minutes(elapsed / done * (total - done))} left" if 0 < done < total else ""
+        return f"progress: {done}/{total} trials, {_minutes(elapsed)} elapsed{left} (now: {label})"
+
+
+def _minutes(seconds: float) -> str:
+    m, s = divmod(round(seconds), 60)
+    return f"{m}m{s:02d}s" if m else f"{s}s"
 
 
 def _raise_interrupt(signum: int, frame: object) -> None:
@@ -56,6 +82,7 @@ def run_with_progress(prepared: suite.Prepared, con: Console, before: suite.Prog
         TextColumn("ETA"),
         TimeRemainingColumn(),
     )
+    plain = None if con.is_terminal else PlainProgress()
     with Progress(*columns, console=con, transient=True) as progress:
         task = progress.add_task("starting", total=len(prepared.trials))
 
@@ -67,6 +94,10 @@ def run_with_progress(prepared: suite.Prepared, con: Console, before: suite.Prog
                 progress.update(task, description=planned.label)
                 return
             progress.advance(task)
+            if plain is not None and (
+                line := plain.line(int(progress.tasks[0].completed), len(prepared.trials), planned.label)
+            ):
+                print(line, file=sys.stderr, flush=True)
             if trial["status"] != "ok":
                 why = "; ".join(trial["errors"])[:400]
                 progress.console.print(f"[red]{trial['status']}[/] {esc(planned.label)}: {esc(why)}")

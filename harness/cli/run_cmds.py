@@ -224,6 +224,7 @@ def stress(
     expected, lost, raised), hung (killed by the watchdog after the timeout) or crashed.
     Hangs and losses are findings, not errors: the exit code is 0 unless the input is bad."""
     from harness import scenario
+    from harness.analysis.survival import LEGEND as SURVIVAL_LEGEND
     from harness.analysis.survival import survival
     from harness.presentation import terminal as render
     from harness.presentation.figures.style import save
@@ -245,6 +246,7 @@ def stress(
     con = render.console()
     matrix = survival(run)  # built once: the terminal table and survival.md render the same data
     con.print(render.survival_table(matrix))
+    con.print(f"[dim]{esc(SURVIVAL_LEGEND)}[/]")
     md = run_dir / "survival.md"
     store.atomic_write(md, survival_markdown(matrix).encode())
     png = save(survival_figure(matrix), run_dir / "survival.png")

@@ -179,10 +179,13 @@ def advice(report: Report) -> list[str]:
     lines = []
     if report.too_few:
         need = min_repeats(report.alpha)
+        had = sorted({f"{r.n_base} vs {r.n_cur}" for r in report.too_few})
+        most = max(max(r.n_base, r.n_cur) for r in report.too_few)
         lines.append(
-            f"{len(report.too_few)} pair(s) had too few repeats for any verdict at alpha={report.alpha:g}: "
-            f"a rank test needs at least {need} passing repeats per side; run with -r 10 or more "
-            "for verdicts that also detect modest slowdowns. They show the ratio of medians only, with no interval."
+            f"{len(report.too_few)} pair(s) had too few passing repeats for any verdict at alpha={report.alpha:g} "
+            f"({', '.join(had)}): a rank test needs at least {need} per side, and failed repeats do not count "
+            f"(`queuebench show` says why they failed); run with -r {max(10, need, 2 * most)} or more for verdicts "
+            "that also detect modest slowdowns. They show the ratio of medians only, with no interval."
         )
         t = report.max_regression
         moved = [

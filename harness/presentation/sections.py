@@ -12,7 +12,7 @@ import math
 from pathlib import Path
 
 from harness.analysis.errors_digest import MAX_IDS, grouped, without_pids
-from harness.analysis.survival import Survival
+from harness.analysis.survival import LEGEND, Survival
 from harness.gate.baseline import read_meta
 from harness.presentation.blocks import Block, Bullets, Heading, Image, Para, Table
 from harness.presentation.markdown import code, escape
@@ -215,7 +215,7 @@ def pivot_table(pivot: sweep.Pivot) -> Table:
 
 def survival_section(matrix: Survival, pics: dict[str, Path]) -> list[Block]:
     """A fault run: how each strategy ended under each fault (comes before any speed)."""
-    blocks: list[Block] = [Heading(2, "Survival under faults"), survival_block(matrix)]
+    blocks: list[Block] = [Heading(2, "Survival under faults"), survival_block(matrix), Para(escape(LEGEND))]
     if "survival" in pics:
         blocks.append(Image(pics["survival"], "survival matrix"))
     return blocks

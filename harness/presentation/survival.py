@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from harness.analysis.survival import Survival
+from harness.analysis.survival import LEGEND, Survival
 from harness.presentation import markdown
-from harness.presentation.blocks import Table
+from harness.presentation.blocks import Para, Table
 
 
 def survival_block(matrix: Survival) -> Table:
@@ -24,4 +24,4 @@ def survival_block(matrix: Survival) -> Table:
 
 def survival_markdown(matrix: Survival) -> str:
     """The matrix as a GitHub-flavoured Markdown document (``survival.md``)."""
-    return markdown.to_markdown([survival_block(matrix)], Path("."))
+    return markdown.to_markdown([survival_block(matrix), Para(markdown.escape(LEGEND))], Path("."))

@@ -160,7 +160,9 @@ class LocalLauncher:
                 except subprocess.TimeoutExpired:
                     ended_ns = time.perf_counter_ns()
                     status = "timeout"
-                    errors.append(f"timed out after {spec.timeout:g}s; killed the trial's process tree")
+                    errors.append(
+                        f"timed out after {spec.timeout:g} s from the trial's start; killed the trial's process tree"
+                    )
                 finally:
                     memory = meter.stop()
                     if proc.poll() is None:  # timeout, Ctrl+C or any error while waiting

@@ -284,3 +284,9 @@ def test_efficiency_is_over_the_window_items_per_second_is_ranked_by() -> None:
     assert makespan["efficiency"].iloc[0] == pytest.approx(0.91)
     assert total["efficiency_makespan"].iloc[0] == pytest.approx(0.91)
     assert total["efficiency_total"].iloc[0] == pytest.approx(0.52)
+
+
+def test_busy_advice_asks_for_more_repeats_than_the_run_had() -> None:
+    """The tester ran -r 10 and was told to add repeats "(e.g. -r 10)"."""
+    assert "(e.g. -r 10)" in (trust.busy_warning(0.4, 2, [3.0], repeats=3) or "")
+    assert "(this run had 10; e.g. -r 20)" in (trust.busy_warning(0.4, 2, [3.0], repeats=10) or "")

@@ -261,7 +261,7 @@ def test_cli_mismatch_warns_and_strict_refuses(runs: dict[str, Path]) -> None:
 def test_cli_too_few_repeats(runs: dict[str, Path]) -> None:
     result = cli.invoke(app, ["compare", str(runs["few"]), str(runs["few"])])
     assert result.exit_code == 3, result.output
-    assert "too few repeats" in result.output and "at least 5 passing repeats per side" in result.output
+    assert "too few passing repeats" in result.output and "needs at least 5 per side" in result.output
     assert cli.invoke(app, ["compare", str(runs["few"]), str(runs["few"]), "--fail-on-inconclusive"]).exit_code == 1
     strict = cli.invoke(app, ["compare", str(runs["few"]), str(runs["few"]), "--strict"])
     assert strict.exit_code == 2 and "too few repeats for a verdict at alpha=0.01" in strict.output
@@ -434,3 +434,25 @@ def test_compare_defaults_to_the_total_window_as_the_table_does(tmp_path: Path) 
     older = compare(make_run({("io", "threads"): spread(100)}), make_run({("io", "threads"): spread(100)}))
     assert older.metric.key == "throughput"
     assert "neither run measured the total window (both are older): compared over the makespan" in older.notes
+
+
+def test_too_few_advice_asks_for_more_than_the_run_had() -> None:
+    """A run of -r 10 with failed repeats is not told to "run with -r 10": the advice names the
+    passing counts, says failed repeats do not count and asks for more than the run had."""
+    from harness.presentation.comparison import advice
+
+    statuses = {f"threads-{i}": "failed" for i in range(6)}  # 4 of 10 passing on the current side
+    report = compare(
+        make_run({("io", "threads"): spread(100, 10)}),
+        make_run({("io", "threads"): spread(100, 10)}, statuses=statuses),
+    )
+    (row,) = report.rows
+    assert row.verdict is Verdict.BROKEN  # failed trials make the pair broken, and no too-few advice
+    few = compare(make_run({("io", "threads"): spread(100, 3)}), make_run({("io", "threads"): spread(100, 3)}))
+    (line, *_) = advice(few)
+    assert "(3 vs 3)" in line and "failed repeats do not count" in line and "-r 10 or more" in line
+    eight = compare(
+        make_run({("io", "threads"): spread(100, 4)}), make_run({("io", "threads"): spread(100, 4)}), alpha=0.001
+    )
+    (line, *_) = advice(eight)
+    assert "(4 vs 4)" in line and "-r 10 or more" in line

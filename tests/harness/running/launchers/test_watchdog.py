@@ -19,7 +19,7 @@ from tests.helpers import run, small_workload
 def test_hang_is_killed_at_timeout_with_its_tree() -> None:
     out = run("test-hang", small_workload(), timeout=1.0)
     assert out.status == "timeout"
-    assert "timed out after 1s" in out.errors[0]
+    assert "timed out after 1 s from the trial's start" in out.errors[0]
     assert out.meta == {}
     assert alive_in_group(out.pid) == []
     wl = small_workload()
