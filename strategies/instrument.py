@@ -17,10 +17,9 @@ from strategies.base import Item, Workload, now
 from strategies.faults import Injector
 
 _pack_row = records.ROW.pack_into
-_pack_int = records.STAMP.pack_into
 _ROW_SIZE = records.ROW.size
-_WRITER_ROW_SIZE = records.WRITER_ROW.size
-_CPU_OFFSET = 8 * records.W_WORK_CPU
+_WRITER_WIDTH = records.WRITER_WIDTH
+_CPU_FIELD = records.W_WORK_CPU
 _UNKNOWN = records.UNKNOWN
 _cpu_now = time.thread_time_ns
 
@@ -79,7 +78,7 @@ class WriterSide:
             self.make = self._make_item  # type: ignore[method-assign]
         else:
             self.perform = kind.prepare(spec, self.cal)
-        self._log = records.WriterLog(workload.scratch, writer, n).mm
+        self._stamps = records.WriterLog(workload.scratch, writer, n).stamps
         mark_role(workload, "writer")
         if self.faults is None and not self.busy and not kind.per_item:  # nothing but stamps (overhead)
             self.make = self.item  # type: ignore[method-assign]
@@ -97,7 +96,7 @@ class WriterSide:
             if self.measure_cpu:
                 c0 = _cpu_now()
                 self.perform(self.writer_durations[seq])
-                _pack_int(self._log, seq * _WRITER_ROW_SIZE + _CPU_OFFSET, _cpu_now() - c0)
+                self._stamps[seq * _WRITER_WIDTH + _CPU_FIELD] = _cpu_now() - c0
             else:
                 self.perform(self.writer_durations[seq])
         return (self.writer, seq, now(), self.reader_durations[seq], self.payload)
@@ -123,7 +122,7 @@ class WriterSide:
         return (self.writer, seq, now(), self.reader_durations[seq], self.payload)
 
     def mark_enqueued(self, seq: int) -> None:
-        _pack_int(self._log, seq * _WRITER_ROW_SIZE, now())
+        self._stamps[seq * _WRITER_WIDTH] = now()
 
 
 class ReaderSide:
