@@ -37,7 +37,7 @@ import sys
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from sweep_compare import AGREES, RUNS_ASKED, Pair, SweepResult, counts, eta, json_safe, read_sweep, summary
 
@@ -52,12 +52,26 @@ SCENARIOS = {
 }
 
 
+def fail(message: str) -> NoReturn:
+    """Bad input: one line on stderr, exit 2."""
+    print(f"bench-sweep: {message}", file=sys.stderr)
+    raise SystemExit(2)
+
+
 def capacity_of(file: Path) -> int | None:
-    """The true capacity: the readers' work kind's own ``capacity`` (service, docker-push)."""
+    """The true capacity: the readers' work kind's own ``capacity`` (service, docker-push; None for
+    a kind without one). The file must hold one scenario (a sweep of it needs no --scenario)."""
     from harness import scenario
+    from harness.errors import QueuebenchError
     from strategies import kinds
 
-    work = scenario.load(file)[0].scenario.reader_work
+    try:
+        loaded = scenario.load(file)
+    except QueuebenchError as exc:
+        fail(str(exc))
+    if len(loaded) != 1:
+        fail(f"{file}: holds {len(loaded)} scenarios; a benchmark file holds one")
+    work = loaded[0].scenario.reader_work
     return kinds.get(work.kind).capacity(work.spec())
 
 
@@ -114,7 +128,7 @@ def table(summaries: Sequence[Mapping[str, Any]]) -> Any:
         for name, per in s["strategies"].items():
             n_ok = sum(a in AGREES for a in per["agreement"])
             agree = counts(per["agreement"]) if s["runs"] == 1 else f"{n_ok}/{s['runs']}"
-            where = f"{s['scenario']} (capacity {s['capacity']})" if first else ""
+            where = f"{s['scenario']} (capacity {s['capacity'] or 'unknown'})" if first else ""
             cov = f"{per['covers']}/{s['runs']}"
             bests = counts(per["full_best"]), counts(per["auto_best"])
             t.add_row(where, name, *bests, agree, per["n_star"], cov, cost if first else "")
@@ -135,19 +149,21 @@ def main() -> int:
     args = ap.parse_args()
     args.strategies = [s.strip() for x in args.strategy for s in x.split(",") if s.strip()]
     if args.runs < 1:
-        ap.error("--runs: at least 1")
+        fail(f"--runs {args.runs}: at least 1")
     files: dict[str, Path] = {}
+    capacity: dict[str, int | None] = {}
     for name in (x.strip() for x in args.scenarios.split(",") if x.strip()):
         path = SCENARIOS.get(name) or Path(name)
         if not path.is_file():
-            ap.error(f"--scenarios: {name!r} is neither one of {', '.join(SCENARIOS)} nor a file")
+            fail(f"--scenarios: {name!r} is neither one of {', '.join(SCENARIOS)} nor a file")
         if why := unavailable(name):
             print(f"skipped {name}: {why}", flush=True)
             continue
-        files[name] = path
+        files[name], capacity[name] = path, capacity_of(path)
+    if not files:
+        fail("no scenario left to run: every one named was skipped")
     out = args.out or ROOT / "results" / "bench-sweep" / time.strftime("%Y%m%dT%H%M%S")
     (out / "logs").mkdir(parents=True, exist_ok=True)
-    capacity = {name: capacity_of(path) for name, path in files.items()}
     plan = [(i, name) for i in range(args.runs) for name in files]
     order = {(i, n): ("full", "auto") if i % 2 == 0 else ("auto", "full") for i, n in plan}
     todo = [(n, m) for i, n in plan for m in order[(i, n)]]
@@ -193,4 +209,8 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:
+        print("bench-sweep: interrupted (the sweeps done so far are under --out's runs/)", file=sys.stderr)
+        sys.exit(130)
