@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import json
 import math
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -15,6 +18,7 @@ from benchmarks import sweep_compare as sc
 from harness.rundir.model import Run
 from harness.sweeps import usl
 
+ROOT = Path(__file__).resolve().parents[2]
 NOISE = (0.98, 1.0, 1.02)  # three repeats a point, 2% apart
 
 
@@ -187,3 +191,21 @@ def test_the_eta_learns_from_the_sweeps_done() -> None:
     assert sc.eta(done, [("b", "auto")]) == pytest.approx(200.0)  # another scenario: the same mode's mean
     assert sc.eta([("a", "full", 600.0)], [("b", "auto")]) == pytest.approx(600.0)  # else any sweep's
     assert sc.json_safe({"x": [math.nan, -math.inf, 1.5]}) == {"x": [None, "-inf", 1.5]}
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["--runs", "0"], "--runs 0: at least 1"),
+        (["--scenarios", "nope"], "'nope' is neither one of registry-push"),
+        (["--scenarios", "benchmarks/gate-suite.toml"], "holds 5 scenarios; a benchmark file holds one"),
+        (["--scenarios", "README.md"], "README.md: not valid TOML"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2_before_any_sweep(tmp_path: Path, args: list[str], words: str) -> None:
+    out = tmp_path / "out"
+    cmd = [sys.executable, "benchmarks/bench_sweep.py", *args, "--out", str(out)]
+    done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert done.stderr.startswith("bench-sweep: ") and words in done.stderr and done.stderr.count("\n") == 1
+    assert not out.exists()
