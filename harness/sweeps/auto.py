@@ -11,7 +11,9 @@ The swept range (``--vary readers=1..8``) is the candidates; the search measures
 3. **Then repeats where they decide**: the best and its neighbours get the run's repeats (at
    least the rank test's least); a best not yet separated from a neighbour by the rank test
    (:func:`harness.analysis.ranking.distinguishable`) gets :data:`MORE` more repeats at itself
-   and that neighbour, up to ``max_repeats`` a point.
+   and that neighbour, up to ``max_repeats`` a point, unless the neighbour's median is within
+   5% of the best's (the knee's tolerance): a tie that more repeats would not turn into another
+   pool to pick.
 
 A strategy is settled when its best value is separated from every measured neighbour, when its
 line is flat (every value within 5% of the best: nothing to find), or when its points have every
@@ -97,10 +99,22 @@ def decide(samples: dict[int, list[float]], values: list[int], repeats: int, max
     if not open_:
         said = f"separated from {', '.join(map(str, neighbours))} by the rank test" if neighbours else "no neighbour"
         return Step({}, f"best {best}, {said}", settled=True)
-    add = {v: min(MORE, max_repeats - len(samples[v])) for v in (best, *open_)}
+    # A neighbour within the knee's tolerance of the best is a tie in practice: more repeats might
+    # separate a 1% difference, but the pool to pick would not change (the smaller pool is within
+    # 5% of the best), and such near-ties cost most of a search's repeats. Repeats go only where a
+    # real difference may be hiding.
+    far = [v for v in open_ if medians[v] < KNEE * medians[best]]
+    if not far:
+        ties = ", ".join(map(str, open_))
+        return Step(
+            {},
+            f"best {best}, a tie with {ties}: within {1 - KNEE:.0%} of it, so more repeats would not change the pool to pick",
+            settled=True,
+        )
+    add = {v: min(MORE, max_repeats - len(samples[v])) for v in (best, *far)}
     add = {v: n for v, n in add.items() if n > 0}
     if not add:
-        return Step({}, f"best {best}, not separated from {', '.join(map(str, open_))} at {max_repeats} repeats", True)
+        return Step({}, f"best {best}, not separated from {', '.join(map(str, far))} at {max_repeats} repeats", True)
     return Step(add, f"{MORE} more repeats at {', '.join(map(str, sorted(add)))}: {best} not yet separated")
 
 
