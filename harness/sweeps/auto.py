@@ -108,7 +108,8 @@ def decide(samples: dict[int, list[float]], values: list[int], repeats: int, max
         ties = ", ".join(map(str, open_))
         return Step(
             {},
-            f"best {best}, a tie with {ties}: within {1 - KNEE:.0%} of it, so more repeats would not change the pool to pick",
+            f"best {best}, a tie with {ties}: within {1 - KNEE:.0%} of it, "
+            "so more repeats would not change the pool to pick",
             settled=True,
         )
     add = {v: min(MORE, max_repeats - len(samples[v])) for v in (best, *far)}
