@@ -16,8 +16,9 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -111,7 +112,7 @@ def interrupted(strategy: str, user: UserCode, python: str, grace_s: float = 20.
         cmd = [sys.executable, "-m", "queuebench", "run", str(scenario), "-s", strategy, "-o", out, "--python", python]
         for path in user.paths:
             cmd += ["--path", path]
-        with open(Path(tmp) / "output.txt", "wb") as said:
+        with open(Path(tmp) / "output.txt", "wb") as said, _interruptible_children():
             proc = subprocess.Popen(
                 cmd, cwd=tmp, stdin=subprocess.DEVNULL, stdout=said, stderr=subprocess.STDOUT, start_new_session=True
             )
@@ -128,10 +129,33 @@ def interrupted(strategy: str, user: UserCode, python: str, grace_s: float = 20.
             proc.wait()
             return Finding("ctrl+c", False, f"still running {grace_s:g} s after Ctrl+C; killed")
         if proc.returncode != 130:
-            return Finding("ctrl+c", False, f"exited {proc.returncode} after Ctrl+C, not 130")
+            tail = " / ".join(Path(tmp, "output.txt").read_text(errors="replace").strip().splitlines()[-3:])
+            return Finding("ctrl+c", False, f"exited {proc.returncode} after Ctrl+C, not 130 (it said: {tail[-300:]})")
         if left:
             return Finding("ctrl+c", False, f"left {len(left)} process(es) of its session: pids {left[:5]}")
         return Finding("ctrl+c", True, "stopped mid-trial with 130; no process left")
+
+
+@contextlib.contextmanager
+def _interruptible_children() -> Iterator[None]:
+    """Children started inside take Ctrl+C as from a terminal, whatever this process does with it.
+
+    A process started with SIGINT ignored keeps it ignored, and Python then never raises
+    KeyboardInterrupt: ``queuebench check`` run in the background of a script (``&``: the shell
+    ignores SIGINT for it), or under a parent that ignores it, would pass that on to the run it
+    interrupts, which would then finish its trial and exit 0, failing the check for the wrong
+    reason. Ignored dispositions survive exec, handled ones become the default, so SIGINT is given
+    a handler here (from the main thread only: Python allows nothing else) until the child is
+    started."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        if previous is not None:  # None: set outside Python, and it cannot be put back from here
+            signal.signal(signal.SIGINT, previous)
 
 
 def _wait_for(ready: Callable[[], bool], seconds: float) -> bool:

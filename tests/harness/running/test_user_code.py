@@ -4,6 +4,9 @@ user's code stopping that cell's repeats."""
 
 from __future__ import annotations
 
+import os
+import signal
+import sys
 import textwrap
 from pathlib import Path
 
@@ -132,6 +135,21 @@ def test_check_passes_a_built_in_strategy_and_yours(mine: Path, tmp_path: Path) 
         report = conformance.check(name, UserCode(paths=(str(mine),), strategies=(name,)), tmp_path / name)
         assert report.passed, [f for f in report.findings if not f.passed]
         assert {f.check for f in report.findings} >= {*conformance.CHECKS, "ctrl+c"}
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not hasattr(os, "killpg"), reason="the Ctrl+C check needs POSIX process groups")
+def test_the_ctrl_c_check_holds_when_the_checker_itself_ignores_ctrl_c() -> None:
+    """``queuebench check X &`` in a script runs with SIGINT ignored, and a child inherits that:
+    the interrupted run then finished its trial and exited 0 ("exited 0 after Ctrl+C, not 130",
+    seen in a fresh-clone make test). The check gives its run Ctrl+C as a terminal would."""
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        finding = conformance.interrupted("threads", UserCode(), sys.executable)
+        assert signal.getsignal(signal.SIGINT) == signal.SIG_IGN  # this process's own is put back
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    assert finding.passed, finding.said
 
 
 @pytest.mark.parametrize(
