@@ -139,6 +139,23 @@ def table(summaries: Sequence[Mapping[str, Any]]) -> Any:
     return t
 
 
+def write_summary(
+    out: Path,
+    args: argparse.Namespace,
+    elapsed: float,
+    pairs: Mapping[str, list[Pair]],
+    capacity: Mapping[str, int | None],
+) -> list[dict[str, Any]]:
+    """The summary of the pairs done so far, to ``bench-sweep.json`` (replaced whole, never half-written)."""
+    summaries = [summary(name, capacity[name], got) for name, got in pairs.items() if got]
+    done = min((len(got) for got in pairs.values()), default=0)
+    doc = {"runs": args.runs, "runs_done": done, "readers": args.readers, "strategies": args.strategies}
+    tmp = out / "bench-sweep.json.tmp"
+    tmp.write_text(json.dumps(json_safe({**doc, "elapsed_s": elapsed, "scenarios": summaries}), indent=1) + "\n")
+    tmp.replace(out / "bench-sweep.json")
+    return summaries
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     ap.add_argument("--runs", type=int, default=RUNS_ASKED, help=f"runs per scenario (default {RUNS_ASKED})")
@@ -190,14 +207,14 @@ def main() -> int:
             done.append((name, mode, r.wall_s))
             print(f"    {r.trials} trials in {r.wall_s / 60:.1f} min: {r.run_dir}", flush=True)
         pairs[name].append(Pair(i + 1, name, capacity[name], order[(i, name)][0], got["full"], got["auto"]))
-    summaries = [summary(name, capacity[name], got) for name, got in pairs.items()]
+        # Written after every pair, so that a protocol cut short keeps the summary of what it did.
+        write_summary(out, args, time.monotonic() - t0, pairs, capacity)
+    summaries = write_summary(out, args, time.monotonic() - t0, pairs, capacity)
     from harness.presentation import terminal
 
     con = terminal.console()
     con.print(table(summaries))
     elapsed = time.monotonic() - t0
-    doc = {"runs": args.runs, "readers": args.readers, "strategies": args.strategies, "elapsed_s": elapsed}
-    (out / "bench-sweep.json").write_text(json.dumps(json_safe({**doc, "scenarios": summaries}), indent=1) + "\n")
     print(f"\n{elapsed / 60:.1f} min · load {load_average()} · details: {out / 'bench-sweep.json'}")
     ok = True
     for s in summaries:
