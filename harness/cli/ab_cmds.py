@@ -28,6 +28,7 @@ from harness.cli.common import (
     one_python,
 )
 from harness.cli.gate_cmds import conclude
+from harness.cli.planning import run_options, with_user_code
 
 if TYPE_CHECKING:
     from harness.gate.auto_repeat import AutoRepeat
@@ -84,7 +85,6 @@ def ab(
     Exit codes as compare: 0 no regression, 1 regression,
     2 bad input, 3 could not judge."""
     from harness import scenario
-    from harness.cli.run_cmds import _options, _with_user
     from harness.gate import ab as abmod
     from harness.gate import compare as cmp
     from harness.gate.auto_repeat import AutoRepeat
@@ -103,8 +103,8 @@ def ab(
     loaded = scenario.load_many(files or scenario.default_suite())
     auto = repeat is not None and repeat.strip().lower() == "auto"
     repeats = AutoRepeat.first_repeats(alpha, max_repeat) if auto else _repeats(repeat)
-    opts = _options(strategy, repeats, warmup, start_method, one_python(python, "ab"), timeout, out)
-    _with_user(opts, path, files or [], loaded)
+    opts = run_options(strategy, repeats, warmup, start_method, one_python(python, "ab"), timeout, out)
+    with_user_code(opts, path, files or [], loaded)
     _refuse_unreachable(loaded, opts, alpha, max_repeat if auto else None)
     con = render.console()
     if hasattr(signal, "SIGTERM"):

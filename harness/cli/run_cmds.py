@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shlex
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -25,7 +24,6 @@ from harness.cli.common import (
     RankByOpt,
     RecalibrateOpt,
     RepeatOpt,
-    StartMethod,
     StartMethodOpt,
     StrategyOpt,
     TimeoutOpt,
@@ -36,12 +34,11 @@ from harness.cli.common import (
     one_python,
 )
 from harness.cli.measuring import measure
+from harness.cli.planning import print_plan, run_options, with_user_code
 from harness.cli.results_cmds import print_summary, write_report
 
 if TYPE_CHECKING:
-    from harness.running import suite
-    from harness.running.suite import Options
-    from harness.scenario import LoadedScenario
+    pass
 
 
 @app.command()
@@ -81,8 +78,8 @@ def run(
 
     paths = files or scenario.default_suite()
     loaded = scenario.load_many(paths)
-    opts = _options(strategy, repeat, warmup, start_method, python[0] if python else None, timeout, out, force)
-    _with_user(opts, path, files or [], loaded)
+    opts = run_options(strategy, repeat, warmup, start_method, python[0] if python else None, timeout, out, force)
+    with_user_code(opts, path, files or [], loaded)
     opts.recalibrate = recalibrate
     if python and len(python) > 1:
         if dask is not None:
@@ -90,7 +87,7 @@ def run(
         opts.pythons = list(python)
     planned = suite.plan(loaded, opts)
     if dry_run:
-        _dry_run(planned, opts)
+        print_plan(planned, opts)
         return
     run_dir, run = measure(loaded, opts, dask, each_worker, dask_timeout)
     con = render.console()
@@ -106,84 +103,6 @@ def run(
     if bad:
         con.print(f"[bold red]{len(bad)} trial(s) did not pass[/]; see `queuebench show {esc(run_dir)}`")
         raise typer.Exit(1)
-
-
-def _dry_run(planned: list[suite.Planned], opts: Options) -> None:
-    """What ``run`` would do: the trials and each strategy's pre-flight estimate; no probe, no trial."""
-    import multiprocessing
-    import shutil
-
-    from harness.presentation import terminal as render
-    from harness.running import preflight
-
-    method = opts.start_method or multiprocessing.get_start_method()
-    pairs = {(id(p.loaded), p.strategy): (p.loaded, p.strategy) for p in planned}
-    sides = max(1, len(opts.pythons))
-    estimates = preflight.check(
-        [(p.loaded, p.strategy) for p in planned] * sides, method, opts.force, timeout=opts.timeout
-    )
-    con = render.console()
-    each = ""
-    if len(opts.pythons) > 1:  # not started, so not asked what each can run: only that it is there
-        for python in opts.pythons:
-            if shutil.which(python) is None:
-                fail(f"--python {python!r}: no such executable")
-        each = f" under each of {len(opts.pythons)} interpreters (what each can run is asked when the run starts)"
-    total = len(planned) * max(1, len(opts.pythons))
-    con.print(f"dry run: {total} trial(s) of {len(pairs)} scenario x strategy pair(s){each}; nothing was run")
-    for e in estimates:
-        con.print(e.line(), markup=False, highlight=False)
-    seconds, limit = preflight.total_seconds(estimates), preflight.TIME_LIMIT_S
-    bound = preflight.duration(limit)
-    over = f", over the limit of {bound} (--force)" if seconds > limit else f"; the limit is {bound}"
-    con.print(
-        f"time: about {preflight.duration(seconds)} (each trial's ideal makespan + ~{preflight.STARTUP_S:g} s "
-        f"start-up){over}",
-        markup=False,
-        highlight=False,
-    )
-    from harness.running import timing
-
-    history = timing.learn(opts.out)  # this machine's trial costs, from the runs in --out
-    learned = history.estimate(((p.loaded, p.strategy) for p in planned), opts.timeout) * sides
-    con.print(f"time, learned: about {preflight.duration(learned)} ({history.said()})", markup=False, highlight=False)
-
-
-def _with_user(opts: Options, path: list[Path] | None, files: list[Path], loaded: list[LoadedScenario]) -> None:
-    """The user's code the worker needs: ``--path``, the scenario files' projects, and the
-    strategies named "module:callable" (with -s or in the scenarios' lists)."""
-    from harness.running.project import user_code
-
-    named = [*opts.strategies, *(n for item in loaded for n in item.scenario.strategies or ())]
-    opts.user = user_code(path, files, named)
-
-
-def _options(
-    strategy: list[str] | None,
-    repeat: int | None,
-    warmup: int | None,
-    start_method: StartMethod | None,
-    python: str | None,
-    timeout: float | None,
-    out: Path,
-    force: bool = False,
-) -> Options:
-    """The run options shared by run, sweep, stress and ab; ``out`` is checked first (one line
-    for a path too long, a place nothing can be made in, a file there, a full disk)."""
-    from harness.rundir import paths
-    from harness.running import suite
-
-    paths.writable_dir(out, "--out", room=paths.RUN_ROOM, needs=paths.RUN_NEEDS)
-    return suite.Options(
-        strategies=strategy or [],
-        repeat=repeat,
-        warmup=warmup,
-        start_method=start_method.value if start_method else None,
-        python=python or sys.executable,
-        timeout=timeout,
-        out=out,
-        force=force,
-    )
 
 
 @app.command()
@@ -239,8 +158,8 @@ def stress(
     # matrix is about how each one fails. One the worker cannot run is then left out and said
     # (suite.Prepared.unavailable); one named with -s that cannot run is a one-line error.
     python_one = one_python(python, "stress")
-    opts = _options(strategy or registry.names(), repeat, 0, start_method, python_one, timeout, out, force)
-    _with_user(opts, path, files or [], loaded)
+    opts = run_options(strategy or registry.names(), repeat, 0, start_method, python_one, timeout, out, force)
+    with_user_code(opts, path, files or [], loaded)
     suite.plan(loaded, opts)  # an unknown strategy is one line, before anything runs
     run_dir, run = measure(loaded, opts, dask, dask_timeout=dask_timeout, named=bool(strategy))
     con = render.console()

@@ -29,8 +29,8 @@ from harness.cli.common import (
     one_python,
 )
 from harness.cli.measuring import measure
+from harness.cli.planning import print_plan, run_options, with_user_code
 from harness.cli.results_cmds import print_sweep
-from harness.cli.run_cmds import _dry_run, _options, _with_user
 
 if TYPE_CHECKING:
     from harness.running.suite import Options
@@ -104,8 +104,8 @@ def sweep(
     chosen = sw.pick(scenario.load(file), scenario_name)
     points = sw.expand(chosen, varies)
     loaded = [p.loaded for p in points]
-    opts = _options(strategy, repeat, warmup, start_method, one_python(python, "sweep"), timeout, out, force)
-    _with_user(opts, path, [file], loaded)
+    opts = run_options(strategy, repeat, warmup, start_method, one_python(python, "sweep"), timeout, out, force)
+    with_user_code(opts, path, [file], loaded)
     opts.extra = {"sweep": sw.record(chosen, varies, points)}
     opts.recalibrate = recalibrate
     opts.rounds_span_scenarios = True  # repeat by repeat over every point: load bursts spread out
@@ -121,7 +121,7 @@ def sweep(
     if one:
         con.print(f"{esc(', '.join(one))}: runs no pool, so measured at one {varies[0].param} value only")
     if dry_run:
-        _dry_run(planned, opts)
+        print_plan(planned, opts)
         if auto:
             con.print(f"(the first look only: the search adds trials where they decide, for up to {budget})")
         return
