@@ -304,16 +304,18 @@ def main() -> None:
     print(f"method asked: {args.method}; load {os.getloadavg()[0]:.2f}")
     print(
         "| case | method | queuebench tree peak MB | PSS poller MB (ticks, longest gap ms) | ratio | "
-        "charge poller MB (ticks, gap ms) | ratio | at its peak: anon/file/kernel MB | sum of VmHWM MB | samples "
+        "charge poller MB (ticks, gap ms) | ratio | at its peak: anon/file/kernel MB | sum of VmHWM MB "
+        "| sampler MB (samples) "
         "| largest MB | worker VmHWM MB | roles MB (worker/writer/reader/manager/other) |"
     )
     print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
-    per_case: dict[str, list[tuple[float, float, float, float]]] = {}
+    per_case: dict[str, list[tuple[float, float, float, float, float]]] = {}
     for case, pid, mem in ours:
         peak, ticks, gap = outside.get(pid, (0.0, 0, 0.0))
         charge, cticks, cgap, split, hwm_sum = usage.get(pid, (0.0, 0, 0.0, [], 0))
         tree, poll_peak = mem.get("tree_peak_bytes", 0.0) / MB, peak / MB
-        per_case.setdefault(case, []).append((tree, poll_peak, charge / MB, hwm_sum / MB))
+        sampled = mem.get("sampled_tree_peak_bytes", 0.0)
+        per_case.setdefault(case, []).append((tree, poll_peak, charge / MB, hwm_sum / MB, sampled / MB))
         roles = "/".join(
             f"{mem.get(f'{r}_bytes', 0.0) / MB:.0f}" for r in ("worker", "writer", "reader", "manager", "other")
         )
@@ -323,18 +325,22 @@ def main() -> None:
         print(
             f"| {case} | {mem.get('method', 'old sampler')} | {tree:.1f} | {poll_peak:.1f} ({ticks}, {gap * 1e3:.0f}) "
             f"| {ratio} | {charge / MB:.1f} ({cticks}, {cgap * 1e3:.0f}) | {cratio} | {parts} | {hwm_sum / MB:.0f} "
-            f"| {mem.get('samples', 0)} | {mem.get('largest_process_peak_bytes', 0.0) / MB:.1f} | "
+            f"| {mem.get('sampled_tree_peak_bytes', 0.0) / MB:.1f} ({mem.get('samples', 0)}) "
+            f"| {mem.get('largest_process_peak_bytes', 0.0) / MB:.1f} | "
             f"{(mem.get('hwm') or 0.0) / MB:.1f} | {roles} |"
         )
     print(
         "\nper case, queuebench / poller (range over the repeats): PSS poller; charge poller; "
-        "at or below the sum of its processes' VmHWM (each one's own peak: the tree cannot hold more at once)"
+        "at or below the sum of its processes' VmHWM (each one's own peak: the tree cannot hold more at once); "
+        "the dense sampler's own estimate (run beside every trial; the figure where no cgroup can be had) / "
+        "the kernel's peak"
     )
     for case, rows in per_case.items():
-        inside = sum(t <= h for t, _, _, h in rows if h)
+        inside = sum(t <= h for t, _, _, h, _ in rows if h)
+        kernel = [(x, t) for t, _, _, h, x in rows if h]  # a cgroup measured the trial
         print(
-            f"- {case}: {_ratios([(t, p) for t, p, _, _ in rows])}; {_ratios([(t, c) for t, _, c, _ in rows])}; "
-            f"{inside} of {sum(1 for *_, h in rows if h)}"
+            f"- {case}: {_ratios([(t, p) for t, p, *_ in rows])}; {_ratios([(t, c) for t, _, c, *_ in rows])}; "
+            f"{inside} of {sum(1 for *_, h, _ in rows if h)}; {_ratios(kernel)}"
         )
 
 

@@ -30,7 +30,7 @@ def _ordinal(n: int) -> str:
         f"effective parallelism under {trust.BUSY_SHARE:g} × the usable cores",
         f"every {memory.TICK_S * 1000:g} ms (`TICK_S`)",
         f"a new high by {round((memory.NEW_HIGH - 1) * 100)}% (`NEW_HIGH`)",
-        f"read every {memory.REFRESH_TICKS * memory.TICK_S * 1000:g} ms while it lives",
+        f"read every {memory.REFRESH_S * 1000:g} ms while it lives",
         f"many ~{cpu.TIMING_S * 1000:g} ms slices",
         f"back to back for {cpu.BUDGET_S:g} s per kind (`BUDGET_S`",
         f"the {_ordinal(cpu.RANK)}-fastest slice (`RANK`)",

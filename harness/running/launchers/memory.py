@@ -10,10 +10,11 @@ Three figures, and the method that measured them (``method``, recorded with each
   high-water mark of the whole tree (``cgroup v2`` / ``cgroup v1``): no peak is missed. Elsewhere
   (``sampled``) it is the largest sum of PSS over the tree's processes (proportional set size:
   a page shared by k processes counts 1/k in each, so the sum is the tree's real footprint;
-  USS, then RSS, where the OS has no PSS). RSS is read from ``/proc/PID/statm`` every
-  :data:`TICK_S` (about 10 µs a process), PSS (``smaps_rollup``, up to milliseconds a large
-  process) whenever the summed RSS reaches a new high by :data:`NEW_HIGH`, so PSS is
-  taken at the moments the tree was largest;
+  USS, then RSS, where the OS has no PSS), estimated every :data:`TICK_S` from each process's
+  RSS (``/proc/PID/statm``, about 10 µs a process) less what its last PSS read
+  (``smaps_rollup``, milliseconds, and it waits on a process busy mapping memory) found
+  shared; PSS is read on a thread of its own whenever the summed RSS reaches a new high by
+  :data:`NEW_HIGH`, so a slow PSS read never delays a tick (:class:`TreeSampler`);
 * the **largest process's** peak: the most any one process held, from each process's own
   ``VmHWM`` (the kernel's high-water mark of its RSS, read while it lives) and the RSS
   ticks, so never below the worker's own ``VmHWM``;
@@ -31,6 +32,8 @@ import contextlib
 import os
 import threading
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -43,24 +46,31 @@ from harness.running.launchers.proctree import tree_of
 TICK_S = 0.01
 #: A summed RSS this much above the last high is weighed again in PSS.
 NEW_HIGH = 1.02
-#: Every this many ticks, the tree's processes are found afresh and their VmHWM read.
-REFRESH_TICKS = 5
+#: Seconds between finding the tree's processes afresh (and reading their VmHWM).
+REFRESH_S = 0.05
 #: The sampler thread's nice value where it may take one (root on Linux).
 SAMPLER_NICE = -5
 PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 ROLES = ("worker", "writer", "reader", "manager", "other")
 
 
-def _rss(pid: int) -> float | None:
+def _resident(pid: int) -> tuple[float, float] | None:
+    """(RSS, the part of it that is file-backed or shared memory), bytes; None when gone.
+
+    ``/proc/PID/statm`` reads the process's counters without walking its pages (no lock on its
+    address space), so it never waits on the process; elsewhere psutil (shared: 0 where the
+    OS does not say)."""
     try:
         with open(f"/proc/{pid}/statm", "rb") as fh:
-            return float(fh.read().split()[1]) * PAGE
+            fields = fh.read().split()
+        return float(fields[1]) * PAGE, float(fields[2]) * PAGE
     except FileNotFoundError:
         return None
-    except OSError:
+    except (OSError, IndexError, ValueError):
         pass
     with contextlib.suppress(psutil.Error):
-        return float(psutil.Process(pid).memory_info().rss)
+        info = psutil.Process(pid).memory_info()
+        return float(info.rss), float(getattr(info, "shared", 0.0))
     return None
 
 
@@ -103,76 +113,150 @@ def read_roles(folder: Path | None) -> dict[int, str]:
     return out
 
 
-class TreeSampler:
-    """Samples the memory of ``pid``'s tree on a thread until :meth:`stop`.
+@dataclass(frozen=True)
+class _Snapshot:
+    """One tick: each process's (RSS, file-backed part) and the roles known then."""
 
-    ``group``: the trial's cgroup, which lists the tree's processes cheaply; ``roles``: the
-    folder where its processes name their roles."""
+    resident: dict[int, tuple[float, float]]
+    roles: dict[int, str]
+
+    @property
+    def rss(self) -> float:
+        return sum(rss for rss, _ in self.resident.values())
+
+
+class TreeSampler:
+    """Samples the memory of ``pid``'s tree on two threads until :meth:`stop`.
+
+    The ticking thread reads each process's RSS every :data:`TICK_S` and nothing slower, so a
+    short peak between two PSS reads is still seen: each process counts as its RSS less the
+    part its last PSS read found shared with others (``RSS - PSS`` then; before its first PSS
+    read, the file-backed and shared part of its RSS, and a tick with such a process counts
+    only once it is weighed: a forked process shares much of its RSS with its parent), so the
+    sum stays a PSS sum between weighings. The weighing thread does the slow reads: PSS (``smaps_rollup`` walks a
+    process's page tables under its address-space lock, so it waits, up to 100 ms and more,
+    while the process maps or unmaps a large buffer) whenever the summed RSS reaches a new
+    high by :data:`NEW_HIGH`, and every :data:`REFRESH_S` the tree's processes, roles and
+    VmHWM. ``group``: the trial's cgroup, which lists the tree's processes cheaply; ``roles``:
+    the folder where its processes name their roles."""
 
     def __init__(self, pid: int, group: cgroup.Cgroup | None = None, roles: Path | None = None) -> None:
         self.pid = pid
         self.group = group
         self.roles_dir = roles
-        self.tree_peak = 0.0  # PSS summed, at the sampled highs
+        self.tree_peak = 0.0  # the largest sum of the processes' PSS estimates over the ticks
         self.largest_peak = 0.0
         self.role_peak: dict[str, float] = {}
         self.samples = 0
         self.pss_samples = 0
         self._rss_high = 0.0
-        self._pids: list[int] = [pid]
+        self._pids: tuple[int, ...] = (pid,)
         self._roles: dict[int, str] = {pid: "worker"}
+        self._shared: dict[int, float] = {}  # pid -> RSS - PSS at its last PSS read
+        self._pending: _Snapshot | None = None  # the largest tick with a process not yet weighed
+        self._lock = threading.Lock()
+        self._weigh = threading.Event()
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name="queuebench-memory", daemon=True)
-        self._thread.start()
+        self._threads = [
+            threading.Thread(target=self._loop, args=(self._tick, TICK_S), name="queuebench-memory", daemon=True),
+            threading.Thread(target=self._weigher, name="queuebench-memory-weigh", daemon=True),
+        ]
+        for thread in self._threads:
+            thread.start()
 
     def _refresh(self) -> None:
         pids = self.group.pids() if self.group is not None else [p.pid for p in tree_of(self.pid)]
-        self._pids = pids or self._pids
+        self._pids = tuple(pids) or self._pids
         self._roles = {**read_roles(self.roles_dir), self.pid: "worker"}
         for pid in self._pids:
             hwm = _status_hwm(pid)
             if hwm is not None:
                 self.largest_peak = max(self.largest_peak, hwm)
 
-    def _sample(self) -> None:
-        if self.samples % REFRESH_TICKS == 0:
-            self._refresh()
-        elif self.group is not None:  # the cgroup lists the tree cheaply: every tick
-            self._pids = self.group.pids() or self._pids
-        rss = {pid: r for pid in self._pids if (r := _rss(pid))}  # a zombie's statm reads 0: skip it
-        if not rss:
+    def _tick(self) -> None:
+        """One RSS sample of the tree: statm reads only (and the cgroup's list, or the roles
+        folder when a process is new: one small read each)."""
+        if self.group is not None:
+            self._pids = tuple(self.group.pids()) or self._pids
+        resident = {pid: r for pid in self._pids if (r := _resident(pid)) and r[0]}  # a zombie reads 0: skip
+        if not resident:
             return
         self.samples += 1
-        self.largest_peak = max(self.largest_peak, max(rss.values()))
-        total = sum(rss.values())
-        if total > self._rss_high * NEW_HIGH:  # the tree is at its largest so far: weigh it truly
-            self._roles = {**read_roles(self.roles_dir), self.pid: "worker"}  # processes named since
-            by_role: dict[str, float] = {}
-            for pid in rss:
-                pss = _proportional(pid)
-                if pss:
-                    role = self._roles.get(pid, "other")
-                    by_role[role] = by_role.get(role, 0.0) + pss
-            shared = sum(by_role.values())
-            if shared:  # weighed (a process that exited meanwhile has no PSS): the next high is above it
-                self._rss_high = total
-                self.pss_samples += 1
-            if shared > self.tree_peak:
-                self.tree_peak, self.role_peak = shared, by_role
+        self.largest_peak = max(self.largest_peak, max(rss for rss, _ in resident.values()))
+        if any(pid not in self._roles for pid in resident):
+            self._roles = {**read_roles(self.roles_dir), self.pid: "worker"}
+        snapshot = _Snapshot(resident, dict(self._roles))
+        if all(pid in self._shared for pid in resident):
+            self._commit(snapshot)
+        else:  # a process never weighed (a forked one shares much of its RSS): count it once it is
+            with self._lock:
+                if self._pending is None or snapshot.rss > self._pending.rss:
+                    self._pending = snapshot
+            self._weigh.set()
+        if snapshot.rss > self._rss_high * NEW_HIGH:  # the tree is at its largest so far: weigh it truly
+            self._rss_high = snapshot.rss
+            self._weigh.set()
 
-    def _loop(self) -> None:
+    def _commit(self, snapshot: _Snapshot) -> None:
+        """The snapshot's PSS estimate, by role; the tree's peak if above it."""
+        by_role: dict[str, float] = {}
+        for pid, (rss, shared) in snapshot.resident.items():
+            role = snapshot.roles.get(pid, "other")
+            by_role[role] = by_role.get(role, 0.0) + max(0.0, rss - self._shared.get(pid, shared))
+        estimate = sum(by_role.values())
+        with self._lock:
+            if estimate > self.tree_peak:
+                self.tree_peak, self.role_peak = estimate, by_role
+
+    def _weigh_now(self) -> None:
+        """PSS of each process, and how much of its RSS that found shared (the ticks subtract it);
+        then the high a tick held back until its new processes were weighed."""
+        self._roles = {**read_roles(self.roles_dir), self.pid: "worker"}  # processes named since
+        weighed = False
+        for pid in self._pids:
+            pss = _proportional(pid)
+            now = _resident(pid)
+            if pss and now:
+                self._shared[pid] = max(0.0, now[0] - pss)
+                weighed = True
+        self.pss_samples += int(weighed)
+        with self._lock:
+            pending, self._pending = self._pending, None
+        if pending is not None:
+            self._commit(pending)
+
+    def _weigher(self) -> None:
+        self._nice()
+        next_refresh = 0.0
+        while not self._stop.is_set():
+            if time.perf_counter() >= next_refresh:
+                self._refresh()
+                next_refresh = time.perf_counter() + REFRESH_S
+            if self._weigh.wait(max(0.0, next_refresh - time.perf_counter())) and not self._stop.is_set():
+                self._weigh.clear()
+                self._weigh_now()
+
+    @staticmethod
+    def _nice() -> None:
         # Outrank the trial where allowed (Linux: a thread's own nice value; as root): on a busy
         # machine a sampler at the trial's priority got a tick every 100-500 ms, not every 10 ms.
         with contextlib.suppress(AttributeError, OSError):
             os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), SAMPLER_NICE)
+
+    def _loop(self, step: Callable[[], None], every: float) -> None:
+        self._nice()
         while not self._stop.is_set():
             t0 = time.perf_counter()
-            self._sample()
-            self._stop.wait(max(0.0, TICK_S - (time.perf_counter() - t0)))
+            step()
+            self._stop.wait(max(0.0, every - (time.perf_counter() - t0)))
 
     def stop(self) -> dict[str, Any]:
         self._stop.set()
-        self._thread.join()
+        self._weigh.set()
+        for thread in self._threads:
+            thread.join()
+        if self._pending is not None:  # weighed no more: its new processes count their private part
+            self._commit(self._pending)
         out: dict[str, Any] = {
             "method": "sampled",
             "tree_peak_bytes": self.tree_peak,

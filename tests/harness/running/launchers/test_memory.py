@@ -8,7 +8,9 @@ import math
 import os
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import psutil
@@ -60,6 +62,94 @@ def test_without_a_cgroup_the_sampler_says_so_and_samples_densely(monkeypatch: p
     assert got["method"] == "sampled"
     assert got["samples"] >= 20  # 0.6 s at 10 ms ticks: dozens (the old sampler took 1 to 7)
     assert got["tree_peak_bytes"] > 0 and got["worker_bytes"] > 0
+
+
+HOLD = (
+    "import sys; x = bytearray({mb} << 20); x[::4096] = b'x' * len(x[::4096]); print(flush=True); "
+    "sys.stdin.readline(); del x; print(flush=True); sys.stdin.readline()"
+)
+
+
+def _stalled_pss(monkeypatch: pytest.MonkeyPatch) -> threading.Event:
+    """Every PSS read waits until the returned event is set, as ``smaps_rollup`` waits on a
+    process that is mapping or unmapping a large buffer."""
+    release = threading.Event()
+    real = memory._proportional
+
+    def stalled(pid: int) -> float | None:
+        release.wait()
+        return real(pid)
+
+    monkeypatch.setattr(memory, "_proportional", stalled)
+    return release
+
+
+def _until(condition: Callable[[], bool], what: str) -> None:
+    deadline = time.monotonic() + 30  # a bound on a hang, not on speed
+    while not condition():
+        assert time.monotonic() < deadline, what
+        time.sleep(0.01)
+
+
+def test_a_stalled_pss_read_delays_no_tick_and_the_ticks_still_see_a_peak(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The old sampler read PSS on its ticking thread: one PSS read that waited stopped every
+    tick behind it, and a peak in that time was lost (bench_memory.py: 25-50 samples a trial,
+    0.65 of an outside poller). Now the ticks go on, and a peak that came and went while PSS
+    could not be read still counts once it can."""
+    release = _stalled_pss(monkeypatch)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", HOLD.format(mb=64)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    assert proc.stdin is not None and proc.stdout is not None
+    try:
+        proc.stdout.readline()  # its 64 MB are touched
+        sampler = memory.TreeSampler(proc.pid)
+        _until(lambda: sampler.samples >= 10, "no tick while a PSS read waits")
+        proc.stdin.write("free\n")
+        proc.stdin.flush()
+        proc.stdout.readline()  # ...and freed again
+        seen = sampler.samples
+        _until(lambda: sampler.samples >= seen + 5, "no tick after the peak")
+        assert sampler.pss_samples == 0  # every PSS read is still waiting
+        release.set()
+        _until(lambda: sampler.pss_samples >= 1, "the PSS read never finished")
+        got = sampler.stop()
+    finally:
+        release.set()
+        proc.kill()
+        proc.wait()
+        proc.stdin.close()
+        proc.stdout.close()
+    assert 64 * 2**20 <= got["tree_peak_bytes"] <= got["largest_process_peak_bytes"]
+
+
+def test_between_pss_reads_a_process_counts_its_rss_less_what_its_last_read_found_shared(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The tick's estimate of a process's PSS: RSS less (RSS - PSS) at its last PSS read; a tick
+    with a process never weighed counts once it is. Fake counters, no process."""
+    counters = {1: (100.0, 30.0), 2: (50.0, 20.0)}  # pid -> (RSS, file-backed part)
+    monkeypatch.setattr(memory, "_resident", lambda pid: counters.get(pid))
+    monkeypatch.setattr(memory, "_proportional", lambda pid: {1: 80.0, 2: 40.0}[pid])
+    monkeypatch.setattr(memory, "_status_hwm", lambda pid: None)
+    sampler = memory.TreeSampler.__new__(memory.TreeSampler)  # no threads: the steps by hand
+    (tmp_path / "2.reader").touch()
+    sampler.pid, sampler.group, sampler.roles_dir = 1, None, tmp_path
+    sampler.tree_peak, sampler.largest_peak, sampler.role_peak = 0.0, 0.0, {}
+    sampler.samples = sampler.pss_samples = 0
+    sampler._rss_high, sampler._pids, sampler._roles = 0.0, (1, 2), {1: "worker", 2: "reader"}
+    sampler._shared, sampler._weigh, sampler._pending, sampler._lock = {}, threading.Event(), None, threading.Lock()
+    sampler._tick()
+    assert sampler.tree_peak == 0.0  # never weighed (a forked process shares much): held back
+    assert sampler._weigh.is_set()  # weigh them
+    sampler._weigh_now()
+    assert sampler._shared == {1: 20.0, 2: 10.0} and sampler.pss_samples == 1
+    assert sampler.tree_peak == 80 + 40  # the held tick, counted with what the weighing found
+    counters[2] = (90.0, 20.0)  # the reader grew by 40 of private memory
+    sampler._tick()
+    assert sampler.tree_peak == 80 + (90 - 10)
+    assert sampler.role_peak == {"worker": 80.0, "reader": 80.0}
+    assert sampler.largest_peak == 100.0
 
 
 def test_the_largest_process_is_never_below_the_workers_own_high_water_mark() -> None:
