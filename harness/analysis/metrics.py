@@ -351,6 +351,8 @@ def memory_metrics(mem: Mapping[str, Any], worker_hwm_mb: float) -> dict[str, fl
     }
     if "sampled_tree_peak_bytes" in mem:
         out["sampled_tree_peak_mb"] = float(mem["sampled_tree_peak_bytes"]) / mb
+    if "held_back_samples" in mem:  # ticks the sampler dropped: a process in them left unweighed
+        out["memory_held_back"] = int(mem["held_back_samples"])
     for role in MEMORY_ROLES:
         if f"{role}_bytes" in mem:
             out[f"{role}_mb"] = float(mem[f"{role}_bytes"]) / mb

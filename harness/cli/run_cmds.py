@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import shlex
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
@@ -36,9 +36,6 @@ from harness.cli.common import (
 from harness.cli.measuring import measure
 from harness.cli.planning import print_plan, run_options, with_user_code
 from harness.cli.results_cmds import print_summary, write_report
-
-if TYPE_CHECKING:
-    pass
 
 
 @app.command()

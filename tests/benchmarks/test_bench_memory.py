@@ -37,15 +37,18 @@ def test_a_cgroup_gone_mid_read_splits_to_zeros(tmp_path: Path) -> None:
 
 
 def test_the_worker_is_the_session_leader_among_the_cgroups_processes(tmp_path: Path) -> None:
-    leader = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"], start_new_session=True)
+    sleep = [sys.executable, "-c", "import time; time.sleep(30)"]
+    member = subprocess.Popen(sleep)  # in this test's session, whoever leads it
+    leader = subprocess.Popen(sleep, start_new_session=True)
     try:
-        tmp_path.joinpath("cgroup.procs").write_text(f"{os.getpid()}\n{leader.pid}\n")
+        tmp_path.joinpath("cgroup.procs").write_text(f"{member.pid}\n{leader.pid}\n")
         assert bm._leader(tmp_path) == leader.pid
-        tmp_path.joinpath("cgroup.procs").write_text(f"{os.getpid()}\n")
+        tmp_path.joinpath("cgroup.procs").write_text(f"{member.pid}\n")
         assert bm._leader(tmp_path) is None
     finally:
-        leader.kill()
-        leader.wait()
+        for proc in (member, leader):
+            proc.kill()
+            proc.wait()
 
 
 @pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads /proc (Linux)")

@@ -51,6 +51,11 @@ REFRESH_S = 0.05
 #: The sampler thread's nice value where it may take one (root on Linux).
 SAMPLER_NICE = -5
 PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
+#: Where the per-process counters are read (Linux); elsewhere psutil reads them.
+PROC = Path("/proc")
+#: Two RSS reads around a PSS read further apart than this: the process changed meanwhile, so
+#: the PSS read says nothing about its RSS at either moment (it is not used).
+STEADY = 0.02
 ROLES = ("worker", "writer", "reader", "manager", "other")
 
 
@@ -60,14 +65,15 @@ def _resident(pid: int) -> tuple[float, float] | None:
     ``/proc/PID/statm`` reads the process's counters without walking its pages (no lock on its
     address space), so it never waits on the process; elsewhere psutil (shared: 0 where the
     OS does not say)."""
-    try:
-        with open(f"/proc/{pid}/statm", "rb") as fh:
-            fields = fh.read().split()
-        return float(fields[1]) * PAGE, float(fields[2]) * PAGE
-    except FileNotFoundError:
-        return None
-    except (OSError, IndexError, ValueError):
-        pass
+    if PROC.is_dir():
+        try:
+            with open(PROC / str(pid) / "statm", "rb") as fh:
+                fields = fh.read().split()
+            return float(fields[1]) * PAGE, float(fields[2]) * PAGE
+        except FileNotFoundError:
+            return None
+        except (OSError, IndexError, ValueError):
+            pass
     with contextlib.suppress(psutil.Error):
         info = psutil.Process(pid).memory_info()
         return float(info.rss), float(getattr(info, "shared", 0.0))
@@ -76,7 +82,7 @@ def _resident(pid: int) -> tuple[float, float] | None:
 
 def _status_hwm(pid: int) -> float | None:
     try:
-        with open(f"/proc/{pid}/status", "rb") as fh:
+        with open(PROC / str(pid) / "status", "rb") as fh:
             for line in fh:
                 if line.startswith(b"VmHWM:"):
                     return float(line.split()[1]) * 1024
@@ -86,15 +92,16 @@ def _status_hwm(pid: int) -> float | None:
 
 
 def _proportional(pid: int) -> float | None:
-    try:
-        with open(f"/proc/{pid}/smaps_rollup", "rb") as fh:
-            for line in fh:
-                if line.startswith(b"Pss:"):
-                    return float(line.split()[1]) * 1024
-    except FileNotFoundError:
-        return None
-    except OSError:
-        pass
+    if PROC.is_dir():
+        try:
+            with open(PROC / str(pid) / "smaps_rollup", "rb") as fh:
+                for line in fh:
+                    if line.startswith(b"Pss:"):
+                        return float(line.split()[1]) * 1024
+        except FileNotFoundError:
+            return None
+        except OSError:
+            pass
     try:
         full = psutil.Process(pid).memory_full_info()
     except psutil.Error:
@@ -145,13 +152,16 @@ class TreeSampler:
         self.group = group
         self.roles_dir = roles
         self.tree_peak = 0.0  # the largest sum of the processes' PSS estimates over the ticks
-        self.largest_peak = 0.0
         self.role_peak: dict[str, float] = {}
         self.samples = 0
         self.pss_samples = 0
+        self.held_back = 0  # ticks never counted: a process in them exited before it was weighed
+        self._largest_tick = 0.0  # the ticking thread's; the tree walk's VmHWM reads below
+        self._largest_hwm = 0.0
         self._rss_high = 0.0
         self._pids: tuple[int, ...] = (pid,)
         self._roles: dict[int, str] = {pid: "worker"}
+        self._seen: set[int] = {pid}  # processes whose role was looked for
         self._shared: dict[int, float] = {}  # pid -> RSS - PSS at its last PSS read
         self._pending: _Snapshot | None = None  # the largest tick with a process not yet weighed
         self._lock = threading.Lock()
@@ -160,18 +170,23 @@ class TreeSampler:
         self._threads = [
             threading.Thread(target=self._loop, args=(self._tick, TICK_S), name="queuebench-memory", daemon=True),
             threading.Thread(target=self._weigher, name="queuebench-memory-weigh", daemon=True),
+            threading.Thread(target=self._loop, args=(self._refresh, REFRESH_S), name="queuebench-tree", daemon=True),
         ]
         for thread in self._threads:
             thread.start()
 
+    @property
+    def largest_peak(self) -> float:
+        return max(self._largest_tick, self._largest_hwm)
+
     def _refresh(self) -> None:
+        """The tree's processes (a walk: milliseconds without a cgroup) and their VmHWM."""
         pids = self.group.pids() if self.group is not None else [p.pid for p in tree_of(self.pid)]
         self._pids = tuple(pids) or self._pids
-        self._roles = {**read_roles(self.roles_dir), self.pid: "worker"}
         for pid in self._pids:
             hwm = _status_hwm(pid)
             if hwm is not None:
-                self.largest_peak = max(self.largest_peak, hwm)
+                self._largest_hwm = max(self._largest_hwm, hwm)
 
     def _tick(self) -> None:
         """One RSS sample of the tree: statm reads only (and the cgroup's list, or the roles
@@ -182,8 +197,9 @@ class TreeSampler:
         if not resident:
             return
         self.samples += 1
-        self.largest_peak = max(self.largest_peak, max(rss for rss, _ in resident.values()))
-        if any(pid not in self._roles for pid in resident):
+        self._largest_tick = max(self._largest_tick, max(rss for rss, _ in resident.values()))
+        if not self._seen.issuperset(resident):
+            self._seen.update(resident)
             self._roles = {**read_roles(self.roles_dir), self.pid: "worker"}
         snapshot = _Snapshot(resident, dict(self._roles))
         if all(pid in self._shared for pid in resident):
@@ -200,41 +216,54 @@ class TreeSampler:
     def _commit(self, snapshot: _Snapshot) -> None:
         """The snapshot's PSS estimate, by role; the tree's peak if above it."""
         by_role: dict[str, float] = {}
-        for pid, (rss, shared) in snapshot.resident.items():
+        for pid, (rss, _) in snapshot.resident.items():
             role = snapshot.roles.get(pid, "other")
-            by_role[role] = by_role.get(role, 0.0) + max(0.0, rss - self._shared.get(pid, shared))
+            by_role[role] = by_role.get(role, 0.0) + max(0.0, rss - self._shared[pid])
         estimate = sum(by_role.values())
         with self._lock:
             if estimate > self.tree_peak:
                 self.tree_peak, self.role_peak = estimate, by_role
 
+    def _weigh_one(self, pid: int) -> bool:
+        """Read ``pid``'s PSS between two RSS reads; keep RSS - PSS where the RSS held still."""
+        before = _resident(pid)
+        pss = _proportional(pid) if before else None
+        after = _resident(pid) if pss else None
+        if before is None or after is None or not pss:
+            if before is not None and pid not in self._shared:  # alive, PSS unreadable (not ours):
+                self._shared[pid] = before[1]  # count its RSS less its file-backed part from now on
+            return False
+        if abs(after[0] - before[0]) > STEADY * before[0]:  # it changed meanwhile: try again later
+            return False
+        self._shared[pid] = max(0.0, (before[0] + after[0]) / 2 - pss)
+        return True
+
     def _weigh_now(self) -> None:
         """PSS of each process, and how much of its RSS that found shared (the ticks subtract it);
         then the high a tick held back until its new processes were weighed."""
         self._roles = {**read_roles(self.roles_dir), self.pid: "worker"}  # processes named since
-        weighed = False
-        for pid in self._pids:
-            pss = _proportional(pid)
-            now = _resident(pid)
-            if pss and now:
-                self._shared[pid] = max(0.0, now[0] - pss)
-                weighed = True
-        self.pss_samples += int(weighed)
+        self.pss_samples += int(any([self._weigh_one(pid) for pid in self._pids]))
+        self._settle_pending()
+
+    def _settle_pending(self) -> None:
+        """Count the held tick once each of its processes is weighed; drop it when one of them
+        is gone unweighed (its share is unknown: counting its whole RSS overstated the tree)."""
         with self._lock:
-            pending, self._pending = self._pending, None
-        if pending is not None:
-            self._commit(pending)
+            pending = self._pending
+            if pending is None or not all(pid in self._shared for pid in pending.resident):
+                if pending is not None and any(_resident(pid) is None for pid in pending.resident):
+                    self._pending, self.held_back = None, self.held_back + 1
+                return
+            self._pending = None
+        self._commit(pending)
 
     def _weigher(self) -> None:
         self._nice()
-        next_refresh = 0.0
         while not self._stop.is_set():
-            if time.perf_counter() >= next_refresh:
-                self._refresh()
-                next_refresh = time.perf_counter() + REFRESH_S
-            if self._weigh.wait(max(0.0, next_refresh - time.perf_counter())) and not self._stop.is_set():
+            if self._weigh.wait() and not self._stop.is_set():
                 self._weigh.clear()
                 self._weigh_now()
+                self._stop.wait(TICK_S)  # a process still changing is weighed again a tick later, not at once
 
     @staticmethod
     def _nice() -> None:
@@ -250,13 +279,16 @@ class TreeSampler:
             step()
             self._stop.wait(max(0.0, every - (time.perf_counter() - t0)))
 
-    def stop(self) -> dict[str, Any]:
+    def stop(self, timeout: float = 2.0) -> dict[str, Any]:
+        """The figures. A thread still inside a read after ``timeout`` (a process that cannot be
+        read) is left behind: the threads are daemons and read nothing once stopped."""
         self._stop.set()
         self._weigh.set()
         for thread in self._threads:
-            thread.join()
-        if self._pending is not None:  # weighed no more: its new processes count their private part
-            self._commit(self._pending)
+            thread.join(timeout)
+        self._settle_pending()
+        if self._pending is not None:  # its new processes were never weighed
+            self._pending, self.held_back = None, self.held_back + 1
         out: dict[str, Any] = {
             "method": "sampled",
             "tree_peak_bytes": self.tree_peak,
@@ -264,6 +296,7 @@ class TreeSampler:
             "largest_process_peak_bytes": self.largest_peak,
             "samples": self.samples,
             "pss_samples": self.pss_samples,
+            "held_back_samples": self.held_back,
         }
         out.update({f"{role}_bytes": self.role_peak.get(role, 0.0) for role in ROLES})
         return out

@@ -12,6 +12,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import psutil
 import pytest
@@ -101,6 +102,8 @@ def test_a_stalled_pss_read_delays_no_tick_and_the_ticks_still_see_a_peak(monkey
         [sys.executable, "-c", HOLD.format(mb=64)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
     )
     assert proc.stdin is not None and proc.stdout is not None
+    sampler: memory.TreeSampler | None = None
+    got: dict[str, Any] = {}
     try:
         proc.stdout.readline()  # its 64 MB are touched
         sampler = memory.TreeSampler(proc.pid)
@@ -113,9 +116,10 @@ def test_a_stalled_pss_read_delays_no_tick_and_the_ticks_still_see_a_peak(monkey
         assert sampler.pss_samples == 0  # every PSS read is still waiting
         release.set()
         _until(lambda: sampler.pss_samples >= 1, "the PSS read never finished")
-        got = sampler.stop()
     finally:
         release.set()
+        if sampler is not None:
+            got = sampler.stop()
         proc.kill()
         proc.wait()
         proc.stdin.close()
@@ -123,22 +127,32 @@ def test_a_stalled_pss_read_delays_no_tick_and_the_ticks_still_see_a_peak(monkey
     assert 64 * 2**20 <= got["tree_peak_bytes"] <= got["largest_process_peak_bytes"]
 
 
+def _by_hand(
+    monkeypatch: pytest.MonkeyPatch, roles: Path, counters: dict[int, tuple[float, float]], pss: dict[int, float]
+) -> memory.TreeSampler:
+    """A sampler of fake processes (pid -> (RSS, file-backed part), pid -> PSS) whose steps the
+    test takes by hand: its threads are stopped before the counters are set."""
+    live: dict[int, tuple[float, float]] = {}
+    monkeypatch.setattr(memory, "_resident", lambda pid: live.get(pid))
+    monkeypatch.setattr(memory, "_proportional", lambda pid: pss.get(pid) if pid in live else None)
+    monkeypatch.setattr(memory, "_status_hwm", lambda pid: None)
+    monkeypatch.setattr(memory, "tree_of", lambda pid: [])
+    sampler = memory.TreeSampler(1, roles=roles)
+    sampler.stop()
+    live.update(counters)
+    monkeypatch.setattr(memory, "_resident", lambda pid: counters.get(pid))
+    sampler._pids = tuple(counters)
+    return sampler
+
+
 def test_between_pss_reads_a_process_counts_its_rss_less_what_its_last_read_found_shared(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     """The tick's estimate of a process's PSS: RSS less (RSS - PSS) at its last PSS read; a tick
     with a process never weighed counts once it is. Fake counters, no process."""
-    counters = {1: (100.0, 30.0), 2: (50.0, 20.0)}  # pid -> (RSS, file-backed part)
-    monkeypatch.setattr(memory, "_resident", lambda pid: counters.get(pid))
-    monkeypatch.setattr(memory, "_proportional", lambda pid: {1: 80.0, 2: 40.0}[pid])
-    monkeypatch.setattr(memory, "_status_hwm", lambda pid: None)
-    sampler = memory.TreeSampler.__new__(memory.TreeSampler)  # no threads: the steps by hand
     (tmp_path / "2.reader").touch()
-    sampler.pid, sampler.group, sampler.roles_dir = 1, None, tmp_path
-    sampler.tree_peak, sampler.largest_peak, sampler.role_peak = 0.0, 0.0, {}
-    sampler.samples = sampler.pss_samples = 0
-    sampler._rss_high, sampler._pids, sampler._roles = 0.0, (1, 2), {1: "worker", 2: "reader"}
-    sampler._shared, sampler._weigh, sampler._pending, sampler._lock = {}, threading.Event(), None, threading.Lock()
+    counters = {1: (100.0, 30.0), 2: (50.0, 20.0)}
+    sampler = _by_hand(monkeypatch, tmp_path, counters, {1: 80.0, 2: 40.0})
     sampler._tick()
     assert sampler.tree_peak == 0.0  # never weighed (a forked process shares much): held back
     assert sampler._weigh.is_set()  # weigh them
@@ -150,6 +164,61 @@ def test_between_pss_reads_a_process_counts_its_rss_less_what_its_last_read_foun
     assert sampler.tree_peak == 80 + (90 - 10)
     assert sampler.role_peak == {"worker": 80.0, "reader": 80.0}
     assert sampler.largest_peak == 100.0
+
+
+def test_a_held_tick_whose_new_process_left_unweighed_is_dropped_not_overstated(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A forked process that exits before its PSS is read: its share is unknown, and counting its
+    RSS less its file-backed part (all its memory shared with its parent counted again)
+    overstated a tree by 20%. The tick is dropped and counted as held back."""
+    counters = {1: (100.0, 30.0)}
+    sampler = _by_hand(monkeypatch, tmp_path, counters, {1: 80.0, 2: 10.0})
+    sampler._tick()
+    sampler._weigh_now()
+    assert sampler.tree_peak == 80.0
+    counters[2] = (60.0, 5.0)  # a fork appears: 55 of private-looking RSS, 10 of it its own
+    sampler._pids = (1, 2)
+    sampler._tick()
+    assert sampler.tree_peak == 80.0 and sampler._pending is not None
+    del counters[2]  # ...and exits before it is weighed
+    sampler._pids = (1,)
+    sampler._weigh_now()
+    got = sampler.stop()
+    assert (got["tree_peak_bytes"], got["held_back_samples"]) == (80.0, 1)
+
+
+def test_a_process_that_changed_while_its_pss_was_read_keeps_its_last_steady_share(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """RSS is read before and after the PSS read (which can take 100 ms): if they differ, RSS - PSS
+    would mix two moments, and the read is not used."""
+    reads = iter([(100.0, 30.0), (160.0, 30.0), (100.0, 30.0), (100.0, 30.0)])
+    sampler = _by_hand(monkeypatch, tmp_path, {1: (100.0, 30.0)}, {1: 80.0})
+    monkeypatch.setattr(memory, "_resident", lambda pid: next(reads))
+    assert not sampler._weigh_one(1) and 1 not in sampler._shared
+    assert sampler._weigh_one(1) and sampler._shared[1] == 20.0
+
+
+def test_a_process_whose_pss_cannot_be_read_counts_its_private_part_and_is_not_retried(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A process the harness may not read (another user's): counted as its RSS less its
+    file-backed part from then on, rather than retried on every tick."""
+    sampler = _by_hand(monkeypatch, tmp_path, {1: (100.0, 30.0)}, {})
+    assert not sampler._weigh_one(1)
+    assert sampler._shared == {1: 30.0}
+    sampler._tick()
+    assert sampler.tree_peak == 70.0 and sampler._pending is None
+
+
+def test_without_proc_the_counters_come_from_psutil(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """macOS and Windows have no /proc: psutil reads RSS and PSS/USS there (a missing /proc
+    used to read as a process gone, so the sampler took no sample at all)."""
+    monkeypatch.setattr(memory, "PROC", tmp_path / "no-proc")
+    resident = memory._resident(os.getpid())
+    assert resident is not None and resident[0] > 0
+    assert (memory._proportional(os.getpid()) or 0) > 0
 
 
 def test_the_largest_process_is_never_below_the_workers_own_high_water_mark() -> None:
