@@ -76,7 +76,19 @@ class Fit:
             f"{self.label}: USL: peak at {self.peak:.1f} {self.param} [{self.low:.1f}, {_bound(self.high)}] "
             f"({LEVEL:.0%} bootstrap interval); one reader {self.lam:.3g} items/s, contention {self.sigma:.2f}, "
             f"crosstalk {self.kappa:.3f}; the curve misses the medians by {self.rms:.0%} RMS; "
-            f"measured best {self.param} = {self.measured_best}"
+            f"measured best {self.param} = {self.measured_best}{self._apart()}"
+        )
+
+    def _apart(self) -> str:
+        """Said when the measured best lies outside the integers around N*'s interval: the law's
+        smooth peak then misplaces this curve's (full speed up to a capacity and a gradual fall
+        beyond it peaks at the capacity, while the law's peak lands past it)."""
+        if math.floor(self.low) <= self.measured_best <= math.ceil(min(self.high, UNBOUNDED)):
+            return ""
+        return (
+            ", outside the law's interval: the measured curve is not the law's shape (it may run at full "
+            "speed up to a capacity and fall off gradually past it, which peaks at the capacity), so go by "
+            "the measured best"
         )
 
     def curve(self, n: np.ndarray) -> np.ndarray:

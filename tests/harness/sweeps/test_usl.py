@@ -49,6 +49,24 @@ def test_a_clean_curve_gives_its_parameters_and_one_line() -> None:
     assert fit.line().endswith("measured best readers = 3")
 
 
+def test_a_measured_best_outside_the_interval_is_said_to_overrule_the_law() -> None:
+    """make bench-sweep's gentle registry (full speed up to its capacity 3, 10% slower a reader past
+    it): the law fitted threads' full sweep with N* 4.3 [4.0, 4.7] and measured best 3. The line
+    says the curve is not the law's shape and which to go by; a best inside is said as before."""
+    fitted = {"lam": 36.1, "sigma": 0.0, "kappa": 0.047, "rms": 0.13}
+    apart = usl.Fit("threads", "readers", 3, peak=4.3, low=4.0, high=4.7, **fitted)
+    assert "outside the law's interval" in apart.line()
+    assert apart.line().endswith("so go by the measured best")
+    for best in (4, 5):
+        assert (
+            usl.Fit("threads", "readers", best, peak=4.3, low=4.0, high=4.7, **fitted)
+            .line()
+            .endswith(f"measured best readers = {best}")
+        )
+    unbounded = usl.Fit("threads", "readers", 8, peak=9.0, low=6.5, high=math.inf, **fitted)
+    assert "outside" not in unbounded.line()
+
+
 def _repeats(medians: list[float]) -> dict[int, list[float]]:
     return {n: [m * 0.98, m, m * 1.02] for n, m in enumerate(medians, start=1)}
 
