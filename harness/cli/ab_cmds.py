@@ -28,6 +28,7 @@ from harness.cli.common import (
     one_python,
 )
 from harness.cli.gate_cmds import conclude
+from harness.cli.measuring import raise_interrupt
 from harness.cli.planning import run_options, with_user_code
 
 if TYPE_CHECKING:
@@ -107,8 +108,9 @@ def ab(
     with_user_code(opts, path, files or [], loaded)
     _refuse_unreachable(loaded, opts, alpha, max_repeat if auto else None)
     con = render.console()
-    if hasattr(signal, "SIGTERM"):
-        signal.signal(signal.SIGTERM, _raise_interrupt)
+    # SIGTERM stops the run as Ctrl+C does; the handler before is put back after (a caller that
+    # runs ab in its own process keeps its own, and a process it forks later does not inherit ours).
+    previous = signal.signal(signal.SIGTERM, raise_interrupt) if hasattr(signal, "SIGTERM") else None
     try:
         with (
             abmod.resolve("A", side_a, opts.python, envs[0]) as a,
@@ -125,6 +127,9 @@ def ab(
     except KeyboardInterrupt:
         con.print("[bold yellow]interrupted[/]: trial processes killed; partial results marked incomplete")
         raise typer.Exit(130) from None
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
     con.print(f"results: {esc(run_dir)}")
     report = stepper.judge(run) if stepper else abmod.judge(run, metric, threshold, alpha)
     if same:
@@ -151,10 +156,6 @@ def _refuse_unreachable(loaded: list[Any], opts: Any, alpha: float, max_repeat: 
         if why:
             named = f"-r {repeats}" if opts.repeat is not None else f"{one.scenario.name}'s repeats = {repeats}"
             raise CompareError(f"{named}: {why}; use more repeats (-r N) or -r auto")
-
-
-def _raise_interrupt(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt
 
 
 def _repeats(text: str | None) -> int | None:

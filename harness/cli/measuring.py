@@ -51,7 +51,8 @@ def _minutes(seconds: float) -> str:
     return f"{m}m{s:02d}s" if m else f"{s}s"
 
 
-def _raise_interrupt(signum: int, frame: object) -> None:
+def raise_interrupt(signum: int, frame: object) -> None:
+    """SIGTERM's handler while trials run: stop as Ctrl+C does."""
     raise KeyboardInterrupt
 
 
@@ -170,7 +171,7 @@ def measure(
     from harness.running import suite
 
     con = render.console()
-    previous = signal.signal(signal.SIGTERM, _raise_interrupt) if hasattr(signal, "SIGTERM") else None
+    previous = signal.signal(signal.SIGTERM, raise_interrupt) if hasattr(signal, "SIGTERM") else None
     if each_worker and dask is None:
         fail("--each-worker needs --dask (the workers of a Dask cluster)")
     launcher = launcher_for(opts, dask, dask_timeout)

@@ -279,13 +279,15 @@ class TreeSampler:
             step()
             self._stop.wait(max(0.0, every - (time.perf_counter() - t0)))
 
-    def stop(self, timeout: float = 2.0) -> dict[str, Any]:
-        """The figures. A thread still inside a read after ``timeout`` (a process that cannot be
-        read) is left behind: the threads are daemons and read nothing once stopped."""
+    def stop(self) -> dict[str, Any]:
+        """The figures, once every thread has ended: each ends within its current read (an RSS,
+        PSS or tree read of a trial that has ended). Not joined, a thread left reading while
+        the harness process later forks (the in-process launcher's probe does) can leave the
+        forked child deadlocked on a lock that thread held."""
         self._stop.set()
         self._weigh.set()
         for thread in self._threads:
-            thread.join(timeout)
+            thread.join()
         self._settle_pending()
         if self._pending is not None:  # its new processes were never weighed
             self._pending, self.held_back = None, self.held_back + 1

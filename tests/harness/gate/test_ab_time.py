@@ -5,6 +5,7 @@ refused before anything runs, a run of the same code on both sides is warned abo
 from __future__ import annotations
 
 import json
+import signal
 import sys
 from pathlib import Path
 
@@ -60,10 +61,14 @@ def test_the_same_code_on_both_sides_is_warned_about(tmp_path: Path) -> None:
 def test_cli_warns_of_an_a_a_run(tmp_path: Path) -> None:
     js = tmp_path / "v.json"
     args = ["ab", ".", ".", SMOKE, "-s", "sequential", "-r", "5", "--warmup", "0", "-o", str(tmp_path / "r")]
+    before = signal.getsignal(signal.SIGTERM)
     result = cli.invoke(app, [*args, "--json", str(js)], terminal_width=200)
     assert result.exit_code in (0, 3), result.output
     assert "WARNING: both sides are the same tree" in result.output
     assert any("same tree" in w for w in json.loads(js.read_text())["warnings"])
+    # ab's SIGTERM handler is its own while it runs: the caller's is back after (a process the
+    # caller forks later inherited ab's, and a pool worker forked so did not die on terminate())
+    assert signal.getsignal(signal.SIGTERM) is before
 
 
 class FakeClock:
