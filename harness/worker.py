@@ -23,6 +23,7 @@ import json
 import multiprocessing as mp
 import os
 import platform
+import signal
 import sys
 import sysconfig
 import threading
@@ -91,8 +92,14 @@ _BARRIER: Any = None
 
 
 def _keep_barrier(barrier: Any) -> None:
+    """The pool worker's start: keep the barrier, and let SIGTERM end it as it ends any process.
+    Forked from a process with a handler of its own for SIGTERM (the harness while it runs
+    trials, when this runs in-process), a worker inherits it, and the handler, run inside the
+    pool's queue locks, left one alive through the pool's terminate(): the probe hung."""
     global _BARRIER
     _BARRIER = barrier
+    if hasattr(signal, "SIGTERM"):
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def _spin_together(units: int) -> tuple[float, float]:

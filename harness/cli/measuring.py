@@ -171,10 +171,11 @@ def measure(
     from harness.running import suite
 
     con = render.console()
-    previous = signal.signal(signal.SIGTERM, raise_interrupt) if hasattr(signal, "SIGTERM") else None
     if each_worker and dask is None:
         fail("--each-worker needs --dask (the workers of a Dask cluster)")
     launcher = launcher_for(opts, dask, dask_timeout)
+    # Installed here, after the checks that may exit, so that the finally below always puts it back.
+    previous = signal.signal(signal.SIGTERM, raise_interrupt) if hasattr(signal, "SIGTERM") else None
     try:
         targets: list[Launcher] = [launcher]
         if each_worker:

@@ -161,6 +161,29 @@ def test_the_parallelism_probe_answers_a_share_of_the_machine() -> None:
     assert 0 < value <= (os.cpu_count() or 1)
 
 
+def test_the_parallelism_probe_ends_under_a_callers_sigterm_handler() -> None:
+    """In-process (the in-process launcher, the pytest plugin) the probe forks its pool from a
+    process that may handle SIGTERM itself; a worker that inherited the handler outlived the
+    pool's terminate() and the probe hung (twice in a full test run). The worker now starts
+    with SIGTERM's default, and the probe ends every time."""
+    import signal
+
+    from harness import worker
+
+    def handler(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        worker._keep_barrier(None)  # what each pool worker runs first
+        assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
+        signal.signal(signal.SIGTERM, handler)
+        for _ in range(10):  # before: a hang within some tens (pytest-timeout ends it)
+            assert worker.parallelism(0.01) > 0
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def test_the_same_interpreter_twice_is_two_sides_an_aa_check(tmp_path: Path) -> None:
     scenario = tmp_path / "pair.toml"
     scenario.write_text(SMALL)

@@ -111,9 +111,13 @@ def test_bad_dask_options_are_one_line(args: list[str], line: str, tmp_path: Pat
 
     from harness.cli import app
 
+    before = signal.getsignal(signal.SIGTERM)
     result = CliRunner().invoke(app, ["run", "scenarios/smoke.toml", "-s", "threads", *args, "-o", str(tmp_path)])
     assert result.exit_code == 2
     assert line in result.output and result.output.strip().count("\n") == 0
+    # refused before any trial: the caller's SIGTERM handler is untouched (run's own was left
+    # installed here, and a pool this process forked later hung on terminate())
+    assert signal.getsignal(signal.SIGTERM) is before
 
 
 # -- every wait on the cluster has a deadline: one line on stderr, exit 2, never a hang ----------
