@@ -28,6 +28,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -73,22 +74,23 @@ def _is_worker(sid: int) -> bool:
     return b"harness.worker" in cmd and b"trial" in cmd
 
 
+def _until_sigterm() -> threading.Event:
+    """Set when this poller is told to stop (SIGTERM): it then writes what it saw."""
+    stopped = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopped.set())
+    return stopped
+
+
 def poll(out: str) -> None:
     """Every 10 ms: sum PSS per trial session; on SIGTERM write {sid: peak bytes} as JSON."""
     peaks: dict[int, float] = {}
     order: list[int] = []
-    running = True
-
-    def stop(*_: object) -> None:
-        nonlocal running
-        running = False
-
-    signal.signal(signal.SIGTERM, stop)
+    stopped = _until_sigterm()
     known: dict[int, bool] = {}
     ticks: dict[int, int] = {}
     gaps: dict[int, float] = {}
     last: dict[int, float] = {}
-    while running:
+    while not stopped.is_set():
         t0 = time.perf_counter()
         sums: dict[int, float] = {}
         for pid in os.listdir("/proc"):
@@ -188,15 +190,9 @@ def poll_usage(out: str) -> None:
     """Every 1 ms: each trial cgroup's charge (every 10th tick, its processes' VmHWM too); on
     SIGTERM write [[worker pid, [peak, ticks, longest gap, split at the peak, sum of VmHWM]]]."""
     found = _memory_cgroup_parent()
-    running = True
-
-    def stop(*_: object) -> None:
-        nonlocal running
-        running = False
-
-    signal.signal(signal.SIGTERM, stop)
+    stopped = _until_sigterm()
     seen: dict[str, _Charge] = {}
-    while running and found is not None:
+    while not stopped.is_set() and found is not None:
         parent, version = found
         t0 = time.perf_counter()
         with contextlib.suppress(OSError):

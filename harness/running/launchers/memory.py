@@ -80,28 +80,26 @@ def _resident(pid: int) -> tuple[float, float] | None:
     return None
 
 
-def _status_hwm(pid: int) -> float | None:
-    try:
-        with open(PROC / str(pid) / "status", "rb") as fh:
-            for line in fh:
-                if line.startswith(b"VmHWM:"):
-                    return float(line.split()[1]) * 1024
-    except OSError:
-        pass
+def _proc_kb(pid: int, name: str, field: bytes) -> float | None:
+    """A ``field: N kB`` line of ``/proc/PID/<name>``, in bytes; None when there is none."""
+    with contextlib.suppress(OSError, IndexError, ValueError), open(PROC / str(pid) / name, "rb") as fh:
+        for line in fh:
+            if line.startswith(field):
+                return float(line.split()[1]) * 1024
     return None
+
+
+def _status_hwm(pid: int) -> float | None:
+    return _proc_kb(pid, "status", b"VmHWM:")
 
 
 def _proportional(pid: int) -> float | None:
     if PROC.is_dir():
-        try:
-            with open(PROC / str(pid) / "smaps_rollup", "rb") as fh:
-                for line in fh:
-                    if line.startswith(b"Pss:"):
-                        return float(line.split()[1]) * 1024
-        except FileNotFoundError:
-            return None
-        except OSError:
-            pass
+        if not (PROC / str(pid)).exists():
+            return None  # gone
+        pss = _proc_kb(pid, "smaps_rollup", b"Pss:")
+        if pss is not None:
+            return pss
     try:
         full = psutil.Process(pid).memory_full_info()
     except psutil.Error:
