@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import signal
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -28,7 +27,7 @@ from harness.cli.common import (
     one_python,
 )
 from harness.cli.gate_cmds import conclude
-from harness.cli.measuring import raise_interrupt
+from harness.cli.measuring import sigterm_as_ctrl_c
 from harness.cli.planning import run_options, with_user_code
 
 if TYPE_CHECKING:
@@ -108,28 +107,23 @@ def ab(
     with_user_code(opts, path, files or [], loaded)
     _refuse_unreachable(loaded, opts, alpha, max_repeat if auto else None)
     con = render.console()
-    # SIGTERM stops the run as Ctrl+C does; the handler before is put back after (a caller that
-    # runs ab in its own process keeps its own, and a process it forks later does not inherit ours).
-    previous = signal.signal(signal.SIGTERM, raise_interrupt) if hasattr(signal, "SIGTERM") else None
-    try:
-        with (
-            abmod.resolve("A", side_a, opts.python, envs[0]) as a,
-            abmod.resolve("B", side_b, opts.python, envs[1]) as b,
-        ):
-            con.print(f"A (baseline) {esc(a.describe())}\nB (current)  {esc(b.describe())}")
-            same = abmod.same_code(a, b)
-            if same:
-                con.print(f"[bold yellow]WARNING: {esc(same)}[/]")
-            with con.status("probing both sides' workers"):
-                prepared = abmod.prepare(loaded, opts, a, b)
-            stepper = AutoRepeat(prepared, metric, threshold, alpha, budget, max_repeat) if auto else None
-            run_dir, run = _run(prepared, con, stepper)
-    except KeyboardInterrupt:
-        con.print("[bold yellow]interrupted[/]: trial processes killed; partial results marked incomplete")
-        raise typer.Exit(130) from None
-    finally:
-        if previous is not None:
-            signal.signal(signal.SIGTERM, previous)
+    with sigterm_as_ctrl_c():
+        try:
+            with (
+                abmod.resolve("A", side_a, opts.python, envs[0]) as a,
+                abmod.resolve("B", side_b, opts.python, envs[1]) as b,
+            ):
+                con.print(f"A (baseline) {esc(a.describe())}\nB (current)  {esc(b.describe())}")
+                same = abmod.same_code(a, b)
+                if same:
+                    con.print(f"[bold yellow]WARNING: {esc(same)}[/]")
+                with con.status("probing both sides' workers"):
+                    prepared = abmod.prepare(loaded, opts, a, b)
+                stepper = AutoRepeat(prepared, metric, threshold, alpha, budget, max_repeat) if auto else None
+                run_dir, run = _run(prepared, con, stepper)
+        except KeyboardInterrupt:
+            con.print("[bold yellow]interrupted[/]: trial processes killed; partial results marked incomplete")
+            raise typer.Exit(130) from None
     con.print(f"results: {esc(run_dir)}")
     report = stepper.judge(run) if stepper else abmod.judge(run, metric, threshold, alpha)
     if same:

@@ -7,7 +7,8 @@ from __future__ import annotations
 import signal
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -51,9 +52,23 @@ def _minutes(seconds: float) -> str:
     return f"{m}m{s:02d}s" if m else f"{s}s"
 
 
-def raise_interrupt(signum: int, frame: object) -> None:
-    """SIGTERM's handler while trials run: stop as Ctrl+C does."""
+def _raise_interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
+
+
+@contextmanager
+def sigterm_as_ctrl_c() -> Iterator[None]:
+    """While trials run, SIGTERM stops them as Ctrl+C does; the handler before is put back after,
+    so a caller that goes on in its own process (a test, the pytest plugin, the Python API) keeps
+    its own, and a process it forks later does not inherit ours."""
+    if not hasattr(signal, "SIGTERM"):
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _raise_interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def run_with_progress(prepared: suite.Prepared, con: Console, before: suite.Progress | None = None) -> tuple[Path, Run]:
@@ -174,52 +189,49 @@ def measure(
     if each_worker and dask is None:
         fail("--each-worker needs --dask (the workers of a Dask cluster)")
     launcher = launcher_for(opts, dask, dask_timeout)
-    # Installed here, after the checks that may exit, so that the finally below always puts it back.
-    previous = signal.signal(signal.SIGTERM, raise_interrupt) if hasattr(signal, "SIGTERM") else None
-    try:
-        targets: list[Launcher] = [launcher]
-        if each_worker:
-            with con.status(f"asking the Dask scheduler at {dask} for its workers"):
-                targets = [launcher.pinned(w) for w in launcher.workers()]  # type: ignore[attr-defined]
-        result: tuple[Path, Run] | None = None
-        for target in targets:
-            pinned = getattr(target, "worker", None)
-            where = f" on {pinned}" if pinned else ""
-            try:
-                if len(opts.pythons) > 1:
-                    prepared = prepare_interpreters(loaded, opts, con)
-                else:
-                    probing = f"probing the worker interpreter{where}: calibrating cpu work, measuring parallelism"
-                    with con.status(probing):
-                        prepared = suite.prepare(loaded, opts, target)
-            except KeyboardInterrupt:
-                con.print("[bold yellow]interrupted[/] before any trial ran; nothing was written")
-                raise typer.Exit(130) from None
-            if (line := prepared.unrunnable()) is not None:
-                fail(line)
-            if not prepared.sides:
-                probe = prepared.probe
-                facts = f"{probe.implementation} {probe.version} · {parallelism_line(probe)}"
-                con.print(f"worker{esc(where)}: {esc(facts)}")  # a busy machine is said once, above the table
-                missing = prepared.unavailable_strategies()
-                if (line := prepared.unavailable(named=named)) is not None:
-                    fail(line)
-                for strategy, why in missing.items():
-                    con.print(f"[yellow]unavailable[/] {esc(strategy)}: {esc(why)} (not run)")
-            try:
-                result = run_with_progress(prepared, con, adapt(prepared) if adapt is not None else None)
-            except OSError as exc:  # not from storing (those are RunDirError): say what, in one line
-                fail(f"cannot run: {exc.strerror or exc}")
-            except KeyboardInterrupt:
-                con.print("[bold yellow]interrupted[/]: trial processes killed; partial results marked incomplete")
-                raise typer.Exit(130) from None
+    with sigterm_as_ctrl_c():  # after the checks above, which exit
+        try:
+            targets: list[Launcher] = [launcher]
             if each_worker:
-                con.print(f"results{where}: {esc(result[0])}")
-        assert result is not None
-        return result
-    finally:
-        close = getattr(launcher, "close", None)
-        if close is not None:
-            close()
-        if previous is not None:  # a caller that goes on (a test, the pytest plugin) keeps its own
-            signal.signal(signal.SIGTERM, previous)
+                with con.status(f"asking the Dask scheduler at {dask} for its workers"):
+                    targets = [launcher.pinned(w) for w in launcher.workers()]  # type: ignore[attr-defined]
+            result: tuple[Path, Run] | None = None
+            for target in targets:
+                pinned = getattr(target, "worker", None)
+                where = f" on {pinned}" if pinned else ""
+                try:
+                    if len(opts.pythons) > 1:
+                        prepared = prepare_interpreters(loaded, opts, con)
+                    else:
+                        probing = f"probing the worker interpreter{where}: calibrating cpu work, measuring parallelism"
+                        with con.status(probing):
+                            prepared = suite.prepare(loaded, opts, target)
+                except KeyboardInterrupt:
+                    con.print("[bold yellow]interrupted[/] before any trial ran; nothing was written")
+                    raise typer.Exit(130) from None
+                if (line := prepared.unrunnable()) is not None:
+                    fail(line)
+                if not prepared.sides:
+                    probe = prepared.probe
+                    facts = f"{probe.implementation} {probe.version} · {parallelism_line(probe)}"
+                    con.print(f"worker{esc(where)}: {esc(facts)}")  # a busy machine is said once, above the table
+                    missing = prepared.unavailable_strategies()
+                    if (line := prepared.unavailable(named=named)) is not None:
+                        fail(line)
+                    for strategy, why in missing.items():
+                        con.print(f"[yellow]unavailable[/] {esc(strategy)}: {esc(why)} (not run)")
+                try:
+                    result = run_with_progress(prepared, con, adapt(prepared) if adapt is not None else None)
+                except OSError as exc:  # not from storing (those are RunDirError): say what, in one line
+                    fail(f"cannot run: {exc.strerror or exc}")
+                except KeyboardInterrupt:
+                    con.print("[bold yellow]interrupted[/]: trial processes killed; partial results marked incomplete")
+                    raise typer.Exit(130) from None
+                if each_worker:
+                    con.print(f"results{where}: {esc(result[0])}")
+            assert result is not None
+            return result
+        finally:
+            close = getattr(launcher, "close", None)
+            if close is not None:
+                close()

@@ -131,19 +131,19 @@ class _Snapshot:
 
 
 class TreeSampler:
-    """Samples the memory of ``pid``'s tree on two threads until :meth:`stop`.
+    """Samples the memory of ``pid``'s tree on three threads until :meth:`stop`.
 
     The ticking thread reads each process's RSS every :data:`TICK_S` and nothing slower, so a
     short peak between two PSS reads is still seen: each process counts as its RSS less the
-    part its last PSS read found shared with others (``RSS - PSS`` then; before its first PSS
-    read, the file-backed and shared part of its RSS, and a tick with such a process counts
-    only once it is weighed: a forked process shares much of its RSS with its parent), so the
-    sum stays a PSS sum between weighings. The weighing thread does the slow reads: PSS (``smaps_rollup`` walks a
-    process's page tables under its address-space lock, so it waits, up to 100 ms and more,
-    while the process maps or unmaps a large buffer) whenever the summed RSS reaches a new
-    high by :data:`NEW_HIGH`, and every :data:`REFRESH_S` the tree's processes, roles and
-    VmHWM. ``group``: the trial's cgroup, which lists the tree's processes cheaply; ``roles``:
-    the folder where its processes name their roles."""
+    part its last PSS read found shared with others (``RSS - PSS`` then), so the sum stays a
+    PSS sum between weighings; a tick with a process never weighed yet counts only once it is
+    (a forked process shares much of its RSS with its parent). The weighing thread reads PSS
+    (``smaps_rollup`` walks a process's page tables under its address-space lock, so it waits,
+    up to 100 ms and more, while the process maps or unmaps a large buffer) whenever the summed
+    RSS reaches a new high by :data:`NEW_HIGH` or a new process appears. The tree thread finds
+    the tree's processes and reads their VmHWM every :data:`REFRESH_S`. ``group``: the trial's
+    cgroup, which lists the tree's processes cheaply; ``roles``: the folder where its processes
+    name their roles."""
 
     def __init__(self, pid: int, group: cgroup.Cgroup | None = None, roles: Path | None = None) -> None:
         self.pid = pid
@@ -257,11 +257,10 @@ class TreeSampler:
 
     def _weigher(self) -> None:
         self._nice()
-        while not self._stop.is_set():
-            if self._weigh.wait() and not self._stop.is_set():
-                self._weigh.clear()
-                self._weigh_now()
-                self._stop.wait(TICK_S)  # a process still changing is weighed again a tick later, not at once
+        while self._weigh.wait() and not self._stop.is_set():  # stop() sets both
+            self._weigh.clear()
+            self._weigh_now()
+            self._stop.wait(TICK_S)  # a process still changing is weighed again a tick later, not at once
 
     @staticmethod
     def _nice() -> None:
