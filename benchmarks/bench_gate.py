@@ -33,6 +33,7 @@ from __future__ import annotations
 import argparse
 import collections
 import json
+import math
 import os
 import statistics
 import subprocess
@@ -44,6 +45,7 @@ from typing import Any
 from harness import scenario
 from harness.gate import ab, compare
 from harness.gate.auto_repeat import AutoRepeat
+from harness.rundir.model import Run
 from harness.running import suite
 
 HERE = Path(__file__).resolve().parent
@@ -65,9 +67,10 @@ def ab_round(
     out: Path,
     b_env: dict[str, str],
     max_repeats: int = 30,
+    budget_s: float = 600.0,
 ) -> tuple[compare.Report, float]:
     """One ``ab . .`` run (side B with ``b_env``; ``repeats`` a number or "auto", as the CLI's
-    ``-r``): its report and wall seconds."""
+    ``-r``, with its ``--max-repeat`` and ``--budget``): its report and wall seconds."""
     loaded = scenario.load_many(files)
     auto = repeats == "auto"
     first = AutoRepeat.first_repeats(ALPHA, max_repeats) if auto else int(repeats)
@@ -75,22 +78,28 @@ def ab_round(
     t0 = time.monotonic()
     with ab.resolve("A", ".", cwd=ROOT) as a, ab.resolve("B", ".", env=b_env, cwd=ROOT) as b:
         prepared = ab.prepare(loaded, opts, a, b)
-        stepper = AutoRepeat(prepared, METRIC, THRESHOLD, ALPHA, max_repeats=max_repeats) if auto else None
+        stepper = AutoRepeat(prepared, METRIC, THRESHOLD, ALPHA, budget_s, max_repeats) if auto else None
         _, doc = prepared.run(stepper.on_progress) if stepper else prepared.run()
-    report = stepper.judge(doc) if stepper else ab.judge(doc, METRIC, THRESHOLD, ALPHA)
+    run = Run.from_doc(doc)
+    report = stepper.judge(run) if stepper else ab.judge(run, METRIC, THRESHOLD, ALPHA)
     return report, time.monotonic() - t0
 
 
-def plain_run(files: list[Path], only: list[str], repeats: int, out: Path) -> dict[str, Any]:
+def plain_run(files: list[Path], only: list[str], repeats: int, out: Path) -> Run:
     loaded = [ls for ls in scenario.load_many(files) if not only or ls.scenario.name in only]
     _, doc = suite.prepare(loaded, suite.Options(repeat=repeats, out=out)).run()
-    return doc
+    return Run.from_doc(doc)
 
 
 def burner(count: int) -> list[subprocess.Popen[bytes]]:
     """``count`` CPU-bound processes of our own: the machine's load changes."""
     code = "import time\nend = time.monotonic() + 900\nwhile time.monotonic() < end: pass\n"
     return [subprocess.Popen([sys.executable, "-c", code]) for _ in range(count)]
+
+
+def _finite(value: float) -> float | None:
+    """A number for JSON: None for NaN (noise unknown) and inf (no change could be seen)."""
+    return round(value, 4) if math.isfinite(value) else None
 
 
 def verdict_counts(report: compare.Report) -> dict[str, int]:
@@ -102,11 +111,13 @@ def part_ab(
 ) -> dict[str, Any]:
     rounds: list[dict[str, Any]] = []
     for i in range(args.rounds):
-        report, wall = ab_round(files, strategies, args.repeats, out / name, env, args.max_repeat)
+        report, wall = ab_round(files, strategies, args.repeats, out / name, env, args.max_repeat, args.budget)
         counts = verdict_counts(report)
         slower = [f"{r.scenario}/{r.strategy} ×{r.ratio:.3f}" for r in report.rows if r.verdict.value == "slower"]
         ratios = {f"{r.scenario}/{r.strategy}": round(r.ratio, 4) for r in report.rows}
         repeats = {f"{r.scenario}/{r.strategy}": r.n_base for r in report.rows}
+        # the smallest slowdown each pair could have caught (0.23: 23%), as the verdict prints it
+        mdes = {f"{r.scenario}/{r.strategy}": _finite(r.mde) for r in report.rows}
         rounds.append(
             {
                 "round": i + 1,
@@ -115,6 +126,8 @@ def part_ab(
                 "slower": slower,
                 "ratios": ratios,
                 "repeats": repeats,
+                "mde": mdes,
+                "verdicts": {f"{r.scenario}/{r.strategy}": r.verdict.value for r in report.rows},
                 "exit_code": report.exit_code(),
                 "load": load_average(),
             }
@@ -193,11 +206,31 @@ def part_drift(args: argparse.Namespace, out: Path) -> dict[str, Any]:
     return {"rounds": rounds, "rounds_with_slower": sum(bool(r["counts"].get("slower")) for r in rounds)}
 
 
+def mde_line(rounds: list[dict[str, Any]], pair: str | None) -> str:
+    """The MDE the verdicts printed for ``pair`` (every pair: None) over the rounds, beside the
+    change actually measured (B's slowdown, 1 / ratio - 1) in the rounds that said slower."""
+    keys = [pair] if pair else sorted({k for r in rounds for k in r["mde"]})
+    printed = sorted(r["mde"][k] for r in rounds for k in keys if r["mde"].get(k) is not None)
+    unseeable = sum(1 for r in rounds for k in keys if k in r["mde"] and r["mde"][k] is None)
+    caught = sorted(1 / r["ratios"][k] - 1 for r in rounds for k in keys if r["verdicts"].get(k) == "slower")
+    text = "MDE " + (
+        f"median {statistics.median(printed):.1%} ({printed[0]:.1%}-{printed[-1]:.1%})" if printed else "never stated"
+    )
+    if unseeable:
+        text += f", none seeable in {unseeable}"
+    if caught:
+        text += f"; slowdown where caught median {statistics.median(caught):.1%} ({caught[0]:.1%}-{caught[-1]:.1%})"
+    return text
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     ap.add_argument("--rounds", type=int, default=20, help="rounds of each part (default 20)")
     ap.add_argument("--repeats", default="10", help="measured repeats per side, or auto as ab -r auto (default 10)")
     ap.add_argument("--max-repeat", type=int, default=30, help="--repeats auto: repeats at most (default 30)")
+    ap.add_argument(
+        "--budget", type=float, default=600.0, help="--repeats auto: seconds a round spends at most (default 600)"
+    )
     ap.add_argument(
         "--parts",
         default="aa,malloc,drift",
@@ -217,19 +250,21 @@ def main() -> int:
     )
     t0 = time.monotonic()
     results: dict[str, Any] = {}
-    if "aa" in parts:
-        results["aa"] = part_ab("aa", args, out, [HERE / "gate-suite.toml"], [], {})
-    if "malloc" in parts:
-        overhead = [ROOT / "scenarios" / "overhead.toml"]
-        both = ["threads", "sequential"]  # the first is judged against the target
-        results["malloc"] = part_ab("malloc", args, out, overhead, both, {"PYTHONMALLOC": "debug"})
-    if "effect" in parts:
-        results["effect"] = part_effect(args)
-    if "aa-overhead" in parts:  # the malloc part's pairs with no change: its false-alarm side
-        overhead = [ROOT / "scenarios" / "overhead.toml"]
-        results["aa-overhead"] = part_ab("aa-overhead", args, out, overhead, ["threads", "sequential"], {})
-    if "drift" in parts:
-        results["drift"] = part_drift(args, out)
+    overhead = [ROOT / "scenarios" / "overhead.toml"]
+    both = ["threads", "sequential"]  # the malloc part judges the first against the target
+    for part in parts:  # in the order given: the part that most needs a quiet machine can go first
+        if part == "aa":
+            results["aa"] = part_ab("aa", args, out, [HERE / "gate-suite.toml"], [], {})
+        elif part == "malloc":
+            results["malloc"] = part_ab("malloc", args, out, overhead, both, {"PYTHONMALLOC": "debug"})
+        elif part == "effect":
+            results["effect"] = part_effect(args)
+        elif part == "aa-overhead":  # the malloc part's pairs with no change: its false-alarm side
+            results["aa-overhead"] = part_ab("aa-overhead", args, out, overhead, both, {})
+        elif part == "drift":
+            results["drift"] = part_drift(args, out)
+        else:
+            ap.error(f"unknown part {part!r} (aa, malloc, drift, effect, aa-overhead)")
     n = args.rounds
     verdicts = {
         "aa": ("A/A ab . . (gate suite)", lambda k: k <= n / 20, f"<= {n / 20:g}"),
@@ -254,8 +289,11 @@ def main() -> int:
                     reps = sorted(r["repeats"][pair] for r in rounds if pair in r["repeats"])
                     print(
                         f"  {pair}: ratio B/A median {statistics.median(got):.3f} ({got[0]:.3f}-{got[-1]:.3f}), "
-                        f"repeats a side {reps[0]}-{reps[-1]} (median {statistics.median(reps):g})"
+                        f"repeats a side {reps[0]}-{reps[-1]} (median {statistics.median(reps):g}); "
+                        + mde_line(rounds, pair)
                     )
+            if part in ("aa", "malloc", "aa-overhead"):
+                print(f"  MDE over all pairs and rounds: {mde_line(results[part]['rounds'], None)}")
     summary = {
         "rounds": n,
         "repeats": args.repeats,
