@@ -25,6 +25,7 @@ from pydantic import ValidationError
 
 from harness.analysis.ranking import distinguishable
 from harness.analysis.summary import DEFAULT_RANK_BY, RANK_BY, summarize
+from harness.analysis.summary import window as used_window
 from harness.errors import SweepError
 from harness.rundir.model import Run
 from harness.scenario import LoadedScenario, Scenario
@@ -272,8 +273,9 @@ def findings(run: Run, frame: pd.DataFrame) -> list[Finding]:
 
 
 def point_samples(run: Run, window: str) -> dict[tuple[str, str], list[float]]:
-    """Each point's passing repeats (items/s over ``window``), per (point scenario, strategy)."""
-    key = RANK_BY[window]
+    """Each point's passing repeats (items/s over ``window``), per (point scenario, strategy); a run
+    recorded before trials measured a total window gives its makespan's, as its summary does."""
+    key = RANK_BY[used_window(run, window)]
     out: dict[tuple[str, str], list[float]] = {}
     for t in run.passing:
         value = t.metric(key)

@@ -5,7 +5,8 @@ drawn here, tooltips are the browser's own ``<title>``).
 It holds the history's series per machine x interpreter x scenario x strategy, throughput with
 its change points marked (the commit on hover) beside e2e p99 latency and worker memory; the A/B
 verdict cards of every ``ab`` run (ratio, interval, MDE, repeats); each sweep's curves with the
-knee marked (the pool size past which more readers buy almost nothing, as ``sweep`` says); each
+knee marked (the pool size past which more readers buy almost nothing, as ``sweep`` says) and
+the Universal Scalability Law's fit where one exists (harness.presentation.dashboard.sweeps); each
 machine's fingerprint; and a copy of every run's ``run.json``, linked. ``data.json`` holds the same
 numbers as the page (and the page embeds them, as ``<script type="application/json">``)."""
 
@@ -15,12 +16,12 @@ import html
 import json
 import math
 import shutil
-import statistics
 from pathlib import Path
 from typing import Any
 
 from harness.errors import HistoryError, QueuebenchError
 from harness.history import report, series
+from harness.presentation.dashboard import sweeps as dashboard_sweeps
 from harness.presentation.dashboard.svg import Line, chart
 from harness.rundir import store
 from harness.rundir.model import Run
@@ -137,43 +138,6 @@ def _cards(runs: list[tuple[Path, Run]], links: dict[Path, str]) -> tuple[str, l
     return "".join(out) or "<p>No ab run among these.</p>", data
 
 
-def _sweeps(runs: list[tuple[Path, Run]]) -> tuple[str, list[dict[str, Any]]]:
-    from harness.sweeps.findings import KNEE
-
-    out, data = [], []
-    for path, run in runs:
-        if run.sweep is None:
-            continue
-        sw = run.sweep
-        x_of = {name: float(values[sw.param]) for name, values in sw.points.items() if sw.param in values}
-        per: dict[str, dict[float, list[float]]] = {}
-        for t in run.passing:
-            v = t.metric("throughput")
-            if t.scenario in x_of and v is not None:
-                per.setdefault(t.label, {}).setdefault(x_of[t.scenario], []).append(float(v))
-        lines, marks = [], []
-        for strategy, by_x in sorted(per.items()):
-            xs = tuple(sorted(by_x))
-            ys = tuple(statistics.median(by_x[x]) for x in xs)
-            best = max(ys)
-            knee = next(x for x, y in zip(xs, ys, strict=True) if y >= KNEE * best)
-            lines.append(
-                Line(
-                    strategy,
-                    xs,
-                    ys,
-                    tuple(f"{strategy} {sw.param}={x:g}: {y:.4g} items/s" for x, y in zip(xs, ys, strict=True)),
-                )
-            )
-            marks.append((knee, f"{strategy}: knee {sw.param}={knee:g} (≥ {KNEE:.0%} of its best)"))
-            data.append(
-                {"run": path.name, "strategy": strategy, "param": sw.param, "x": xs, "throughput": ys, "knee": knee}
-            )
-        svg = chart(lines, f"sweep {sw.scenario}", marks, x_label=sw.param, css_class="chart sweep", mark_class="knee")
-        out.append(f"<h3>{_esc(path.name)}: {_esc(sw.scenario)} over {_esc(sw.param)}</h3>{svg}")
-    return "".join(out) or "<p>No sweep among these runs.</p>", data
-
-
 def publish(paths: list[Path], out: Path) -> Path:
     """Write the site into ``out`` (made if missing; an existing index.html is replaced). Returns its index."""
     out = Path(out)
@@ -194,7 +158,7 @@ def publish(paths: list[Path], out: Path) -> Path:
         shutil.copyfile(path / store.RUN_FILE, folder / store.RUN_FILE)
         links[path] = f"runs/{folder.name}/{store.RUN_FILE}"
     cards_html, cards = _cards(runs, links)
-    sweeps_html, sweeps = _sweeps(runs)
+    sweeps_html, sweeps = dashboard_sweeps.section(runs)
     data = report.document(hist, found) | {"tool": "queuebench publish", "ab_cards": cards, "sweeps": sweeps}
     data["links"] = {str(p): link for p, link in links.items()}
     text = json.dumps(data, indent=1, allow_nan=False)

@@ -18,6 +18,8 @@ class Line:
     xs: tuple[float, ...]
     ys: tuple[float, ...]
     tips: tuple[str, ...]  # one per point
+    colour: int | None = None  # an index into COLOURS (default: the line's place among the lines)
+    dotted: bool = False  # a fitted curve: dotted, no points, not in the legend
 
 
 def _fmt(v: float) -> str:
@@ -27,6 +29,23 @@ def _fmt(v: float) -> str:
         if abs(v) >= limit:
             return f"{v / limit:.3g}{suffix}"
     return f"{v:.3g}"
+
+
+@dataclass(frozen=True)
+class Span:
+    """An estimate with its interval, drawn as a bar at height ``y`` from ``low`` to ``high``
+    with a tick at ``x`` (a fit's peak and its interval), in the colour of line ``colour``."""
+
+    x: float
+    low: float
+    high: float
+    y: float
+    colour: int
+    tip: str
+
+
+def _colour(line: Line, place: int) -> str:
+    return COLOURS[(place if line.colour is None else line.colour) % len(COLOURS)]
 
 
 def _scale(lo: float, hi: float, a: float, b: float) -> tuple[float, float]:
@@ -43,8 +62,12 @@ def chart(
     x_label: str = "run",
     css_class: str = "chart",
     mark_class: str = "change-point",
+    x_ticks: Sequence[float] = (),
+    spans: Sequence[Span] = (),
 ) -> str:
-    """An SVG chart of ``lines``; ``marks`` are vertical change-point lines at x, with their tip."""
+    """An SVG chart of ``lines``; ``marks`` are vertical change-point lines at x, with their tip;
+    ``x_ticks`` the x values labelled under the axis; ``spans`` intervals drawn inside the axes
+    (clipped to them)."""
     xs = [x for ln in lines for x in ln.xs]
     ys = [y for ln in lines for y in ln.ys if math.isfinite(y)]
     if not xs or not ys:
@@ -65,10 +88,15 @@ def chart(
         out.append(f'<text x="{PAD_L - 4}" y="{y + 4:.1f}" text-anchor="end" class="tick">{_fmt(v)}</text>')
         out.append(f'<line x1="{PAD_L}" x2="{WIDTH - PAD_R}" y1="{y:.1f}" y2="{y:.1f}" stroke="#eaeef2"/>')
     out.append(
-        f'<text x="{(PAD_L + WIDTH - PAD_R) / 2}" y="{HEIGHT - 5}" text-anchor="middle" class="tick">'
+        f'<text x="{(PAD_L + WIDTH - PAD_R) / 2}" y="{HEIGHT - (1 if x_ticks else 5)}" text-anchor="middle" '
+        'class="tick">'
         f"{html.escape(x_label)}</text>"
         f'<text x="{PAD_L}" y="{PAD_T - 6}" class="legend">{html.escape(title)}</text>'
     )
+    for v in x_ticks:
+        out.append(
+            f'<text x="{kx * v + ox:.1f}" y="{HEIGHT - PAD_B + 10}" text-anchor="middle" class="tick">{_fmt(v)}</text>'
+        )
     for x, tip in marks:
         px = kx * x + ox
         out.append(
@@ -78,22 +106,40 @@ def chart(
             f'<path d="M{px - 5:.1f},{PAD_T} L{px + 5:.1f},{PAD_T} L{px:.1f},{PAD_T + 8}Z" fill="#cf222e"/></g>'
         )
     for i, ln in enumerate(lines):
-        colour = COLOURS[i % len(COLOURS)]
+        colour = _colour(ln, i)
         pts = [(kx * x + ox, ky * y + oy) for x, y in zip(ln.xs, ln.ys, strict=True) if math.isfinite(y)]
         path = " ".join(f"{px:.1f},{py:.1f}" for px, py in pts)
-        out.append(f'<g class="line" data-label="{html.escape(ln.label)}">')
-        out.append(f'<polyline points="{path}" fill="none" stroke="{colour}" stroke-width="1.5"/>')
+        kind, dash = ("fit", ' stroke-dasharray="1.5 2.5"') if ln.dotted else ("line", "")
+        out.append(f'<g class="{kind}" data-label="{html.escape(ln.label)}">')
+        out.append(f'<polyline points="{path}" fill="none" stroke="{colour}" stroke-width="1.5"{dash}/>')
         for (px, py), tip in zip(pts, ln.tips, strict=False):
             out.append(
                 f'<circle cx="{px:.1f}" cy="{py:.1f}" r="3" fill="{colour}"><title>{html.escape(tip)}</title></circle>'
             )
         out.append("</g>")
-    if len(lines) > 1:
-        for i, ln in enumerate(lines):
-            y = PAD_T + 12 + 13 * i
+    left, right = PAD_L, WIDTH - PAD_R
+    for sp in spans:
+        colour = COLOURS[sp.colour % len(COLOURS)]
+        x0, x1 = (min(max(kx * v + ox, left), right) for v in (sp.low, sp.high))
+        px, py = kx * sp.x + ox, ky * sp.y + oy
+        out.append(
+            f'<g class="span"><title>{html.escape(sp.tip)}</title>'
+            f'<line x1="{x0:.1f}" x2="{x1:.1f}" y1="{py:.1f}" y2="{py:.1f}" stroke="{colour}" stroke-width="2"/>'
+            + (
+                f'<line x1="{px:.1f}" x2="{px:.1f}" y1="{py - 6:.1f}" y2="{py + 6:.1f}" stroke="{colour}" '
+                'stroke-width="2"/>'
+                if left <= px <= right
+                else ""
+            )
+            + "</g>"
+        )
+    named = [(i, ln) for i, ln in enumerate(lines) if not ln.dotted]
+    if len(named) > 1:
+        for row, (i, ln) in enumerate(named):
+            y = PAD_T + 12 + 13 * row
             out.append(
                 f'<text x="{WIDTH - PAD_R - 6}" y="{y}" text-anchor="end" class="legend" '
-                f'fill="{COLOURS[i % len(COLOURS)]}">{html.escape(ln.label)}</text>'
+                f'style="fill:{_colour(ln, i)}">{html.escape(ln.label)}</text>'
             )
     out.append("</svg>")
     return "".join(out)

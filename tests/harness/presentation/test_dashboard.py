@@ -11,6 +11,7 @@ import re
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 from typer.testing import CliRunner
 
@@ -112,3 +113,44 @@ def test_a_sweep_is_drawn_with_its_knee(tmp_path: Path) -> None:
     assert knees == {"threads": 2, "asyncio": 1}
     page = (out / "index.html").read_text()
     assert page.count('<g class="knee">') == 2 and 'class="chart sweep"' in page
+
+
+def test_a_sweep_over_the_pool_size_shows_its_usl_fit_or_the_words_instead(tmp_path: Path) -> None:
+    """threads follows the Universal Scalability Law (contention 0.02, crosstalk 0.1: N* 3.1) and
+    gets its fitted curve, dotted, with N* and its interval in the data and the page's note;
+    asyncio collapses past 3 readers (a cliff), so it gets the plain words and no curve."""
+    from harness.sweeps import usl
+
+    readers = list(range(1, 9))
+    rng = np.random.default_rng(7)
+    law = usl.usl(np.array(readers, float), 30.0, 0.02, 0.1)
+    cliff = [10, 20, 30, 3, 3, 3, 3, 3]
+    values: dict[tuple[str, str], list[float]] = {}
+    for r, y_law, y_cliff in zip(readers, law, cliff, strict=True):
+        values[(f"s.readers-{r}", "threads")] = [float(y_law) * (1 + 0.01 * rng.standard_normal()) for _ in range(3)]
+        values[(f"s.readers-{r}", "asyncio")] = [y_cliff * 0.98, float(y_cliff), y_cliff * 1.02]
+    doc = make_doc(values)
+    doc["sweep"] = {
+        "scenario": "s",
+        "param": "readers",
+        "values": readers,
+        "params": {"readers": readers},
+        "points": {f"s.readers-{r}": {"readers": r} for r in readers},
+    }
+    out = tmp_path / "site"
+    result = CliRunner().invoke(app, ["publish", str(write_run(tmp_path / "sweep", doc)), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    rows = {s["strategy"]: s for s in json.loads((out / "data.json").read_text())["sweeps"]}
+    fit = rows["threads"]["usl"]
+    low, high = fit["interval"]
+    assert low <= usl.peak(0.02, 0.1) <= high and fit["kappa"] == pytest.approx(0.1, rel=0.2)
+    assert "refusal" not in fit and "peak" not in rows["asyncio"]["usl"]
+    assert "capacity cliff" in rows["asyncio"]["usl"]["refusal"]
+    page = (out / "index.html").read_text()
+    assert page.count('<g class="fit"') == 1 and 'data-label="threads USL"' in page
+    spans = re.findall(r'<g class="span"><title>(.*?)</title>', page)  # N* and its interval, on the chart
+    assert len(spans) == 1 and spans[0].startswith(f"threads: USL peak N* = {fit['peak']:.1f} readers")
+    assert all(f'class="tick">{r}</text>' in page for r in readers)  # each swept value under the axis
+    notes = re.findall(r'<li class="usl">(.*?)</li>', page)
+    assert len(notes) == 2 and any("threads: USL: peak at" in n for n in notes)
+    assert any(n.startswith("asyncio: USL:") and "capacity cliff" in n for n in notes)
