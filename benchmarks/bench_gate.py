@@ -45,6 +45,7 @@ from typing import Any
 from harness import scenario
 from harness.gate import ab, compare
 from harness.gate.auto_repeat import AutoRepeat
+from harness.rundir import store
 from harness.rundir.model import Run
 from harness.running import suite
 
@@ -132,6 +133,8 @@ def part_ab(
                 "load": load_average(),
             }
         )
+        # kept after every round (replaced whole), so that a part cut short keeps what it measured
+        store.atomic_write(out / f"{name}-rounds.json", (json.dumps(rounds, indent=1) + "\n").encode())
         print(
             f"{name} round {i + 1}/{args.rounds}: {wall:.0f}s · {counts} · exit {report.exit_code()} · "
             f"slower: {', '.join(slower) or 'none'} · repeats {sorted(set(repeats.values()))} · load {load_average()}",
