@@ -39,6 +39,7 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -98,8 +99,11 @@ def burner(count: int) -> list[subprocess.Popen[bytes]]:
     return [subprocess.Popen([sys.executable, "-c", code]) for _ in range(count)]
 
 
-def _finite(value: float) -> float | None:
-    """A number for JSON: None for NaN (noise unknown) and inf (no change could be seen)."""
+def _mde(value: float) -> float | str | None:
+    """An MDE for JSON: "none" where no change could be seen at these repeats (inf), None where
+    the noise is unknown (NaN: a broken pair)."""
+    if math.isinf(value):
+        return "none"
     return round(value, 4) if math.isfinite(value) else None
 
 
@@ -118,7 +122,7 @@ def part_ab(
         ratios = {f"{r.scenario}/{r.strategy}": round(r.ratio, 4) for r in report.rows}
         repeats = {f"{r.scenario}/{r.strategy}": r.n_base for r in report.rows}
         # the smallest slowdown each pair could have caught (0.23: 23%), as the verdict prints it
-        mdes = {f"{r.scenario}/{r.strategy}": _finite(r.mde) for r in report.rows}
+        mdes = {f"{r.scenario}/{r.strategy}": _mde(r.mde) for r in report.rows}
         rounds.append(
             {
                 "round": i + 1,
@@ -172,7 +176,7 @@ def part_effect(args: argparse.Namespace) -> dict[str, Any]:
 
 def part_drift(args: argparse.Namespace, out: Path) -> dict[str, Any]:
     files, only = [HERE / "gate-suite.toml"], ["gate-cpu-hold-gil"]
-    rounds = []
+    rounds: list[dict[str, Any]] = []
     for i in range(args.rounds):
         t0 = time.monotonic()
         repeats = 10 if args.repeats == "auto" else int(args.repeats)  # plain runs: compare has no auto
@@ -213,8 +217,9 @@ def mde_line(rounds: list[dict[str, Any]], pair: str | None) -> str:
     """The MDE the verdicts printed for ``pair`` (every pair: None) over the rounds, beside the
     change actually measured (B's slowdown, 1 / ratio - 1) in the rounds that said slower."""
     keys = [pair] if pair else sorted({k for r in rounds for k in r["mde"]})
-    printed = sorted(r["mde"][k] for r in rounds for k in keys if r["mde"].get(k) is not None)
-    unseeable = sum(1 for r in rounds for k in keys if k in r["mde"] and r["mde"][k] is None)
+    stated = [r["mde"][k] for r in rounds for k in keys if k in r["mde"]]
+    printed = sorted(v for v in stated if isinstance(v, float))
+    unseeable = sum(v == "none" for v in stated)
     caught = sorted(1 / r["ratios"][k] - 1 for r in rounds for k in keys if r["verdicts"].get(k) == "slower")
     text = "MDE " + (
         f"median {statistics.median(printed):.1%} ({printed[0]:.1%}-{printed[-1]:.1%})" if printed else "never stated"
@@ -244,6 +249,11 @@ def main() -> int:
     ap.add_argument("--out", type=Path, default=None, help="run directories (default results/bench-gate/<time>)")
     args = ap.parse_args()
     parts = [p.strip() for p in args.parts.split(",") if p.strip()]
+    known = ("aa", "malloc", "drift", "effect", "aa-overhead")
+    if unknown := [p for p in parts if p not in known]:
+        ap.error(f"unknown part(s) {', '.join(unknown)}: choose from {', '.join(known)}")
+    if len(set(parts)) < len(parts):
+        ap.error("--parts names a part twice")
     out = args.out or ROOT / "results" / "bench-gate" / time.strftime("%Y%m%dT%H%M%S")
     out.mkdir(parents=True, exist_ok=True)
     print(
@@ -266,10 +276,9 @@ def main() -> int:
             results["aa-overhead"] = part_ab("aa-overhead", args, out, overhead, both, {})
         elif part == "drift":
             results["drift"] = part_drift(args, out)
-        else:
-            ap.error(f"unknown part {part!r} (aa, malloc, drift, effect, aa-overhead)")
     n = args.rounds
-    verdicts = {
+    Passes = Callable[[int], bool]
+    verdicts: dict[str, tuple[str, Passes, str]] = {
         "aa": ("A/A ab . . (gate suite)", lambda k: k <= n / 20, f"<= {n / 20:g}"),
         "malloc": ("A/B PYTHONMALLOC=debug (overhead, threads)", lambda k: k >= n * 19 / 20, f">= {n * 19 / 20:g}"),
         "aa-overhead": ("A/A ab . . (overhead, threads and sequential)", lambda k: k <= n / 20, f"<= {n / 20:g}"),

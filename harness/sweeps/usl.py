@@ -64,6 +64,7 @@ class Fit:
     high: float = math.nan
     rms: float = math.nan  # the fit's RMS relative miss of the points' medians
     amdahl_p: float = math.nan  # the F-test's p for "Amdahl (kappa = 0) fits as well"
+    largest: int = 0  # the largest value measured (0: not known)
 
     @property
     def fitted(self) -> bool:
@@ -73,7 +74,7 @@ class Fit:
         if self.refusal:
             return f"{self.label}: USL: {self.refusal}; measured best {self.param} = {self.measured_best}"
         return (
-            f"{self.label}: USL: peak at {self.peak:.1f} {self.param} [{self.low:.1f}, {_bound(self.high)}] "
+            f"{self.label}: USL: peak at {self.peak:.1f} {self.param} [{self.low:.1f}, {bound(self.high)}] "
             f"({LEVEL:.0%} bootstrap interval); one reader {self.lam:.3g} items/s, contention {self.sigma:.2f}, "
             f"crosstalk {self.kappa:.3f}; the curve misses the medians by {self.rms:.0%} RMS; "
             f"measured best {self.param} = {self.measured_best}{self._apart()}"
@@ -85,6 +86,10 @@ class Fit:
         beyond it peaks at the capacity, while the law's peak lands past it)."""
         if math.floor(self.low) <= self.measured_best <= math.ceil(min(self.high, UNBOUNDED)):
             return ""
+        if self.measured_best == self.largest and self.low > self.largest:
+            return (
+                f", the largest {self.param} measured: the law puts the peak beyond it, so sweep further before picking"
+            )
         return (
             ", outside the law's interval: the measured curve is not the law's shape (it may run at full "
             "speed up to a capacity and fall off gradually past it, which peaks at the capacity), so go by "
@@ -95,7 +100,8 @@ class Fit:
         return usl(n, self.lam, self.sigma, self.kappa)
 
 
-def _bound(v: float) -> str:
+def bound(v: float) -> str:
+    """An interval's end for people: one decimal, or ∞ where the law's curve never turns down."""
     return f"{v:.1f}" if math.isfinite(v) else "∞"
 
 
@@ -185,7 +191,8 @@ def fit_points(label: str, param: str, samples: dict[int, list[float]], measured
             amdahl_p=p_amdahl,
         )
     low, high = _interval(x, y, params, seed)
-    return Fit(label, param, measured_best, "", lam, sigma, kappa, peak(sigma, kappa), low, high, rms, p_amdahl)
+    n_star = peak(sigma, kappa)
+    return Fit(label, param, measured_best, "", lam, sigma, kappa, n_star, low, high, rms, p_amdahl, max(medians))
 
 
 def _scatter(known: dict[int, list[float]]) -> float:

@@ -66,9 +66,9 @@ def chart(
     spans: Sequence[Span] = (),
 ) -> str:
     """An SVG chart of ``lines``; ``marks`` are vertical change-point lines at x, with their tip;
-    ``x_ticks`` the x values labelled under the axis; ``spans`` intervals drawn inside the axes
-    (clipped to them)."""
-    xs = [x for ln in lines for x in ln.xs]
+    ``x_ticks`` the x values labelled under the axis (the axis spans them); ``spans`` intervals
+    drawn inside the axes (clipped to them; one whose estimate lies beyond the axis is left out)."""
+    xs = [x for ln in lines for x in ln.xs] + list(x_ticks)
     ys = [y for ln in lines for y in ln.ys if math.isfinite(y)]
     if not xs or not ys:
         return f'<p class="empty">{html.escape(title)}: no data</p>'
@@ -119,19 +119,16 @@ def chart(
         out.append("</g>")
     left, right = PAD_L, WIDTH - PAD_R
     for sp in spans:
+        if not min(xs) <= sp.x <= max(xs):  # an estimate beyond the axis: the text beside says it
+            continue
         colour = COLOURS[sp.colour % len(COLOURS)]
         x0, x1 = (min(max(kx * v + ox, left), right) for v in (sp.low, sp.high))
-        px, py = kx * sp.x + ox, ky * sp.y + oy
+        px, py = kx * sp.x + ox, min(max(ky * sp.y + oy, PAD_T), HEIGHT - PAD_B)
         out.append(
             f'<g class="span"><title>{html.escape(sp.tip)}</title>'
             f'<line x1="{x0:.1f}" x2="{x1:.1f}" y1="{py:.1f}" y2="{py:.1f}" stroke="{colour}" stroke-width="2"/>'
-            + (
-                f'<line x1="{px:.1f}" x2="{px:.1f}" y1="{py - 6:.1f}" y2="{py + 6:.1f}" stroke="{colour}" '
-                'stroke-width="2"/>'
-                if left <= px <= right
-                else ""
-            )
-            + "</g>"
+            f'<line x1="{px:.1f}" x2="{px:.1f}" y1="{py - 6:.1f}" y2="{py + 6:.1f}" stroke="{colour}" '
+            'stroke-width="2"/></g>'
         )
     named = [(i, ln) for i, ln in enumerate(lines) if not ln.dotted]
     if len(named) > 1:

@@ -17,7 +17,7 @@ from harness.analysis.summary import DEFAULT_RANK_BY
 from harness.presentation.dashboard.svg import Line, Span, chart
 from harness.rundir.model import Run
 from harness.sweeps import findings as sweep
-from harness.sweeps.usl import LEVEL, Fit, fits
+from harness.sweeps.usl import LEVEL, Fit, bound, fits
 
 #: Points of a fitted curve drawn between the smallest and the largest value swept.
 CURVE_POINTS = 60
@@ -31,7 +31,7 @@ def _usl_data(fit: Fit) -> dict[str, Any]:
     if not fit.fitted:
         return {"refusal": fit.refusal}
     return {
-        "peak": fit.peak,
+        "peak": _num(fit.peak),
         "interval": [_num(fit.low), _num(fit.high)],  # null high: the law's curve may never turn down
         "level": LEVEL,
         "lambda": fit.lam,
@@ -47,10 +47,9 @@ def _curve(fit: Fit, label: str, lo: float, hi: float, colour: int) -> Line:
 
 
 def one(path: Path, run: Run) -> tuple[str, list[dict[str, Any]]]:
-    """One sweep run's chart (empty when nothing passed) and its data rows, one per line."""
+    """One sweep run's heading and chart (a line saying so when nothing passed) and its data rows,
+    one per line."""
     frame = sweep.results(run, DEFAULT_RANK_BY)
-    if frame.empty:
-        return "", []
     found = sweep.findings(run, frame)
     fitted = {f.label: f for f in fits(run, found, DEFAULT_RANK_BY)}
     param = run.swept.param
@@ -61,7 +60,7 @@ def one(path: Path, run: Run) -> tuple[str, list[dict[str, Any]]]:
     words: list[str] = []
     data: list[dict[str, Any]] = []
     for colour, f in enumerate(found):
-        rows = frame[(frame["strategy"] == f.strategy) & (frame["status"] == "ok")]
+        rows = frame[(frame["strategy"] == f.strategy) & (frame["status"] == "ok") & frame["throughput"].notna()]
         for k, v in f.group.items():
             rows = rows[rows[k] == v]
         rows = rows.sort_values(param)
@@ -81,16 +80,17 @@ def one(path: Path, run: Run) -> tuple[str, list[dict[str, Any]]]:
             if fit.fitted and len(xs) > 1:
                 lines.append(_curve(fit, f.label, min(xs), max(xs), colour))
                 at = float(fit.curve(np.array([fit.peak]))[0])
-                tip = f"{f.label}: USL peak N* = {fit.peak:.1f} {param} [{fit.low:.1f}, {fit.high:.1f}] ({LEVEL:.0%})"
+                within = f"[{fit.low:.1f}, {bound(fit.high)}] ({LEVEL:.0%})"
+                tip = f"{f.label}: USL peak N* = {fit.peak:.1f} {param} {within}"
                 spans.append(Span(fit.peak, fit.low, fit.high, at, colour, tip))
         data.append(row)
+    head = f"<h3>{html.escape(path.name)}: {html.escape(run.swept.scenario)} over {html.escape(param)}</h3>"
     if not lines:
-        return "", data
+        return head + "<p>No point of this sweep passed.</p>", data
     title = f"sweep {run.swept.scenario}" + (f" (lines per {', '.join(groups)})" if groups else "")
     ticks = sorted({float(v) for v in run.swept.values})
     svg = chart(lines, title, marks, param, "chart sweep", "knee", ticks, spans)
     notes = "".join(f'<li class="usl">{html.escape(w)}</li>' for w in words)
-    head = f"<h3>{html.escape(path.name)}: {html.escape(run.swept.scenario)} over {html.escape(param)}</h3>"
     return head + svg + (f"<ul>{notes}</ul>" if notes else ""), data
 
 

@@ -5,11 +5,13 @@ and is photographed (``QUEUEBENCH_SCREENSHOT=PATH`` keeps the picture)."""
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import re
 import shutil
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -154,3 +156,57 @@ def test_a_sweep_over_the_pool_size_shows_its_usl_fit_or_the_words_instead(tmp_p
     notes = re.findall(r'<li class="usl">(.*?)</li>', page)
     assert len(notes) == 2 and any("threads: USL: peak at" in n for n in notes)
     assert any(n.startswith("asyncio: USL:") and "capacity cliff" in n for n in notes)
+
+
+def _sweep_site(tmp_path: Path, doc: dict[str, Any], readers: list[int]) -> tuple[dict[str, Any], str]:
+    """Publish ``doc`` as a sweep over ``readers`` (points that no trial measured get their scenario)."""
+    first = next(iter(doc["scenarios"].values()))
+    for r in readers:
+        if f"s.readers-{r}" not in doc["scenarios"]:
+            entry = copy.deepcopy(first)
+            entry["definition"]["name"] = f"s.readers-{r}"
+            doc["scenarios"][f"s.readers-{r}"] = entry
+    doc["sweep"] = {
+        "scenario": "s",
+        "param": "readers",
+        "values": readers,
+        "params": {"readers": readers},
+        "points": {f"s.readers-{r}": {"readers": r} for r in readers},
+    }
+    out = tmp_path / "site"
+    result = CliRunner().invoke(app, ["publish", str(write_run(tmp_path / "sweep", doc)), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    return json.loads((out / "data.json").read_text()), (out / "index.html").read_text()
+
+
+def test_a_sweep_with_gaps_is_drawn_from_what_passed(tmp_path: Path) -> None:
+    """Only readers 1-4 measured for threads, readers 8 without a total window (its summary has no
+    figure), sequential at one point: no NaN reaches data.json, sequential has no knee and no fit,
+    and every swept value's tick lies inside the chart."""
+    readers = list(range(1, 9))
+    values = {(f"s.readers-{r}", "threads"): [10.0 * r] * 3 for r in (1, 2, 3, 4)}
+    values[("s.readers-8", "threads")] = [80.0] * 3
+    values[("s.readers-1", "sequential")] = [12.0, 12.1, 11.9]
+    doc = make_doc(values)
+    for t in doc["trials"]:
+        if not t["warmup"] and t["scenario"] != "s.readers-8":
+            t["metrics"]["throughput_total"] = t["metrics"]["throughput"]
+    data, page = _sweep_site(tmp_path, doc, readers)
+    rows = {s["strategy"]: s for s in data["sweeps"]}
+    assert rows["threads"]["x"] == [1, 2, 3, 4] and rows["threads"]["throughput"] == [10, 20, 30, 40]
+    assert rows["sequential"]["pool_independent"] and "knee" not in rows["sequential"]
+    assert "usl" not in rows["sequential"]
+    ticks = [
+        float(x)
+        for x in re.findall(r'<text x="([\d.]+)" y="[\d.]+" text-anchor="middle" class="tick">\d+</text>', page)
+    ]
+    assert len(ticks) == len(readers) and all(0 <= x <= 400 for x in ticks)
+
+
+def test_a_sweep_where_nothing_passed_says_so(tmp_path: Path) -> None:
+    readers = [1, 2, 4]
+    values = {(f"s.readers-{r}", "threads"): [10.0] * 3 for r in readers}
+    doc = make_doc(values, statuses={f"threads-{i}": "failed" for i in range(3)})
+    data, page = _sweep_site(tmp_path, doc, readers)
+    assert data["sweeps"] == [] and "No point of this sweep passed." in page
+    assert "No sweep among these runs" not in page

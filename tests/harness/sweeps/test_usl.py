@@ -67,6 +67,15 @@ def test_a_measured_best_outside_the_interval_is_said_to_overrule_the_law() -> N
     assert "outside" not in unbounded.line()
 
 
+def test_a_peak_beyond_the_values_swept_asks_for_a_wider_sweep() -> None:
+    """Still climbing at the largest value swept (crosstalk 0.005: N* 14 past readers 1..8): the
+    law's interval lies above the measured best, which is the edge of the sweep, not a misfit."""
+    fit = usl.fit_points("threads", "readers", _synthetic(0.0, 0.005, list(range(1, 9)), 3, 0.01, 2), 8)
+    assert fit.fitted and fit.low > 8 and fit.largest == 8
+    assert fit.line().endswith("the law puts the peak beyond it, so sweep further before picking")
+    assert "not the law's shape" not in fit.line()
+
+
 def _repeats(medians: list[float]) -> dict[int, list[float]]:
     return {n: [m * 0.98, m, m * 1.02] for n, m in enumerate(medians, start=1)}
 
