@@ -117,10 +117,9 @@ def test_a_sweep_is_drawn_with_its_knee(tmp_path: Path) -> None:
     assert page.count('<g class="knee">') == 2 and 'class="chart sweep"' in page
 
 
-def test_a_sweep_over_the_pool_size_shows_its_usl_fit_or_the_words_instead(tmp_path: Path) -> None:
-    """threads follows the Universal Scalability Law (contention 0.02, crosstalk 0.1: N* 3.1) and
-    gets its fitted curve, dotted, with N* and its interval in the data and the page's note;
-    asyncio collapses past 3 readers (a cliff), so it gets the plain words and no curve."""
+def _usl_and_cliff_doc() -> dict[str, Any]:
+    """A readers 1..8 sweep: threads follows the Universal Scalability Law (contention 0.02,
+    crosstalk 0.1: N* 3.1, 1% noise), asyncio collapses past 3 readers (a cliff)."""
     from harness.sweeps import usl
 
     readers = list(range(1, 9))
@@ -139,6 +138,16 @@ def test_a_sweep_over_the_pool_size_shows_its_usl_fit_or_the_words_instead(tmp_p
         "params": {"readers": readers},
         "points": {f"s.readers-{r}": {"readers": r} for r in readers},
     }
+    return doc
+
+
+def test_a_sweep_over_the_pool_size_shows_its_usl_fit_or_the_words_instead(tmp_path: Path) -> None:
+    """threads gets its fitted curve, dotted, with N* and its interval in the data and the page's
+    note; asyncio's cliff gets the plain words and no curve."""
+    from harness.sweeps import usl
+
+    readers = list(range(1, 9))
+    doc = _usl_and_cliff_doc()
     out = tmp_path / "site"
     result = CliRunner().invoke(app, ["publish", str(write_run(tmp_path / "sweep", doc)), "-o", str(out)])
     assert result.exit_code == 0, result.output
@@ -210,3 +219,27 @@ def test_a_sweep_where_nothing_passed_says_so(tmp_path: Path) -> None:
     data, page = _sweep_site(tmp_path, doc, readers)
     assert data["sweeps"] == [] and "No point of this sweep passed." in page
     assert "No sweep among these runs" not in page
+
+
+@pytest.mark.browser
+def test_a_sweeps_fit_draws_in_a_browser_without_errors(tmp_path: Path) -> None:
+    """The sweep's chart in chromium: no console error, one dotted fit and its N* bar (its
+    tooltip names N*), and each strategy's line."""
+    from selenium.webdriver.common.by import By
+
+    out = tmp_path / "site"
+    result = CliRunner().invoke(
+        app, ["publish", str(write_run(tmp_path / "sweep", _usl_and_cliff_doc())), "-o", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    driver = _driver()
+    try:
+        driver.get((out / "index.html").resolve().as_uri())
+        assert [e for e in driver.get_log("browser") if e.get("level") == "SEVERE"] == []
+        assert len(driver.find_elements(By.CSS_SELECTOR, "svg.sweep g.fit polyline")) == 1
+        assert len(driver.find_elements(By.CSS_SELECTOR, "svg.sweep g.line")) == 2
+        (span,) = driver.find_elements(By.CSS_SELECTOR, "svg.sweep g.span")
+        assert span.find_element(By.TAG_NAME, "title").get_attribute("textContent").startswith("threads: USL peak N*")
+        assert span.is_displayed()
+    finally:
+        driver.quit()
