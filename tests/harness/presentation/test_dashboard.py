@@ -99,22 +99,29 @@ def test_a_sweep_is_drawn_with_its_knee(tmp_path: Path) -> None:
     values = {
         (f"s.readers-{r}", name): [y] * 3 for name, ys in curve.items() for r, y in zip((1, 2, 4, 8), ys, strict=True)
     }
-    doc = make_doc(values)
+    data, page = _sweep_site(tmp_path, make_doc(values), [1, 2, 4, 8])
+    knees = {s["strategy"]: s["knee"] for s in data["sweeps"]}
+    assert knees == {"threads": 2, "asyncio": 1}
+    assert page.count('<g class="knee">') == 2 and 'class="chart sweep"' in page
+
+
+def _as_sweep(doc: dict[str, Any], readers: list[int]) -> dict[str, Any]:
+    """``doc`` as a sweep of scenario "s" over ``readers`` (points that no trial measured get
+    their scenario)."""
+    first = next(iter(doc["scenarios"].values()))
+    for r in readers:
+        if f"s.readers-{r}" not in doc["scenarios"]:
+            entry = copy.deepcopy(first)
+            entry["definition"]["name"] = f"s.readers-{r}"
+            doc["scenarios"][f"s.readers-{r}"] = entry
     doc["sweep"] = {
         "scenario": "s",
         "param": "readers",
-        "values": [1, 2, 4, 8],
-        "params": {"readers": [1, 2, 4, 8]},
-        "points": {f"s.readers-{r}": {"readers": r} for r in (1, 2, 4, 8)},
+        "values": readers,
+        "params": {"readers": readers},
+        "points": {f"s.readers-{r}": {"readers": r} for r in readers},
     }
-    out = tmp_path / "site"
-    result = CliRunner().invoke(app, ["publish", str(write_run(tmp_path / "sweep", doc)), "-o", str(out)])
-    assert result.exit_code == 0, result.output
-    data = json.loads((out / "data.json").read_text())
-    knees = {s["strategy"]: s["knee"] for s in data["sweeps"]}
-    assert knees == {"threads": 2, "asyncio": 1}
-    page = (out / "index.html").read_text()
-    assert page.count('<g class="knee">') == 2 and 'class="chart sweep"' in page
+    return doc
 
 
 def _usl_and_cliff_doc() -> dict[str, Any]:
@@ -130,15 +137,7 @@ def _usl_and_cliff_doc() -> dict[str, Any]:
     for r, y_law, y_cliff in zip(readers, law, cliff, strict=True):
         values[(f"s.readers-{r}", "threads")] = [float(y_law) * (1 + 0.01 * rng.standard_normal()) for _ in range(3)]
         values[(f"s.readers-{r}", "asyncio")] = [y_cliff * 0.98, float(y_cliff), y_cliff * 1.02]
-    doc = make_doc(values)
-    doc["sweep"] = {
-        "scenario": "s",
-        "param": "readers",
-        "values": readers,
-        "params": {"readers": readers},
-        "points": {f"s.readers-{r}": {"readers": r} for r in readers},
-    }
-    return doc
+    return _as_sweep(make_doc(values), readers)
 
 
 def test_a_sweep_over_the_pool_size_shows_its_usl_fit_or_the_words_instead(tmp_path: Path) -> None:
@@ -168,20 +167,8 @@ def test_a_sweep_over_the_pool_size_shows_its_usl_fit_or_the_words_instead(tmp_p
 
 
 def _sweep_site(tmp_path: Path, doc: dict[str, Any], readers: list[int]) -> tuple[dict[str, Any], str]:
-    """Publish ``doc`` as a sweep over ``readers`` (points that no trial measured get their scenario)."""
-    first = next(iter(doc["scenarios"].values()))
-    for r in readers:
-        if f"s.readers-{r}" not in doc["scenarios"]:
-            entry = copy.deepcopy(first)
-            entry["definition"]["name"] = f"s.readers-{r}"
-            doc["scenarios"][f"s.readers-{r}"] = entry
-    doc["sweep"] = {
-        "scenario": "s",
-        "param": "readers",
-        "values": readers,
-        "params": {"readers": readers},
-        "points": {f"s.readers-{r}": {"readers": r} for r in readers},
-    }
+    """Publish ``doc`` as a sweep over ``readers``: its data.json and page."""
+    _as_sweep(doc, readers)
     out = tmp_path / "site"
     result = CliRunner().invoke(app, ["publish", str(write_run(tmp_path / "sweep", doc)), "-o", str(out)])
     assert result.exit_code == 0, result.output
