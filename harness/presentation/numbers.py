@@ -10,6 +10,11 @@ if TYPE_CHECKING:
     from harness.sweeps.findings import Pivot
 
 
+def json_number(value: float) -> float | None:
+    """A figure for JSON written with allow_nan=False: None (null) where it is NaN or infinite."""
+    return value if math.isfinite(value) else None
+
+
 def si(value: float, unit: str = "") -> str:
     if value is None or not math.isfinite(value):
         return "—"

@@ -23,6 +23,7 @@ from harness.errors import HistoryError, QueuebenchError
 from harness.history import report, series
 from harness.presentation.dashboard import sweeps as dashboard_sweeps
 from harness.presentation.dashboard.svg import Line, chart
+from harness.presentation.numbers import json_number
 from harness.rundir import store
 from harness.rundir.model import Run
 
@@ -128,9 +129,9 @@ def _cards(runs: list[tuple[Path, Run]], links: dict[Path, str]) -> tuple[str, l
                     "scenario": r.scenario,
                     "strategy": r.strategy,
                     "verdict": r.verdict.value,
-                    "ratio": r.ratio if math.isfinite(r.ratio) else None,
+                    "ratio": json_number(r.ratio),
                     "interval": [r.ci_low, r.ci_high] if math.isfinite(r.ci_low) else None,
-                    "mde": r.mde if math.isfinite(r.mde) else None,
+                    "mde": json_number(r.mde),
                     "repeats": [r.n_base, r.n_cur],
                 }
             )

@@ -7,7 +7,6 @@ plain words ``sweep`` prints instead of a number (harness.sweeps.usl)."""
 from __future__ import annotations
 
 import html
-import math
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +14,7 @@ import numpy as np
 
 from harness.analysis.summary import DEFAULT_RANK_BY
 from harness.presentation.dashboard.svg import Line, Span, chart
+from harness.presentation.numbers import json_number
 from harness.rundir.model import Run
 from harness.sweeps import findings as sweep
 from harness.sweeps.usl import LEVEL, Fit, bound, fits
@@ -23,16 +23,12 @@ from harness.sweeps.usl import LEVEL, Fit, bound, fits
 CURVE_POINTS = 60
 
 
-def _num(v: float) -> float | None:
-    return v if math.isfinite(v) else None
-
-
 def _usl_data(fit: Fit) -> dict[str, Any]:
     if not fit.fitted:
         return {"refusal": fit.refusal}
     return {
-        "peak": _num(fit.peak),
-        "interval": [_num(fit.low), _num(fit.high)],  # null high: the law's curve may never turn down
+        "peak": json_number(fit.peak),
+        "interval": [json_number(fit.low), json_number(fit.high)],  # null high: the law's curve may never turn down
         "level": LEVEL,
         "lambda": fit.lam,
         "sigma": fit.sigma,
