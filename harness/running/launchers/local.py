@@ -36,7 +36,7 @@ from harness.running.launchers.collect import (
     trial_prefix,
 )
 from harness.running.launchers.memory import TrialMemory
-from harness.running.launchers.proctree import POSIX, find_leftovers, kill_tree
+from harness.running.launchers.proctree import POSIX, find_leftovers, kill_tree, wait_exit
 from strategies import faults
 
 #: The directory holding ``harness/`` and ``strategies/`` of this checkout.
@@ -155,7 +155,7 @@ class LocalLauncher:
                 meter.start(proc.pid)
                 status, errors = "ok", []
                 try:
-                    proc.wait(timeout=spec.timeout)
+                    wait_exit(proc, spec.timeout)
                     ended_ns = time.perf_counter_ns()
                 except subprocess.TimeoutExpired:
                     ended_ns = time.perf_counter_ns()
