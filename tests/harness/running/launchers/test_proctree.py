@@ -41,7 +41,12 @@ def test_the_wait_wakes_on_the_exit_and_never_polls(monkeypatch: pytest.MonkeyPa
             proc.wait()
 
 
-def test_a_timeout_raises_as_popen_wait_does_and_the_process_can_be_waited_again() -> None:
+@pytest.mark.parametrize("pidfd", [True, False], ids=["pidfd", "popen-wait"])  # popen-wait: macOS, Windows, ...
+def test_a_timeout_raises_as_popen_wait_does_and_the_process_can_be_waited_again(
+    pidfd: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if not pidfd:
+        monkeypatch.setattr(proctree, "_pidfd", lambda pid: None)
     proc = _start()
     assert proc.stdin is not None
     try:
@@ -65,18 +70,3 @@ def test_an_ended_process_is_reaped_at_once_and_a_reaped_one_answers_its_code() 
         time.sleep(0.01)
     assert proctree.wait_exit(proc, 60.0) == 3
     assert proctree.wait_exit(proc, 60.0) == 3  # reaped already: the code it had
-
-
-def test_without_a_pidfd_it_is_popen_wait(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(proctree, "_pidfd", lambda pid: None)  # macOS, Windows, an old kernel, a sandbox
-    proc = _start()
-    assert proc.stdin is not None
-    try:
-        with pytest.raises(subprocess.TimeoutExpired):
-            proctree.wait_exit(proc, 0.05)
-        proc.stdin.close()
-        assert proctree.wait_exit(proc, 60.0) == 7
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
