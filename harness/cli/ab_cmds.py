@@ -120,6 +120,8 @@ def ab(
                 with con.status("probing both sides' workers"):
                     prepared = abmod.prepare(loaded, opts, a, b)
                 stepper = AutoRepeat(prepared, metric, threshold, alpha, budget, max_repeat) if auto else None
+                if stepper is not None:
+                    stepper.warn = lambda said: con.print(f"[bold yellow]WARNING: {esc(said)}[/]")
                 run_dir, run = _run(prepared, con, stepper)
         except KeyboardInterrupt:
             con.print("[bold yellow]interrupted[/]: trial processes killed; partial results marked incomplete")

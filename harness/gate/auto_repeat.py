@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from harness.analysis import rankstats
-from harness.gate import ab
+from harness.gate import ab, sensitivity
 from harness.gate.verdicts import Report, Row, Verdict
 from harness.rundir.model import Run, Trial
 from harness.running import suite
@@ -64,6 +64,29 @@ def looks(alpha: float, max_repeats: int) -> tuple[int, ...]:
     return plan
 
 
+def short_budget(
+    spent_s: float, repeats: int, open_pairs: int, pairs: int, budget_s: float, max_repeats: int, alpha: float
+) -> str:
+    """After the first look: why the budget likely cannot reach a `slower` or `faster` verdict for
+    the pairs still open ("" when it can). The pace is the first look's, scaled to the open
+    pairs; Holm's first step over all ``pairs`` at the per-look level sets the repeats needed."""
+    if not open_pairs or repeats <= 0 or spent_s <= 0 or pairs <= 0:
+        return ""
+    plan = looks(alpha, max_repeats)
+    per_repeat = spent_s / repeats * open_pairs / pairs  # what one more repeat of the open pairs costs
+    reach = min(max_repeats, repeats + int(max(budget_s - spent_s, 0.0) // per_repeat))
+    why = sensitivity.unreachable(reach, pairs, alpha, len(plan))
+    if why is None:
+        return ""
+    need = rankstats.min_repeats(alpha / len(plan) / pairs)
+    wanted = math.ceil(spent_s + (need - repeats) * per_repeat)
+    return (
+        f"--budget {budget_s:g}s likely reaches about {reach} repeats a side at the pace of the first {repeats} "
+        f"({spent_s:.0f}s): {why}. The {open_pairs} pair(s) still open can end only unchanged or unjudged: "
+        f"give --budget {wanted}s or more, or measure fewer pairs"
+    )
+
+
 def settled(row: Row, max_regression: float) -> bool:
     """Does this pair need no more repeats: SAME (unchanged), DIFFERENT (slower, faster) or broken?"""
     return row.verdict in SETTLED
@@ -86,6 +109,9 @@ class AutoRepeat:
     #: (scenario, strategy) -> its slowest trial so far, seconds: what the next one may take
     slowest: dict[tuple[str, str], float] = field(default_factory=dict)
     _last_end: float = 0.0  # the clock when the last trial ended (or when made)
+    #: said once, at the first look, when the budget likely cannot reach a verdict (see short_budget)
+    budget_warning: str = ""
+    warn: Callable[[str], None] | None = None  # where to say it at once (the CLI's console)
 
     def __post_init__(self) -> None:
         if math.isnan(self.started):
@@ -122,6 +148,8 @@ class AutoRepeat:
         report.notes.append(f"--repeat auto: {self.stopped}")
         if self.unsettled:
             report.notes.append(f"--repeat auto: still unsettled: {', '.join(self.unsettled)}")
+        if self.budget_warning:
+            report.warnings.append(self.budget_warning)
         return report
 
     def on_progress(self, planned: suite.Planned, trial: dict[str, Any] | None) -> None:
@@ -176,6 +204,13 @@ class AutoRepeat:
             self.stopped = f"--max-repeat {self.max_repeats} reached"
         if self.stopped:
             return
+        if self.looked == 1:
+            spent = self.clock() - self.started
+            self.budget_warning = short_budget(
+                spent, repeats, len(open_pairs), len(report.rows), self.budget_s, self.max_repeats, self.alpha
+            )
+            if self.budget_warning and self.warn is not None:
+                self.warn(self.budget_warning)
         more = [
             suite.Planned(loaded, name, repeat, False)
             for repeat in range(repeats, later[0])

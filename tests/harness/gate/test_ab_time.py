@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from harness.cli import app
 from harness.gate import ab
-from harness.gate.auto_repeat import AutoRepeat
+from harness.gate.auto_repeat import AutoRepeat, short_budget
 from harness.gate.sensitivity import unreachable
 from harness.rundir.model import Run
 from harness.running import launchers, suite
@@ -101,3 +101,39 @@ def test_repeat_auto_stops_within_its_budget_and_says_so(tmp_path: Path) -> None
     assert stepper.stopped.startswith("stopped within the time budget of 20s")
     report = stepper.judge(Run.from_doc(doc))
     assert any("stopped within the time budget of 20s" in n for n in report.notes)
+
+
+def test_a_budget_too_short_for_any_verdict_is_said_at_the_first_look() -> None:
+    # 35 pairs at alpha 0.01 over 8 looks: Holm's first step needs 9 repeats a side; the first
+    # look comes at 6. At 300 s for those 6 (50 s a repeat of all 35 pairs), 600 s reaches 12.
+    assert short_budget(300.0, 6, 35, 35, 600.0, 30, 0.01) == ""
+    said = short_budget(300.0, 6, 35, 35, 400.0, 30, 0.01)  # 2 more repeats: 8, one short of 9
+    assert "--budget 400s likely reaches about 8 repeats a side" in said
+    assert "cannot call any of the 35 planned pairs slower or faster" in said
+    assert "give --budget 450s or more" in said  # 300 s + 3 repeats x 50 s
+    # only the open pairs run on: 7 of 35 open cost a fifth of a full repeat, so 400 s reaches 16
+    assert short_budget(300.0, 6, 7, 35, 400.0, 30, 0.01) == ""
+    assert short_budget(300.0, 6, 0, 35, 1.0, 30, 0.01) == ""  # everything settled: nothing to say
+
+
+def test_the_stepper_says_a_short_budget_once_and_the_report_keeps_it(tmp_path: Path) -> None:
+    opts = suite.Options(strategies=["threads", "sequential"], out=tmp_path, repeat=AutoRepeat.first_repeats(0.01))
+    prepared = ab.prepare(_scenario(), opts, launchers.make("inprocess"), launchers.make("inprocess"))
+    first_batch = len(prepared.trials)
+    now = [0.0]  # each trial takes one second of this clock
+    said: list[str] = []
+    # A budget 3 s past the first look: less than one more repeat of the open pairs, and Holm
+    # over the 2 pairs needs 7 repeats a side where the first look has 6.
+    stepper = AutoRepeat(prepared, "throughput", 0.10, 0.01, budget_s=first_batch + 3, clock=lambda: now[0])
+    stepper.warn = said.append
+
+    def progress(p: suite.Planned, trial: dict[str, object] | None) -> None:
+        if trial is not None:
+            now[0] += 1.0
+        stepper.on_progress(p, trial)
+
+    _, doc = prepared.run(progress)
+    report = stepper.judge(Run.from_doc(doc))
+    assert stepper.looked == 1 and stepper.unsettled, (stepper.stopped, stepper.unsettled)
+    assert len(said) == 1 and "likely reaches about 6 repeats a side" in said[0], said
+    assert said[0] in report.warnings
