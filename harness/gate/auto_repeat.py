@@ -65,25 +65,33 @@ def looks(alpha: float, max_repeats: int) -> tuple[int, ...]:
 
 
 def short_budget(
-    spent_s: float, repeats: int, open_pairs: int, pairs: int, budget_s: float, max_repeats: int, alpha: float
+    spent_s: float,
+    per_repeat_s: float,
+    repeats: int,
+    open_pairs: int,
+    family: int,
+    budget_s: float,
+    max_repeats: int,
+    alpha: float,
 ) -> str:
-    """After the first look: why the budget likely cannot reach a `slower` or `faster` verdict for
-    the pairs still open ("" when it can). The pace is the first look's, scaled to the open
-    pairs; Holm's first step over all ``pairs`` at the per-look level sets the repeats needed."""
-    if not open_pairs or repeats <= 0 or spent_s <= 0 or pairs <= 0:
+    """After the first look: why the budget likely cannot reach a `slower` or `faster` verdict
+    for the pairs still open ("" when it can). ``per_repeat_s``: what one more repeat of the open
+    pairs costs (both sides, warm-ups left out); ``family``: the pairs Holm's first step divides
+    the per-look level among."""
+    if not open_pairs or repeats <= 0 or per_repeat_s <= 0 or family <= 0:
         return ""
     plan = looks(alpha, max_repeats)
-    per_repeat = spent_s / repeats * open_pairs / pairs  # what one more repeat of the open pairs costs
-    reach = min(max_repeats, repeats + int(max(budget_s - spent_s, 0.0) // per_repeat))
-    why = sensitivity.unreachable(reach, pairs, alpha, len(plan))
+    reach = min(max_repeats, repeats + int(max(budget_s - spent_s, 0.0) // per_repeat_s))
+    why = sensitivity.unreachable(reach, family, alpha, len(plan))
     if why is None:
         return ""
-    need = rankstats.min_repeats(alpha / len(plan) / pairs)
-    wanted = math.ceil(spent_s + (need - repeats) * per_repeat)
+    need = rankstats.min_repeats(alpha / len(plan) / family)
+    # one repeat more than needed: the budget stops before a trial that would end past it
+    wanted = math.ceil(spent_s + (need - repeats + 1) * per_repeat_s)
     return (
         f"--budget {budget_s:g}s likely reaches about {reach} repeats a side at the pace of the first {repeats} "
-        f"({spent_s:.0f}s): {why}. The {open_pairs} pair(s) still open can end only unchanged or unjudged: "
-        f"give --budget {wanted}s or more, or measure fewer pairs"
+        f"({per_repeat_s:.1f}s a repeat of the {open_pairs} pair(s) still open): {why}. Those pairs can end only "
+        f"unchanged or unjudged: give --budget {wanted}s or more, or measure fewer pairs"
     )
 
 
@@ -108,6 +116,8 @@ class AutoRepeat:
     looked: int = 0  # looks made so far
     #: (scenario, strategy) -> its slowest trial so far, seconds: what the next one may take
     slowest: dict[tuple[str, str], float] = field(default_factory=dict)
+    #: (scenario, strategy) -> seconds its measured (not warm-up) trials took, both sides, end to end
+    measured: dict[tuple[str, str], float] = field(default_factory=dict)
     _last_end: float = 0.0  # the clock when the last trial ended (or when made)
     #: said once, at the first look, when the budget likely cannot reach a verdict (see short_budget)
     budget_warning: str = ""
@@ -160,6 +170,8 @@ class AutoRepeat:
         key, now = (planned.loaded.scenario.name, planned.strategy), self.clock()
         # end to end, the time between trials included: what the next trial costs the budget
         self.slowest[key] = max(self.slowest.get(key, 0.0), now - self._last_end)
+        if not trial.get("warmup"):
+            self.measured[key] = self.measured.get(key, 0.0) + now - self._last_end
         self._last_end = now
         self.trials.append(Trial.from_dict(trial))
         if self.stopped:
@@ -205,9 +217,17 @@ class AutoRepeat:
         if self.stopped:
             return
         if self.looked == 1:
-            spent = self.clock() - self.started
+            per_repeat = sum(self.measured.get(k, 0.0) for k in open_pairs) / repeats
+            family = report.family + len(report.too_few)  # as the verdicts' own "could see" counts it
             self.budget_warning = short_budget(
-                spent, repeats, len(open_pairs), len(report.rows), self.budget_s, self.max_repeats, self.alpha
+                self.clock() - self.started,
+                per_repeat,
+                repeats,
+                len(open_pairs),
+                family,
+                self.budget_s,
+                self.max_repeats,
+                self.alpha,
             )
             if self.budget_warning and self.warn is not None:
                 self.warn(self.budget_warning)
