@@ -9,6 +9,9 @@ request progresses at ``rate(n)`` (processor sharing, simulated exactly):
   stays at its peak, latency grows with ``n``.
 * ``collapse`` — congestion collapse: ``rate = (C/n) / (1 + penalty * (n - C))``;
   total throughput *falls* as ``n`` grows past ``C`` (the registry stall).
+* ``usl``      — the Universal Scalability Law at every ``n``:
+  ``rate = 1 / (1 + σ(n − 1) + κn(n − 1))``, ``σ = penalty``, ``κ = (1 − σ) / C²``; total
+  throughput rises, peaks at exactly ``C`` and falls gently beyond.
 
 It runs in **its own process** (``python -m strategies.service_server serve CAPACITY
 MODEL PENALTY``), started by the ``service`` kind (:mod:`strategies.kinds.service`)
@@ -67,7 +70,7 @@ class Resource:
         clock: Callable[[], float],
         call_later: Callable[[float, Callable[[], None]], Any],
     ) -> None:
-        if capacity < 1 or model not in MODELS or penalty < 0:
+        if capacity < 1 or model not in MODELS or penalty < 0 or (model == "usl" and penalty >= 1):
             raise ValueError(f"bad service model: capacity={capacity}, model={model!r}, penalty={penalty}")
         self.capacity, self.model, self.penalty = capacity, model, penalty
         self.clock, self.call_later = clock, call_later

@@ -146,7 +146,8 @@ def ideal_makespan(
     first item's writer work plus all reader work spread over ``readers``; all CPU-bound
     work spread over the machine's usable cores (``parallelism``); all reader CPU-bound
     work spread over min(readers, parallelism); a side whose kind serves at most
-    ``capacity`` items at once at full speed, spread over min(pool, capacity).
+    ``capacity`` items at once at full speed, spread over what it sustains with the pool
+    (:meth:`~strategies.kinds.Kind.sustained`: min(pool, capacity) for a plain limit).
 
     CPU-bound work counts what each item really cost in CPU where it was measured
     (``rows``/``writes``: the ``work_cpu`` fields), not its nominal ``ms``: calibration
@@ -180,10 +181,10 @@ def ideal_makespan(
         bounds.append(reader_total / max(min(wl.readers, parallelism), 1e-9))
     bounds.append(cpu_total / max(parallelism, 1e-9))
     # A kind that serves at most `capacity` items at full speed, whatever the pool size.
-    if (cap := rkind.capacity(wl.reader_work)) is not None:
-        bounds.append(first + reader_total / min(wl.readers, cap))
-    if (cap := wkind.capacity(wl.writer_work)) is not None:
-        bounds.append(float(writer_sums.sum()) / min(wl.writers, cap))
+    if (cap := rkind.sustained(wl.reader_work, wl.readers)) is not None:
+        bounds.append(first + reader_total / cap)
+    if (cap := wkind.sustained(wl.writer_work, wl.writers)) is not None:
+        bounds.append(float(writer_sums.sum()) / cap)
     return max(bounds)
 
 
@@ -207,10 +208,10 @@ def nominal_ideal_makespan(wl: base.Workload, parallelism: float) -> float:
         cpu_total += reader_total
         bounds.append(reader_total / max(min(wl.readers, parallelism), 1e-9))
     bounds.append(cpu_total / max(parallelism, 1e-9))
-    if (cap := rkind.capacity(wl.reader_work)) is not None:
-        bounds.append(wm + reader_total / min(wl.readers, cap))
-    if (cap := wkind.capacity(wl.writer_work)) is not None:
-        bounds.append(total * wm / min(wl.writers, cap))
+    if (cap := rkind.sustained(wl.reader_work, wl.readers)) is not None:
+        bounds.append(wm + reader_total / cap)
+    if (cap := wkind.sustained(wl.writer_work, wl.writers)) is not None:
+        bounds.append(total * wm / cap)
     return max(bounds)
 
 

@@ -104,6 +104,13 @@ class Kind:
         """Items this kind serves at full speed at once, whatever the pool size (None: no limit)."""
         return None
 
+    def sustained(self, spec: WorkSpec, pool: int) -> float | None:
+        """The most items' worth of full-speed work this kind gets done at once with at most ``pool``
+        items in flight (None: no limit), for the ideal bound: ``min(pool, capacity)`` by default; a
+        kind whose throughput bends (the ``service`` kind's ``usl`` model) says its own."""
+        cap = self.capacity(spec)
+        return None if cap is None else float(min(pool, cap))
+
     def prepare(self, spec: WorkSpec, cal: Calibration) -> Perform:
         """The per-item work, with the spec's parameters resolved once."""
         raise NotImplementedError(f"work kind {self.name!r} has no per-item work")

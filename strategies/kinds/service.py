@@ -4,7 +4,8 @@ Each item's work is one request over a real TCP connection to ``127.0.0.1``: the
 client sends the item's service time, the server (:mod:`strategies.service_server`,
 a process of its own started around the trial) holds it for that long at full speed,
 longer when more than ``capacity`` requests are active (``model`` = ``share`` or
-``collapse``). The item's payload is not uploaded: the service time is the request's
+``collapse``), or by the Universal Scalability Law (``model`` = ``usl``: total throughput
+peaks at exactly ``capacity`` requests at once). The item's payload is not uploaded: the service time is the request's
 drawn duration, the same for every strategy.
 
 Clients open **one connection per request** (connect, send, wait, close): stateless,
@@ -33,7 +34,7 @@ from strategies.base import Calibration, WorkSpec
 from strategies.kinds import APerform, Kind, Perform, Running
 
 HOST = "127.0.0.1"
-MODELS = ("share", "collapse")
+MODELS = ("share", "collapse", "usl")
 REQUEST = struct.Struct("!4sd")
 RESPONSE = struct.Struct("!q")
 MAGIC = b"QBS1"
@@ -44,7 +45,14 @@ class ServiceError(RuntimeError):
 
 
 def rate(n: int, capacity: int, model: str, penalty: float) -> float:
-    """Progress rate of each of ``n`` active requests (1.0 = full speed)."""
+    """Progress rate of each of ``n`` active requests (1.0 = full speed).
+
+    ``usl``: ``1 / (1 + σ(n − 1) + κn(n − 1))`` with contention ``σ = penalty`` and crosstalk
+    ``κ = (1 − σ) / capacity²``, so the total throughput ``n × rate(n)`` follows the law and
+    peaks at ``N* = √((1 − σ) / κ) = capacity``: the one model whose true N* is known exactly."""
+    if model == "usl":
+        kappa = (1.0 - penalty) / (capacity * capacity)
+        return 1.0 / (1.0 + penalty * (n - 1) + kappa * n * (n - 1))
     if n <= capacity:
         return 1.0
     share = capacity / n
@@ -135,7 +143,7 @@ class ServiceProcess:
 
 class Service(Kind):
     name = "service"
-    summary = "one TCP request to a local server of `capacity` full-speed slots (share or collapse beyond)"
+    summary = "one TCP request to a local server of `capacity` full-speed slots (share, collapse or usl)"
     awaits = True
     params: ClassVar[Mapping[str, Any]] = {"capacity": None, "model": "share", "penalty": 0.5, "port": 0}
 
@@ -147,14 +155,24 @@ class Service(Kind):
             )
         if isinstance(capacity, bool) or not isinstance(capacity, int) or not 1 <= capacity <= 4096:
             raise ValueError("capacity: must be a whole number from 1 to 4096")
-        if spec.param("model", "share") not in MODELS:
+        model = spec.param("model", "share")
+        if model not in MODELS:
             raise ValueError(f"model: must be one of {', '.join(MODELS)}")
         penalty = spec.param("penalty", 0.5)
         if isinstance(penalty, bool) or not isinstance(penalty, int | float) or not 0 <= penalty <= 100:
             raise ValueError("penalty: must be a number from 0 to 100")
+        if model == "usl" and not penalty < 1:
+            raise ValueError("penalty: the usl model's contention must be from 0 to below 1, e.g. 0.05")
 
     def capacity(self, spec: WorkSpec) -> int | None:
         return max(int(spec.param("capacity") or 1), 1)
+
+    def sustained(self, spec: WorkSpec, pool: int) -> float | None:
+        capacity = self.capacity(spec) or 1
+        if spec.param("model", "share") != "usl":
+            return float(min(pool, capacity))
+        penalty = float(spec.param("penalty", 0.5))
+        return max(n * rate(n, capacity, "usl", penalty) for n in range(1, max(pool, 1) + 1))
 
     def prepare(self, spec: WorkSpec, cal: Calibration) -> Perform:
         port = int(spec.param("port", 0))

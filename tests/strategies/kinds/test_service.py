@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 import socket
 import subprocess
 import sys
@@ -43,6 +44,18 @@ def test_rate_is_full_speed_up_to_capacity_then_shared_or_collapsing() -> None:
     assert shared == pytest.approx([3.0] * 6)
     assert collapsed == pytest.approx([3 / (1 + 0.5 * k) for k in range(6)])
     assert service.rate(10, 3, "collapse", 0.0) == service.rate(10, 3, "share", 0.0)
+
+
+@pytest.mark.parametrize(("capacity", "sigma"), [(1, 0.0), (3, 0.05), (3, 0.5), (5, 0.0), (5, 0.2)])
+def test_usl_model_is_the_law_with_its_peak_at_the_capacity(capacity: int, sigma: float) -> None:
+    """usl: total throughput n x rate(n) is n / (1 + σ(n − 1) + κn(n − 1)) with κ = (1 − σ) / C²,
+    so the law's N* = √((1 − σ) / κ) is the capacity, and the best whole pool is the capacity."""
+    kappa = (1 - sigma) / capacity**2
+    total = {n: n * service.rate(n, capacity, "usl", sigma) for n in range(1, 13)}
+    assert total == pytest.approx({n: n / (1 + sigma * (n - 1) + kappa * n * (n - 1)) for n in range(1, 13)})
+    assert math.sqrt((1 - sigma) / kappa) == pytest.approx(capacity)
+    assert max(total, key=lambda n: total[n]) == capacity
+    assert service.rate(1, capacity, "usl", sigma) == 1.0
 
 
 class FakeTime:
@@ -93,6 +106,7 @@ def _finish_times(capacity: int, model: str, arrivals: list[tuple[float, float]]
         (2, "share", 4, 2.0),  # twice the capacity, fair share: twice the time
         (2, "collapse", 4, 4.0),  # rate (2/4) / (1 + 0.5 * 2) = 1/4
         (3, "collapse", 4, 2.0),  # rate (3/4) / 1.5 = 1/2
+        (3, "usl", 3, 1.0 + 0.5 * 2 + (0.5 / 9) * 3 * 2),  # σ = 0.5, κ = (1 − σ) / 9: 1 / rate(3)
     ],
 )
 def test_resource_processor_sharing_exactly(capacity: int, model: str, n: int, expected: float) -> None:
@@ -121,6 +135,8 @@ def test_resource_counts_requests_and_peak() -> None:
     assert (stats["requests"], stats["peak_active"]) == (4, 3)
     with pytest.raises(ValueError, match="bad service model"):
         service_server.Resource(0, "share", 0.0, time.monotonic, clock.call_later)
+    with pytest.raises(ValueError, match="bad service model"):
+        service_server.Resource(3, "usl", 1.0, time.monotonic, clock.call_later)
 
 
 # --------------------------------------------------------------------------- #
@@ -314,6 +330,10 @@ def test_scenario_service_work_is_validated() -> None:
         scenario.parse(table + "reader_work = { kind = 'service', ms = 5, capacity = 0 }\n", "x.toml")
     with pytest.raises(errors.ScenarioError, match=r"reader_work.model"):
         scenario.parse(table + "reader_work = { kind = 'service', ms = 5, capacity = 2, model = 'x' }\n", "x.toml")
+    with pytest.raises(errors.ScenarioError, match=r"reader_work.penalty.*usl model's contention must be from 0 to"):
+        scenario.parse(
+            table + "reader_work = { kind = 'service', ms = 5, capacity = 2, model = 'usl', penalty = 1 }\n", "x.toml"
+        )
     (sc,) = scenario.parse(table + "reader_work = { kind = 'service', ms = 5, capacity = 2 }\n", "x.toml")
     spec = sc.reader_work.spec()
     assert (spec.kind, spec.param("capacity"), spec.param("model"), spec.param("port", 0)) == ("service", 2, "share", 0)
@@ -335,3 +355,17 @@ def test_ideal_makespan_knows_the_service_capacity() -> None:
     many = small_workload(None, readers=8, writer_work=base.WorkSpec(), reader_work=spec)
     assert metrics.ideal_makespan(few, 2.0) == pytest.approx(0.24)
     assert metrics.ideal_makespan(many, 2.0) == pytest.approx(0.12)
+
+
+def test_ideal_makespan_of_a_usl_service_is_what_it_sustains() -> None:
+    """usl, capacity 3, σ 0: a pool of 8 sustains at most 1.8 requests' worth (at n = 3), not 3 or 8;
+    a pool of 2, 2 / (1 + 2/9) = 1.636: the bound is 24 x 10 ms over that."""
+    spec = base.WorkSpec("service", 10.0, params=(("capacity", 3), ("model", "usl"), ("penalty", 0.0)))
+    kind = service.KIND
+    assert kind.sustained(spec, 8) == pytest.approx(1.8)
+    assert kind.sustained(spec, 2) == pytest.approx(2 / (1 + 2 / 9))
+    plain = base.WorkSpec("service", 10.0, params=(("capacity", 2),))
+    assert (kind.sustained(plain, 1), kind.sustained(plain, 8)) == (1.0, 2.0)
+    many = small_workload(None, readers=8, writer_work=base.WorkSpec(), reader_work=spec)
+    assert metrics.ideal_makespan(many, 2.0) == pytest.approx(0.24 / 1.8)
+    assert metrics.nominal_ideal_makespan(many, 2.0) == pytest.approx(0.24 / 1.8)
