@@ -119,7 +119,8 @@ def table(summaries: Sequence[Mapping[str, Any]]) -> Any:
     from rich.table import Table
 
     t = Table(title="sweep --auto against the full sweep (readers; a tie: not separated by the rank test)")
-    for col in ("scenario", "strategy", "full best", "auto best", "agree", "N* [95%] full", "covers", "auto/full"):
+    cols = ("scenario", "strategy", "full best", "auto best", "agree", "N* [95%] full", "covers", "whole", "auto/full")
+    for col in cols:
         t.add_column(col, justify="left" if col in ("scenario", "strategy", "N* [95%] full") else "right")
     for s in summaries:
         trials, wall = s["trials_fraction"], s["wall_fraction"]
@@ -129,13 +130,13 @@ def table(summaries: Sequence[Mapping[str, Any]]) -> Any:
             n_ok = sum(a in AGREES for a in per["agreement"])
             agree = counts(per["agreement"]) if s["runs"] == 1 else f"{n_ok}/{s['runs']}"
             where = f"{s['scenario']} (capacity {s['capacity'] or 'unknown'})" if first else ""
-            cov = f"{per['covers']}/{s['runs']}"
+            cov, whole = f"{per['covers']}/{s['runs']}", f"{per['covers_whole']}/{s['runs']}"
             bests = counts(per["full_best"]), counts(per["auto_best"])
-            t.add_row(where, name, *bests, agree, per["n_star"], cov, cost if first else "")
+            t.add_row(where, name, *bests, agree, per["n_star"], cov, whole, cost if first else "")
             first = False
         for name, rate in s["one_point_rate"].items():
             one = "one point" if all(s["one_point"]) else "NOT one point"
-            t.add_row("" if not first else s["scenario"], name, f"{rate:.3g}/s", "", one, "no pool", "", "")
+            t.add_row("" if not first else s["scenario"], name, f"{rate:.3g}/s", "", one, "no pool", "", "", "")
     return t
 
 

@@ -134,6 +134,22 @@ def test_coverage_of_the_true_capacity(line: sc.Line | None, capacity: int | Non
     assert sc.covers(line, capacity) is covered
 
 
+@pytest.mark.parametrize(
+    ("line", "capacity", "covered"),
+    [
+        (_line(3, low=3.08, high=3.13), 3, True),  # points to 3, though 3.0 lies outside
+        (_line(3, low=3.4, high=3.6), 3, True),  # 3 to 4
+        (_line(3, low=3.5, high=4.3), 3, False),  # halves go up: 4 only
+        (_line(3, low=2.0, high=math.inf), 7, True),
+        (_line(3), 3, False),
+        (None, 3, False),
+    ],
+)
+def test_coverage_in_whole_pools(line: sc.Line | None, capacity: int | None, covered: bool) -> None:
+    assert sc.covers_whole(line, capacity) is covered
+    assert not (line is not None and sc.covers(line, capacity) and not covered)  # covering implies pointing to
+
+
 def _sweep(mode: str, trials: int, wall: float, lines: list[sc.Line], seq: tuple[int, ...] = (1,)) -> sc.SweepResult:
     return sc.SweepResult(mode, f"r/{mode}", trials, wall, tuple(lines), {"sequential": seq}, {"sequential": 15.0})
 
@@ -179,7 +195,7 @@ def test_the_summary_is_plain_json_and_says_each_strategys_answers() -> None:
     assert '"inf"' in text
     per = got["strategies"]["threads"]
     assert per["full_best"] == [3, 3] and per["auto_best"] == [4, 3] and per["agreement"] == ["tie", "same"]
-    assert per["covers"] == 1 and per["n_star"].endswith("fitted 1/2")
+    assert per["covers"] == 1 and per["covers_whole"] == 1 and per["n_star"].endswith("fitted 1/2")
     assert got["trials_fraction"] == [pytest.approx(0.4)] * 2 and len(got["targets"]) == 4
     assert sc.counts([3, 3, 4]) == "3×2 4×1" and sc.counts([3]) == "3"
 
