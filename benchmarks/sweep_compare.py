@@ -106,7 +106,9 @@ def covers_whole(line: Line | None, capacity: int | None) -> bool:
     """Whether the whole pool sizes the N* interval points to hold the true capacity: [3.08, 3.13]
     points to 3. Shown beside :func:`covers`, not a target: a pipeline adds work the service does
     not contend on (connecting, the reader's own time), which moves the measured peak a little
-    past the service's own N*, and a tight interval then misses it by a tenth of a reader."""
+    past the service's own N*, and a tight interval then misses it by a tenth of a reader. Stricter
+    than the sweep line's own test of the measured best (floor and ceiling of the interval:
+    :meth:`harness.sweeps.usl.Fit.line`), which only says when a best lies clearly outside."""
     if line is None or capacity is None or line.low is None or line.high is None:
         return False
     return whole_pool(line.low) <= capacity <= whole_pool(line.high)

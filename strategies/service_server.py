@@ -1,9 +1,10 @@
 """The contended server behind the ``service`` work kind (standard library only).
 
-It models a shared resource (a registry, a database) with a ``capacity``: up to
-``capacity`` requests at once are each served at full speed, so a request that needs
-``s`` seconds of service takes ``s``. Beyond it, with ``n`` requests active, every
-request progresses at ``rate(n)`` (processor sharing, simulated exactly):
+It models a shared resource (a registry, a database) with a ``capacity``: with ``share``
+and ``collapse``, up to ``capacity`` requests at once are each served at full speed, so a
+request that needs ``s`` seconds of service takes ``s``. Beyond it (and with ``usl`` at every
+``n``), with ``n`` requests active, every request progresses at ``rate(n)`` (processor
+sharing, simulated exactly):
 
 * ``share``    — fair sharing of a fixed bandwidth: ``rate = C/n``; total throughput
   stays at its peak, latency grows with ``n``.

@@ -31,7 +31,7 @@ import threading
 import time
 from typing import Any
 
-from strategies.kinds.service import HOST, MODELS, rate
+from strategies.kinds.service import CAPACITY_MODELS, HOST, rate
 
 #: Bytes forwarded per shaping step: small enough to follow changes in the number of uploads.
 CHUNK = 16 * 1024
@@ -44,7 +44,7 @@ class Shaper:
     """The uploads in flight and the model deciding their byte rate; what was seen, for the stats."""
 
     def __init__(self, capacity: int, model: str, penalty: float, bandwidth: float) -> None:
-        if capacity < 1 or model not in MODELS or penalty < 0 or bandwidth <= 0:
+        if capacity < 1 or model not in CAPACITY_MODELS or penalty < 0 or bandwidth <= 0:
             raise ValueError(f"bad proxy model: capacity={capacity}, model={model!r}, penalty={penalty}")
         self.capacity, self.model, self.penalty, self.bandwidth = capacity, model, penalty, bandwidth
         self.active = 0

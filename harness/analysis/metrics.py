@@ -180,7 +180,7 @@ def ideal_makespan(
         cpu_total += reader_total
         bounds.append(reader_total / max(min(wl.readers, parallelism), 1e-9))
     bounds.append(cpu_total / max(parallelism, 1e-9))
-    # A kind that serves at most `capacity` items at full speed, whatever the pool size.
+    # A kind that gets at most so much work done at once, whatever the pool size (Kind.sustained).
     if (cap := rkind.sustained(wl.reader_work, wl.readers)) is not None:
         bounds.append(first + reader_total / cap)
     if (cap := wkind.sustained(wl.writer_work, wl.writers)) is not None:

@@ -197,8 +197,8 @@ StrategyOpt = Annotated[
         "--strategy",
         "-s",
         metavar="NAME",
-        help="Strategy to run (repeatable): a built-in name, an installed one, or yours as module:function. "
-        "Default: the scenario's list, else all built-in ones.",
+        help="Strategy to run (repeatable, or a comma-separated list): a built-in name, an installed one, "
+        "or yours as module:function. Default: the scenario's list, else all built-in ones.",
     ),
 ]
 PathOpt = Annotated[

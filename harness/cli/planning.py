@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from harness.cli.common import StartMethod, fail
+from harness.errors import OptionValueError
 
 if TYPE_CHECKING:
     from harness.running import suite
@@ -66,6 +67,15 @@ def with_user_code(opts: Options, path: list[Path] | None, files: list[Path], lo
     opts.user = user_code(path, files, named)
 
 
+def strategy_names(values: list[str] | None) -> list[str]:
+    """``-s threads,mp-queue -s asyncio`` as ``-s threads -s mp-queue -s asyncio`` (no name holds a
+    comma); an empty ``-s ""`` is refused, not read as "every strategy"."""
+    names = [name.strip() for value in values or [] for name in value.split(",") if name.strip()]
+    if values and not names:
+        raise OptionValueError(f"-s/--strategy {values[0]!r}: no strategy name in it; give a name such as threads")
+    return names
+
+
 def run_options(
     strategy: list[str] | None,
     repeat: int | None,
@@ -83,7 +93,7 @@ def run_options(
 
     paths.writable_dir(out, "--out", room=paths.RUN_ROOM, needs=paths.RUN_NEEDS)
     return suite.Options(
-        strategies=strategy or [],
+        strategies=strategy_names(strategy),
         repeat=repeat,
         warmup=warmup,
         start_method=start_method.value if start_method else None,

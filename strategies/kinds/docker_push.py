@@ -38,7 +38,7 @@ from typing import Any, ClassVar
 from strategies.base import Calibration, WorkSpec
 from strategies.kinds import ItemPerform, Running
 from strategies.kinds import docker_engine as engine
-from strategies.kinds.service import MODELS, _env
+from strategies.kinds.service import CAPACITY_MODELS, _env
 
 REGISTRY = "docker-registry"
 
@@ -185,8 +185,8 @@ class DockerPush(engine.DockerKind):
         capacity = spec.param("capacity")
         if isinstance(capacity, bool) or not isinstance(capacity, int) or not 1 <= capacity <= 4096:
             raise ValueError("capacity: kind 'docker-push' needs capacity (uploads at full speed), 1 to 4096, e.g. 3")
-        if spec.param("model", "collapse") not in MODELS:
-            raise ValueError(f"model: must be one of {', '.join(MODELS)}")
+        if spec.param("model", "collapse") not in CAPACITY_MODELS:
+            raise ValueError(f"model: must be one of {', '.join(CAPACITY_MODELS)}")
         for name, top in (("penalty", 100), ("bandwidth_mib_s", 10_000)):
             value = spec.param(name)
             if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= top:

@@ -35,6 +35,8 @@ from strategies.kinds import APerform, Kind, Perform, Running
 
 HOST = "127.0.0.1"
 MODELS = ("share", "collapse", "usl")
+#: What the docker-push kind's upload proxy models (its bandwidth is shared or collapses past its capacity).
+CAPACITY_MODELS = ("share", "collapse")
 REQUEST = struct.Struct("!4sd")
 RESPONSE = struct.Struct("!q")
 MAGIC = b"QBS1"
@@ -143,7 +145,7 @@ class ServiceProcess:
 
 class Service(Kind):
     name = "service"
-    summary = "one TCP request to a local server of `capacity` full-speed slots (share, collapse or usl)"
+    summary = "one TCP request to a local server of `capacity` slots (share or collapse beyond; usl peaks there)"
     awaits = True
     params: ClassVar[Mapping[str, Any]] = {"capacity": None, "model": "share", "penalty": 0.5, "port": 0}
 
@@ -151,7 +153,8 @@ class Service(Kind):
         capacity = spec.param("capacity")
         if capacity is None:
             raise ValueError(
-                "capacity: kind 'service' needs capacity (concurrent requests served at full speed), e.g. 3"
+                "capacity: kind 'service' needs capacity "
+                "(concurrent requests served at full speed; usl: its peak), e.g. 3"
             )
         if isinstance(capacity, bool) or not isinstance(capacity, int) or not 1 <= capacity <= 4096:
             raise ValueError("capacity: must be a whole number from 1 to 4096")

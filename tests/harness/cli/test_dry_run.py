@@ -27,3 +27,23 @@ def test_sweep_dry_run_still_refuses_bad_values_in_one_line(tmp_path: Path) -> N
     args = ["sweep", str(ROOT / "scenarios" / "io-bound.toml"), "--vary", "readers=0..2", "--dry-run"]
     result = cli.invoke(app, args)
     assert result.exit_code == 2 and "Traceback" not in result.output
+
+
+def test_strategies_may_be_given_as_a_comma_separated_list(tmp_path: Path) -> None:
+    """-s threads,asyncio -s sequential is three strategies, as -s threads -s asyncio -s sequential is."""
+    out = tmp_path / "results"
+    scenario = str(ROOT / "scenarios" / "io-bound.toml")
+    dry = ["--dry-run", "-o", str(out)]
+    listed = cli.invoke(app, ["run", scenario, "-s", "threads, asyncio", "-s", "sequential", *dry])
+    one_by_one = cli.invoke(app, ["run", scenario, "-s", "threads", "-s", "asyncio", "-s", "sequential", *dry])
+    assert listed.exit_code == 0, listed.output
+    assert listed.output == one_by_one.output
+    for name in ("threads", "asyncio", "sequential"):
+        assert f"io-bound / {name}:" in listed.output
+    typo = cli.invoke(app, ["run", scenario, "-s", "threads,thread", *dry])
+    assert typo.exit_code == 2 and "unknown strategy 'thread'; did you mean 'threads'?" in typo.output
+    for empty in ("", " , "):  # an unset variable's -s "$NAMES" is not "every strategy"
+        refused = cli.invoke(app, ["run", scenario, "-s", empty, *dry])
+        assert refused.exit_code == 2
+        said = f"error: -s/--strategy {empty!r}: no strategy name in it; give a name such as threads"
+        assert refused.output.strip() == said

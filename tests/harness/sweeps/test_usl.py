@@ -50,8 +50,9 @@ def test_a_clean_curve_gives_its_parameters_and_one_line() -> None:
 
 
 def test_a_measured_best_outside_the_interval_is_said_to_overrule_the_law() -> None:
-    """make bench-sweep's gentle registry (full speed up to its capacity 3, 10% slower a reader past
-    it): the law fitted threads' full sweep with N* 4.3 [4.0, 4.7] and measured best 3. The line
+    """make bench-sweep's gentle registry as it was until 2026-12-07 (collapse with penalty 0.1: full
+    speed up to its capacity 3, 10% slower a reader past it): the law fitted threads' full sweep
+    with N* 4.3 [4.0, 4.7] and measured best 3. The line
     says the curve is not the law's shape and which to go by; a best inside is said as before."""
     fitted = {"lam": 36.1, "sigma": 0.0, "kappa": 0.047, "rms": 0.13}
     apart = usl.Fit("threads", "readers", 3, peak=4.3, low=4.0, high=4.7, **fitted)

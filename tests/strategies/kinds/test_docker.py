@@ -142,6 +142,15 @@ def test_the_shaper_gives_each_upload_the_models_rate() -> None:
     assert shaper.delay(1000) > 1.0  # beyond capacity: slower than full speed
 
 
+def test_the_upload_proxy_models_only_a_shared_or_collapsing_bandwidth() -> None:
+    """The service kind's usl model is not the proxy's: refused by the kind and by the shaper."""
+    with pytest.raises(ValueError, match="model: must be one of share, collapse"):
+        kinds.get("docker-push").check(_push_spec(model="usl"))
+    with pytest.raises(ValueError, match="bad proxy model"):
+        Shaper(3, "usl", 0.5, bandwidth=1000.0)
+    kinds.get("docker-push").check(_push_spec(model="share"))  # the two it models pass
+
+
 def test_the_shaper_charges_time_to_the_number_of_uploads_in_flight() -> None:
     """The time-weighted uploads in flight, from the clock values given (no sleeping)."""
     shaper = Shaper(3, "collapse", 0.5, bandwidth=1000.0)
