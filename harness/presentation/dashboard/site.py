@@ -22,7 +22,7 @@ from typing import Any
 from harness.errors import HistoryError, QueuebenchError
 from harness.history import report, series
 from harness.presentation.dashboard import sweeps as dashboard_sweeps
-from harness.presentation.dashboard.svg import Line, chart
+from harness.presentation.dashboard.svg import Line, Mark, chart
 from harness.presentation.numbers import json_number
 from harness.rundir import store
 from harness.rundir.model import Run
@@ -76,7 +76,7 @@ def _series_html(f: report.Found, beside: dict[str, dict[tuple[str, ...], Any]])
         "throughput", xs, tuple(p.value for p in s.points), tuple(_tip(p, f"{p.value:.4g} items/s") for p in s.points)
     )
     marks = [
-        (
+        Mark(
             float(c.index) - 0.5,
             f"change at {c.point.run.name}: commit {(c.before.commit or '?')[:12]}..{(c.point.commit or '?')[:12]}, "
             f"×{c.ratio:.3f} ({'worse' if c.worse else 'better'}), confidence {c.confidence:.4f}",

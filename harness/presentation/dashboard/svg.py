@@ -10,6 +10,8 @@ from dataclasses import dataclass
 
 WIDTH, HEIGHT, PAD_L, PAD_R, PAD_T, PAD_B = 400, 140, 50, 10, 20, 22
 COLOURS = ("#0969da", "#cf222e", "#1a7f37", "#8250df", "#bc4c00", "#1b7c83", "#6e7781", "#bf3989")
+#: A change point's mark.
+CHANGE = "#cf222e"
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,16 @@ class Span:
     tip: str
 
 
+@dataclass(frozen=True)
+class Mark:
+    """A vertical line at ``x`` with its tip: a change point (red) or, with ``colour``, a line's own
+    mark in that line's colour (a sweep's knee)."""
+
+    x: float
+    tip: str
+    colour: int | None = None
+
+
 def _colour(line: Line, place: int) -> str:
     return COLOURS[(place if line.colour is None else line.colour) % len(COLOURS)]
 
@@ -58,14 +70,14 @@ def _scale(lo: float, hi: float, a: float, b: float) -> tuple[float, float]:
 def chart(
     lines: Sequence[Line],
     title: str,
-    marks: Sequence[tuple[float, str]] = (),
+    marks: Sequence[Mark] = (),
     x_label: str = "run",
     css_class: str = "chart",
     mark_class: str = "change-point",
     x_ticks: Sequence[float] = (),
     spans: Sequence[Span] = (),
 ) -> str:
-    """An SVG chart of ``lines``; ``marks`` are vertical change-point lines at x, with their tip;
+    """An SVG chart of ``lines``; ``marks`` are vertical lines at x, with their tip;
     ``x_ticks`` the x values labelled under the axis (the axis spans them); ``spans`` intervals
     drawn inside the axes (clipped to them; one whose estimate lies beyond the axis is left out)."""
     xs = [x for ln in lines for x in ln.xs] + list(x_ticks)
@@ -97,13 +109,14 @@ def chart(
         out.append(
             f'<text x="{kx * v + ox:.1f}" y="{HEIGHT - PAD_B + 10}" text-anchor="middle" class="tick">{_fmt(v)}</text>'
         )
-    for x, tip in marks:
-        px = kx * x + ox
+    for mark in marks:
+        px = kx * mark.x + ox
+        colour = CHANGE if mark.colour is None else COLOURS[mark.colour % len(COLOURS)]
         out.append(
-            f'<g class="{mark_class}"><title>{html.escape(tip)}</title>'
-            f'<line x1="{px:.1f}" x2="{px:.1f}" y1="{PAD_T}" y2="{HEIGHT - PAD_B}" stroke="#cf222e" '
+            f'<g class="{mark_class}"><title>{html.escape(mark.tip)}</title>'
+            f'<line x1="{px:.1f}" x2="{px:.1f}" y1="{PAD_T}" y2="{HEIGHT - PAD_B}" stroke="{colour}" '
             'stroke-width="2" stroke-dasharray="4 3"/>'
-            f'<path d="M{px - 5:.1f},{PAD_T} L{px + 5:.1f},{PAD_T} L{px:.1f},{PAD_T + 8}Z" fill="#cf222e"/></g>'
+            f'<path d="M{px - 5:.1f},{PAD_T} L{px + 5:.1f},{PAD_T} L{px:.1f},{PAD_T + 8}Z" fill="{colour}"/></g>'
         )
     for i, ln in enumerate(lines):
         colour = _colour(ln, i)

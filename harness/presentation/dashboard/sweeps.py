@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from harness.analysis.summary import DEFAULT_RANK_BY
-from harness.presentation.dashboard.svg import Line, Span, chart
+from harness.presentation.dashboard.svg import Line, Mark, Span, chart
 from harness.presentation.numbers import json_number
 from harness.rundir.model import Run
 from harness.sweeps import findings as sweep
@@ -51,7 +51,7 @@ def one(path: Path, run: Run) -> tuple[str, list[dict[str, Any]]]:
     param = run.swept.param
     groups = sweep.group_params(run)
     lines: list[Line] = []
-    marks: list[tuple[float, str]] = []
+    marks: list[Mark] = []
     spans: list[Span] = []
     words: list[str] = []
     data: list[dict[str, Any]] = []
@@ -68,7 +68,8 @@ def one(path: Path, run: Run) -> tuple[str, list[dict[str, Any]]]:
         row |= {"x": xs, "throughput": ys, "best": f.best, "pool_independent": f.pool_independent}
         if not f.pool_independent:
             row["knee"] = f.knee
-            marks.append((f.knee, f"{f.label}: knee {param}={f.knee:g} (≥ {sweep.KNEE:.0%} of its best)"))
+            tip = f"{f.label}: knee {param}={f.knee:g} (≥ {sweep.KNEE:.0%} of its best)"
+            marks.append(Mark(f.knee, tip, colour))  # in its line's colour: whose knee it is
         fit = fitted.get(f.label)
         if fit is not None:
             row["usl"] = _usl_data(fit)

@@ -103,6 +103,14 @@ def test_a_sweep_is_drawn_with_its_knee(tmp_path: Path) -> None:
     knees = {s["strategy"]: s["knee"] for s in data["sweeps"]}
     assert knees == {"threads": 2, "asyncio": 1}
     assert page.count('<g class="knee">') == 2 and 'class="chart sweep"' in page
+    # Each knee in its own line's colour (they were all in the change points' red).
+    import re
+
+    knees_drawn = re.findall(r'<g class="knee"><title>(\w+): knee[^<]*</title><line [^>]*stroke="(#[0-9a-f]+)"', page)
+    assert len(knees_drawn) == 2 and len({colour for _, colour in knees_drawn}) == 2
+    for strategy, colour in knees_drawn:
+        line = re.search(rf'<g class="line" data-label="{strategy}"><polyline [^>]*stroke="(#[0-9a-f]+)"', page)
+        assert line is not None and line.group(1) == colour, (strategy, colour)
 
 
 def _as_sweep(doc: dict[str, Any], readers: list[int]) -> dict[str, Any]:
