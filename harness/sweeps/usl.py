@@ -73,8 +73,9 @@ class Fit:
     def line(self) -> str:
         if self.refusal:
             return f"{self.label}: USL: {self.refusal}; measured best {self.param} = {self.measured_best}"
+        d = 2 if self.high - self.low < 0.2 else 1  # a narrow interval must not read as [3.1, 3.1]
         return (
-            f"{self.label}: USL: peak at {self.peak:.1f} {self.param} [{self.low:.1f}, {bound(self.high)}] "
+            f"{self.label}: USL: peak at {self.peak:.{d}f} {self.param} [{self.low:.{d}f}, {bound(self.high, d)}] "
             f"({LEVEL:.0%} bootstrap interval); one reader {self.lam:.3g} items/s, contention {self.sigma:.2f}, "
             f"crosstalk {self.kappa:.3f}; the curve misses the medians by {self.rms:.0%} RMS; "
             f"measured best {self.param} = {self.measured_best}{self._apart()}"
@@ -100,9 +101,9 @@ class Fit:
         return usl(n, self.lam, self.sigma, self.kappa)
 
 
-def bound(v: float) -> str:
-    """An interval's end for people: one decimal, or ∞ where the law's curve never turns down."""
-    return f"{v:.1f}" if math.isfinite(v) else "∞"
+def bound(v: float, digits: int = 1) -> str:
+    """An interval's end for people: one decimal (or ``digits``), or ∞ where the law's curve never turns down."""
+    return f"{v:.{digits}f}" if math.isfinite(v) else "∞"
 
 
 def usl(n: np.ndarray, lam: float, sigma: float, kappa: float) -> np.ndarray:

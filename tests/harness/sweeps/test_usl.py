@@ -3,6 +3,7 @@ plain words where the law does not describe the numbers (flat, a cliff, a ceilin
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -45,8 +46,18 @@ def test_a_clean_curve_gives_its_parameters_and_one_line() -> None:
     assert fit.fitted
     assert fit.sigma == pytest.approx(0.02, abs=0.02) and fit.kappa == pytest.approx(0.1, rel=0.15)
     assert fit.peak == pytest.approx(usl.peak(0.02, 0.1), rel=0.1) and fit.low <= fit.peak <= fit.high
-    assert fit.line().startswith(f"threads: USL: peak at {fit.peak:.1f} readers [{fit.low:.1f}, {fit.high:.1f}]")
+    d = 2 if fit.high - fit.low < 0.2 else 1  # a narrow interval is said with two decimals
+    assert fit.line().startswith(f"threads: USL: peak at {fit.peak:.{d}f} readers [{fit.low:.{d}f}, {fit.high:.{d}f}]")
     assert fit.line().endswith("measured best readers = 3")
+
+
+def test_a_narrow_interval_is_said_with_two_decimals() -> None:
+    """make bench-sweep's usl registry: N* 3.126 [3.119, 3.132] must not read as [3.1, 3.1]."""
+    fitted = {"lam": 37.1, "sigma": 0.054, "kappa": 0.097, "rms": 0.002}
+    fit = usl.Fit("threads", "readers", 3, peak=3.126, low=3.119, high=3.132, **fitted)
+    assert "peak at 3.13 readers [3.12, 3.13]" in fit.line()
+    wide = dataclasses.replace(fit, low=2.7, high=3.6)
+    assert "peak at 3.1 readers [2.7, 3.6]" in wide.line()
 
 
 def test_a_measured_best_outside_the_interval_is_said_to_overrule_the_law() -> None:
