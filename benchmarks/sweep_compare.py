@@ -228,7 +228,9 @@ def _interval(lines: Sequence[Line | None]) -> str:
         return "refused: " + "; ".join(sorted(refused)) if refused else "-"
     peak, low = (statistics.median(getattr(x, k) for x in fitted) for k in ("peak", "low"))
     high = statistics.median(x.high for x in fitted if x.high is not None)
-    d = 2 if high - low < 0.2 else 1  # a narrow interval must not read as [3.1, 3.1]
+    from harness.sweeps.usl import interval_digits
+
+    d = interval_digits(low, high)
     text = f"{peak:.{d}f} [{low:.{d}f}, {high:.{d}f}]".replace("inf", "∞")
     return text if len(lines) == 1 else f"median {text}; fitted {len(fitted)}/{len(lines)}"
 

@@ -73,7 +73,7 @@ class Fit:
     def line(self) -> str:
         if self.refusal:
             return f"{self.label}: USL: {self.refusal}; measured best {self.param} = {self.measured_best}"
-        d = 2 if self.high - self.low < 0.2 else 1  # a narrow interval must not read as [3.1, 3.1]
+        d = interval_digits(self.low, self.high)
         return (
             f"{self.label}: USL: peak at {self.peak:.{d}f} {self.param} [{self.low:.{d}f}, {bound(self.high, d)}] "
             f"({LEVEL:.0%} bootstrap interval); one reader {self.lam:.3g} items/s, contention {self.sigma:.2f}, "
@@ -99,6 +99,11 @@ class Fit:
 
     def curve(self, n: np.ndarray) -> np.ndarray:
         return usl(n, self.lam, self.sigma, self.kappa)
+
+
+def interval_digits(low: float, high: float) -> int:
+    """Decimals to show an interval with: two for a narrow one, which must not read as [3.1, 3.1]."""
+    return 2 if high - low < 0.2 else 1
 
 
 def bound(v: float, digits: int = 1) -> str:

@@ -171,10 +171,9 @@ class Service(Kind):
         return max(int(spec.param("capacity") or 1), 1)
 
     def sustained(self, spec: WorkSpec, pool: int) -> float | None:
-        capacity = self.capacity(spec) or 1
         if spec.param("model", "share") != "usl":
-            return float(min(pool, capacity))
-        penalty = float(spec.param("penalty", 0.5))
+            return super().sustained(spec, pool)
+        capacity, penalty = self.capacity(spec) or 1, float(spec.param("penalty", 0.5))
         return max(n * rate(n, capacity, "usl", penalty) for n in range(1, max(pool, 1) + 1))
 
     def prepare(self, spec: WorkSpec, cal: Calibration) -> Perform:
